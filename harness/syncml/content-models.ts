@@ -1,0 +1,194 @@
+/**
+ * Content models of the DM elements, as data (catalogue section 3.2, DTD column), and the walk that checks an
+ * element tree against them. A deviation names the catalogue requirement it breaks and the element path, for
+ * example `/SyncBody/Status[2]/CmdRef`; parsing never fails because of one (lenient parse, strict judgement).
+ *
+ * Receivers must accept what the catalogue says they accept (MS-MDM's Status order, `Cmd` in Results, Alert without
+ * Item): those shapes are in the models below or are judged by the checks layer, never refused here.
+ */
+import { METINF_NS, SYNCML_NS } from './model';
+import { childElements, type XmlElement } from './xml';
+
+export interface Deviation {
+  /** Catalogue requirement id, for example `MDM-HDR-001`. */
+  id: string;
+  /** Element path inside the message, for example `/SyncBody/Status[2]/CmdRef`. */
+  path: string;
+  message: string;
+}
+
+type Occurs = '1' | '?' | '*' | '+';
+
+interface Particle {
+  /** One name, or a choice of names. */
+  names: readonly string[];
+  occurs: Occurs;
+  /** Requirement broken when this particle is missing, when it is not the model's own. */
+  missing?: string;
+}
+
+interface ContentModel {
+  particles: Particle[];
+  /** Requirement broken by an order, count or unknown-child deviation. */
+  requirement: string;
+  /** Requirement broken by a child that is not in the model (defaults to `requirement`). */
+  unknownChild?: string;
+  /** Child elements whose content is not SyncML (Data payloads, metinf fields): not descended into. */
+  opaque?: boolean;
+}
+
+const p = (names: string | readonly string[], occurs: Occurs, missing?: string): Particle => ({
+  names: typeof names === 'string' ? [names] : names,
+  occurs,
+  missing,
+});
+
+const CMD_ID = p('CmdID', '1', 'MDM-ID-001');
+const NO_RESP = p('NoResp', '?');
+const CRED = p('Cred', '?');
+const META = p('Meta', '?');
+
+/** Commands that may stand under SyncBody (DTD), and under Atomic and Sequence. */
+export const BODY_COMMANDS = ['Alert', 'Atomic', 'Exec', 'Get', 'Results', 'Sequence', 'Status', 'Add', 'Replace', 'Delete'] as const;
+const CONTAINER_MEMBERS = ['Add', 'Alert', 'Atomic', 'Delete', 'Exec', 'Get', 'Replace', 'Sequence'] as const;
+
+const LEAVES = ['VerDTD', 'VerProto', 'SessionID', 'MsgID', 'RespURI', 'NoResp', 'LocURI', 'LocName', 'CmdID', 'MsgRef', 'CmdRef', 'Cmd', 'TargetRef', 'SourceRef', 'Correlator', 'Final', 'MoreData'];
+
+export const CONTENT_MODELS: Record<string, ContentModel> = {
+  SyncML: { particles: [p('SyncHdr', '1'), p('SyncBody', '1')], requirement: 'MDM-XML-002' },
+  SyncHdr: {
+    particles: [
+      p('VerDTD', '1', 'MDM-HDR-002'), p('VerProto', '1', 'MDM-HDR-003'), p('SessionID', '1', 'MDM-HDR-004'), p('MsgID', '1'),
+      p('Target', '1'), p('Source', '1'), p('RespURI', '?'), NO_RESP, CRED, META,
+    ],
+    requirement: 'MDM-HDR-001',
+  },
+  SyncBody: { particles: [p(BODY_COMMANDS, '+'), p('Final', '?')], requirement: 'MDM-XML-004', unknownChild: 'MDM-XML-005' },
+  Status: {
+    particles: [
+      CMD_ID, p('MsgRef', '1'), p('CmdRef', '1'), p('Cmd', '1'), p('TargetRef', '*'), p('SourceRef', '*'),
+      CRED, p('Chal', '?'), p('Data', '1'), p('Item', '*'),
+    ],
+    requirement: 'MDM-STS-001',
+  },
+  // `Cmd` is not in the DTD's Results but Windows sends it; accepted (catalogue A-05).
+  Results: {
+    particles: [CMD_ID, NO_RESP, p('MsgRef', '?'), p('CmdRef', '1'), p('Cmd', '?'), META, p('TargetRef', '?'), p('SourceRef', '?'), p('Item', '+')],
+    requirement: 'MDM-RES-001',
+  },
+  Add: { particles: [CMD_ID, NO_RESP, CRED, META, p('Item', '+')], requirement: 'MDM-CMD-ADD-001' },
+  Replace: { particles: [CMD_ID, NO_RESP, CRED, META, p('Item', '+')], requirement: 'MDM-CMD-REP-001' },
+  Delete: {
+    particles: [CMD_ID, NO_RESP, p('Archive', '?'), p('SftDel', '?'), CRED, META, p('Item', '+')],
+    requirement: 'MDM-CMD-DEL-001',
+  },
+  Get: { particles: [CMD_ID, NO_RESP, p('Lang', '?'), CRED, META, p('Item', '+')], requirement: 'MDM-CMD-GET-001' },
+  Exec: { particles: [CMD_ID, NO_RESP, CRED, META, p('Correlator', '?'), p('Item', '1')], requirement: 'MDM-CMD-EXE-001' },
+  // Alert Items are 0..n (catalogue A-07); Data holds the code.
+  Alert: {
+    particles: [CMD_ID, NO_RESP, CRED, p('Data', '1'), p('Correlator', '?'), p('Item', '*')],
+    requirement: 'MDM-CMD-ALT-002',
+  },
+  Atomic: { particles: [CMD_ID, NO_RESP, META, p(CONTAINER_MEMBERS, '+')], requirement: 'MDM-CMD-ATO-001' },
+  Sequence: { particles: [CMD_ID, NO_RESP, META, p(CONTAINER_MEMBERS, '+')], requirement: 'MDM-XML-001' },
+  Item: { particles: [p('Target', '?'), p('Source', '?'), META, p('Data', '?'), p('MoreData', '?')], requirement: 'MDM-XML-011' },
+  Target: { particles: [p('LocURI', '1'), p('LocName', '?')], requirement: 'MDM-XML-001' },
+  Source: { particles: [p('LocURI', '1'), p('LocName', '?')], requirement: 'MDM-XML-001' },
+  Cred: { particles: [META, p('Data', '1')], requirement: 'MDM-AUTH-013' },
+  Chal: { particles: [p('Meta', '1')], requirement: 'MDM-AUTH-018' },
+  Meta: { particles: [], requirement: 'MDM-XML-012', opaque: true },
+  Data: { particles: [], requirement: 'MDM-XML-001', opaque: true },
+};
+
+for (const leafName of LEAVES) CONTENT_MODELS[leafName] ??= { particles: [], requirement: 'MDM-XML-001' };
+
+/** Checks a SyncML root element against the models; returns every deviation found, in document order. */
+export function checkContentModels(root: XmlElement): Deviation[] {
+  const out: Deviation[] = [];
+  if (root.name !== 'SyncML') {
+    out.push({ id: 'MDM-XML-002', path: `/${root.name}`, message: `root element is ${root.name}, expected SyncML` });
+    return out;
+  }
+  if (root.ns !== SYNCML_NS) {
+    out.push({
+      id: 'MDM-XML-002',
+      path: '/SyncML/@xmlns',
+      message: root.ns ? `default namespace is "${root.ns}", expected "${SYNCML_NS}"` : `no default namespace, expected "${SYNCML_NS}"`,
+    });
+  }
+  checkElement(root, '', out);
+  return out;
+}
+
+/** Paths are relative to SyncML, as the catalogue writes them: `/SyncBody/Status[2]/CmdRef` ('' is the root). */
+function checkElement(el: XmlElement, path: string, out: Deviation[]): void {
+  const model = CONTENT_MODELS[el.name];
+  if (!model) return; // unknown elements were reported by their parent
+  const children = childElements(el);
+  if (model.opaque) {
+    if (el.name === 'Meta') checkMetinf(children, path, out);
+    return;
+  }
+  const here = path || '/';
+  if (model.particles.length === 0) {
+    if (children.length) out.push({ id: model.requirement, path: here, message: `${el.name} holds text only, found element ${children[0].name}` });
+    return;
+  }
+  const childPaths = indexedPaths(children, path);
+  const counts = new Array<number>(model.particles.length).fill(0);
+  let furthest = -1;
+  children.forEach((child, n) => {
+    const q = model.particles.findIndex((pt) => pt.names.includes(child.name));
+    if (q < 0) {
+      out.push({ id: model.unknownChild ?? model.requirement, path: childPaths[n], message: `${child.name} is not allowed in ${el.name}` });
+      return;
+    }
+    if (q < furthest) {
+      const order = model.particles.map(particleName).join(', ');
+      out.push({
+        id: model.requirement,
+        path: childPaths[n],
+        message: `${child.name} comes after ${particleName(model.particles[furthest])}; ${el.name} order is ${order}`,
+      });
+    } else furthest = q;
+    counts[q]++;
+    checkElement(child, childPaths[n], out);
+  });
+  model.particles.forEach((pt, i) => {
+    if ((pt.occurs === '1' || pt.occurs === '+') && counts[i] === 0) {
+      out.push({ id: pt.missing ?? model.requirement, path: `${path}/${pt.names[0]}`, message: `${el.name} lacks ${particleName(pt)}` });
+    }
+    if ((pt.occurs === '1' || pt.occurs === '?') && counts[i] > 1) {
+      out.push({ id: model.requirement, path: `${path}/${pt.names[0]}[2]`, message: `${el.name} has ${counts[i]} ${pt.names[0]} elements, at most one is allowed` });
+    }
+  });
+}
+
+function particleName(pt: Particle): string {
+  return pt.names.length > 1 ? 'a command' : pt.names[0];
+}
+
+/** `/Parent/Name` for a unique child, `/Parent/Name[n]` when the name repeats. */
+export function indexedPaths(children: XmlElement[], parentPath: string): string[] {
+  const totals = new Map<string, number>();
+  for (const c of children) totals.set(c.name, (totals.get(c.name) ?? 0) + 1);
+  const seen = new Map<string, number>();
+  return children.map((c) => {
+    const nth = (seen.get(c.name) ?? 0) + 1;
+    seen.set(c.name, nth);
+    return `${parentPath}/${c.name}${totals.get(c.name)! > 1 ? `[${nth}]` : ''}`;
+  });
+}
+
+function checkMetinf(fields: XmlElement[], metaPath: string, out: Deviation[]): void {
+  const paths = indexedPaths(fields, metaPath);
+  for (const [n, f] of fields.entries()) {
+    if (f.ns !== METINF_NS) {
+      out.push({
+        id: 'MDM-XML-012',
+        path: paths[n],
+        message: `meta field ${f.name} is in namespace "${f.ns}", expected "${METINF_NS}"`,
+      });
+    }
+  }
+}

@@ -1,0 +1,260 @@
+/**
+ * Element tree -> typed model. Lenient by design: order is not enforced here (the content models judge it),
+ * unknown children are kept in `extra`, unknown commands become `Unknown` commands.
+ */
+import type {
+  Address, Alert, Atomic, Chal, Command, Cred, Data, Item, Meta, Results, Sequence, Status, SyncBody, SyncHdr, SyncML,
+} from './model';
+import { DM_COMMANDS } from './model';
+import { childElements, textOf, type Attrs, type XmlElement } from './xml';
+
+function attrsOf(el: XmlElement): Attrs | undefined {
+  return Object.keys(el.attrs).length ? { ...el.attrs } : undefined;
+}
+
+function assign<T extends object>(target: T, key: keyof T, value: unknown): void {
+  if (value !== undefined && target[key] === undefined) (target as Record<keyof T, unknown>)[key] = value;
+}
+
+function pushExtra(target: { extra?: XmlElement[] }, el: XmlElement): void {
+  (target.extra ??= []).push(el);
+}
+
+export function decodeSyncML(root: XmlElement): SyncML {
+  const msg: SyncML = { hdr: {}, body: { commands: [] } };
+  const attrs = attrsOf(root);
+  if (attrs) msg.attrs = attrs;
+  let sawHdr = false;
+  let sawBody = false;
+  for (const el of childElements(root)) {
+    if (el.name === 'SyncHdr' && !sawHdr) {
+      msg.hdr = decodeHdr(el);
+      sawHdr = true;
+    } else if (el.name === 'SyncBody' && !sawBody) {
+      msg.body = decodeBody(el);
+      sawBody = true;
+    } else pushExtra(msg, el);
+  }
+  return msg;
+}
+
+function decodeHdr(el: XmlElement): SyncHdr {
+  const hdr: SyncHdr = {};
+  const attrs = attrsOf(el);
+  if (attrs) hdr.attrs = attrs;
+  for (const c of childElements(el)) {
+    switch (c.name) {
+      case 'VerDTD': assign(hdr, 'verDTD', textOf(c)); break;
+      case 'VerProto': assign(hdr, 'verProto', textOf(c)); break;
+      case 'SessionID': assign(hdr, 'sessionID', textOf(c)); break;
+      case 'MsgID': assign(hdr, 'msgID', textOf(c)); break;
+      case 'Target': assign(hdr, 'target', decodeAddress(c)); break;
+      case 'Source': assign(hdr, 'source', decodeAddress(c)); break;
+      case 'RespURI': assign(hdr, 'respURI', textOf(c)); break;
+      case 'NoResp': assign(hdr, 'noResp', true); break;
+      case 'Cred': assign(hdr, 'cred', decodeCred(c)); break;
+      case 'Meta': assign(hdr, 'meta', decodeMeta(c)); break;
+      default: pushExtra(hdr, c);
+    }
+  }
+  return hdr;
+}
+
+function decodeAddress(el: XmlElement): Address {
+  const a: Address = {};
+  for (const c of childElements(el)) {
+    if (c.name === 'LocURI') assign(a, 'locURI', textOf(c));
+    else if (c.name === 'LocName') assign(a, 'locName', textOf(c));
+  }
+  return a;
+}
+
+function decodeBody(el: XmlElement): SyncBody {
+  const body: SyncBody = { commands: [] };
+  const attrs = attrsOf(el);
+  if (attrs) body.attrs = attrs;
+  for (const c of childElements(el)) {
+    if (c.name === 'Final') body.final = true;
+    else body.commands.push(decodeCommand(c));
+  }
+  return body;
+}
+
+const KNOWN = new Set<string>(DM_COMMANDS);
+
+export function decodeCommand(el: XmlElement): Command {
+  if (!KNOWN.has(el.name)) {
+    const cmdIDEl = childElements(el).find((c) => c.name === 'CmdID');
+    const unknown: Command = { kind: 'Unknown', name: el.name, element: el };
+    if (cmdIDEl) unknown.cmdID = textOf(cmdIDEl);
+    return unknown;
+  }
+  switch (el.name) {
+    case 'Status': return decodeStatus(el);
+    case 'Results': return decodeResults(el);
+    case 'Alert': return decodeAlert(el);
+    case 'Atomic':
+    case 'Sequence': return decodeContainer(el, el.name);
+    default: return decodeItemCommand(el, el.name as 'Add' | 'Replace' | 'Delete' | 'Get' | 'Exec');
+  }
+}
+
+/** Children every command may have; returns false when the child is not one of them. */
+function commonChild(cmd: { cmdID?: string; noResp?: true }, c: XmlElement): boolean {
+  if (c.name === 'CmdID') assign(cmd, 'cmdID', textOf(c));
+  else if (c.name === 'NoResp') assign(cmd, 'noResp', true);
+  else return false;
+  return true;
+}
+
+function decodeItemCommand(el: XmlElement, kind: 'Add' | 'Replace' | 'Delete' | 'Get' | 'Exec'): Command {
+  const cmd = { kind, items: [] as Item[] } as Extract<Command, { kind: typeof kind }> & { correlator?: string };
+  const attrs = attrsOf(el);
+  if (attrs) cmd.attrs = attrs;
+  for (const c of childElements(el)) {
+    if (commonChild(cmd, c)) continue;
+    if (c.name === 'Item') cmd.items.push(decodeItem(c));
+    else if (c.name === 'Meta') assign(cmd, 'meta', decodeMeta(c));
+    else if (c.name === 'Cred') assign(cmd, 'cred', decodeCred(c));
+    else if (c.name === 'Correlator' && kind === 'Exec') assign(cmd, 'correlator', textOf(c));
+    else pushExtra(cmd, c);
+  }
+  return cmd;
+}
+
+function decodeAlert(el: XmlElement): Alert {
+  const cmd: Alert = { kind: 'Alert', items: [] };
+  const attrs = attrsOf(el);
+  if (attrs) cmd.attrs = attrs;
+  for (const c of childElements(el)) {
+    if (commonChild(cmd, c)) continue;
+    if (c.name === 'Item') cmd.items.push(decodeItem(c));
+    else if (c.name === 'Data') assign(cmd, 'data', decodeData(c));
+    else if (c.name === 'Cred') assign(cmd, 'cred', decodeCred(c));
+    else if (c.name === 'Correlator') assign(cmd, 'correlator', textOf(c));
+    else pushExtra(cmd, c);
+  }
+  return cmd;
+}
+
+function decodeContainer(el: XmlElement, kind: 'Atomic' | 'Sequence'): Atomic | Sequence {
+  const cmd: Atomic | Sequence = { kind, commands: [] };
+  const attrs = attrsOf(el);
+  if (attrs) cmd.attrs = attrs;
+  for (const c of childElements(el)) {
+    if (commonChild(cmd, c)) continue;
+    if (c.name === 'Meta') assign(cmd, 'meta', decodeMeta(c));
+    else cmd.commands.push(decodeCommand(c));
+  }
+  return cmd;
+}
+
+function decodeStatus(el: XmlElement): Status {
+  const cmd: Status = { kind: 'Status', targetRefs: [], sourceRefs: [], items: [] };
+  const attrs = attrsOf(el);
+  if (attrs) cmd.attrs = attrs;
+  for (const c of childElements(el)) {
+    if (commonChild(cmd, c)) continue;
+    switch (c.name) {
+      case 'MsgRef': assign(cmd, 'msgRef', textOf(c)); break;
+      case 'CmdRef': assign(cmd, 'cmdRef', textOf(c)); break;
+      case 'Cmd': assign(cmd, 'cmd', textOf(c)); break;
+      case 'TargetRef': cmd.targetRefs.push(textOf(c)); break;
+      case 'SourceRef': cmd.sourceRefs.push(textOf(c)); break;
+      case 'Cred': assign(cmd, 'cred', decodeCred(c)); break;
+      case 'Chal': assign(cmd, 'chal', decodeChal(c)); break;
+      case 'Data': assign(cmd, 'data', decodeData(c)); break;
+      case 'Item': cmd.items.push(decodeItem(c)); break;
+      default: pushExtra(cmd, c);
+    }
+  }
+  return cmd;
+}
+
+function decodeResults(el: XmlElement): Results {
+  const cmd: Results = { kind: 'Results', items: [] };
+  const attrs = attrsOf(el);
+  if (attrs) cmd.attrs = attrs;
+  for (const c of childElements(el)) {
+    if (commonChild(cmd, c)) continue;
+    switch (c.name) {
+      case 'MsgRef': assign(cmd, 'msgRef', textOf(c)); break;
+      case 'CmdRef': assign(cmd, 'cmdRef', textOf(c)); break;
+      case 'Cmd': assign(cmd, 'cmd', textOf(c)); break;
+      case 'Meta': assign(cmd, 'meta', decodeMeta(c)); break;
+      case 'TargetRef': assign(cmd, 'targetRef', textOf(c)); break;
+      case 'SourceRef': assign(cmd, 'sourceRef', textOf(c)); break;
+      case 'Item': cmd.items.push(decodeItem(c)); break;
+      default: pushExtra(cmd, c);
+    }
+  }
+  return cmd;
+}
+
+function decodeItem(el: XmlElement): Item {
+  const item: Item = {};
+  const attrs = attrsOf(el);
+  if (attrs) item.attrs = attrs;
+  for (const c of childElements(el)) {
+    switch (c.name) {
+      case 'Target': assign(item, 'target', decodeAddress(c)); break;
+      case 'Source': assign(item, 'source', decodeAddress(c)); break;
+      case 'Meta': assign(item, 'meta', decodeMeta(c)); break;
+      case 'Data': assign(item, 'data', decodeData(c)); break;
+      case 'MoreData': assign(item, 'moreData', true); break;
+      default: pushExtra(item, c);
+    }
+  }
+  return item;
+}
+
+function decodeMeta(el: XmlElement): Meta {
+  const meta: Meta = { fields: [] };
+  const attrs = attrsOf(el);
+  if (attrs) meta.attrs = attrs;
+  for (const c of childElements(el)) {
+    const field: Meta['fields'][number] = { name: c.name, value: textOf(c) };
+    const fieldAttrs = attrsOf(c);
+    if (fieldAttrs) field.attrs = fieldAttrs;
+    meta.fields.push(field);
+  }
+  return meta;
+}
+
+function decodeCred(el: XmlElement): Cred {
+  const cred: Cred = {};
+  for (const c of childElements(el)) {
+    if (c.name === 'Meta') assign(cred, 'meta', decodeMeta(c));
+    else if (c.name === 'Data') assign(cred, 'data', decodeData(c));
+  }
+  return cred;
+}
+
+function decodeChal(el: XmlElement): Chal {
+  const chal: Chal = {};
+  const meta = childElements(el).find((c) => c.name === 'Meta');
+  if (meta) chal.meta = decodeMeta(meta);
+  return chal;
+}
+
+function decodeData(el: XmlElement): Data {
+  const data: Data = { text: '' };
+  const attrs = attrsOf(el);
+  if (attrs) data.attrs = attrs;
+  const only = el.children.length === 1 ? el.children[0] : undefined;
+  if (el.children.length === 0) return data;
+  if (only && only.type === 'text') {
+    data.text = only.text;
+    if (only.cdata) data.cdata = true;
+    return data;
+  }
+  data.text = deepText(el);
+  data.markup = el.children;
+  return data;
+}
+
+function deepText(el: XmlElement): string {
+  let s = '';
+  for (const c of el.children) s += c.type === 'text' ? c.text : deepText(c);
+  return s;
+}

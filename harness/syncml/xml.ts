@@ -1,0 +1,258 @@
+/**
+ * The XML layer under the SyncML codec: a guarded parse of untrusted bytes into an order-preserving element tree
+ * with namespaces resolved, and the matching serializer. Nothing here knows SyncML.
+ *
+ * Untrusted input is refused before the XML parser sees it when it declares a DOCTYPE or entities (XXE, entity
+ * expansion), uses an entity XML does not predefine, is not UTF-8, or exceeds the size or nesting bounds.
+ */
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
+
+export type Attrs = Record<string, string>;
+
+export interface XmlElement {
+  type: 'element';
+  /** Qualified name as written (for example `Format` or `msft:Foo`). */
+  name: string;
+  /** Namespace URI in effect for the element ('' when none is declared). */
+  ns: string;
+  attrs: Attrs;
+  children: XmlNode[];
+}
+
+export interface XmlText {
+  type: 'text';
+  text: string;
+  cdata: boolean;
+}
+
+export type XmlNode = XmlElement | XmlText;
+
+export interface XmlLimits {
+  /** Largest document accepted, in bytes. */
+  maxBytes: number;
+  /** Deepest element nesting accepted (the root is depth 1). */
+  maxDepth: number;
+}
+
+export const DEFAULT_XML_LIMITS: XmlLimits = { maxBytes: 8 * 1024 * 1024, maxDepth: 48 };
+
+export type XmlErrorCode = 'encoding' | 'too-large' | 'too-deep' | 'doctype' | 'entity' | 'not-well-formed';
+
+/** The input cannot be read as an XML document; `message` says why in words a vendor can act on. */
+export class XmlError extends Error {
+  constructor(
+    readonly code: XmlErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'XmlError';
+  }
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+
+export function decodeUtf8(input: Uint8Array | string, limits: XmlLimits = DEFAULT_XML_LIMITS): string {
+  if (typeof input === 'string') {
+    if (input.length > limits.maxBytes) tooLarge(input.length, limits);
+    return input;
+  }
+  if (input.byteLength > limits.maxBytes) tooLarge(input.byteLength, limits);
+  try {
+    return utf8.decode(input);
+  } catch {
+    throw new XmlError('encoding', 'body is not valid UTF-8 (SyncML in clear XML is UTF-8 encoded)');
+  }
+}
+
+function tooLarge(size: number, limits: XmlLimits): never {
+  throw new XmlError('too-large', `document of ${size} bytes exceeds the limit of ${limits.maxBytes} bytes`);
+}
+
+const PREDEFINED_ENTITY = /^(?:amp|lt|gt|quot|apos|#[0-9]+|#x[0-9a-fA-F]+)$/;
+
+/**
+ * One linear pass before parsing: refuses DOCTYPE and ENTITY declarations and undefined entity references, and
+ * measures nesting depth so that a deeply nested document is refused before any recursive processing.
+ */
+function preScan(text: string, limits: XmlLimits): void {
+  let depth = 0;
+  // Ampersands are checked as the scan passes them, except inside comments and CDATA where they are plain text.
+  let amp = text.indexOf('&');
+  const checkAmpersandsBefore = (pos: number) => {
+    while (amp >= 0 && amp < pos) {
+      checkEntityReference(text, amp);
+      amp = text.indexOf('&', amp + 1);
+    }
+  };
+  const skipAmpersandsBefore = (pos: number) => {
+    if (amp >= 0 && amp < pos) amp = text.indexOf('&', pos);
+  };
+  let i = text.indexOf('<');
+  while (i >= 0) {
+    checkAmpersandsBefore(i);
+    const next = text.charCodeAt(i + 1);
+    if (next === 0x21 /* ! */) {
+      const opaque = text.startsWith('<!--', i) ? '-->' : text.startsWith('<![CDATA[', i) ? ']]>' : undefined;
+      if (opaque) {
+        const end = text.indexOf(opaque, i + 4);
+        if (end < 0) break; // the parser reports the truncation
+        skipAmpersandsBefore(end);
+        i = text.indexOf('<', end + 3);
+        continue;
+      }
+      const word = text.slice(i + 2, i + 9).toUpperCase();
+      if (word.startsWith('DOCTYPE')) {
+        throw new XmlError('doctype', 'DOCTYPE declarations are refused (SyncML needs none; they enable XXE and entity-expansion attacks)');
+      }
+      if (word.startsWith('ENTITY')) throw new XmlError('entity', 'ENTITY declarations are refused (entity expansion)');
+      i = text.indexOf('<', i + 2);
+      continue;
+    }
+    const close = text.indexOf('>', i + 1);
+    if (close < 0) break; // the parser reports the truncation
+    if (next === 0x2f /* / */) depth--;
+    else if (next !== 0x3f /* ? */ && text.charCodeAt(close - 1) !== 0x2f) {
+      depth++;
+      if (depth > limits.maxDepth) {
+        throw new XmlError('too-deep', `elements nested deeper than ${limits.maxDepth} levels are refused`);
+      }
+    }
+    i = text.indexOf('<', close + 1);
+  }
+  checkAmpersandsBefore(text.length);
+}
+
+function checkEntityReference(text: string, at: number): void {
+  const semi = text.indexOf(';', at + 1);
+  if (semi > at && semi - at <= 12 && PREDEFINED_ENTITY.test(text.slice(at + 1, semi))) return;
+  const shown = text.slice(at, Math.min(text.length, at + 12)).split(/[\s<]/)[0];
+  throw new XmlError('entity', `reference "${shown}" is not one of XML's predefined entities; entities are refused`);
+}
+
+const parser = new XMLParser({
+  preserveOrder: true,
+  ignoreAttributes: false,
+  attributeNamePrefix: '',
+  parseTagValue: false,
+  parseAttributeValue: false,
+  trimValues: false,
+  cdataPropName: '#cdata',
+  processEntities: true,
+  htmlEntities: true, // numeric character references; non-XML names never get here (preScan)
+  ignoreDeclaration: true,
+  ignorePiTags: true,
+});
+
+type RawNode = Record<string, unknown>;
+
+/** Parses a document into its root element. Throws XmlError with a precise reason. */
+export function parseXml(input: Uint8Array | string, limits: XmlLimits = DEFAULT_XML_LIMITS): XmlElement {
+  const text = decodeUtf8(input, limits);
+  preScan(text, limits);
+  const valid = XMLValidator.validate(text, { allowBooleanAttributes: false });
+  if (valid !== true) {
+    const { msg, line, col } = valid.err;
+    throw new XmlError('not-well-formed', `not well-formed XML at line ${line}${col ? `, column ${col}` : ''}: ${msg}`);
+  }
+  const raw = parser.parse(text) as RawNode[];
+  const roots = raw.filter((n) => elementName(n) !== undefined);
+  if (roots.length !== 1) {
+    throw new XmlError('not-well-formed', `a document has exactly one root element, found ${roots.length}`);
+  }
+  return toElement(roots[0], new Map([['', '']]));
+}
+
+function elementName(node: RawNode): string | undefined {
+  for (const key of Object.keys(node)) if (key !== ':@' && key !== '#text' && key !== '#cdata') return key;
+  return undefined;
+}
+
+function toElement(node: RawNode, scope: Map<string, string>): XmlElement {
+  const name = elementName(node)!;
+  const attrs = (node[':@'] as Attrs | undefined) ?? {};
+  let inner = scope;
+  for (const key of Object.keys(attrs)) {
+    if (key === 'xmlns' || key.startsWith('xmlns:')) {
+      if (inner === scope) inner = new Map(scope);
+      inner.set(key === 'xmlns' ? '' : key.slice(6), attrs[key]);
+    }
+  }
+  const colon = name.indexOf(':');
+  const ns = inner.get(colon < 0 ? '' : name.slice(0, colon)) ?? '';
+  const children: XmlNode[] = [];
+  for (const child of node[name] as RawNode[]) {
+    if ('#text' in child) children.push({ type: 'text', text: String(child['#text']), cdata: false });
+    else if ('#cdata' in child) {
+      const parts = child['#cdata'] as RawNode[];
+      children.push({ type: 'text', text: parts.map((p) => String(p['#text'] ?? '')).join(''), cdata: true });
+    } else if (elementName(child) !== undefined) children.push(toElement(child, inner));
+  }
+  return { type: 'element', name, ns, attrs: { ...attrs }, children };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Reading helpers
+
+export function childElements(el: XmlElement): XmlElement[] {
+  const out: XmlElement[] = [];
+  for (const c of el.children) if (c.type === 'element') out.push(c);
+  return out;
+}
+
+/** Concatenated text of an element's direct text and CDATA children. */
+export function textOf(el: XmlElement): string {
+  let s = '';
+  for (const c of el.children) if (c.type === 'text') s += c.text;
+  return s;
+}
+
+/** Local name without prefix. */
+export function localName(name: string): string {
+  const colon = name.indexOf(':');
+  return colon < 0 ? name : name.slice(colon + 1);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Writing
+
+export function escapeText(s: string): string {
+  let out = '';
+  let last = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    let rep: string | undefined;
+    if (c === 0x26) rep = '&amp;';
+    else if (c === 0x3c) rep = '&lt;';
+    else if (c === 0x3e) rep = '&gt;';
+    else if (c === 0x0d) rep = '&#13;'; // keep CR through parsers that normalise line ends
+    if (rep) {
+      out += s.slice(last, i) + rep;
+      last = i + 1;
+    }
+  }
+  return last === 0 ? s : out + s.slice(last);
+}
+
+export function escapeAttr(s: string): string {
+  return escapeText(s).replace(/"/g, '&quot;').replace(/\t/g, '&#9;').replace(/\n/g, '&#10;');
+}
+
+export function cdata(s: string): string {
+  // "]]>" cannot occur inside a CDATA section: split it across two sections.
+  return `<![CDATA[${s.split(']]>').join(']]]]><![CDATA[>')}]]>`;
+}
+
+export function attrsToXml(attrs: Attrs | undefined): string {
+  if (!attrs) return '';
+  let s = '';
+  for (const k of Object.keys(attrs)) s += ` ${k}="${escapeAttr(attrs[k])}"`;
+  return s;
+}
+
+export function nodeToXml(node: XmlNode): string {
+  if (node.type === 'text') return node.cdata ? cdata(node.text) : escapeText(node.text);
+  const inner = node.children.map(nodeToXml).join('');
+  return inner === '' && node.children.length === 0
+    ? `<${node.name}${attrsToXml(node.attrs)}/>`
+    : `<${node.name}${attrsToXml(node.attrs)}>${inner}</${node.name}>`;
+}
