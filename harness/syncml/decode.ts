@@ -241,11 +241,12 @@ function decodeData(el: XmlElement): Data {
   const data: Data = { text: '' };
   const attrs = attrsOf(el);
   if (attrs) data.attrs = attrs;
-  const only = el.children.length === 1 ? el.children[0] : undefined;
-  if (el.children.length === 0) return data;
-  if (only && only.type === 'text') {
-    data.text = only.text;
-    if (only.cdata) data.cdata = true;
+  // A run of text pieces of one kind (split by comments, or CDATA split around "]]>") is one value.
+  const kinds = new Set(el.children.map((c) => (c.type === 'text' ? (c.cdata ? 'cdata' : 'text') : 'element')));
+  if (kinds.size === 0) return data;
+  if (kinds.size === 1 && !kinds.has('element')) {
+    data.text = textOf(el);
+    if (kinds.has('cdata')) data.cdata = true;
     return data;
   }
   data.text = deepText(el);
