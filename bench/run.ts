@@ -1,0 +1,17 @@
+/**
+ * `npm run bench`: every benchmark prints its figure beside a baseline measured in the same run, as a ratio, so
+ * results from shared, noisy machines can still be compared. `--seconds N` sets the time per measurement.
+ */
+import { benchCodec } from './codec';
+
+const secondsArg = process.argv.indexOf('--seconds');
+const seconds = secondsArg > 0 ? Number(process.argv[secondsArg + 1]) : 1;
+
+async function main(): Promise<void> {
+  for (const line of benchCodec(seconds)) console.log(line);
+}
+
+main().catch((e: unknown) => {
+  console.error(`bench failed: ${e instanceof Error ? e.message : String(e)}`);
+  process.exit(1);
+});
