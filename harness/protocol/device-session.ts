@@ -1,0 +1,312 @@
+/**
+ * The device side of one DM session, without I/O: `start()` gives package 1, `receive(serverMessage)` gives the
+ * next message to POST, or undefined when the session has ended (catalogue 3.8, device state machine).
+ *
+ * It owns MsgID and CmdID numbering, the SyncHdr Status, package continuation (Alert 1222, Final only on the last
+ * message of the device's package), large objects in both directions and the application-level auth retry.
+ * What the commands do to the DM tree is the executor's business.
+ */
+import {
+  alert, codeOf, item, itemMeta, meta, metaValue, status, type Alert, type Command, type Item, type Results, type Status,
+  type SyncML,
+} from '../syncml';
+import { MessageAssembler } from './assembler';
+import { credentialFor, type CredScheme } from './credentials';
+import { byteLength, ChunkAssembly, prefixWithin } from './large-object';
+
+export type CommandExecutor = (commands: Command[], ctx: { msgRef: string }) => { statuses: Status[]; results: Results[] };
+
+export interface DeviceCredentials {
+  scheme: CredScheme;
+  user: string;
+  password: string;
+  /** Base64 nonce received in an earlier session (md5), used for credentials sent before any challenge. */
+  nonce?: string;
+}
+
+export interface DeviceSessionOptions {
+  deviceId: string;
+  serverUrl: string;
+  sessionID: string;
+  /** 1201 client-initiated (default) or 1200 answering a server notification (MDM-CMD-ALT-001). */
+  sessionAlert?: '1201' | '1200';
+  /** Windows' LoginStatus alert in package 1 (MDM-CMD-ALT-009); false leaves it out. */
+  loginStatus?: 'user' | 'others' | 'none' | false;
+  /** The DevInfo nodes reported in package 1 (MDM-SES-002, MDM-SES-003). */
+  devInfo: { uri: string; value: string }[];
+  /** Further client alerts for package 1, e.g. a generic alert 1226. */
+  extraAlerts?: Alert[];
+  executor: CommandExecutor;
+  /** Advertised in the device's SyncHdr Meta (MDM-HDR-014): the largest message the device accepts. */
+  maxMsgSize?: number;
+  /** Advertised MaxObjSize (MDM-LO-018). */
+  maxObjSize?: number;
+  /** Largest message the device sends: bigger packages span messages, bigger items go as large objects. */
+  maxSendSize?: number;
+  credentials?: DeviceCredentials;
+  /** Credentials sent before any challenge (basic always can; md5 needs a nonce from an earlier session). */
+  preemptiveAuth?: boolean;
+}
+
+export type SessionEnd =
+  | { reason: 'completed' }
+  | { reason: 'aborted-by-server' }
+  | { reason: 'auth-failed'; detail: string };
+
+const AUTH_ATTEMPTS = 2;
+const HDR = { cmdRef: '0', cmd: 'SyncHdr' };
+
+export class DeviceSession {
+  private msgID = 0;
+  private ended: SessionEnd | undefined;
+  /** Commands owed in the device's current package that did not fit in earlier messages. */
+  private pending: Command[] = [];
+  /** A Results item being uploaded in chunks. */
+  private upload: { results: Results; item: Item; rest: string; first: boolean } | undefined;
+  /** An object being received in chunks from the server. */
+  private download: { assembly: ChunkAssembly; command: Command } | undefined;
+  private authAttempts = 0;
+  private sendCred = false;
+  private nonce: string | undefined;
+  private scheme: CredScheme | undefined;
+  /** RespURI of the last server message: where the next message goes (MDM-HDR-016). */
+  respURI: string | undefined;
+  /** Nonce the server handed over with 212 for the next session (MDM-AUTH-010). */
+  nextSessionNonce: string | undefined;
+
+  constructor(private readonly opts: DeviceSessionOptions) {
+    this.nonce = opts.credentials?.nonce;
+    this.scheme = opts.credentials?.scheme;
+    this.sendCred = !!opts.credentials && !!opts.preemptiveAuth && (opts.credentials.scheme !== 'syncml:auth-md5' || !!this.nonce);
+  }
+
+  get end(): SessionEnd | undefined {
+    return this.ended;
+  }
+
+  /** Package 1 (OMA-DMP 8.3; Windows shape, catalogue 3.11): session alert, LoginStatus, DevInfo Replace, Final. */
+  start(): SyncML {
+    return this.package1([]);
+  }
+
+  receive(server: SyncML): SyncML | undefined {
+    if (this.ended) return undefined;
+    this.respURI = server.hdr.respURI;
+    const serverMsgID = server.hdr.msgID?.trim() ?? '';
+    const hdrStatus = status({ msgRef: serverMsgID, ...HDR, code: 200 });
+    const commands = server.body.commands;
+
+    if (commands.some((c) => c.kind === 'Alert' && codeOf(c) === '1223')) {
+      this.ended = { reason: 'aborted-by-server' }; // MDM-TERM-007: no reply
+      return undefined;
+    }
+
+    const challenge = this.readHeaderStatus(commands);
+    if (challenge) return challenge === 'give-up' ? undefined : this.package1([hdrStatus]);
+
+    const owed: Command[] = [];
+    let nextMessageRequested = false;
+    for (const command of commands) {
+      if (command.kind === 'Status' || command.kind === 'Results') continue;
+      if (command.kind === 'Alert' && codeOf(command) === '1222') {
+        nextMessageRequested = true;
+        owed.push(status({ msgRef: serverMsgID, cmdRef: command.cmdID ?? '', cmd: 'Alert', code: 200 })); // MDM-LO-006
+        continue;
+      }
+      owed.push(...this.handle(command, serverMsgID));
+    }
+
+    const continuingOwnPackage = this.pending.length > 0 || this.upload !== undefined;
+    const serverCommands = commands.filter((c) => c.kind !== 'Status' && c.kind !== 'Results');
+    if (server.body.final && serverCommands.length === 0 && !continuingOwnPackage) {
+      // MDM-TERM-001 / MDM-STS-011: the reply would hold only the SyncHdr Status, so nothing is sent.
+      this.ended = { reason: 'completed' };
+      return undefined;
+    }
+
+    // Statuses first, then Results, as Windows lays them out (MDM-RES-007).
+    // Answers to this message go ahead of anything still owed from earlier messages.
+    const statuses = owed.filter((c) => c.kind !== 'Results');
+    const results = owed.filter((c) => c.kind === 'Results');
+    this.pending = [...statuses, ...this.pending, ...results];
+    // The server's package is closed when its message carries Final, or when it only asked for our next message.
+    const serverPackageClosed = !!server.body.final || (continuingOwnPackage && nextMessageRequested);
+    return this.compose(hdrStatus, serverPackageClosed);
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+
+  private package1(leading: Command[]): SyncML {
+    const { sessionAlert = '1201', loginStatus = 'none', devInfo, extraAlerts = [] } = this.opts;
+    const assembler = this.assembler(leading.length ? 1 : 2);
+    for (const c of leading) assembler.add(c, { force: true });
+    assembler.add(alert(sessionAlert), { force: true });
+    if (loginStatus) {
+      assembler.add(alert('1224', [item({ type: 'com.microsoft/MDM/LoginStatus', data: loginStatus })]), { force: true });
+    }
+    for (const a of extraAlerts) assembler.add(a, { force: true });
+    assembler.add({ kind: 'Replace', items: devInfo.map((n) => item({ source: n.uri, data: n.value })) }, { force: true });
+    return assembler.build(true);
+  }
+
+  /** Returns 'resend' to re-send package 1 with credentials, 'give-up' after repeated failure, else undefined. */
+  private readHeaderStatus(commands: Command[]): 'resend' | 'give-up' | undefined {
+    const hdr = commands.find((c): c is Status => c.kind === 'Status' && c.cmdRef?.trim() === '0');
+    if (!hdr) return undefined;
+    const code = codeOf(hdr);
+    const chalMeta = hdr.chal?.meta;
+    const offeredNonce = metaValue(chalMeta, 'NextNonce');
+    if (code === '212') {
+      this.sendCred = false; // MDM-AUTH-008: authenticated for the rest of the session
+      if (offeredNonce) this.nextSessionNonce = offeredNonce; // MDM-AUTH-010
+      return undefined;
+    }
+    if (code === '200') {
+      // MDM-AUTH-009: credentials accepted for this message only; the next one carries them again.
+      if (offeredNonce) this.nonce = offeredNonce;
+      return undefined;
+    }
+    if ((code === '401' || code === '407') && chalMeta && this.opts.credentials) {
+      if (this.authAttempts >= AUTH_ATTEMPTS) {
+        this.ended = { reason: 'auth-failed', detail: `server refused credentials ${this.authAttempts} times (status ${code})` };
+        return 'give-up';
+      }
+      this.authAttempts++;
+      this.scheme = (metaValue(chalMeta, 'Type') as CredScheme | undefined) ?? this.scheme; // MDM-AUTH-025
+      if (offeredNonce) this.nonce = offeredNonce;
+      this.sendCred = true;
+      return 'resend';
+    }
+    if (code === '401' || code === '407') {
+      this.ended = { reason: 'auth-failed', detail: `server answered ${code} and the device has no credentials` };
+      return 'give-up';
+    }
+    return undefined;
+  }
+
+  /** One server command: a chunk of a large object, or a command for the executor. */
+  private handle(command: Command, msgRef: string): Command[] {
+    const out: Command[] = [];
+    const chunk = this.chunkOf(command);
+    if (this.download && !(chunk && chunk.uri === this.download.assembly.uri)) {
+      // MDM-LO-014: something else arrived before the last chunk; the object is abandoned, not applied.
+      out.push(alert('1225', [item({ target: this.download.assembly.uri })]));
+      this.download = undefined;
+    }
+    if (chunk) {
+      const ref = { msgRef, cmdRef: command.cmdID ?? '', cmd: command.kind };
+      this.download ??= { assembly: new ChunkAssembly(chunk.uri, chunk.size), command };
+      this.download.assembly.append(chunk.data);
+      if (chunk.more) return [...out, status({ ...ref, code: 213 })]; // MDM-LO-010
+      const { assembly, command: first } = this.download;
+      this.download = undefined;
+      if (!assembly.sizeMatches) return [...out, status({ ...ref, code: 424 })]; // MDM-LO-012
+      // MDM-LO-015: only now is the whole object applied.
+      const whole = structuredClone(first) as Command & { items: Item[] };
+      whole.cmdID = command.cmdID;
+      whole.items[0].data = { text: assembly.text };
+      delete whole.items[0].moreData;
+      return [...out, ...this.execute(whole, msgRef)];
+    }
+    return [...out, ...this.execute(command, msgRef)];
+  }
+
+  private execute(command: Command, msgRef: string): Command[] {
+    const { statuses, results } = this.opts.executor([command], { msgRef });
+    return [...statuses, ...results];
+  }
+
+  private chunkOf(command: Command): { uri: string; data: string; more: boolean; size?: number } | undefined {
+    if (command.kind !== 'Add' && command.kind !== 'Replace') return undefined;
+    if (command.items.length !== 1) return undefined;
+    const it = command.items[0];
+    const uri = it.target?.locURI ?? '';
+    const continuing = this.download?.assembly.uri === uri;
+    if (!it.moreData && !continuing) return undefined;
+    const size = itemMeta(it, command, 'Size');
+    return { uri, data: it.data?.text ?? '', more: !!it.moreData, size: size === undefined ? undefined : Number(size) };
+  }
+
+  /** Next message of the device's package: as much of what is owed as fits; Final only on the last one. */
+  private compose(hdrStatus: Status, serverPackageClosed: boolean): SyncML {
+    const assembler = this.assembler(1);
+    assembler.add(hdrStatus, { force: true });
+    while (this.pending[0]?.kind === 'Status' && assembler.add(this.pending[0])) this.pending.shift();
+    this.continueUpload(assembler);
+    while (this.pending.length && !this.upload) {
+      const next = this.pending[0];
+      if (assembler.add(next)) {
+        this.pending.shift();
+        continue;
+      }
+      if (next.kind === 'Results' && this.startUpload(next, assembler)) {
+        this.pending.shift();
+        continue;
+      }
+      if (assembler.count === 1) assembler.add(this.pending.shift()!, { force: true }); // never stall on one big command
+      break;
+    }
+    if (!serverPackageClosed && assembler.added.every((c) => c.kind === 'Status')) {
+      // MDM-LO-003, MDM-LO-010: with nothing but statuses to say, pull the server's next message.
+      assembler.add(alert('1222'), { force: true });
+    }
+    const packageDone = this.pending.length === 0 && !this.upload;
+    return assembler.build(packageDone && serverPackageClosed); // MDM-LO-001, MDM-LO-002
+  }
+
+  /** First chunk of a Results item too large for one message (MDM-LO-009, MDM-LO-011, MDM-LO-020). */
+  private startUpload(results: Results, assembler: MessageAssembler): boolean {
+    if (results.items.length !== 1 || !results.items[0].data) return false;
+    const whole = results.items[0];
+    this.upload = { results, item: whole, rest: whole.data!.text, first: true };
+    if (!this.continueUpload(assembler)) {
+      this.upload = undefined;
+      return false;
+    }
+    return true;
+  }
+
+  private continueUpload(assembler: MessageAssembler): boolean {
+    const up = this.upload;
+    if (!up) return false;
+    const chunkItem = (data: string, more: boolean): Item => {
+      const it: Item = structuredClone(up.item);
+      if (up.first) {
+        it.meta = { fields: [...(it.meta?.fields ?? []), ...meta({ size: byteLength(up.item.data!.text) })!.fields] };
+      }
+      it.data = { text: data };
+      if (more) it.moreData = true;
+      return it;
+    };
+    const shell: Results = { ...up.results, items: [chunkItem('', true)] };
+    const budget = assembler.room - assembler.sizeOf(shell);
+    if (budget <= 0) return false;
+    const data = prefixWithin(up.rest, budget);
+    if (!data) return false;
+    const more = data.length < up.rest.length;
+    assembler.add({ ...up.results, items: [chunkItem(data, more)] }, { force: true });
+    up.rest = up.rest.slice(data.length);
+    up.first = false;
+    if (!more) this.upload = undefined;
+    return true;
+  }
+
+  private assembler(firstCmdID: number): MessageAssembler {
+    this.msgID++;
+    const { sessionID, serverUrl, deviceId, maxMsgSize, maxObjSize, maxSendSize, credentials } = this.opts;
+    const cred = this.sendCred && credentials && this.scheme ? credentialFor({ ...credentials, scheme: this.scheme, nonce: this.nonce }) : undefined;
+    return new MessageAssembler(
+      {
+        sessionID,
+        msgID: this.msgID,
+        target: serverUrl,
+        source: deviceId,
+        sourceName: cred ? credentials!.user : undefined, // MDM-AUTH-017
+        cred,
+        meta: meta({ maxMsgSize, maxObjSize }),
+      },
+      maxSendSize,
+      firstCmdID,
+    );
+  }
+}

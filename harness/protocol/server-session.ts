@@ -1,0 +1,340 @@
+/**
+ * The server side of one DM session, without I/O: `receive(deviceMessage)` always returns the reply
+ * (MDM-STS-012, MDM-TERM-003). Catalogue 3.8, server state machine.
+ *
+ * It owns MsgID/CmdID numbering, the SyncHdr Status, a Status for every device command that needs one, the
+ * package rules of OMA-DMP 6 (Next Message replies, Final on every message but large-object chunks and Next
+ * Message replies, MDM-LO-004/005/007), the device's MaxMsgSize and MaxObjSize, large objects in both directions
+ * and the application-level challenge. Which commands go to the device comes from the queue.
+ */
+import {
+  alert, chal, codeOf, metaValue, status, type Command, type Item, type Results, type Status, type SyncHdr, type SyncML,
+} from '../syncml';
+import { MessageAssembler } from './assembler';
+import { AuthScheme, decodeNonce, newNonce, verifyCredential, type CredScheme } from './auth';
+import { byteLength, ChunkAssembly, prefixWithin } from './large-object';
+
+export interface CommandQueue {
+  peek(): Command | undefined;
+  shift(): Command | undefined;
+}
+
+export interface ServerCredentialCheck {
+  scheme: CredScheme;
+  user: string;
+  password: string;
+  /** Nonce (base64) the device was given for this session; a fresh one is made when absent. */
+  nonce?: string;
+  /** Told the nonce the device must use in its next session (MDM-AUTH-010, MDM-AUTH-019). */
+  onNextNonce?: (nonce: string) => void;
+}
+
+/** The server's behaviour; every knob's default is the conforming one, a fault flips one. */
+export interface ServerBehaviour {
+  statusForAlerts: boolean;
+  statusForResults200: boolean;
+  honourMaxMsgSize: boolean;
+  chunkLargeObjects: boolean;
+  nextMessageReplies: boolean;
+  endsSession: boolean;
+  stopAfter214: boolean;
+  acceptAnyCredential: boolean;
+}
+
+export const CONFORMING_SERVER: ServerBehaviour = {
+  statusForAlerts: true,
+  statusForResults200: false,
+  honourMaxMsgSize: true,
+  chunkLargeObjects: true,
+  nextMessageReplies: true,
+  endsSession: true,
+  stopAfter214: true,
+  acceptAnyCredential: false,
+};
+
+export interface ServerSessionOptions {
+  serverUrl: string;
+  deviceId: string;
+  sessionID: string;
+  queue: CommandQueue;
+  clientAuth?: ServerCredentialCheck;
+  behaviour?: Partial<ServerBehaviour>;
+}
+
+export interface SentCommand {
+  msgID: string;
+  command: Command;
+}
+
+export type ServerEvent =
+  | { type: 'status'; msgRef: string; cmdRef: string; cmd?: string; code: string; answers?: SentCommand; status: Status }
+  | { type: 'results'; msgRef: string; cmdRef: string; items: Item[]; answers?: SentCommand }
+  | { type: 'alert'; code: string; items: Item[] }
+  | { type: 'undeliverable'; command: Command; reason: string }
+  | { type: 'auth'; outcome: 'challenged' | 'refused' | 'accepted'; code: string };
+
+const KNOWN_ALERTS = new Set(['1200', '1201', '1222', '1223', '1224', '1225', '1226']);
+const REQUEST_PENDING = 'Reversed-Domain-Name:com.microsoft.mdm.requestpending';
+const DEVICE_ORIGINATED = new Set(['Alert', 'Replace', 'Results', 'Status']);
+
+export class ServerSession {
+  private msgID = 0;
+  private readonly behaviour: ServerBehaviour;
+  private readonly sent = new Map<string, SentCommand>();
+  private deviceMaxMsgSize: number | undefined;
+  private deviceMaxObjSize: number | undefined;
+  private upload: { assembly: ChunkAssembly; results: Results; msgRef: string } | undefined;
+  private download: { command: Command & { items: Item[] }; rest: string; first: boolean } | undefined;
+  private authenticated = false;
+  private nonce: string | undefined;
+  private stopped = false;
+  /** 'closing' once a Status-only package with Final went out; 'aborted' after Alert 1223. */
+  state: 'open' | 'closing' | 'aborted' = 'open';
+  readonly events: ServerEvent[] = [];
+
+  constructor(private readonly opts: ServerSessionOptions) {
+    this.behaviour = { ...CONFORMING_SERVER, ...opts.behaviour };
+    this.nonce = opts.clientAuth?.nonce;
+  }
+
+  receive(device: SyncML): SyncML {
+    this.readLimits(device.hdr);
+    const deviceMsgID = device.hdr.msgID?.trim() ?? '';
+    const auth = this.authenticate(device.hdr);
+    const assembler = this.assembler();
+    const hdrStatus = status({ msgRef: deviceMsgID, cmdRef: '0', cmd: 'SyncHdr', code: auth.code, chal: auth.chal });
+    assembler.add(hdrStatus, { force: true });
+
+    const answers = this.answer(device.body.commands, deviceMsgID, auth.ok ? undefined : auth.code);
+    for (const s of answers.statuses) assembler.add(s, { force: true });
+
+    if (!auth.ok) return assembler.build(true); // MDM-AUTH-007: statuses only
+    if (answers.abort) {
+      this.state = 'aborted'; // MDM-TERM-006: statuses only
+      return assembler.build(true);
+    }
+    if (answers.requestPending) return assembler.build(false); // MDM-CMD-ALT-016: keep waiting, no commands
+
+    if (!device.body.final && this.behaviour.nextMessageReplies) {
+      if (this.download) return this.sendPackage(assembler);
+      assembler.add(alert('1222'), { force: true }); // MDM-LO-004, MDM-LO-007: "Next Message"
+      return assembler.build(false);
+    }
+    return this.sendPackage(assembler);
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+
+  private readLimits(hdr: SyncHdr): void {
+    const maxMsg = Number(metaValue(hdr.meta, 'MaxMsgSize'));
+    const maxObj = Number(metaValue(hdr.meta, 'MaxObjSize'));
+    if (maxMsg > 0) this.deviceMaxMsgSize = maxMsg;
+    if (maxObj > 0) this.deviceMaxObjSize = maxObj; // MDM-LO-018: binding for the rest of the session
+  }
+
+  private authenticate(hdr: SyncHdr): { ok: boolean; code: string; chal?: ReturnType<typeof chal> } {
+    const check = this.opts.clientAuth;
+    if (!check || this.authenticated) return { ok: true, code: '200' };
+    const challenge = () => {
+      this.nonce = newNonce(); // MDM-AUTH-022: each challenge carries a fresh nonce
+      return chal(check.scheme, check.scheme === AuthScheme.Md5 ? this.nonce : undefined);
+    };
+    if (!hdr.cred) {
+      this.events.push({ type: 'auth', outcome: 'challenged', code: '407' });
+      return { ok: false, code: '407', chal: challenge() }; // MDM-AUTH-004, MDM-AUTH-005
+    }
+    const scheme = metaValue(hdr.cred.meta, 'Type')?.trim();
+    const user = check.scheme === AuthScheme.Md5 ? hdr.source?.locName ?? '' : check.user; // MDM-AUTH-017
+    const ok = this.behaviour.acceptAnyCredential || (
+      scheme === check.scheme && user === check.user &&
+      verifyCredential({ scheme: check.scheme, data: hdr.cred.data?.text.trim() ?? '', user: check.user, password: check.password, nonce: this.nonceBytes() }));
+    if (!ok) {
+      this.events.push({ type: 'auth', outcome: 'refused', code: '401' });
+      return { ok: false, code: '401', chal: challenge() };
+    }
+    this.authenticated = true;
+    const next = newNonce(); // MDM-AUTH-019: renewed in every session for the next one
+    check.onNextNonce?.(next);
+    this.events.push({ type: 'auth', outcome: 'accepted', code: '212' });
+    return { ok: true, code: '212', chal: check.scheme === AuthScheme.Md5 ? chal(check.scheme, next) : undefined };
+  }
+
+  private nonceBytes(): Uint8Array | undefined {
+    try {
+      return this.nonce === undefined ? undefined : decodeNonce(this.nonce);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Statuses owed for the device's commands, and what the message asks of the session. */
+  private answer(commands: Command[], msgRef: string, authCode: string | undefined) {
+    const statuses: Status[] = [];
+    let abort = false;
+    let requestPending = false;
+    const reply = (c: Command, cmd: string, code: string | number) => statuses.push(status({ msgRef, cmdRef: c.cmdID ?? '', cmd, code }));
+    for (const c of commands) {
+      if (c.kind === 'Status') {
+        this.record(c);
+        continue;
+      }
+      if (authCode) {
+        reply(c, c.kind === 'Unknown' ? c.name : c.kind, authCode);
+        continue;
+      }
+      if (c.kind === 'Unknown' || c.cmdID === undefined) {
+        reply(c, c.kind === 'Unknown' ? c.name : c.kind, 400); // MDM-ROB-006
+        continue;
+      }
+      if (c.kind === 'Results') {
+        const code = this.takeResults(c, msgRef);
+        if (code !== undefined) reply(c, 'Results', code);
+        continue;
+      }
+      if (c.kind === 'Alert') {
+        const code = codeOf(c) ?? '';
+        this.events.push({ type: 'alert', code, items: c.items });
+        if (code === '1223') abort = true;
+        if (code === '1224' && c.items.some((i) => metaValue(i.meta, 'Type') === REQUEST_PENDING)) requestPending = true;
+        if (this.behaviour.statusForAlerts) reply(c, 'Alert', KNOWN_ALERTS.has(code) ? 200 : 406); // MDM-STS-005, MDM-ROB-001
+        continue;
+      }
+      reply(c, c.kind, DEVICE_ORIGINATED.has(c.kind) ? 200 : 405); // MDM-STS-006; MDM-SES-005 forbids the rest
+    }
+    return { statuses, abort, requestPending };
+  }
+
+  private record(s: Status): void {
+    const msgRef = s.msgRef?.trim() ?? '';
+    const cmdRef = s.cmdRef?.trim() ?? '';
+    const code = codeOf(s) ?? '';
+    if (cmdRef === '0') return;
+    if (code === '214') this.stopped = this.behaviour.stopAfter214; // MDM-STS-024
+    this.events.push({ type: 'status', msgRef, cmdRef, cmd: s.cmd, code, answers: this.sent.get(`${msgRef}:${cmdRef}`), status: s });
+  }
+
+  /** A Results (or one chunk of it): 213 per chunk, 424 on a size mismatch, no Status for 200 (MDM-STS-014, MDM-LO-021). */
+  private takeResults(r: Results, msgRef: string): string | undefined {
+    const it = r.items[0];
+    const chunked = r.items.length === 1 && (it.moreData || this.upload !== undefined);
+    if (!chunked) {
+      this.events.push({ type: 'results', msgRef: r.msgRef ?? '1', cmdRef: r.cmdRef ?? '1', items: r.items, answers: this.correlate(r) });
+      return this.behaviour.statusForResults200 ? '200' : undefined;
+    }
+    const uri = it.source?.locURI ?? '';
+    if (!this.upload) {
+      const size = metaValue(it.meta, 'Size') ?? metaValue(r.meta, 'Size');
+      this.upload = { assembly: new ChunkAssembly(uri, size === undefined ? undefined : Number(size)), results: r, msgRef };
+    }
+    this.upload.assembly.append(it.data?.text ?? '');
+    if (it.moreData) return '213';
+    const { assembly, results } = this.upload;
+    this.upload = undefined;
+    if (!assembly.sizeMatches) return '424'; // MDM-LO-012
+    const whole = { ...structuredClone(it), data: { text: assembly.text } };
+    this.events.push({ type: 'results', msgRef: results.msgRef ?? '1', cmdRef: results.cmdRef ?? '1', items: [whole], answers: this.correlate(results) });
+    return this.behaviour.statusForResults200 ? '200' : undefined;
+  }
+
+  /** MDM-ID-007/008: a Results without MsgRef refers to message 1, without CmdRef to CmdID 1. */
+  private correlate(r: Results): SentCommand | undefined {
+    return this.sent.get(`${r.msgRef?.trim() ?? '1'}:${r.cmdRef?.trim() ?? '1'}`);
+  }
+
+  /** A package: queued commands that fit (the rest wait, MDM-LO-005), large objects in chunks, else a close. */
+  private sendPackage(assembler: MessageAssembler): SyncML {
+    if (this.download) {
+      this.continueDownload(assembler);
+      if (this.download) return this.finish(assembler, false); // no Final while chunks remain
+    }
+    if (!this.stopped) this.addQueued(assembler);
+    if (this.download) return this.finish(assembler, false);
+    const hasCommands = assembler.added.some((c) => c.kind !== 'Status');
+    if (!hasCommands) {
+      if (!this.behaviour.endsSession) {
+        assembler.add({ kind: 'Get', items: [{ target: { locURI: './DevInfo/DmV' } }] }, { force: true });
+        return this.finish(assembler, true);
+      }
+      this.state = 'closing'; // MDM-TERM-002: Status-only package with Final
+    }
+    return this.finish(assembler, true);
+  }
+
+  private addQueued(assembler: MessageAssembler): void {
+    const { queue } = this.opts;
+    for (let next = queue.peek(); next; next = queue.peek()) {
+      const tooBigObject = this.objectTooLarge(next);
+      if (tooBigObject) {
+        queue.shift();
+        this.events.push({ type: 'undeliverable', command: next, reason: tooBigObject });
+        continue;
+      }
+      if (assembler.add(next, { force: !this.behaviour.honourMaxMsgSize })) {
+        queue.shift();
+        continue;
+      }
+      if (assembler.count === 1 && this.behaviour.chunkLargeObjects && this.startDownload(next, assembler)) queue.shift();
+      else if (assembler.count === 1) {
+        queue.shift();
+        this.events.push({ type: 'undeliverable', command: next, reason: `a ${next.kind} of ${assembler.sizeOf(next)} bytes cannot fit the device's MaxMsgSize ${this.deviceMaxMsgSize}` });
+        continue;
+      }
+      return; // does not fit: waits for the next package
+    }
+  }
+
+  private objectTooLarge(c: Command): string | undefined {
+    if (this.deviceMaxObjSize === undefined || (c.kind !== 'Add' && c.kind !== 'Replace')) return undefined;
+    const size = Math.max(0, ...c.items.map((i) => byteLength(i.data?.text ?? '')));
+    return size > this.deviceMaxObjSize ? `an object of ${size} bytes exceeds the device's MaxObjSize ${this.deviceMaxObjSize} (MDM-LO-018)` : undefined;
+  }
+
+  private startDownload(c: Command, assembler: MessageAssembler): boolean {
+    if ((c.kind !== 'Add' && c.kind !== 'Replace') || c.items.length !== 1 || !c.items[0].data) return false;
+    this.download = { command: c, rest: c.items[0].data.text, first: true };
+    if (this.continueDownload(assembler)) return true;
+    this.download = undefined;
+    return false;
+  }
+
+  /** Next chunk: MoreData on all but the last, Size only on the first, Meta and addressing repeated (MDM-LO-009..016). */
+  private continueDownload(assembler: MessageAssembler): boolean {
+    const d = this.download!;
+    const total = byteLength(d.command.items[0].data!.text);
+    const chunk = (text: string, more: boolean): Command => {
+      const copy = structuredClone(d.command);
+      const it = copy.items[0];
+      if (d.first) it.meta = { fields: [...(it.meta?.fields ?? []), { name: 'Size', value: String(total), attrs: { xmlns: 'syncml:metinf' } }] };
+      it.data = { text };
+      if (more) it.moreData = true;
+      return copy;
+    };
+    const budget = assembler.room - assembler.sizeOf(chunk('', true));
+    const text = budget > 0 ? prefixWithin(d.rest, budget) : '';
+    if (!text) return false;
+    const more = text.length < d.rest.length;
+    const sent = assembler.add(chunk(text, more), { force: true })!;
+    this.remember(sent);
+    d.rest = d.rest.slice(text.length);
+    d.first = false;
+    if (!more) this.download = undefined;
+    return true;
+  }
+
+  private finish(assembler: MessageAssembler, final: boolean): SyncML {
+    for (const c of assembler.added) if (c.kind !== 'Status') this.remember(c);
+    return assembler.build(final);
+  }
+
+  private remember(c: Command): void {
+    if (c.kind === 'Unknown' || c.cmdID === undefined) return;
+    this.sent.set(`${this.msgID}:${c.cmdID}`, { msgID: String(this.msgID), command: c });
+    if (c.kind === 'Atomic' || c.kind === 'Sequence') for (const m of c.commands) this.remember(m);
+  }
+
+  private assembler(): MessageAssembler {
+    this.msgID++;
+    const max = this.behaviour.honourMaxMsgSize ? this.deviceMaxMsgSize : undefined;
+    return new MessageAssembler({ sessionID: this.opts.sessionID, msgID: this.msgID, target: this.opts.deviceId, source: this.opts.serverUrl }, max);
+  }
+}
