@@ -1,0 +1,191 @@
+/**
+ * Rules that bind whichever side sends the message ("both" rows of the catalogue), written once and applied to
+ * the server's messages in server mode and to the device's in client mode.
+ */
+import { codeOf, type Command, type Status, type SyncML } from '../syncml';
+import type { Judge } from './finding';
+import { requirement } from './registry';
+import { commandsWithPaths, trimmed, type Party, type SessionView, type WireMessage } from './session';
+
+export const DM_MEDIA_TYPES = ['application/vnd.syncml.dm+xml', 'application/vnd.syncml.dm+wbxml'];
+
+export function mediaType(contentType: string | undefined): string {
+  return (contentType ?? '').split(';')[0].trim().toLowerCase();
+}
+
+export function sentBy(session: SessionView, party: Party): WireMessage[] {
+  const out: WireMessage[] = [];
+  for (const x of session.exchanges) {
+    const m = party === 'device' ? x.request : x.response;
+    if (m) out.push(m);
+  }
+  return out;
+}
+
+/** Deviations of the content models that bind this side (a `client` row says nothing of a server's output). */
+export function judgeDocument(m: WireMessage, party: Party, judge: Judge, ids: readonly string[]): void {
+  judge.saw('MDM-XML-001', 'MDM-XML-002');
+  if (m.parseError) {
+    const id = /root element/.test(m.parseError) ? 'MDM-XML-002' : 'MDM-XML-001';
+    judge.fail(id, m, '', `not a SyncML document: ${m.parseError}`);
+    return;
+  }
+  const role = party === 'device' ? 'client' : 'server';
+  for (const d of m.deviations) {
+    const r = requirement(d.id);
+    if (r.role !== role && r.role !== 'both') continue;
+    if (!ids.includes(d.id)) continue;
+    judge.fail(d.id, m, d.path, d.message);
+  }
+  const msg = m.syncml!;
+  judge.saw('MDM-XML-004', 'MDM-HDR-001', 'MDM-ID-001');
+  const kinds = new Set<string>();
+  for (const { command } of commandsWithPaths(msg.body.commands)) kinds.add(command.kind);
+  const byKind: Record<string, string> = {
+    Status: 'MDM-STS-001', Get: 'MDM-CMD-GET-001', Add: 'MDM-CMD-ADD-001', Replace: 'MDM-CMD-REP-001', Delete: 'MDM-CMD-DEL-001',
+    Exec: 'MDM-CMD-EXE-001', Alert: 'MDM-CMD-ALT-002', Atomic: 'MDM-CMD-ATO-001', Results: 'MDM-RES-001',
+  };
+  for (const k of kinds) {
+    const id = byKind[k];
+    if (id && ids.includes(id) && (requirement(id).role === role || requirement(id).role === 'both')) judge.saw(id);
+  }
+}
+
+/** CmdIDs unique within the message, nested ones included, and never 0 (MDM-ID-002, MDM-ID-003). */
+export function judgeCmdIDs(m: WireMessage, judge: Judge): void {
+  if (!m.syncml) return;
+  judge.saw('MDM-ID-002', 'MDM-ID-003');
+  const seen = new Map<string, string>();
+  for (const { command, path } of commandsWithPaths(m.syncml.body.commands)) {
+    if (command.kind === 'Unknown') continue;
+    const id = trimmed(command.cmdID);
+    if (command.cmdID === undefined) continue; // missing CmdID is a content-model deviation (MDM-ID-001)
+    if (id === '0') judge.fail('MDM-ID-003', m, `${path}/CmdID`, 'CmdID 0 is reserved for the SyncHdr');
+    const first = seen.get(id);
+    if (first) judge.fail('MDM-ID-002', m, `${path}/CmdID`, `CmdID ${id} is also used by ${first}`);
+    else seen.set(id, path);
+  }
+}
+
+export function statusesOf(msg: SyncML): { status: Status; path: string }[] {
+  const out: { status: Status; path: string }[] = [];
+  for (const { command, path, depth } of commandsWithPaths(msg.body.commands)) {
+    if (command.kind === 'Status' && depth === 0) out.push({ status: command, path });
+  }
+  return out;
+}
+
+/** The SyncHdr Status leads the body, refers to the message answered (MDM-STS-003, MDM-ID-005, MDM-ID-006). */
+export function judgeHeaderStatus(reply: WireMessage, answered: SyncML, judge: Judge): Status | undefined {
+  const msg = reply.syncml;
+  if (!msg) return undefined;
+  judge.saw('MDM-STS-003');
+  const first = msg.body.commands[0];
+  const hdr = statusesOf(msg).find((s) => trimmed(s.status.cmdRef) === '0');
+  if (!first || first.kind !== 'Status' || trimmed(first.cmdRef) !== '0') {
+    judge.fail('MDM-STS-003', reply, '/SyncBody', hdr
+      ? `the SyncHdr Status is at ${hdr.path}, it must be the first element of SyncBody`
+      : `no Status for the SyncHdr of msg ${trimmed(answered.hdr.msgID)} (CmdRef 0)`);
+    return hdr?.status;
+  }
+  const expected = trimmed(answered.hdr.msgID);
+  if (trimmed(first.msgRef) !== expected) {
+    judge.fail('MDM-STS-003', reply, '/SyncBody/Status[1]/MsgRef', `SyncHdr Status has MsgRef ${trimmed(first.msgRef)}, the message answered has MsgID ${expected}`);
+  }
+  if (trimmed(first.cmd) !== 'SyncHdr') {
+    judge.fail('MDM-STS-003', reply, '/SyncBody/Status[1]/Cmd', `SyncHdr Status has Cmd "${trimmed(first.cmd)}", expected SyncHdr`);
+  }
+  return first;
+}
+
+export interface CommandIndexEntry {
+  command: Command;
+  /** Element name, e.g. Get, Alert, Sequence. */
+  name: string;
+  path: string;
+  msg: WireMessage;
+}
+
+/** Every command a party sent, keyed by `MsgID:CmdID`, to resolve MsgRef/CmdRef (MDM-ID-005, MDM-ID-006). */
+export function commandIndex(messages: WireMessage[]): Map<string, CommandIndexEntry> {
+  const index = new Map<string, CommandIndexEntry>();
+  for (const m of messages) {
+    if (!m.syncml) continue;
+    const msgID = trimmed(m.syncml.hdr.msgID);
+    for (const { command, path } of commandsWithPaths(m.syncml.body.commands)) {
+      if (command.kind === 'Status' || command.cmdID === undefined) continue;
+      const key = `${msgID}:${trimmed(command.cmdID)}`;
+      if (!index.has(key)) index.set(key, { command, name: command.kind === 'Unknown' ? command.name : command.kind, path, msg: m });
+    }
+  }
+  return index;
+}
+
+/** Each Status answers a command the peer sent, under the right MsgRef/CmdRef and Cmd, with a numeric code. */
+export function judgeStatusReferences(sender: WireMessage, peerIndex: Map<string, CommandIndexEntry>, peerMsgIDs: Set<string>, judge: Judge): void {
+  const msg = sender.syncml;
+  if (!msg) return;
+  for (const { status: s, path } of statusesOf(msg)) {
+    judge.saw('MDM-ID-005', 'MDM-ID-006', 'MDM-STS-015', 'MDM-STS-016');
+    const msgRef = trimmed(s.msgRef);
+    const cmdRef = trimmed(s.cmdRef);
+    const code = codeOf(s) ?? '';
+    if (!/^\d{3}$/.test(code)) judge.fail('MDM-STS-016', sender, `${path}/Data`, `status code "${code}" is not a three-digit SyncML code`);
+    if (!peerMsgIDs.has(msgRef)) {
+      judge.fail('MDM-ID-005', sender, `${path}/MsgRef`, `MsgRef ${msgRef || '(empty)'} is not the MsgID of any message received`);
+      continue;
+    }
+    if (cmdRef === '0') {
+      if (trimmed(s.cmd) !== 'SyncHdr') judge.fail('MDM-STS-015', sender, `${path}/Cmd`, `CmdRef 0 denotes the SyncHdr, Cmd is "${trimmed(s.cmd)}"`);
+      continue;
+    }
+    const target = peerIndex.get(`${msgRef}:${cmdRef}`);
+    if (!target) {
+      judge.fail('MDM-ID-006', sender, `${path}/CmdRef`, `no command with CmdID ${cmdRef || '(empty)'} in msg ${msgRef}`);
+      continue;
+    }
+    if (trimmed(s.cmd) !== target.name) {
+      judge.fail('MDM-STS-015', sender, `${path}/Cmd`, `Cmd is "${trimmed(s.cmd)}" but CmdRef ${cmdRef} of msg ${msgRef} is ${target.name}`);
+    }
+  }
+}
+
+export function peerMsgIDs(messages: WireMessage[]): Set<string> {
+  return new Set(messages.filter((m) => m.syncml).map((m) => trimmed(m.syncml!.hdr.msgID)));
+}
+
+/** Statuses in the order of the commands they answer (MDM-STS-007). */
+export function judgeStatusOrder(sender: WireMessage, peerIndex: Map<string, CommandIndexEntry>, judge: Judge): void {
+  const msg = sender.syncml;
+  if (!msg) return;
+  const order = [...peerIndex.keys()];
+  const rank = new Map(order.map((k, i) => [k, i]));
+  let last = -1;
+  let lastPath = '';
+  for (const { status: s, path } of statusesOf(msg)) {
+    if (trimmed(s.cmdRef) === '0') continue;
+    const r = rank.get(`${trimmed(s.msgRef)}:${trimmed(s.cmdRef)}`);
+    if (r === undefined) continue;
+    judge.saw('MDM-STS-007');
+    if (r < last) judge.fail('MDM-STS-007', sender, path, `answers a command that came before the one answered at ${lastPath}`);
+    else {
+      last = r;
+      lastPath = path;
+    }
+  }
+}
+
+/** HTTP framing and media type of one message (MDM-TRN-005; a body that disagrees with Content-Length is not one intact document, MDM-XML-001). */
+export function judgeHttp(m: WireMessage, judge: Judge): void {
+  if (!m.http) return;
+  judge.saw('MDM-TRN-005');
+  const type = mediaType(m.http.contentType);
+  if (!DM_MEDIA_TYPES.includes(type)) {
+    judge.fail('MDM-TRN-005', m, 'Content-Type', `"${m.http.contentType ?? '(none)'}" is not application/vnd.syncml.dm+xml or +wbxml`);
+  }
+  if (m.http.lengthMismatch) judge.fail('MDM-XML-001', m, 'Content-Length', m.http.lengthMismatch);
+}
+
+export function level(id: string): string {
+  return requirement(id).level;
+}

@@ -1,0 +1,80 @@
+/**
+ * Findings: what a check concluded about one requirement, with evidence that points at a message and element.
+ * A check reports `pass` only for requirements it actually exercised, so coverage is computed, never assumed.
+ */
+import { requirement } from './registry';
+import { label, type WireMessage } from './session';
+
+export type FindingVerdict = 'pass' | 'fail' | 'warn';
+
+export interface Finding {
+  id: string;
+  verdict: FindingVerdict;
+  /** Name of the check that judged, e.g. `headerStatusComesFirst`. */
+  check: string;
+  /** What was observed, e.g. `msg 4 (server->device) /SyncBody/Status[2]/CmdRef: expected 3, found 5`. */
+  evidence: string;
+}
+
+export interface Check<S = unknown> {
+  name: string;
+  /** Requirements the check can judge (validated against the catalogue when the check is defined). */
+  ids: readonly string[];
+  run(subject: S, judge: Judge): void;
+}
+
+export function defineCheck<S>(check: Check<S>): Check<S> {
+  for (const id of check.ids) requirement(id); // an unknown id is a defect of the check, caught at load
+  return check;
+}
+
+/** Collects one check's findings: violations with evidence, and a pass for each exercised id left unviolated. */
+export class Judge {
+  private readonly violations: Finding[] = [];
+  private readonly exercised = new Set<string>();
+
+  constructor(private readonly check: Check<never> | { name: string; ids: readonly string[] }) {}
+
+  /** The requirement was looked at: a pass unless a violation is also reported. */
+  saw(...ids: string[]): void {
+    for (const id of ids) this.assertDeclared(id), this.exercised.add(id);
+  }
+
+  fail(id: string, at: WireMessage | undefined, path: string, message: string): void {
+    this.report('fail', id, at, path, message);
+  }
+
+  /** A deviation the catalogue says to report as a warning (e.g. A-15, A-24), never a failure. */
+  warn(id: string, at: WireMessage | undefined, path: string, message: string): void {
+    this.report('warn', id, at, path, message);
+  }
+
+  findings(): Finding[] {
+    const judged = new Set(this.violations.map((v) => v.id));
+    const passes: Finding[] = [...this.exercised]
+      .filter((id) => !judged.has(id))
+      .map((id) => ({ id, verdict: 'pass', check: this.check.name, evidence: 'no deviation observed' }));
+    return [...this.violations, ...passes];
+  }
+
+  private report(verdict: FindingVerdict, id: string, at: WireMessage | undefined, path: string, message: string): void {
+    this.assertDeclared(id);
+    this.exercised.add(id);
+    const where = at ? `${label(at)}${path ? ` ${path}` : ''}: ` : path ? `${path}: ` : '';
+    this.violations.push({ id, verdict, check: this.check.name, evidence: `${where}${message}` });
+  }
+
+  private assertDeclared(id: string): void {
+    if (!this.check.ids.includes(id)) throw new Error(`check ${this.check.name} reports ${id}, which it does not declare`);
+  }
+}
+
+export function runChecks<S>(checks: readonly Check<S>[], subject: S): Finding[] {
+  const out: Finding[] = [];
+  for (const check of checks) {
+    const judge = new Judge(check as Check<never>);
+    check.run(subject, judge);
+    out.push(...judge.findings());
+  }
+  return out;
+}
