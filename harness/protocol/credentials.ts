@@ -4,9 +4,11 @@ import { basicCredential, decodeNonce, md5Digest, type CredScheme } from './auth
 
 export type { CredScheme };
 
-export function credentialFor(c: { scheme: CredScheme; user: string; password: string; nonce?: string }): Cred {
+/** `nonceAsText` reproduces a known client bug: hashing the base64 text of the nonce rather than its bytes. */
+export function credentialFor(c: { scheme: CredScheme; user: string; password: string; nonce?: string }, opts: { nonceAsText?: boolean } = {}): Cred {
+  const nonce = opts.nonceAsText ? new Uint8Array(Buffer.from(c.nonce ?? '', 'utf8')) : nonceBytes(c.nonce ?? '');
   const value = c.scheme === 'syncml:auth-md5'
-    ? md5Digest(c.user, c.password, nonceBytes(c.nonce ?? ''))
+    ? md5Digest(c.user, c.password, nonce)
     : basicCredential(c.user, c.password);
   return cred(c.scheme, value);
 }

@@ -46,7 +46,39 @@ export interface DeviceSessionOptions {
   credentials?: DeviceCredentials;
   /** Credentials sent before any challenge (basic always can; md5 needs a nonce from an earlier session). */
   preemptiveAuth?: boolean;
+  behaviour?: Partial<DeviceSessionBehaviour>;
 }
+
+/** The device's session behaviour; every default is the conforming one, a fault flips one knob. */
+export interface DeviceSessionBehaviour {
+  /** Send nothing when the reply would be the SyncHdr Status alone (MDM-TERM-001, MDM-STS-011). */
+  silentWhenDone: boolean;
+  /** Stop without a reply on Alert 1223 (MDM-TERM-007). */
+  silentOnAbort: boolean;
+  /** Keep the device's package open while the server's is (MDM-LO-002). */
+  waitForServerPackage: boolean;
+  /** Acknowledge chunks with 213 (MDM-LO-010). */
+  ackChunks: boolean;
+  /** Compare a reassembled object with its Size (MDM-LO-012). */
+  checkChunkSize: boolean;
+  /** Alert 1225 when a chunked object is interrupted (MDM-LO-014). */
+  alertInterruptedObject: boolean;
+  /** Re-send package 1 with credentials when challenged (MDM-AUTH-006). */
+  answerChallenges: boolean;
+  /** Hash the nonce's base64 text instead of its bytes (the mistake MDM-AUTH-016 warns about). */
+  md5OverNonceText: boolean;
+}
+
+export const CONFORMING_DEVICE_SESSION: DeviceSessionBehaviour = {
+  silentWhenDone: true,
+  silentOnAbort: true,
+  waitForServerPackage: true,
+  ackChunks: true,
+  checkChunkSize: true,
+  alertInterruptedObject: true,
+  answerChallenges: true,
+  md5OverNonceText: false,
+};
 
 export type SessionEnd =
   | { reason: 'completed' }
@@ -73,8 +105,10 @@ export class DeviceSession {
   respURI: string | undefined;
   /** Nonce the server handed over with 212 for the next session (MDM-AUTH-010). */
   nextSessionNonce: string | undefined;
+  private readonly behaviour: DeviceSessionBehaviour;
 
   constructor(private readonly opts: DeviceSessionOptions) {
+    this.behaviour = { ...CONFORMING_DEVICE_SESSION, ...opts.behaviour };
     this.nonce = opts.credentials?.nonce;
     this.scheme = opts.credentials?.scheme;
     this.sendCred = !!opts.credentials && !!opts.preemptiveAuth && (opts.credentials.scheme !== 'syncml:auth-md5' || !!this.nonce);
@@ -98,6 +132,7 @@ export class DeviceSession {
 
     if (commands.some((c) => c.kind === 'Alert' && codeOf(c) === '1223')) {
       this.ended = { reason: 'aborted-by-server' }; // MDM-TERM-007: no reply
+      if (!this.behaviour.silentOnAbort) return this.compose(hdrStatus, true);
       return undefined;
     }
 
@@ -121,6 +156,7 @@ export class DeviceSession {
     if (server.body.final && serverCommands.length === 0 && !continuingOwnPackage) {
       // MDM-TERM-001 / MDM-STS-011: the reply would hold only the SyncHdr Status, so nothing is sent.
       this.ended = { reason: 'completed' };
+      if (!this.behaviour.silentWhenDone) return this.compose(hdrStatus, true);
       return undefined;
     }
 
@@ -130,7 +166,7 @@ export class DeviceSession {
     const results = owed.filter((c) => c.kind === 'Results');
     this.pending = [...statuses, ...this.pending, ...results];
     // The server's package is closed when its message carries Final, or when it only asked for our next message.
-    const serverPackageClosed = !!server.body.final || (continuingOwnPackage && nextMessageRequested);
+    const serverPackageClosed = !!server.body.final || (continuingOwnPackage && nextMessageRequested) || !this.behaviour.waitForServerPackage;
     return this.compose(hdrStatus, serverPackageClosed);
   }
 
@@ -166,7 +202,7 @@ export class DeviceSession {
       if (offeredNonce) this.nonce = offeredNonce;
       return undefined;
     }
-    if ((code === '401' || code === '407') && chalMeta && this.opts.credentials) {
+    if ((code === '401' || code === '407') && chalMeta && this.opts.credentials && this.behaviour.answerChallenges) {
       if (this.authAttempts >= AUTH_ATTEMPTS) {
         this.ended = { reason: 'auth-failed', detail: `server refused credentials ${this.authAttempts} times (status ${code})` };
         return 'give-up';
@@ -190,17 +226,17 @@ export class DeviceSession {
     const chunk = this.chunkOf(command);
     if (this.download && !(chunk && chunk.uri === this.download.assembly.uri)) {
       // MDM-LO-014: something else arrived before the last chunk; the object is abandoned, not applied.
-      out.push(alert('1225', [item({ target: this.download.assembly.uri })]));
+      if (this.behaviour.alertInterruptedObject) out.push(alert('1225', [item({ target: this.download.assembly.uri })]));
       this.download = undefined;
     }
     if (chunk) {
       const ref = { msgRef, cmdRef: command.cmdID ?? '', cmd: command.kind };
       this.download ??= { assembly: new ChunkAssembly(chunk.uri, chunk.size), command };
       this.download.assembly.append(chunk.data);
-      if (chunk.more) return [...out, status({ ...ref, code: 213 })]; // MDM-LO-010
+      if (chunk.more) return [...out, status({ ...ref, code: this.behaviour.ackChunks ? 213 : 200 })]; // MDM-LO-010
       const { assembly, command: first } = this.download;
       this.download = undefined;
-      if (!assembly.sizeMatches) return [...out, status({ ...ref, code: 424 })]; // MDM-LO-012
+      if (!assembly.sizeMatches && this.behaviour.checkChunkSize) return [...out, status({ ...ref, code: 424 })]; // MDM-LO-012
       // MDM-LO-015: only now is the whole object applied.
       const whole = structuredClone(first) as Command & { items: Item[] };
       whole.cmdID = command.cmdID;
@@ -294,7 +330,9 @@ export class DeviceSession {
   private assembler(firstCmdID: number): MessageAssembler {
     this.msgID++;
     const { sessionID, serverUrl, deviceId, maxMsgSize, maxObjSize, maxSendSize, credentials } = this.opts;
-    const cred = this.sendCred && credentials && this.scheme ? credentialFor({ ...credentials, scheme: this.scheme, nonce: this.nonce }) : undefined;
+    const cred = this.sendCred && credentials && this.scheme
+      ? credentialFor({ ...credentials, scheme: this.scheme, nonce: this.nonce }, { nonceAsText: this.behaviour.md5OverNonceText })
+      : undefined;
     return new MessageAssembler(
       {
         sessionID,

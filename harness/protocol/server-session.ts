@@ -39,6 +39,10 @@ export interface ServerBehaviour {
   endsSession: boolean;
   stopAfter214: boolean;
   acceptAnyCredential: boolean;
+  ackResultsChunks: boolean;
+  honourMaxObjSize: boolean;
+  sizeOnFirstChunkOnly: boolean;
+  challengeWithChal: boolean;
 }
 
 export const CONFORMING_SERVER: ServerBehaviour = {
@@ -50,6 +54,10 @@ export const CONFORMING_SERVER: ServerBehaviour = {
   endsSession: true,
   stopAfter214: true,
   acceptAnyCredential: false,
+  ackResultsChunks: true,
+  honourMaxObjSize: true,
+  sizeOnFirstChunkOnly: true,
+  challengeWithChal: true,
 };
 
 export interface ServerSessionOptions {
@@ -102,7 +110,8 @@ export class ServerSession {
     const deviceMsgID = device.hdr.msgID?.trim() ?? '';
     const auth = this.authenticate(device.hdr);
     const assembler = this.assembler();
-    const hdrStatus = status({ msgRef: deviceMsgID, cmdRef: '0', cmd: 'SyncHdr', code: auth.code, chal: auth.chal });
+    const chalToSend = this.behaviour.challengeWithChal || auth.ok ? auth.chal : undefined;
+    const hdrStatus = status({ msgRef: deviceMsgID, cmdRef: '0', cmd: 'SyncHdr', code: auth.code, chal: chalToSend });
     assembler.add(hdrStatus, { force: true });
 
     const answers = this.answer(device.body.commands, deviceMsgID, auth.ok ? undefined : auth.code);
@@ -227,7 +236,7 @@ export class ServerSession {
       this.upload = { assembly: new ChunkAssembly(uri, size === undefined ? undefined : Number(size)), results: r, msgRef };
     }
     this.upload.assembly.append(it.data?.text ?? '');
-    if (it.moreData) return '213';
+    if (it.moreData) return this.behaviour.ackResultsChunks ? '213' : undefined;
     const { assembly, results } = this.upload;
     this.upload = undefined;
     if (!assembly.sizeMatches) return '424'; // MDM-LO-012
@@ -284,7 +293,7 @@ export class ServerSession {
   }
 
   private objectTooLarge(c: Command): string | undefined {
-    if (this.deviceMaxObjSize === undefined || (c.kind !== 'Add' && c.kind !== 'Replace')) return undefined;
+    if (!this.behaviour.honourMaxObjSize || this.deviceMaxObjSize === undefined || (c.kind !== 'Add' && c.kind !== 'Replace')) return undefined;
     const size = Math.max(0, ...c.items.map((i) => byteLength(i.data?.text ?? '')));
     return size > this.deviceMaxObjSize ? `an object of ${size} bytes exceeds the device's MaxObjSize ${this.deviceMaxObjSize} (MDM-LO-018)` : undefined;
   }
@@ -304,7 +313,7 @@ export class ServerSession {
     const chunk = (text: string, more: boolean): Command => {
       const copy = structuredClone(d.command);
       const it = copy.items[0];
-      if (d.first) it.meta = { fields: [...(it.meta?.fields ?? []), { name: 'Size', value: String(total), attrs: { xmlns: 'syncml:metinf' } }] };
+      if (d.first || !this.behaviour.sizeOnFirstChunkOnly) it.meta = { fields: [...(it.meta?.fields ?? []), { name: 'Size', value: String(total), attrs: { xmlns: 'syncml:metinf' } }] };
       it.data = { text };
       if (more) it.moreData = true;
       return copy;

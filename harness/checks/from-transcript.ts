@@ -1,0 +1,36 @@
+/** Turns a transport transcript (HTTP exchanges, raw bytes, parse results) into the session view checks read. */
+import type { Exchange as HttpExchange, HttpMessage } from '../transport';
+import type { Exchange, HttpFacts, Party, SessionView, WireMessage } from './session';
+
+function facts(m: HttpMessage): HttpFacts {
+  const mismatch = m.lengthMismatch;
+  return {
+    method: m.method,
+    url: m.url,
+    status: m.status,
+    contentType: m.headers['content-type'],
+    userAgent: m.headers['user-agent'],
+    lengthMismatch: mismatch
+      ? `body of ${mismatch.received} bytes ${mismatch.received < mismatch.declared ? 'shorter' : 'longer'} than its Content-Length ${mismatch.declared}`
+      : undefined,
+    bodyBytes: m.body.byteLength,
+    headers: m.headers,
+  };
+}
+
+function wire(n: number, from: Party, m: HttpMessage): WireMessage {
+  const http = facts(m);
+  if (m.parsed) return { n, from, syncml: m.parsed.message, deviations: m.parsed.deviations, http };
+  return { n, from, deviations: [], parseError: m.body.byteLength === 0 ? 'empty body' : m.parseError?.message ?? 'unreadable body', http };
+}
+
+export function sessionFromTranscript(exchanges: readonly HttpExchange[], outcome?: string): SessionView {
+  let n = 0;
+  const out: Exchange[] = exchanges.map((x) => {
+    const request = wire(++n, 'device', x.request);
+    const usable = x.response && !(x.error && x.response.body.byteLength === 0 && x.response.status === undefined);
+    const response = usable ? wire(++n, 'server', x.response!) : undefined;
+    return { request, response, failure: x.error ? `${x.error.kind}: ${x.error.message}` : undefined };
+  });
+  return { exchanges: out, outcome };
+}

@@ -1,0 +1,330 @@
+/**
+ * What the reference device does with the commands of a server package: runs them against its DM tree and answers
+ * with Statuses and Results the way Windows does (catalogue 2.5-2.9, 3.5, 3.11).
+ *
+ * Statuses and Results carry MsgRef/CmdRef/Cmd but no CmdID: the session engine numbers them when it builds the
+ * reply. SyncHdr Statuses and session alerts (1222, 1223) belong to the session engine too.
+ */
+import { item, results, status } from '../syncml/builders';
+import type { Add, Alert, Atomic, Command, Delete, Exec, Get, Item, Meta, Replace, Results, Sequence, Status } from '../syncml/model';
+import { codeOf, metaValue } from '../syncml/model';
+import { DEFAULT_TYPE, formatNodeUri, parseNodeUri, type DmTree, type FailureReason, type TreeFailure, type ValueInit } from './tree';
+
+/**
+ * The knobs switchable faults flip. Each default is the clean Windows behaviour; each fault is meant to break the
+ * one requirement named beside it and nothing else.
+ */
+export interface DeviceBehaviour {
+  /** Code for a Get of a missing node (MDM-STS-017). A 2xx code also returns a Results item with empty Data. */
+  missingNodeGetCode: string;
+  /**
+   * Whether a failed Atomic restores the tree (MDM-CMD-ATO-002). When false the members' effects stay although their
+   * Statuses still claim 216: the fault shows only when the tree is read back.
+   */
+  atomicRollback: boolean;
+  /** Whether Sequence members run in document order (MDM-CMD-SEQ-001); false runs them in reverse, reported in order. */
+  sequenceInOrder: boolean;
+  /** Whether every command is answered (MDM-STS-004); false drops the Status of the last member of each container. */
+  statusForEveryCommand: boolean;
+  /** Results CmdRef = the Get's CmdID, or one more than it (MDM-RES-001). */
+  resultsCmdRef: 'correct' | 'off-by-one';
+  /** Code for an Add of an existing node (MDM-STS-018). */
+  addExistingCode: string;
+  /** Code for an Add, Replace or Delete the node's access does not grant (MDM-STS-019). */
+  readOnlyWriteCode: string;
+  /** Statuses in the order of the commands (MDM-STS-007), or that order reversed. */
+  statusOrder: 'document' | 'reversed';
+}
+
+export const CLEAN_DEVICE_BEHAVIOUR: Readonly<DeviceBehaviour> = Object.freeze({
+  missingNodeGetCode: '404',
+  atomicRollback: true,
+  sequenceInOrder: true,
+  statusForEveryCommand: true,
+  resultsCmdRef: 'correct',
+  addExistingCode: '418',
+  readOnlyWriteCode: '405',
+  statusOrder: 'document',
+});
+
+export interface ExecutionContext {
+  /** MsgID of the server message that carried the commands. */
+  msgRef: string;
+  behaviour?: Partial<DeviceBehaviour>;
+}
+
+export interface ExecutionOutcome {
+  /** One per command (per Item when Item outcomes differ), containers before their members. */
+  statuses: Status[];
+  /** After all Statuses, as Windows lays out its replies (MDM-RES-007). */
+  results: Results[];
+}
+
+export function executeCommands(tree: DmTree, commands: Command[], ctx: ExecutionContext): ExecutionOutcome {
+  const run: Run = { tree, behaviour: { ...CLEAN_DEVICE_BEHAVIOUR, ...ctx.behaviour } };
+  const answers = commands.flatMap((command) => answer(run, command, []));
+  const statuses = answers.flatMap((a) => renderStatuses(a, ctx.msgRef, run.behaviour, false));
+  if (run.behaviour.statusOrder === 'reversed') statuses.reverse();
+  return { statuses, results: answers.flatMap((a) => renderResults(a, ctx.msgRef, run.behaviour)) };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Answers: the outcome of each command, before it is rendered as Status and Results elements
+
+interface Run {
+  tree: DmTree;
+  behaviour: DeviceBehaviour;
+}
+
+interface ItemOutcome {
+  code: string;
+  /** The Item's Target LocURI as sent, for a per-Item Status (MDM-STS-009). */
+  targetRef?: string;
+  /** The ancestor an implicit Add could not create (MDM-CMD-ADD-004). */
+  statusItem?: Item;
+  /** What a successful Get returns for this Item. */
+  result?: Item;
+}
+
+interface Answer {
+  cmd: string;
+  /** The command's CmdID; empty when it had none (MDM-XML-014, A-34). */
+  cmdRef: string;
+  outcomes: ItemOutcome[];
+  members: Answer[];
+  get: boolean;
+}
+
+type ItemCommand = Add | Replace | Delete | Get | Exec;
+/** Meta of the enclosing containers, outermost first (MDM-CMD-ATO-009). */
+type MetaChain = (Meta | undefined)[];
+
+const SESSION_ALERTS = new Set(['1222', '1223']);
+
+/** The answers a command produces: none for a Status (it is never answered), otherwise one. */
+function answer(run: Run, command: Command, metas: MetaChain): Answer[] {
+  if (command.kind === 'Status') return [];
+  const problem = ownProblem(command);
+  if (problem) return refused(command, problem);
+  switch (command.kind) {
+    case 'Atomic': return [executeAtomic(run, command, metas)];
+    case 'Sequence': return [executeSequence(run, command, metas)];
+    case 'Alert': return [whole(command, alertCode(command))];
+    // A DM server has nothing to report to a device.
+    case 'Results': return [whole(command, '406')];
+    case 'Unknown': return [whole(command, '400')];
+    default: return [executeItems(run, command, metas)];
+  }
+}
+
+/** 400 for an element that is not a DM command (MDM-XML-013) or a command without CmdID (MDM-XML-014). */
+function ownProblem(command: Command): string | undefined {
+  if (command.kind === 'Unknown' || cmdRefOf(command) === '') return '400';
+  return undefined;
+}
+
+function alertCode(alert: Alert): string {
+  return SESSION_ALERTS.has(codeOf(alert) ?? '') ? '200' : '406';
+}
+
+function cmdName(command: Command): string {
+  return command.kind === 'Unknown' ? command.name : command.kind;
+}
+
+function cmdRefOf(command: Command): string {
+  const id = command.cmdID;
+  return id === undefined || id.trim() === '' ? '' : id;
+}
+
+function whole(command: Command, code: string, members: Answer[] = []): Answer {
+  return { cmd: cmdName(command), cmdRef: cmdRefOf(command), outcomes: [{ code }], members, get: false };
+}
+
+function membersOf(command: Command): Command[] {
+  return command.kind === 'Atomic' || command.kind === 'Sequence' ? command.commands : [];
+}
+
+/** A command answered with `code` without running; its members are not run either but still answered. */
+function refused(command: Command, code: string): Answer[] {
+  if (command.kind === 'Status') return [];
+  return [whole(command, code, membersOf(command).flatMap(notExecuted))];
+}
+
+function notExecuted(command: Command): Answer[] {
+  return refused(command, ownProblem(command) ?? '215');
+}
+
+function succeeded(a: Answer): boolean {
+  return a.outcomes.every((o) => o.code.startsWith('2'));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Containers
+
+/**
+ * Members allowed in an Atomic on Windows are Add, Delete, Replace and Exec (A-10). Get and nested Atomic get 500
+ * (MDM-CMD-GET-005, MDM-CMD-ATO-004), and so does any other command Windows does not run atomically.
+ */
+function atomicMemberProblem(command: Command): string | undefined {
+  if (command.kind === 'Status') return undefined;
+  const problem = ownProblem(command);
+  if (problem) return problem;
+  return ['Add', 'Delete', 'Replace', 'Exec'].includes(command.kind) ? undefined : '500';
+}
+
+/** All members valid before any runs (MDM-CMD-ATO-003), then all or nothing (MDM-CMD-ATO-002, MDM-CMD-ATO-006). */
+function executeAtomic(run: Run, atomic: Atomic, metas: MetaChain): Answer {
+  const problems = atomic.commands.map(atomicMemberProblem);
+  if (problems.some((p) => p !== undefined)) {
+    return whole(atomic, '507', atomic.commands.flatMap((m, i) => (problems[i] ? refused(m, problems[i]) : notExecuted(m))));
+  }
+  const snapshot = run.tree.snapshot();
+  const inner = [...metas, atomic.meta];
+  const ran: Answer[] = [];
+  const skipped: Answer[] = [];
+  for (const member of atomic.commands) {
+    if (ran.every(succeeded)) ran.push(...answer(run, member, inner));
+    else skipped.push(...notExecuted(member));
+  }
+  if (ran.every(succeeded)) return whole(atomic, '200', ran);
+  if (run.behaviour.atomicRollback) run.tree.restore(snapshot);
+  return whole(atomic, '507', [...ran.map(rolledBack), ...skipped]);
+}
+
+/** What had succeeded in a failed Atomic is reported as rolled back (216). */
+function rolledBack(a: Answer): Answer {
+  return { ...a, outcomes: a.outcomes.map((o) => (o.code.startsWith('2') ? { ...o, code: '216' } : o)) };
+}
+
+/** Members in document order (MDM-CMD-SEQ-001), each with its own Status after the Sequence's (MDM-CMD-SEQ-004). */
+function executeSequence(run: Run, sequence: Sequence, metas: MetaChain): Answer {
+  const inner = [...metas, sequence.meta];
+  const order = sequence.commands.map((_, i) => i);
+  if (!run.behaviour.sequenceInOrder) order.reverse();
+  const answers: Answer[][] = [];
+  for (const i of order) answers[i] = answer(run, sequence.commands[i], inner);
+  return whole(sequence, '200', answers.flat());
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Item commands
+
+function executeItems(run: Run, command: ItemCommand, metas: MetaChain): Answer {
+  if (command.items.length === 0) return whole(command, '412');
+  const outcomes = command.items.map((it) => itemOutcome(run, command, it, metas));
+  return { cmd: command.kind, cmdRef: cmdRefOf(command), outcomes, members: [], get: command.kind === 'Get' };
+}
+
+function itemOutcome(run: Run, command: ItemCommand, it: Item, metas: MetaChain): ItemOutcome {
+  const uri = it.target?.locURI;
+  if (uri === undefined) return { code: '412' };
+  const outcome = runItem(run, command.kind, uri, valueOf(it, command, metas));
+  return { ...outcome, targetRef: uri };
+}
+
+function runItem(run: Run, kind: ItemCommand['kind'], uri: string, init: ValueInit): Omit<ItemOutcome, 'targetRef'> {
+  const { tree, behaviour } = run;
+  switch (kind) {
+    case 'Get': return getOutcome(tree.get(uri), uri, behaviour);
+    case 'Add': {
+      const r = tree.add(uri, init);
+      return r.ok ? { code: '200' } : addFailure(r, uri, behaviour);
+    }
+    case 'Replace': {
+      const r = tree.replace(uri, init);
+      return r.ok ? { code: r.async ? '202' : '200' } : { code: failureCode(r, behaviour) };
+    }
+    case 'Delete': {
+      const r = tree.delete(uri);
+      return r.ok ? { code: '200' } : { code: failureCode(r, behaviour) };
+    }
+    case 'Exec': {
+      const r = tree.exec(uri);
+      return r.ok ? { code: r.async ? '202' : '200' } : { code: failureCode(r, behaviour) };
+    }
+  }
+}
+
+/** Results data for a Get: the requested URI, Format always, Type when not text/plain (MDM-RES-002, MDM-RES-003). */
+function getOutcome(r: ReturnType<DmTree['get']>, uri: string, behaviour: DeviceBehaviour): Omit<ItemOutcome, 'targetRef'> {
+  if (r.ok) {
+    const type = r.type === DEFAULT_TYPE ? undefined : r.type;
+    return { code: '200', result: item({ source: uri, format: r.format, type, data: r.data }) };
+  }
+  if (r.reason !== 'not-found') return { code: failureCode(r, behaviour) };
+  const code = behaviour.missingNodeGetCode;
+  return code.startsWith('2') ? { code, result: item({ source: uri, format: 'chr', data: '' }) } : { code };
+}
+
+/** When an implicit ancestor could not be created, the Status names it in an Item (MDM-CMD-ADD-004). */
+function addFailure(r: TreeFailure, uri: string, behaviour: DeviceBehaviour): Omit<ItemOutcome, 'targetRef'> {
+  const code = failureCode(r, behaviour);
+  const parsed = parseNodeUri(uri);
+  const implicit = (r.reason === 'read-only' || r.reason === 'not-allowed') && parsed.ok && formatNodeUri(parsed.segments) !== r.uri;
+  return implicit ? { code, statusItem: item({ target: r.uri }) } : { code };
+}
+
+const FAILURE_CODES: Record<FailureReason, (b: DeviceBehaviour) => string> = {
+  'invalid-uri': () => '400',
+  'not-found': () => '404',
+  exists: (b) => b.addExistingCode,
+  'read-only': (b) => b.readOnlyWriteCode,
+  'not-allowed': () => '405',
+  unsupported: () => '406',
+  'bad-format': () => '415',
+  incomplete: () => '412',
+};
+
+function failureCode(r: TreeFailure, behaviour: DeviceBehaviour): string {
+  return FAILURE_CODES[r.reason](behaviour);
+}
+
+/** Format, Type and Data of an Item, Meta looked up on the Item, then the command, then the containers. */
+function valueOf(it: Item, command: ItemCommand, metas: MetaChain): ValueInit {
+  const chain = [...metas, command.meta, it.meta].reverse();
+  const field = (name: string) => chain.map((m) => metaValue(m, name)).find((v) => v !== undefined);
+  const init: ValueInit = {};
+  const format = field('Format');
+  const type = field('Type');
+  if (format !== undefined) init.format = format;
+  if (type !== undefined) init.type = type;
+  if (it.data !== undefined) init.value = it.data.text;
+  return init;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Rendering
+
+function renderStatuses(a: Answer, msgRef: string, behaviour: DeviceBehaviour, dropOwn: boolean): Status[] {
+  const own = dropOwn ? [] : statusesOf(a, msgRef);
+  const last = a.members.length - 1;
+  const members = a.members.flatMap((m, i) => renderStatuses(m, msgRef, behaviour, !behaviour.statusForEveryCommand && i === last));
+  return [...own, ...members];
+}
+
+/** One Status without TargetRef when all Items agree (MDM-STS-010), else one per Item with TargetRef (MDM-STS-009). */
+function statusesOf(a: Answer, msgRef: string): Status[] {
+  const base = { msgRef, cmdRef: a.cmdRef, cmd: a.cmd };
+  const [first] = a.outcomes;
+  if (a.outcomes.every((o) => o.code === first.code)) {
+    const items = a.outcomes.flatMap((o) => (o.statusItem ? [o.statusItem] : []));
+    return [status({ ...base, code: first.code, items })];
+  }
+  return a.outcomes.map((o) => {
+    const targetRefs = o.targetRef === undefined ? [] : [o.targetRef];
+    return status({ ...base, code: o.code, targetRefs, items: o.statusItem ? [o.statusItem] : [] });
+  });
+}
+
+/** One Results per Get with at least one successful Item, holding those Items; `Cmd` = `Get` as Windows sends (A-05). */
+function renderResults(a: Answer, msgRef: string, behaviour: DeviceBehaviour): Results[] {
+  const items = a.outcomes.flatMap((o) => (o.result ? [o.result] : []));
+  const own = a.get && items.length ? [results({ msgRef, cmdRef: resultsCmdRef(a.cmdRef, behaviour), cmd: 'Get', items })] : [];
+  return [...own, ...a.members.flatMap((m) => renderResults(m, msgRef, behaviour))];
+}
+
+function resultsCmdRef(cmdRef: string, behaviour: DeviceBehaviour): string {
+  if (behaviour.resultsCmdRef === 'correct') return cmdRef;
+  const n = Number(cmdRef);
+  return Number.isInteger(n) ? String(n + 1) : `${cmdRef}1`;
+}

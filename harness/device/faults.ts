@@ -1,0 +1,74 @@
+/**
+ * The reference device's switchable faults: each one realistic violation, naming the catalogue ids it breaks.
+ * `npx mdm-conformance device --fault NAME` runs a faulty device; the self suite proves the checks catch each one.
+ */
+import type { DeviceSessionBehaviour } from '../protocol/device-session';
+import type { Fault } from '../protocol/fault';
+import { mutations, textMutations } from '../protocol/mutations';
+import { codeOf, type SyncML } from '../syncml';
+import type { DeviceBehaviour } from './execute';
+
+/** Everything a device fault can flip: command semantics, session rules, TLS and HTTP habits. */
+export interface ReferenceDeviceBehaviour extends DeviceBehaviour, DeviceSessionBehaviour {
+  /** Verify the server certificate against the CA and host name (MDM-AUTH-002, MDM-TRN-003). */
+  verifyServerCertificate: boolean;
+}
+
+export type DeviceFault = Fault<ReferenceDeviceBehaviour>;
+
+const isPackage1 = (msg: SyncML) => msg.body.commands.some((c) => c.kind === 'Alert' && ['1200', '1201'].includes(codeOf(c) ?? ''));
+
+const inPackage1 = (edit: (msg: SyncML) => void) => (msg: SyncML) => {
+  if (isPackage1(msg)) edit(msg);
+};
+
+export const DEVICE_FAULTS: readonly DeviceFault[] = [
+  { name: 'header-status-missing', summary: 'replies without the Status for the server SyncHdr', violates: ['MDM-STS-003'], message: mutations.dropHeaderStatus },
+  { name: 'header-status-not-first', summary: 'puts the SyncHdr Status after another Status', violates: ['MDM-STS-003'], message: mutations.headerStatusSecond },
+  { name: 'status-wrong-msgref', summary: 'a Status carries a MsgRef no server message had', violates: ['MDM-ID-005'], message: mutations.wrongStatusMsgRef },
+  { name: 'status-wrong-cmdref', summary: 'a Status points at the wrong server command', violates: ['MDM-ID-006'], message: mutations.wrongStatusCmdRef },
+  { name: 'status-wrong-cmd', summary: 'a Status names the wrong command in Cmd', violates: ['MDM-STS-015'], message: mutations.wrongStatusCmd },
+  { name: 'status-for-unsent-command', summary: 'answers a command the server never sent', violates: ['MDM-ID-006'], message: mutations.statusForUnsentCommand },
+  { name: 'statuses-reversed', summary: 'returns statuses in reverse command order', violates: ['MDM-STS-007'], behaviour: { statusOrder: 'reversed' } },
+  { name: 'member-status-missing', summary: 'drops the Status of the last member of a container', violates: ['MDM-STS-004'], behaviour: { statusForEveryCommand: false } },
+  { name: 'duplicate-cmdid', summary: 'gives two commands of a message the same CmdID', violates: ['MDM-ID-002'], message: mutations.duplicateCmdID },
+  { name: 'zero-cmdid', summary: 'numbers a command 0', violates: ['MDM-ID-003'], message: mutations.zeroCmdID },
+  { name: 'missing-cmdid', summary: 'sends a command without CmdID', violates: ['MDM-ID-001'], message: mutations.dropCmdID },
+  { name: 'sessionid-changes', summary: 'changes its SessionID within the session', violates: ['MDM-HDR-005'], message: (msg) => { if (!isPackage1(msg)) mutations.changeSessionID(msg); } },
+  { name: 'msgid-not-increasing', summary: 'numbers every message MsgID 1', violates: ['MDM-HDR-008'], message: mutations.freezeMsgID },
+  { name: 'target-source-swapped', summary: 'swaps Target and Source in its header', violates: ['MDM-HDR-010'], message: mutations.swapTargetAndSource },
+  { name: 'old-verdtd', summary: 'declares VerDTD 1.1', violates: ['MDM-HDR-002'], message: mutations.oldVerDTD },
+  { name: 'old-namespace', summary: 'uses the SYNCML:SYNCML1.1 namespace', violates: ['MDM-XML-002'], message: mutations.oldNamespace },
+  { name: 'header-out-of-order', summary: 'writes MsgID before SessionID', violates: ['MDM-HDR-001'], text: textMutations.headerOutOfOrder },
+  { name: 'status-out-of-order', summary: 'writes Status Data before Cmd', violates: ['MDM-STS-001'], text: textMutations.statusDataBeforeCmd },
+  { name: 'no-session-alert', summary: 'opens the session without Alert 1201', violates: ['MDM-CMD-ALT-001'], message: (msg) => { msg.body.commands = msg.body.commands.filter((c) => !(c.kind === 'Alert' && codeOf(c) === '1201')); } },
+  {
+    name: 'devinfo-in-target', summary: 'names the DevInfo nodes of package 1 in Target', violates: ['MDM-SES-002'],
+    message: inPackage1((msg) => {
+      for (const c of msg.body.commands) if (c.kind === 'Replace') for (const it of c.items) [it.target, it.source] = [it.source, undefined];
+    }),
+  },
+  {
+    name: 'devinfo-incomplete', summary: 'leaves ./DevInfo/Lang out of package 1', violates: ['MDM-SES-003'],
+    message: inPackage1((msg) => {
+      for (const c of msg.body.commands) if (c.kind === 'Replace') c.items = c.items.filter((it) => it.source?.locURI !== './DevInfo/Lang');
+    }),
+  },
+  { name: 'package1-without-final', summary: 'sends package 1 without Final', violates: ['MDM-SES-004'], message: inPackage1(mutations.dropFinal) },
+  { name: 'wrong-content-type', summary: 'posts with Content-Type text/xml', violates: ['MDM-TRN-005'], wire: (out) => void (out.headers['content-type'] = 'text/xml') },
+  { name: 'missing-node-get-200', summary: 'answers a Get of a missing node with 200', violates: ['MDM-STS-017'], behaviour: { missingNodeGetCode: '200' } },
+  { name: 'add-existing-200', summary: 'answers an Add of an existing node with 200', violates: ['MDM-STS-018'], behaviour: { addExistingCode: '200' } },
+  { name: 'read-only-write-200', summary: 'answers a write to a read-only node with 200', violates: ['MDM-STS-019'], behaviour: { readOnlyWriteCode: '200' } },
+  { name: 'atomic-not-rolled-back', summary: 'keeps the effects of a failed Atomic', violates: ['MDM-CMD-ATO-002'], behaviour: { atomicRollback: false } },
+  { name: 'sequence-reordered', summary: 'runs Sequence members in reverse order', violates: ['MDM-CMD-SEQ-001'], behaviour: { sequenceInOrder: false } },
+  { name: 'results-wrong-cmdref', summary: 'Results point one past the Get', violates: ['MDM-CMD-GET-002'], behaviour: { resultsCmdRef: 'off-by-one' } },
+  { name: 'header-only-closing-message', summary: 'sends a message holding only the SyncHdr Status when the session is over', violates: ['MDM-STS-011', 'MDM-TERM-001'], behaviour: { silentWhenDone: false } },
+  { name: 'replies-after-abort', summary: 'answers a server Alert 1223', violates: ['MDM-TERM-007'], warningOnly: true, behaviour: { silentOnAbort: false } },
+  { name: 'final-while-server-package-open', summary: 'closes its package while the server package is open', violates: ['MDM-LO-002'], behaviour: { waitForServerPackage: false } },
+  { name: 'no-ack-for-chunks', summary: 'acknowledges chunks with 200 instead of 213', violates: ['MDM-LO-010'], behaviour: { ackChunks: false } },
+  { name: 'no-size-check', summary: 'applies a reassembled object whose size differs from Size', violates: ['MDM-LO-012'], behaviour: { checkChunkSize: false } },
+  { name: 'no-alert-on-interrupted-object', summary: 'drops an interrupted large object silently', violates: ['MDM-LO-014'], behaviour: { alertInterruptedObject: false } },
+  { name: 'ignores-challenge', summary: 'does not re-send package 1 with credentials when challenged', violates: ['MDM-AUTH-006'], behaviour: { answerChallenges: false } },
+  { name: 'md5-over-nonce-text', summary: 'hashes the nonce text instead of its decoded bytes', violates: ['MDM-AUTH-016'], behaviour: { md5OverNonceText: true } },
+  { name: 'accepts-any-server-certificate', summary: 'does not verify the server certificate', violates: ['MDM-AUTH-002'], behaviour: { verifyServerCertificate: false } },
+];

@@ -1,0 +1,176 @@
+/**
+ * The reference device: a Windows-like DM client that runs sessions against a server over HTTPS with mutual TLS,
+ * driven by the sans-IO DeviceSession, executing commands on its DM tree, with switchable faults.
+ */
+import { randomInt } from 'node:crypto';
+import { sessionFromTranscript } from '../checks/from-transcript';
+import type { SessionView } from '../checks/session';
+import type { Identity } from '../pki';
+import { DeviceSession, type DeviceCredentials, type SessionEnd } from '../protocol/device-session';
+import { behaviourOf, render, type WireOut } from '../protocol/fault';
+import type { Alert, SyncML } from '../syncml';
+import { HttpsClient, Transcript, WINDOWS_DEVICE_HEADERS, type Exchange } from '../transport';
+import { executeCommands } from './execute';
+import type { DeviceFault, ReferenceDeviceBehaviour } from './faults';
+import { loadDefaultTree } from './profile';
+import type { DmTree } from './tree';
+
+const DEVINFO = ['DevId', 'Man', 'Mod', 'DmV', 'Lang'];
+
+export interface ReferenceDeviceOptions {
+  deviceId: string;
+  /** Client certificate for mutual TLS; without it the device connects with none. */
+  identity?: Identity;
+  /** CA the server certificate must chain to. */
+  serverCa?: string;
+  tree?: DmTree;
+  credentials?: DeviceCredentials;
+  preemptiveAuth?: boolean;
+  maxMsgSize?: number;
+  maxObjSize?: number;
+  maxSendSize?: number;
+  faults?: readonly DeviceFault[];
+  /** Per HTTP request. Default 5 000 ms. */
+  timeoutMs?: number;
+  /** A session still going after this many round trips is stopped. Default 25. */
+  maxRounds?: number;
+  /** Query Windows appends to the management URL (MS-MDM 2.1 note 1). */
+  query?: string;
+}
+
+export interface SessionOptions {
+  /** Client alerts for package 1, e.g. a generic alert 1226. */
+  alerts?: Alert[];
+  sessionAlert?: '1201' | '1200';
+  loginStatus?: 'user' | 'others' | 'none' | false;
+}
+
+export type DeviceRunEnd = SessionEnd | { reason: 'transport-error' | 'protocol-error' | 'round-limit'; detail: string };
+
+export interface DeviceRun {
+  sessionID: string;
+  exchanges: Exchange[];
+  view: SessionView;
+  end: DeviceRunEnd;
+  rounds: number;
+}
+
+export class ReferenceDevice {
+  readonly id: string;
+  readonly tree: DmTree;
+  readonly transcript = new Transcript();
+  private readonly behaviour: Partial<ReferenceDeviceBehaviour>;
+  private readonly client: HttpsClient;
+  private lastSessionID = randomInt(1, 0xfff0);
+  private nonce: string | undefined;
+
+  constructor(private readonly opts: ReferenceDeviceOptions) {
+    this.id = opts.deviceId;
+    this.tree = opts.tree ?? loadDefaultTree(opts.deviceId);
+    this.behaviour = behaviourOf(opts.faults ?? []);
+    this.nonce = opts.credentials?.nonce;
+    this.client = new HttpsClient({
+      ca: opts.serverCa,
+      identity: opts.identity,
+      rejectUnauthorized: this.behaviour.verifyServerCertificate ?? true,
+      responseMs: opts.timeoutMs ?? 5_000,
+      connectMs: opts.timeoutMs ?? 5_000,
+      transcript: this.transcript,
+    });
+  }
+
+  /** One DM session against `url`; never throws for anything the server does. */
+  async runSession(url: string, opts: SessionOptions = {}): Promise<DeviceRun> {
+    const sessionID = this.nextSessionID();
+    const first = this.transcript.exchanges.length;
+    const session = new DeviceSession({
+      deviceId: this.id,
+      serverUrl: url,
+      sessionID,
+      sessionAlert: opts.sessionAlert,
+      loginStatus: opts.loginStatus,
+      devInfo: DEVINFO.map((n) => ({ uri: `./DevInfo/${n}`, value: this.devInfo(n) })),
+      extraAlerts: opts.alerts,
+      executor: (commands, ctx) => executeCommands(this.tree, commands, { ...ctx, behaviour: this.behaviour }),
+      maxMsgSize: this.opts.maxMsgSize,
+      maxObjSize: this.opts.maxObjSize,
+      maxSendSize: this.opts.maxSendSize,
+      credentials: this.opts.credentials && { ...this.opts.credentials, nonce: this.nonce },
+      preemptiveAuth: this.opts.preemptiveAuth,
+      behaviour: this.behaviour,
+    });
+    let end: DeviceRunEnd | undefined;
+    let next: SyncML | undefined = session.start();
+    let rounds = 0;
+    const maxRounds = this.opts.maxRounds ?? 25;
+    while (next && !end) {
+      if (rounds >= maxRounds) {
+        end = { reason: 'round-limit', detail: `the server was still sending commands after ${maxRounds} round trips` };
+        break;
+      }
+      rounds++;
+      const exchange = await this.send(session.respURI ?? url, next, session.end !== undefined);
+      if (exchange.error && !exchange.response?.parsed) {
+        end = { reason: 'transport-error', detail: `${exchange.error.kind}: ${exchange.error.message}` };
+        break;
+      }
+      const reply = exchange.response;
+      if (!reply?.parsed) {
+        if (session.end) break; // the device sent its last word; whatever came back ends nothing more
+        const why = reply && reply.status !== 200 ? `HTTP ${reply.status}` : reply?.parseError?.message ?? 'empty body';
+        end = { reason: 'protocol-error', detail: `the server's reply is not SyncML (${why})` };
+        break;
+      }
+      next = session.receive(reply.parsed.message);
+    }
+    end ??= session.end ?? { reason: 'completed' };
+    if (session.nextSessionNonce) this.nonce = session.nextSessionNonce;
+    const exchanges = this.transcript.exchanges.slice(first);
+    return { sessionID, exchanges, view: sessionFromTranscript(exchanges, describe(end)), end, rounds };
+  }
+
+  /** Posts arbitrary bytes as this device (robustness scenarios); recorded like any exchange. */
+  post(url: string, body: string | Uint8Array, headers: Record<string, string | null> = {}): Promise<Exchange> {
+    return this.client.post(this.withQuery(url), body, { headers });
+  }
+
+  /** A Windows-shaped package 1 of a fresh session, for scenarios that send hand-varied messages. */
+  package1(url: string): SyncML {
+    const s = new DeviceSession({
+      deviceId: this.id, serverUrl: url, sessionID: this.nextSessionID(), executor: () => ({ statuses: [], results: [] }),
+      devInfo: DEVINFO.map((n) => ({ uri: `./DevInfo/${n}`, value: this.devInfo(n) })),
+    });
+    return s.start();
+  }
+
+  async close(): Promise<void> {
+    await this.client.close();
+  }
+
+  private async send(url: string, msg: SyncML, closing: boolean): Promise<Exchange> {
+    const out: WireOut = { headers: { ...WINDOWS_DEVICE_HEADERS }, body: render(msg, this.opts.faults ?? []) };
+    for (const f of this.opts.faults ?? []) f.wire?.(out, { closing });
+    return this.client.post(this.withQuery(url), out.body, { headers: out.headers });
+  }
+
+  private withQuery(url: string): string {
+    const query = this.opts.query ?? 'mode=Maintenance&Platform=WoA';
+    if (!query) return url;
+    return `${url}${url.includes('?') ? '&' : '?'}${query}`;
+  }
+
+  /** Opaque, new per session, at most 4 bytes: Windows-like upper-case hex (MDM-HDR-004, MDM-HDR-006). */
+  private nextSessionID(): string {
+    this.lastSessionID = (this.lastSessionID % 0xfffe) + 1;
+    return this.lastSessionID.toString(16).toUpperCase();
+  }
+
+  private devInfo(name: string): string {
+    const r = this.tree.get(`./DevInfo/${name}`);
+    return r.ok ? r.data : '';
+  }
+}
+
+function describe(end: DeviceRunEnd): string {
+  return 'detail' in end ? `${end.reason}: ${end.detail}` : end.reason;
+}

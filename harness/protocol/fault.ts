@@ -1,0 +1,55 @@
+/**
+ * A switchable fault of a reference peer: exactly one realistic violation of one or more catalogue requirements.
+ * The catalogues of faults are data: the self suite runs every scenario against each faulty peer and proves that
+ * the checks report the requirements the fault declares, and nothing against the clean peer.
+ */
+import { serializeSyncML, type SyncML } from '../syncml';
+
+/** An HTTP message as a peer is about to send it. */
+export interface WireOut {
+  headers: Record<string, string>;
+  body: string;
+  /** Content-Length to declare instead of the true one (a framing fault). */
+  declaredLength?: number;
+}
+
+export interface Fault<Behaviour> {
+  name: string;
+  /** What the faulty peer does, in one line. */
+  summary: string;
+  /** Catalogue ids the fault violates; the checks must report every one of them. */
+  violates: readonly string[];
+  /**
+   * The violation is a SHOULD, or a deviation the catalogue says to report as a warning (A-15, A-24): the checks
+   * report it as a warning, which fails a run only under --strict.
+   */
+  warningOnly?: boolean;
+  /** Knobs of the session engine or peer that the fault flips. */
+  behaviour?: Partial<Behaviour>;
+  /** Edit of each outgoing message model. */
+  message?: (msg: SyncML) => void;
+  /** Edit of the serialized text (order violations the model cannot express). */
+  text?: (xml: string) => string;
+  /** Edit of the HTTP message; `closing` is true for the message that ends the session. */
+  wire?: (out: WireOut, ctx: { closing: boolean }) => void;
+}
+
+/** Serializes an outgoing message with the faults' edits applied. */
+export function render<B>(msg: SyncML, faults: readonly Fault<B>[]): string {
+  const copy = faults.some((f) => f.message) ? structuredClone(msg) : msg;
+  for (const f of faults) f.message?.(copy);
+  let xml = serializeSyncML(copy);
+  for (const f of faults) if (f.text) xml = f.text(xml);
+  return xml;
+}
+
+/** The combined behaviour knobs of a set of faults. */
+export function behaviourOf<B>(faults: readonly Fault<B>[]): Partial<B> {
+  return Object.assign({}, ...faults.map((f) => f.behaviour ?? {}));
+}
+
+export function faultByName<B>(catalogue: readonly Fault<B>[], name: string): Fault<B> {
+  const f = catalogue.find((x) => x.name === name);
+  if (!f) throw new Error(`unknown fault "${name}"; known faults: ${catalogue.map((x) => x.name).join(', ')}`);
+  return f;
+}

@@ -1,0 +1,78 @@
+/**
+ * The reference server's switchable faults: each one realistic violation, naming the catalogue ids it breaks.
+ * `npx mdm-conformance serve --fault NAME` runs a faulty server; the self suite proves the checks catch each one.
+ */
+import type { Fault } from '../protocol/fault';
+import { mutations, textMutations } from '../protocol/mutations';
+import type { ServerBehaviour } from '../protocol/server-session';
+
+/** Knobs of the reference server around the session engine: TLS identity checks and HTTP framing. */
+export interface ReferenceServerBehaviour extends ServerBehaviour {
+  /** Refuse a client certificate that does not chain to the CA, has expired or is not yet valid (MDM-TRN-004). */
+  verifyClientCertificate: boolean;
+  /** Refuse a client certificate whose CN is not the device id in the header Source. */
+  matchCertificateToDevice: boolean;
+  /** Refuse a client certificate without the clientAuth extended key usage. */
+  requireClientAuthEku: boolean;
+  /** Answer malformed requests with a 4xx (false: crash the request with a 500, as fragile servers do). */
+  survivesMalformedInput: boolean;
+}
+
+export type ServerFault = Fault<ReferenceServerBehaviour>;
+
+export const SERVER_FAULTS: readonly ServerFault[] = [
+  { name: 'header-status-missing', summary: 'replies without the Status for the device SyncHdr', violates: ['MDM-STS-003'], message: mutations.dropHeaderStatus },
+  { name: 'header-status-not-first', summary: 'puts the SyncHdr Status after another Status', violates: ['MDM-STS-003'], message: mutations.headerStatusSecond },
+  { name: 'header-status-wrong-msgref', summary: 'SyncHdr Status refers to the wrong device message', violates: ['MDM-STS-003'], message: mutations.wrongHeaderStatusMsgRef },
+  { name: 'status-wrong-msgref', summary: 'a Status carries a MsgRef no device message had', violates: ['MDM-ID-005'], message: mutations.wrongStatusMsgRef },
+  { name: 'status-wrong-cmdref', summary: 'a Status points at the wrong device command', violates: ['MDM-ID-006'], message: mutations.wrongStatusCmdRef },
+  { name: 'status-wrong-cmd', summary: 'a Status names the wrong command in Cmd', violates: ['MDM-STS-015'], message: mutations.wrongStatusCmd },
+  { name: 'status-for-unsent-command', summary: 'answers a command the device never sent', violates: ['MDM-ID-006'], message: mutations.statusForUnsentCommand },
+  { name: 'statuses-reordered', summary: 'returns statuses in reverse command order', violates: ['MDM-STS-007'], message: mutations.reverseStatuses },
+  { name: 'duplicate-cmdid', summary: 'gives two commands of a message the same CmdID', violates: ['MDM-ID-002'], message: mutations.duplicateCmdID },
+  { name: 'zero-cmdid', summary: 'numbers a command 0', violates: ['MDM-ID-003'], message: mutations.zeroCmdID },
+  { name: 'missing-cmdid', summary: 'sends a command without CmdID', violates: ['MDM-ID-001'], message: mutations.dropCmdID },
+  { name: 'sessionid-not-echoed', summary: 'answers under a SessionID of its own', violates: ['MDM-HDR-007'], message: mutations.changeSessionID },
+  { name: 'msgid-not-increasing', summary: 'numbers every message MsgID 1', violates: ['MDM-HDR-009'], message: mutations.freezeMsgID },
+  { name: 'msgid-from-zero', summary: 'numbers its messages from 0', violates: ['MDM-HDR-009'], message: mutations.startMsgIDAtZero },
+  { name: 'target-source-swapped', summary: 'swaps Target and Source in its header', violates: ['MDM-HDR-011'], message: mutations.swapTargetAndSource },
+  { name: 'old-verdtd', summary: 'declares VerDTD 1.1', violates: ['MDM-HDR-002'], message: mutations.oldVerDTD },
+  { name: 'verproto-missing', summary: 'leaves VerProto out of its header', violates: ['MDM-HDR-003'], message: mutations.dropVerProto },
+  { name: 'old-namespace', summary: 'uses the SYNCML:SYNCML1.1 namespace', violates: ['MDM-XML-002'], message: mutations.oldNamespace },
+  { name: 'header-out-of-order', summary: 'writes MsgID before SessionID', violates: ['MDM-HDR-001'], text: textMutations.headerOutOfOrder },
+  { name: 'status-out-of-order', summary: 'writes Status Data before Cmd', violates: ['MDM-STS-001'], text: textMutations.statusDataBeforeCmd },
+  { name: 'item-out-of-order', summary: 'writes Item Data before Target', violates: ['MDM-XML-011'], text: textMutations.itemDataFirst },
+  { name: 'metinf-namespace-missing', summary: 'writes Meta fields without the syncml:metinf namespace', violates: ['MDM-XML-012'], message: mutations.metinfWithoutNamespace },
+  { name: 'final-missing', summary: 'never closes its packages with Final', violates: ['MDM-LO-005'], message: mutations.dropFinal },
+  {
+    name: 'wrong-content-type', summary: 'answers with Content-Type text/xml', violates: ['MDM-TRN-005'],
+    wire: (out) => void (out.headers['content-type'] = 'text/xml'),
+  },
+  {
+    name: 'content-length-too-large', summary: 'declares a Content-Length larger than the body', violates: ['MDM-XML-001'],
+    wire: (out) => void (out.declaredLength = Buffer.byteLength(out.body) + 16),
+  },
+  {
+    name: 'content-length-too-small', summary: 'sends more bytes than its Content-Length declares', violates: ['MDM-XML-001'],
+    wire: (out) => void (out.declaredLength = Buffer.byteLength(out.body) - 16),
+  },
+  {
+    name: 'empty-body-at-end', summary: 'ends the session with HTTP 200 and an empty body (A-22)', violates: ['MDM-TERM-003', 'MDM-STS-012'],
+    wire: (out, { closing }) => void (closing && (out.body = '')),
+  },
+  { name: 'no-status-for-alerts', summary: 'sends no Status for the device Alerts', violates: ['MDM-STS-005'], behaviour: { statusForAlerts: false } },
+  { name: 'status-for-200-results', summary: 'acknowledges 200 Results with a Status', violates: ['MDM-STS-014'], warningOnly: true, behaviour: { statusForResults200: true } },
+  { name: 'ignores-max-msg-size', summary: 'ignores the device MaxMsgSize and sends large items whole', violates: ['MDM-LO-019', 'MDM-LO-009'], behaviour: { honourMaxMsgSize: false } },
+  { name: 'ignores-max-obj-size', summary: 'sends objects larger than the device MaxObjSize', violates: ['MDM-LO-018'], behaviour: { honourMaxObjSize: false } },
+  { name: 'size-on-every-chunk', summary: 'repeats Size on every chunk of a large object', violates: ['MDM-LO-011'], behaviour: { sizeOnFirstChunkOnly: false } },
+  { name: 'no-ack-for-result-chunks', summary: 'does not acknowledge Results chunks with 213', violates: ['MDM-LO-021'], behaviour: { ackResultsChunks: false } },
+  { name: 'no-next-message-reply', summary: 'sends commands while the device package is unfinished', violates: ['MDM-LO-004', 'MDM-LO-007'], behaviour: { nextMessageReplies: false } },
+  { name: 'never-ends-session', summary: 'keeps sending commands with nothing queued', violates: ['MDM-SES-012'], behaviour: { endsSession: false } },
+  { name: 'continues-after-214', summary: 'keeps sending commands after a 214', violates: ['MDM-STS-024'], warningOnly: true, behaviour: { stopAfter214: false } },
+  { name: 'challenge-without-chal', summary: 'answers 401/407 without a Chal', violates: ['MDM-AUTH-004'], behaviour: { challengeWithChal: false } },
+  { name: 'accepts-wrong-credentials', summary: 'accepts any MD5 digest', violates: ['MDM-AUTH-015'], behaviour: { acceptAnyCredential: true } },
+  { name: 'accepts-untrusted-certificates', summary: 'accepts client certificates that do not verify (untrusted CA, expired, not yet valid, none)', violates: ['MDM-TRN-004'], behaviour: { verifyClientCertificate: false } },
+  { name: 'accepts-certificate-of-another-device', summary: 'accepts a client certificate whose CN is not the header Source', violates: ['MDM-TRN-004'], behaviour: { matchCertificateToDevice: false } },
+  { name: 'accepts-wrong-key-usage', summary: 'accepts a client certificate without clientAuth EKU', violates: ['MDM-TRN-004'], behaviour: { requireClientAuthEku: false } },
+  { name: 'crashes-on-malformed-input', summary: 'answers malformed requests with HTTP 500', violates: ['MDM-ROB-006'], behaviour: { survivesMalformedInput: false } },
+];

@@ -1,0 +1,219 @@
+/**
+ * The reference server: MS-MDM over HTTPS with mutual TLS on a loopback port, sessions keyed by device and
+ * SessionID, an in-process command queue per device, and switchable faults.
+ *
+ * Identity comes from the client certificate; a certificate that does not verify, lacks clientAuth, or whose CN is
+ * not the device named in the header Source is refused with HTTP 403 (MDM-TRN-004).
+ */
+import type { Identity } from '../pki';
+import { behaviourOf, render, type WireOut } from '../protocol/fault';
+import { ServerSession, CONFORMING_SERVER, type ServerCredentialCheck, type ServerEvent } from '../protocol/server-session';
+import type { Command } from '../syncml';
+import { HttpsServer, Transcript, type Exchange, type HandlerResponse, type IncomingRequest } from '../transport';
+import type { ReferenceServerBehaviour, ServerFault } from './faults';
+
+export const MANAGEMENT_PATH = '/ManagementServer/MDM.svc';
+const CLIENT_AUTH_OID = '1.3.6.1.5.5.7.3.2';
+
+export const CONFORMING_REFERENCE_SERVER: ReferenceServerBehaviour = {
+  ...CONFORMING_SERVER,
+  verifyClientCertificate: true,
+  matchCertificateToDevice: true,
+  requireClientAuthEku: true,
+  survivesMalformedInput: true,
+};
+
+export interface ReferenceServerOptions {
+  identity: Identity;
+  /** CA that issues device certificates. */
+  ca: string;
+  host?: string;
+  port?: number;
+  faults?: readonly ServerFault[];
+  /** Application-level credentials the server requires of every device (MDM-AUTH-001). */
+  clientAuth?: { scheme: ServerCredentialCheck['scheme']; user: string; password: string };
+  /** Half-open sessions are forgotten after this much inactivity (MDM-SES-021, MDM-TERM-008). */
+  sessionIdleMs?: number;
+  /** Called when a session closes, was aborted, or a request was refused. */
+  onSessionEnd?: (record: SessionRecord) => void;
+}
+
+export interface SessionRecord {
+  deviceId: string;
+  sessionID: string;
+  events: ServerEvent[];
+  state: ServerSession['state'] | 'refused';
+}
+
+interface LiveSession {
+  record: SessionRecord;
+  engine: ServerSession;
+  lastSeen: number;
+}
+
+class DeviceQueue {
+  private readonly items: Command[] = [];
+  push(...commands: Command[]): void {
+    this.items.push(...commands);
+  }
+  peek(): Command | undefined {
+    return this.items[0];
+  }
+  shift(): Command | undefined {
+    return this.items.shift();
+  }
+  get length(): number {
+    return this.items.length;
+  }
+}
+
+export class ReferenceServer {
+  private readonly http: HttpsServer;
+  private readonly behaviour: ReferenceServerBehaviour;
+  private readonly queues = new Map<string, DeviceQueue>();
+  private readonly live = new Map<string, LiveSession>();
+  private readonly nonces = new Map<string, string>();
+  readonly sessions: SessionRecord[] = [];
+  readonly transcript = new Transcript();
+  url = '';
+
+  constructor(private readonly opts: ReferenceServerOptions) {
+    this.behaviour = { ...CONFORMING_REFERENCE_SERVER, ...behaviourOf(opts.faults ?? []) };
+    this.http = new HttpsServer({
+      identity: opts.identity,
+      ca: opts.ca,
+      host: opts.host,
+      port: opts.port,
+      transcript: this.transcript,
+      handler: (req) => this.handle(req),
+    });
+  }
+
+  async start(): Promise<string> {
+    const { url } = await this.http.listen();
+    this.url = `${url.replace(/\/$/, '')}${MANAGEMENT_PATH}`;
+    return this.url;
+  }
+
+  async stop(): Promise<void> {
+    await this.http.close();
+  }
+
+  /** Queues management commands for a device; they go out in its next session(s). */
+  queue(deviceId: string, ...commands: Command[]): void {
+    this.queueFor(deviceId).push(...commands);
+  }
+
+  pending(deviceId: string): number {
+    return this.queueFor(deviceId).length;
+  }
+
+  /** Sessions of one device, oldest first. */
+  sessionsOf(deviceId: string): SessionRecord[] {
+    return this.sessions.filter((s) => s.deviceId === deviceId);
+  }
+
+  /** The HTTP exchanges of one session, read from the server transcript by the request headers. */
+  exchangesOf(record: Pick<SessionRecord, 'deviceId' | 'sessionID'>): Exchange[] {
+    return this.transcript.exchanges.filter((x) => {
+      const hdr = x.request.parsed?.message.hdr;
+      return hdr?.source?.locURI?.trim() === record.deviceId && hdr.sessionID?.trim() === record.sessionID;
+    });
+  }
+
+  private queueFor(deviceId: string): DeviceQueue {
+    let q = this.queues.get(deviceId);
+    if (!q) this.queues.set(deviceId, (q = new DeviceQueue()));
+    return q;
+  }
+
+  private handle(req: IncomingRequest): HandlerResponse {
+    const path = req.url.split('?')[0];
+    if (path !== MANAGEMENT_PATH) return text(404, `no management endpoint at ${path}; POST to ${MANAGEMENT_PATH}`);
+    if (req.method !== 'POST') return text(405, 'the management endpoint takes POST only (MS-MDM 2.1)');
+    const refusal = this.refuseIdentity(req);
+    if (refusal) return this.refuse(req, refusal);
+    if (!req.parsed) {
+      if (!this.behaviour.survivesMalformedInput) return text(500, 'internal error');
+      return text(400, `not a SyncML message: ${req.parseError?.message ?? 'empty body'}`);
+    }
+    const msg = req.parsed.message;
+    const deviceId = (msg.hdr.source?.locURI ?? '').trim();
+    const sessionID = (msg.hdr.sessionID ?? '').trim();
+    const cn = req.tls.peerCertificate?.subjectCN;
+    if (this.behaviour.matchCertificateToDevice && cn !== undefined && cn !== deviceId) {
+      return this.refuse(req, `client certificate CN "${cn}" does not match the device "${deviceId}" in the SyncHdr Source`);
+    }
+    const live = this.sessionFor(deviceId, sessionID);
+    const reply = live.engine.receive(msg);
+    const closing = live.engine.state !== 'open';
+    const out: WireOut = { headers: { 'content-type': 'application/vnd.syncml.dm+xml' }, body: render(reply, this.opts.faults ?? []) };
+    for (const f of this.opts.faults ?? []) f.wire?.(out, { closing });
+    live.lastSeen = Date.now();
+    if (closing) this.close(live);
+    return { status: 200, headers: out.declaredLength === undefined ? out.headers : { ...out.headers, 'content-length': String(out.declaredLength) }, body: out.body };
+  }
+
+  private refuseIdentity(req: IncomingRequest): string | undefined {
+    const { tls } = req;
+    if (this.behaviour.verifyClientCertificate && !tls.authorized) {
+      return tls.peerCertificate
+        ? `client certificate refused: ${tls.authorizationError ?? 'not trusted'}`
+        : 'no client certificate: the management endpoint requires mutual TLS (MS-MDM 1.5)';
+    }
+    if (this.behaviour.requireClientAuthEku && tls.peerCertificate && !this.hasClientAuth(req)) {
+      return 'client certificate lacks the clientAuth extended key usage';
+    }
+    return undefined;
+  }
+
+  private hasClientAuth(req: IncomingRequest): boolean {
+    const eku = (req.socket.getPeerCertificate() as { ext_key_usage?: string[] }).ext_key_usage;
+    return !eku || eku.includes(CLIENT_AUTH_OID);
+  }
+
+  private refuse(req: IncomingRequest, reason: string): HandlerResponse {
+    const deviceId = req.parsed?.message.hdr.source?.locURI?.trim() ?? '';
+    this.sessions.push({ deviceId, sessionID: req.parsed?.message.hdr.sessionID?.trim() ?? '', events: [], state: 'refused' });
+    this.opts.onSessionEnd?.(this.sessions.at(-1)!);
+    return text(403, reason);
+  }
+
+  private sessionFor(deviceId: string, sessionID: string): LiveSession {
+    this.expireIdle();
+    const key = `${deviceId}\u0000${sessionID}`;
+    let live = this.live.get(key);
+    if (!live) {
+      const record: SessionRecord = { deviceId, sessionID, events: [], state: 'open' };
+      const auth = this.opts.clientAuth;
+      const engine = new ServerSession({
+        serverUrl: this.url,
+        deviceId,
+        sessionID,
+        queue: this.queueFor(deviceId),
+        behaviour: this.behaviour,
+        clientAuth: auth && { ...auth, nonce: this.nonces.get(deviceId), onNextNonce: (n) => this.nonces.set(deviceId, n) },
+      });
+      live = { record, engine, lastSeen: Date.now() };
+      record.events = engine.events;
+      this.live.set(key, live);
+      this.sessions.push(record);
+    }
+    return live;
+  }
+
+  private close(live: LiveSession): void {
+    this.live.delete(`${live.record.deviceId}\u0000${live.record.sessionID}`);
+    live.record.state = live.engine.state;
+    this.opts.onSessionEnd?.(live.record);
+  }
+
+  private expireIdle(): void {
+    const limit = Date.now() - (this.opts.sessionIdleMs ?? 60_000);
+    for (const live of this.live.values()) if (live.lastSeen < limit) this.close(live);
+  }
+}
+
+function text(status: number, message: string): HandlerResponse {
+  return { status, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: `${message}\n` };
+}
