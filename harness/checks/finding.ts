@@ -5,7 +5,12 @@
 import { requirement } from './registry';
 import { label, type WireMessage } from './session';
 
-export type FindingVerdict = 'pass' | 'fail' | 'warn';
+/**
+ * `warn`: a deviation reported as a warning (a SHOULD, or a catalogue-sanctioned warning such as A-24).
+ * `inconclusive`: the requirement could not be exercised (e.g. no --control to queue commands).
+ * `not-applicable`: the requirement belongs to a feature the implementation does not declare.
+ */
+export type FindingVerdict = 'pass' | 'fail' | 'warn' | 'inconclusive' | 'not-applicable';
 
 export interface Finding {
   id: string;

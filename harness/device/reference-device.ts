@@ -8,7 +8,7 @@ import type { SessionView } from '../checks/session';
 import type { Identity } from '../pki';
 import { DeviceSession, type DeviceCredentials, type SessionEnd } from '../protocol/device-session';
 import { behaviourOf, render, type WireOut } from '../protocol/fault';
-import type { Alert, SyncML } from '../syncml';
+import { status, type Alert, type Command, type SyncML } from '../syncml';
 import { HttpsClient, Transcript, WINDOWS_DEVICE_HEADERS, type Exchange } from '../transport';
 import { executeCommands } from './execute';
 import type { DeviceFault, ReferenceDeviceBehaviour } from './faults';
@@ -36,6 +36,14 @@ export interface ReferenceDeviceOptions {
   maxRounds?: number;
   /** Query Windows appends to the management URL (MS-MDM 2.1 note 1). */
   query?: string;
+  /** Answer the first N top-level server commands with 214 (cancelled) instead of running them. */
+  cancelCommands?: number;
+  /** Abort with Alert 1223 in the reply to the first server package that carries commands. */
+  abortOnCommands?: boolean;
+  /** Declare the Size of uploaded large objects off by this many bytes. */
+  uploadSizeError?: number;
+  /** Rewrites each outgoing body (robustness scenarios: pretty-printing, namespace artefacts). */
+  rewrite?: (xml: string) => string;
 }
 
 export interface SessionOptions {
@@ -62,6 +70,7 @@ export class ReferenceDevice {
   private readonly behaviour: Partial<ReferenceDeviceBehaviour>;
   private readonly client: HttpsClient;
   private lastSessionID = randomInt(1, 0xfff0);
+  private toCancel: number;
   private nonce: string | undefined;
 
   constructor(private readonly opts: ReferenceDeviceOptions) {
@@ -69,6 +78,7 @@ export class ReferenceDevice {
     this.tree = opts.tree ?? loadDefaultTree(opts.deviceId);
     this.behaviour = behaviourOf(opts.faults ?? []);
     this.nonce = opts.credentials?.nonce;
+    this.toCancel = opts.cancelCommands ?? 0;
     this.client = new HttpsClient({
       ca: opts.serverCa,
       identity: opts.identity,
@@ -91,7 +101,9 @@ export class ReferenceDevice {
       loginStatus: opts.loginStatus,
       devInfo: DEVINFO.map((n) => ({ uri: `./DevInfo/${n}`, value: this.devInfo(n) })),
       extraAlerts: opts.alerts,
-      executor: (commands, ctx) => executeCommands(this.tree, commands, { ...ctx, behaviour: this.behaviour }),
+      executor: (commands, ctx) => this.execute(commands, ctx.msgRef),
+      abortWhenCommanded: this.opts.abortOnCommands,
+      uploadSizeError: this.opts.uploadSizeError,
       maxMsgSize: this.opts.maxMsgSize,
       maxObjSize: this.opts.maxObjSize,
       maxSendSize: this.opts.maxSendSize,
@@ -147,8 +159,18 @@ export class ReferenceDevice {
     await this.client.close();
   }
 
+  private execute(commands: Command[], msgRef: string): ReturnType<typeof executeCommands> {
+    if (this.toCancel > 0 && commands.length) {
+      this.toCancel--;
+      const c = commands[0];
+      return { statuses: [status({ msgRef, cmdRef: c.cmdID ?? '', cmd: c.kind === 'Unknown' ? c.name : c.kind, code: 214 })], results: [] };
+    }
+    return executeCommands(this.tree, commands, { msgRef, behaviour: this.behaviour });
+  }
+
   private async send(url: string, msg: SyncML, closing: boolean): Promise<Exchange> {
-    const out: WireOut = { headers: { ...WINDOWS_DEVICE_HEADERS }, body: render(msg, this.opts.faults ?? []) };
+    const body = render(msg, this.opts.faults ?? []);
+    const out: WireOut = { headers: { ...WINDOWS_DEVICE_HEADERS }, body: this.opts.rewrite ? this.opts.rewrite(body) : body };
     for (const f of this.opts.faults ?? []) f.wire?.(out, { closing });
     return this.client.post(this.withQuery(url), out.body, { headers: out.headers });
   }

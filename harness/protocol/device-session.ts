@@ -47,6 +47,10 @@ export interface DeviceSessionOptions {
   /** Credentials sent before any challenge (basic always can; md5 needs a nonce from an earlier session). */
   preemptiveAuth?: boolean;
   behaviour?: Partial<DeviceSessionBehaviour>;
+  /** Abort with Alert 1223 (and Final) in the reply to the first server message carrying commands (MDM-TERM-005). */
+  abortWhenCommanded?: boolean;
+  /** Declare a large-object Size off by this many bytes, to see the receiver answer 424 (MDM-LO-012). */
+  uploadSizeError?: number;
 }
 
 /** The device's session behaviour; every default is the conforming one, a fault flips one knob. */
@@ -83,6 +87,7 @@ export const CONFORMING_DEVICE_SESSION: DeviceSessionBehaviour = {
 export type SessionEnd =
   | { reason: 'completed' }
   | { reason: 'aborted-by-server' }
+  | { reason: 'aborted-by-device' }
   | { reason: 'auth-failed'; detail: string };
 
 const AUTH_ATTEMPTS = 2;
@@ -165,6 +170,11 @@ export class DeviceSession {
     const statuses = owed.filter((c) => c.kind !== 'Results');
     const results = owed.filter((c) => c.kind === 'Results');
     this.pending = [...statuses, ...this.pending, ...results];
+    if (this.opts.abortWhenCommanded && serverCommands.length) {
+      this.pending.push(alert('1223')); // MDM-TERM-005: the aborting message carries Final
+      this.ended = { reason: 'aborted-by-device' };
+      return this.compose(hdrStatus, true);
+    }
     // The server's package is closed when its message carries Final, or when it only asked for our next message.
     const serverPackageClosed = !!server.body.final || (continuingOwnPackage && nextMessageRequested) || !this.behaviour.waitForServerPackage;
     return this.compose(hdrStatus, serverPackageClosed);
@@ -308,7 +318,8 @@ export class DeviceSession {
     const chunkItem = (data: string, more: boolean): Item => {
       const it: Item = structuredClone(up.item);
       if (up.first) {
-        it.meta = { fields: [...(it.meta?.fields ?? []), ...meta({ size: byteLength(up.item.data!.text) })!.fields] };
+        const size = byteLength(up.item.data!.text) + (this.opts.uploadSizeError ?? 0);
+        it.meta = { fields: [...(it.meta?.fields ?? []), ...meta({ size })!.fields] };
       }
       it.data = { text: data };
       if (more) it.moreData = true;

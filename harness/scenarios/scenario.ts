@@ -1,0 +1,70 @@
+/**
+ * A scenario is one scripted exchange with the implementation under test, named for what the harness does and
+ * declaring the requirements it judges. Passive checks judge every message it produced; its own checks judge what
+ * only this scenario can (e.g. "the Get of a missing node was answered 404").
+ *
+ * The same scenarios run in the Playwright suites (against a vendor's implementation) and in the self suite's
+ * fault matrices (against each faulty reference peer), so a check proven there is the check a vendor gets.
+ */
+import type { Finding } from '../checks/finding';
+import type { Phase } from '../checks/registry';
+
+/** Optional features an implementation declares in its capability profile. */
+export type Feature = 'md5-auth' | 'basic-auth' | 'large-objects' | 'atomic' | 'wbxml' | 'message-signing';
+
+export interface Scenario<Target> {
+  /** Stable id, `phase/name`. */
+  id: string;
+  phase: Phase;
+  /** What the harness does, as a sentence. */
+  title: string;
+  /** Catalogue ids this scenario exists to judge (beyond the passive checks that run on every message). */
+  requirements: readonly string[];
+  /** Without this feature declared, the requirements are not applicable. */
+  feature?: Feature;
+  /** What the target must offer (e.g. a control adapter); without it the requirements are inconclusive. */
+  needs?: (target: Target) => string | undefined;
+  run(target: Target, out: ScenarioLog): Promise<void>;
+}
+
+/** What a scenario produced: findings, plus the transcripts that back them. */
+export class ScenarioLog {
+  readonly findings: Finding[] = [];
+  /** Human-readable steps and evidence, attached to reports. */
+  readonly notes: string[] = [];
+  readonly transcripts: unknown[] = [];
+
+  add(findings: readonly Finding[]): void {
+    this.findings.push(...findings);
+  }
+
+  note(text: string): void {
+    this.notes.push(text);
+  }
+}
+
+export interface ScenarioResult {
+  scenario: string;
+  findings: Finding[];
+  notes: string[];
+  transcripts: unknown[];
+}
+
+export async function runScenario<T>(scenario: Scenario<T>, target: T, features: ReadonlySet<Feature>): Promise<ScenarioResult> {
+  const log = new ScenarioLog();
+  const base = { scenario: scenario.id, notes: log.notes, transcripts: log.transcripts };
+  if (scenario.feature && !features.has(scenario.feature)) {
+    const evidence = `feature "${scenario.feature}" is not declared in the capability profile`;
+    return { ...base, findings: scenario.requirements.map((id) => ({ id, verdict: 'not-applicable', check: scenario.id, evidence })) };
+  }
+  const missing = scenario.needs?.(target);
+  if (missing) {
+    return { ...base, findings: scenario.requirements.map((id) => ({ id, verdict: 'inconclusive', check: scenario.id, evidence: missing })) };
+  }
+  await scenario.run(target, log);
+  const judged = new Set(log.findings.map((f) => f.id));
+  for (const id of scenario.requirements) {
+    if (!judged.has(id)) log.findings.push({ id, verdict: 'inconclusive', check: scenario.id, evidence: 'the scenario ran but did not reach this requirement' });
+  }
+  return { ...base, findings: log.findings };
+}

@@ -1,0 +1,121 @@
+/** Server scenarios of the large-object phase (catalogue S8, column "server under test"; OMA-DMP 6 and 7). */
+import { get, replace } from '../../syncml';
+import type { Scenario } from '../scenario';
+import { needsControl, reachable, session, type ServerUnderTest } from './target';
+
+type ServerScenario = Scenario<ServerUnderTest>;
+
+const BLOB = './Vendor/MSFT/HarnessCSP/Settings/Blob';
+const NAME = './Vendor/MSFT/HarnessCSP/Settings/Name';
+
+/** Text of `n` bytes that exercises escaping as it is chunked. */
+function payload(n: number): string {
+  const unit = 'large-object <chunk> & data 0123456789 ';
+  return unit.repeat(Math.ceil(n / unit.length)).slice(0, n);
+}
+
+export const deferredCommands: ServerScenario = {
+  id: 'large-objects/commands-wait-for-next-package',
+  phase: 'large-object',
+  title: 'advertises a small MaxMsgSize and queues more than fits: the rest must wait for later packages',
+  requirements: ['MDM-LO-019', 'MDM-LO-005'],
+  feature: 'large-objects',
+  needs: needsControl,
+  async run(t, log) {
+    await t.queue!(t.deviceId, [1, 2, 3, 4, 5, 6].map((n) => replace(NAME, `name ${n} ${payload(250)}`, { format: 'chr' })));
+    const run = await session(t, log, { maxMsgSize: 1200 });
+    reachable(log, run, this.id);
+  },
+};
+
+export const chunkedItem: ServerScenario = {
+  id: 'large-objects/item-larger-than-a-message',
+  phase: 'large-object',
+  title: 'queues a Replace larger than the device MaxMsgSize: it must arrive in chunks and reassemble exactly',
+  requirements: ['MDM-LO-009', 'MDM-LO-011', 'MDM-LO-013', 'MDM-LO-008'],
+  feature: 'large-objects',
+  needs: needsControl,
+  async run(t, log) {
+    const value = payload(7000);
+    await t.queue!(t.deviceId, [replace(BLOB, value, { format: 'chr' })]);
+    let stored: string | undefined;
+    const run = await session(t, log, { maxMsgSize: 2500 }, async (d) => {
+      const r = await d.runSession(t.url);
+      const got = d.tree.get(BLOB);
+      stored = got.ok ? got.data : undefined;
+      return r;
+    });
+    if (!reachable(log, run, this.id)) return;
+    const ok = stored === value;
+    log.add([{
+      id: 'MDM-LO-008', verdict: ok ? 'pass' : 'fail', check: this.id,
+      evidence: ok ? `the ${value.length}-byte object arrived in chunks and reassembled exactly`
+        : `the device does not hold the ${value.length}-byte object after the session (holds ${stored?.length ?? 'nothing'} bytes)`,
+    }]);
+  },
+};
+
+export const maxObjSize: ServerScenario = {
+  id: 'large-objects/object-larger-than-max-obj-size',
+  phase: 'large-object',
+  title: 'advertises MaxObjSize and queues a larger object: the server must not send it',
+  requirements: ['MDM-LO-018'],
+  feature: 'large-objects',
+  needs: needsControl,
+  async run(t, log) {
+    await t.queue!(t.deviceId, [replace(BLOB, payload(4000), { format: 'chr' })]);
+    const run = await session(t, log, { maxMsgSize: 3000, maxObjSize: 1500 });
+    reachable(log, run, this.id);
+  },
+};
+
+export const chunkedResults: ServerScenario = {
+  id: 'large-objects/results-in-chunks',
+  phase: 'large-object',
+  title: 'answers a Get with Results larger than a message, in chunks: each must be acknowledged with 213',
+  requirements: ['MDM-LO-021', 'MDM-LO-010', 'MDM-LO-006'],
+  feature: 'large-objects',
+  needs: needsControl,
+  async run(t, log) {
+    await t.queue!(t.deviceId, [get(BLOB)]);
+    const run = await session(t, log, { maxSendSize: 1500 }, async (d) => {
+      d.tree.replace(BLOB, { format: 'chr', value: payload(5000) });
+      return d.runSession(t.url);
+    });
+    reachable(log, run, this.id);
+  },
+};
+
+export const resultsSizeMismatch: ServerScenario = {
+  id: 'large-objects/results-size-mismatch',
+  phase: 'large-object',
+  title: 'uploads chunked Results whose total differs from the declared Size: the server must answer 424',
+  requirements: ['MDM-LO-012'],
+  feature: 'large-objects',
+  needs: needsControl,
+  async run(t, log) {
+    await t.queue!(t.deviceId, [get(BLOB)]);
+    const run = await session(t, log, { maxSendSize: 1500, uploadSizeError: 10 }, async (d) => {
+      d.tree.replace(BLOB, { format: 'chr', value: payload(4000) });
+      return d.runSession(t.url);
+    });
+    reachable(log, run, this.id);
+  },
+};
+
+export const devicePackageSpansMessages: ServerScenario = {
+  id: 'large-objects/device-package-spans-messages',
+  phase: 'large-object',
+  title: 'spreads its reply package over several messages: each must get a "Next Message" reply',
+  requirements: ['MDM-LO-004', 'MDM-LO-007'],
+  needs: needsControl,
+  async run(t, log) {
+    await t.queue!(t.deviceId, [get('./DevInfo/Man'), get('./DevInfo/Mod'), get('./DevInfo/Lang'), get('./DevDetail/SwV'), get('./DevDetail/FwV'), get('./DevDetail/HwV')]);
+    const run = await session(t, log, { maxSendSize: 1100 });
+    reachable(log, run, this.id);
+  },
+};
+
+export const LARGE_OBJECT_SCENARIOS: readonly ServerScenario[] = [
+  deferredCommands, chunkedItem, maxObjSize, chunkedResults, resultsSizeMismatch, devicePackageSpansMessages,
+];

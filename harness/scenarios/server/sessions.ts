@@ -1,0 +1,143 @@
+/**
+ * Server scenarios of the setup, get-results, management-rounds and termination phases (catalogue section 6,
+ * column "server under test": S1-S5, S9).
+ */
+import { add, atomic, del, eventAlert, exec, get, replace, sequence, type Command } from '../../syncml';
+import type { Scenario } from '../scenario';
+import { needsControl, reachable, session, type ServerUnderTest } from './target';
+
+type ServerScenario = Scenario<ServerUnderTest>;
+
+const CSP = './Vendor/MSFT/HarnessCSP';
+
+/** Ends the session within the device's round limit once nothing is queued (MDM-SES-012). */
+function judgeEnd(log: Parameters<ServerScenario['run']>[1], run: Awaited<ReturnType<typeof session>>, check: string): void {
+  if (run.end.reason === 'round-limit') {
+    log.add([{ id: 'MDM-SES-012', verdict: 'fail', check, evidence: `${run.end.detail}; the server controls the session length and must end it once its commands are done` }]);
+  } else if (run.end.reason === 'completed') {
+    log.add([{ id: 'MDM-SES-012', verdict: 'pass', check, evidence: `session ended after ${run.rounds} round trip(s)` }]);
+  }
+}
+
+async function queued(t: ServerUnderTest, commands: Command[]): Promise<void> {
+  await t.queue!(t.deviceId, commands);
+}
+
+export const minimalSession: ServerScenario = {
+  id: 'setup/minimal-session',
+  phase: 'setup',
+  title: 'sends a Windows package 1 with nothing queued and judges the reply and the close',
+  requirements: ['MDM-STS-003', 'MDM-STS-005', 'MDM-HDR-007', 'MDM-HDR-009', 'MDM-HDR-011', 'MDM-TERM-003', 'MDM-SES-012'],
+  async run(t, log) {
+    const run = await session(t, log);
+    if (reachable(log, run, this.id)) judgeEnd(log, run, this.id);
+  },
+};
+
+export const serverInitiatedAlert: ServerScenario = {
+  id: 'setup/session-alert-1200',
+  phase: 'setup',
+  title: 'opens a session with Alert 1200, as a device answering a notification does',
+  requirements: ['MDM-SES-008', 'MDM-STS-005'],
+  async run(t, log) {
+    const run = await session(t, log, {}, (d) => d.runSession(t.url, { sessionAlert: '1200' }));
+    if (!reachable(log, run, this.id)) return;
+    const accepted = run.view.exchanges[0]?.response?.syncml?.body.commands.some((c) => c.kind === 'Status' && c.cmdRef?.trim() === '2' && c.data?.text.trim() === '200');
+    log.add([{ id: 'MDM-SES-008', verdict: accepted ? 'pass' : 'fail', check: this.id, evidence: accepted ? 'Alert 1200 answered 200' : 'Alert 1200 was not accepted with 200' }]);
+  },
+};
+
+export const getResults: ServerScenario = {
+  id: 'get-results/get-leaf-and-interior',
+  phase: 'get-result',
+  title: 'has the server Get leaves and an interior node, in several Get commands, and returns Results',
+  requirements: ['MDM-CMD-GET-001', 'MDM-STS-014', 'MDM-ID-005', 'MDM-ID-006'],
+  needs: needsControl,
+  async run(t, log) {
+    await queued(t, [get('./DevDetail/SwV'), get('./DevInfo', './DevDetail/HwV'), get('./Vendor/MSFT/DMClient/HWDevID')]);
+    const run = await session(t, log);
+    if (reachable(log, run, this.id)) judgeEnd(log, run, this.id);
+  },
+};
+
+export const managementRounds: ServerScenario = {
+  id: 'management-rounds/add-replace-delete-exec-sequence',
+  phase: 'management-multi-round',
+  title: 'has the server Add, Replace, Delete, Exec and Sequence over several rounds',
+  requirements: ['MDM-CMD-ADD-001', 'MDM-CMD-REP-001', 'MDM-CMD-DEL-001', 'MDM-CMD-EXE-001', 'MDM-SES-009', 'MDM-SES-012'],
+  needs: needsControl,
+  async run(t, log) {
+    await queued(t, [
+      add(`${CSP}/Items/Second`),
+      add(`${CSP}/Items/Second/Value`, 'two', { format: 'chr' }),
+      replace(`${CSP}/Settings/Count`, '7', { format: 'int' }),
+      exec(`${CSP}/Actions/Echo`, 'ping'),
+      sequence(replace(`${CSP}/Settings/Name`, 'first', { format: 'chr' }), get(`${CSP}/Settings/Name`)),
+      del(`${CSP}/Items/Second`),
+    ]);
+    // A small MaxMsgSize makes the server spread its commands over several packages (rounds).
+    const run = await session(t, log, { maxMsgSize: 1400 });
+    if (reachable(log, run, this.id)) judgeEnd(log, run, this.id);
+  },
+};
+
+export const errorStatuses: ServerScenario = {
+  id: 'management-rounds/error-statuses',
+  phase: 'management-multi-round',
+  title: 'answers queued commands with 404, 405, 418, 500 and 507/216 and expects the server to carry on',
+  requirements: ['MDM-CMD-ATO-001', 'MDM-SES-012', 'MDM-TERM-003'],
+  needs: needsControl,
+  async run(t, log) {
+    await queued(t, [
+      get('./Vendor/MSFT/HarnessCSP/Nothing'),
+      replace('./DevInfo/Man', 'Other'),
+      add(`${CSP}/Settings`),
+      atomic(add(`${CSP}/Items/Third`), replace(`${CSP}/Missing`, 'x')),
+      atomic(get(`${CSP}/Settings/Name`)),
+    ]);
+    const run = await session(t, log);
+    if (reachable(log, run, this.id)) judgeEnd(log, run, this.id);
+  },
+};
+
+export const stopsAfter214: ServerScenario = {
+  id: 'management-rounds/stops-after-214',
+  phase: 'management-multi-round',
+  title: 'answers the first command 214 (cancelled) and expects no further commands in the session',
+  requirements: ['MDM-STS-024'],
+  needs: needsControl,
+  async run(t, log) {
+    await queued(t, [1, 2, 3, 4, 5].map((n) => replace(`${CSP}/Settings/Name`, `value ${n} ${'x'.repeat(300)}`, { format: 'chr' })));
+    const run = await session(t, log, { maxMsgSize: 1200, cancelCommands: 1 });
+    reachable(log, run, this.id);
+  },
+};
+
+export const deviceAbort: ServerScenario = {
+  id: 'termination/device-abort',
+  phase: 'termination',
+  title: 'aborts the session with Alert 1223 in its reply and expects statuses only',
+  requirements: ['MDM-TERM-006'],
+  needs: needsControl,
+  async run(t, log) {
+    await queued(t, [get('./DevDetail/SwV')]);
+    const run = await session(t, log, { abortOnCommands: true });
+    reachable(log, run, this.id);
+  },
+};
+
+export const genericAlert: ServerScenario = {
+  id: 'termination/generic-alert',
+  phase: 'termination',
+  title: 'reports a generic alert 1226 (user unenrollment) in package 1',
+  requirements: ['MDM-CMD-ALT-006', 'MDM-STS-005'],
+  async run(t, log) {
+    const unenroll = eventAlert('1226', { type: 'com.microsoft:mdm.unenrollment.userrequest', format: 'int', data: '1' });
+    const run = await session(t, log, {}, (d) => d.runSession(t.url, { alerts: [unenroll] }));
+    reachable(log, run, this.id);
+  },
+};
+
+export const SESSION_SCENARIOS: readonly ServerScenario[] = [
+  minimalSession, serverInitiatedAlert, getResults, managementRounds, errorStatuses, stopsAfter214, deviceAbort, genericAlert,
+];

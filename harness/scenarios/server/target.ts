@@ -1,0 +1,72 @@
+/**
+ * The server under test as scenarios see it, and the helpers they share: a reference device bound to it, and the
+ * passive checks run on every session.
+ */
+import { runChecks, type Finding } from '../../checks/finding';
+import { SERVER_CHECKS } from '../../checks/server-checks';
+import type { SessionView } from '../../checks/session';
+import { ReferenceDevice, type DeviceRun, type ReferenceDeviceOptions } from '../../device/reference-device';
+import type { Identity, TestPki } from '../../pki';
+import type { CredScheme } from '../../protocol/credentials';
+import type { Command } from '../../syncml';
+import type { ScenarioLog } from '../scenario';
+
+export interface ServerUnderTest {
+  /** Management endpoint. */
+  url: string;
+  /** CA the server certificate chains to. */
+  serverCa: string;
+  /** The enrolled device the harness plays. */
+  deviceId: string;
+  identity: Identity;
+  /** Present when identities are harness-issued: bad identities can then be minted for the auth cases. */
+  pki?: TestPki;
+  /** Queues commands for a device on the server (the control adapter); absent when none was configured. */
+  queue?: (deviceId: string, commands: Command[]) => Promise<void>;
+  /** Application-level credentials of the device (`--auth`, `--client-credentials`). */
+  credentials?: { scheme: CredScheme; user: string; password: string };
+  /** Per HTTP request. */
+  timeoutMs?: number;
+}
+
+export const needsControl = (t: ServerUnderTest) =>
+  t.queue ? undefined : 'needs queued commands: pass --control to let the harness queue commands on the server';
+
+export function deviceFor(t: ServerUnderTest, opts: Partial<ReferenceDeviceOptions> = {}): ReferenceDevice {
+  return new ReferenceDevice({
+    deviceId: t.deviceId,
+    identity: t.identity,
+    serverCa: t.serverCa,
+    timeoutMs: t.timeoutMs ?? 5_000,
+    credentials: t.credentials,
+    ...opts,
+  });
+}
+
+/** Runs the passive server checks on a session and records it. */
+export function judgeSession(log: ScenarioLog, view: SessionView): Finding[] {
+  const findings = runChecks(SERVER_CHECKS, view);
+  log.add(findings);
+  return findings;
+}
+
+/** One session of a fresh reference device, judged; the device is closed afterwards. */
+export async function session(t: ServerUnderTest, log: ScenarioLog, opts: Partial<ReferenceDeviceOptions> = {}, run?: (d: ReferenceDevice) => Promise<DeviceRun>): Promise<DeviceRun> {
+  const device = deviceFor(t, opts);
+  try {
+    const result = await (run ? run(device) : device.runSession(t.url));
+    log.transcripts.push(result.exchanges);
+    log.note(`session ${result.sessionID}: ${result.rounds} round trip(s), ${result.view.outcome}`);
+    judgeSession(log, result.view);
+    return result;
+  } finally {
+    await device.close();
+  }
+}
+
+/** A session that could not run at all is itself the finding: the server was not reachable or refused us. */
+export function reachable(log: ScenarioLog, run: DeviceRun, check: string): boolean {
+  if (run.end.reason !== 'transport-error' && run.end.reason !== 'protocol-error') return true;
+  log.add([{ id: 'MDM-TERM-003', verdict: 'fail', check, evidence: `no SyncML reply from the server: ${run.end.detail}` }]);
+  return false;
+}
