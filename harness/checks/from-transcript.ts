@@ -3,7 +3,9 @@ import type { Exchange as HttpExchange, HttpMessage } from '../transport';
 import type { Exchange, HttpFacts, Party, SessionView, WireMessage } from './session';
 
 function facts(m: HttpMessage): HttpFacts {
-  const mismatch = m.lengthMismatch;
+  // A body that stalled short of its Content-Length until a timeout is a mismatch as much as one cut by a close.
+  const short = m.declaredLength !== undefined && m.body.byteLength < m.declaredLength ? { declared: m.declaredLength, received: m.body.byteLength } : undefined;
+  const mismatch = m.lengthMismatch ?? short;
   return {
     method: m.method,
     url: m.url,

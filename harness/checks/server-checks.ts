@@ -272,10 +272,10 @@ export const serverHonoursDeviceLimits = defineCheck<SessionView>({
         }
       }
       if (maxObj !== undefined) {
+        judge.saw('MDM-LO-018');
         for (const c of res.body.commands) {
           if (!('items' in c)) continue;
           for (const it of c.items) {
-            judge.saw('MDM-LO-018');
             const declared = Number(metaValue(it.meta, 'Size') ?? metaValue('meta' in c ? c.meta : undefined, 'Size'));
             const bytes = Math.max(declared || 0, Buffer.byteLength(it.data?.text ?? ''));
             if (bytes > maxObj) judge.fail('MDM-LO-018', reply, `/SyncBody/${c.kind}/Item`, `an object of ${bytes} bytes exceeds the device's MaxObjSize ${maxObj}`);
@@ -374,12 +374,15 @@ export const serverChallengesProperly = defineCheck<SessionView>({
   ids: ['MDM-AUTH-004', 'MDM-AUTH-007'],
   run(session, judge) {
     for (const { res, reply } of answered(session)) {
+      const headerChallenges = statusesOf(res).some((x) => trimmed(x.status.cmdRef) === '0' && x.status.chal);
       for (const { status: s, path } of statusesOf(res)) {
         const code = codeOf(s);
         if (code !== '401' && code !== '407') continue;
         judge.saw('MDM-AUTH-004');
-        if (!s.chal) judge.fail('MDM-AUTH-004', reply, path, `Status ${code} without a Chal naming the scheme`);
-        if (trimmed(s.cmdRef) === '0') {
+        const header = trimmed(s.cmdRef) === '0';
+        // When the SyncHdr Status carries the Chal, the commands' 401/407 need none (catalogue skeleton 3.7 E).
+        if (!s.chal && (header || !headerChallenges)) judge.fail('MDM-AUTH-004', reply, path, `Status ${code} without a Chal naming the scheme`);
+        if (header) {
           judge.saw('MDM-AUTH-007');
           const extra = nonStatus(res);
           if (extra.length) judge.fail('MDM-AUTH-007', reply, '/SyncBody', `authentication failed, yet the reply carries ${extra.map((c) => c.kind).join(', ')}`);

@@ -8,7 +8,7 @@
  * and the application-level challenge. Which commands go to the device comes from the queue.
  */
 import {
-  alert, chal, codeOf, metaValue, status, type Command, type Item, type Results, type Status, type SyncHdr, type SyncML,
+  alert, chal, codeOf, get, metaValue, status, type Command, type Item, type Results, type Status, type SyncHdr, type SyncML,
 } from '../syncml';
 import { MessageAssembler } from './assembler';
 import { AuthScheme, decodeNonce, newNonce, verifyCredential, type CredScheme } from './auth';
@@ -43,6 +43,7 @@ export interface ServerBehaviour {
   honourMaxObjSize: boolean;
   sizeOnFirstChunkOnly: boolean;
   challengeWithChal: boolean;
+  commandsInNextMessageReply: boolean;
 }
 
 export const CONFORMING_SERVER: ServerBehaviour = {
@@ -58,6 +59,7 @@ export const CONFORMING_SERVER: ServerBehaviour = {
   honourMaxObjSize: true,
   sizeOnFirstChunkOnly: true,
   challengeWithChal: true,
+  commandsInNextMessageReply: false,
 };
 
 export interface ServerSessionOptions {
@@ -114,7 +116,7 @@ export class ServerSession {
     const hdrStatus = status({ msgRef: deviceMsgID, cmdRef: '0', cmd: 'SyncHdr', code: auth.code, chal: chalToSend });
     assembler.add(hdrStatus, { force: true });
 
-    const answers = this.answer(device.body.commands, deviceMsgID, auth.ok ? undefined : auth.code);
+    const answers = this.answer(device.body.commands, deviceMsgID, auth.ok ? undefined : { code: auth.code });
     for (const s of answers.statuses) assembler.add(s, { force: true });
 
     if (!auth.ok) return assembler.build(true); // MDM-AUTH-007: statuses only
@@ -127,6 +129,7 @@ export class ServerSession {
     if (!device.body.final && this.behaviour.nextMessageReplies) {
       if (this.download) return this.sendPackage(assembler);
       assembler.add(alert('1222'), { force: true }); // MDM-LO-004, MDM-LO-007: "Next Message"
+      if (this.behaviour.commandsInNextMessageReply) assembler.add(get('./DevInfo/Lang'), { force: true });
       return assembler.build(false);
     }
     return this.sendPackage(assembler);
@@ -177,7 +180,7 @@ export class ServerSession {
   }
 
   /** Statuses owed for the device's commands, and what the message asks of the session. */
-  private answer(commands: Command[], msgRef: string, authCode: string | undefined) {
+  private answer(commands: Command[], msgRef: string, authFailure: { code: string } | undefined) {
     const statuses: Status[] = [];
     let abort = false;
     let requestPending = false;
@@ -187,8 +190,8 @@ export class ServerSession {
         this.record(c);
         continue;
       }
-      if (authCode) {
-        reply(c, c.kind === 'Unknown' ? c.name : c.kind, authCode);
+      if (authFailure) {
+        reply(c, c.kind === 'Unknown' ? c.name : c.kind, authFailure.code); // the Chal rides on the SyncHdr Status (3.7 E)
         continue;
       }
       if (c.kind === 'Unknown' || c.cmdID === undefined) {
@@ -261,7 +264,7 @@ export class ServerSession {
     const hasCommands = assembler.added.some((c) => c.kind !== 'Status');
     if (!hasCommands) {
       if (!this.behaviour.endsSession) {
-        assembler.add({ kind: 'Get', items: [{ target: { locURI: './DevInfo/DmV' } }] }, { force: true });
+        assembler.add(get('./DevInfo/DmV'), { force: true });
         return this.finish(assembler, true);
       }
       this.state = 'closing'; // MDM-TERM-002: Status-only package with Final
@@ -282,13 +285,11 @@ export class ServerSession {
         queue.shift();
         continue;
       }
-      if (assembler.count === 1 && this.behaviour.chunkLargeObjects && this.startDownload(next, assembler)) queue.shift();
-      else if (assembler.count === 1) {
-        queue.shift();
-        this.events.push({ type: 'undeliverable', command: next, reason: `a ${next.kind} of ${assembler.sizeOf(next)} bytes cannot fit the device's MaxMsgSize ${this.deviceMaxMsgSize}` });
-        continue;
-      }
-      return; // does not fit: waits for the next package
+      const firstCommand = !assembler.added.some((c) => c.kind !== 'Status');
+      if (!firstCommand) return; // does not fit: waits for the next package (MDM-LO-005)
+      queue.shift();
+      if (this.behaviour.chunkLargeObjects && this.startDownload(next, assembler)) return;
+      this.events.push({ type: 'undeliverable', command: next, reason: `a ${next.kind} of ${assembler.sizeOf(next)} bytes cannot fit the device's MaxMsgSize ${this.deviceMaxMsgSize}` });
     }
   }
 

@@ -49,8 +49,11 @@ export const SERVER_FAULTS: readonly ServerFault[] = [
     wire: (out) => void (out.headers['content-type'] = 'text/xml'),
   },
   {
-    name: 'content-length-too-large', summary: 'declares a Content-Length larger than the body', violates: ['MDM-XML-001'],
-    wire: (out) => void (out.declaredLength = Buffer.byteLength(out.body) + 16),
+    name: 'content-length-too-large', summary: 'declares a Content-Length larger than the body, then closes the connection', violates: ['MDM-XML-001'],
+    wire: (out) => {
+      out.declaredLength = Buffer.byteLength(out.body) + 16;
+      out.headers.connection = 'close';
+    },
   },
   {
     name: 'content-length-too-small', summary: 'sends more bytes than its Content-Length declares', violates: ['MDM-XML-001'],
@@ -66,7 +69,8 @@ export const SERVER_FAULTS: readonly ServerFault[] = [
   { name: 'ignores-max-obj-size', summary: 'sends objects larger than the device MaxObjSize', violates: ['MDM-LO-018'], behaviour: { honourMaxObjSize: false } },
   { name: 'size-on-every-chunk', summary: 'repeats Size on every chunk of a large object', violates: ['MDM-LO-011'], behaviour: { sizeOnFirstChunkOnly: false } },
   { name: 'no-ack-for-result-chunks', summary: 'does not acknowledge Results chunks with 213', violates: ['MDM-LO-021'], behaviour: { ackResultsChunks: false } },
-  { name: 'no-next-message-reply', summary: 'sends commands while the device package is unfinished', violates: ['MDM-LO-004', 'MDM-LO-007'], behaviour: { nextMessageReplies: false } },
+  { name: 'no-next-message-reply', summary: 'answers an unfinished device package as if it were complete', violates: ['MDM-LO-004'], behaviour: { nextMessageReplies: false } },
+  { name: 'commands-in-next-message-reply', summary: 'adds a new command to its "Next Message" replies', violates: ['MDM-LO-007'], behaviour: { commandsInNextMessageReply: true } },
   { name: 'never-ends-session', summary: 'keeps sending commands with nothing queued', violates: ['MDM-SES-012'], behaviour: { endsSession: false } },
   { name: 'continues-after-214', summary: 'keeps sending commands after a 214', violates: ['MDM-STS-024'], warningOnly: true, behaviour: { stopAfter214: false } },
   { name: 'challenge-without-chal', summary: 'answers 401/407 without a Chal', violates: ['MDM-AUTH-004'], behaviour: { challengeWithChal: false } },

@@ -156,7 +156,9 @@ export class ReferenceServer {
 
   private refuseIdentity(req: IncomingRequest): string | undefined {
     const { tls } = req;
-    if (this.behaviour.verifyClientCertificate && !tls.authorized) {
+    // Node reports a certificate without clientAuth as INVALID_PURPOSE; that case is the EKU knob's to judge.
+    const wrongPurposeOnly = tls.authorizationError === 'INVALID_PURPOSE';
+    if (this.behaviour.verifyClientCertificate && !tls.authorized && !(wrongPurposeOnly && !this.behaviour.requireClientAuthEku)) {
       return tls.peerCertificate
         ? `client certificate refused: ${tls.authorizationError ?? 'not trusted'}`
         : 'no client certificate: the management endpoint requires mutual TLS (MS-MDM 1.5)';

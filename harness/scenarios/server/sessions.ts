@@ -42,7 +42,8 @@ export const serverInitiatedAlert: ServerScenario = {
   async run(t, log) {
     const run = await session(t, log, {}, (d) => d.runSession(t.url, { sessionAlert: '1200' }));
     if (!reachable(log, run, this.id)) return;
-    const accepted = run.view.exchanges[0]?.response?.syncml?.body.commands.some((c) => c.kind === 'Status' && c.cmdRef?.trim() === '2' && c.data?.text.trim() === '200');
+    // The Alert is CmdID 2 of package 1, also when package 1 is re-sent after a challenge.
+    const accepted = run.view.exchanges.some((x) => x.response?.syncml?.body.commands.some((c) => c.kind === 'Status' && c.cmd?.trim() === 'Alert' && c.cmdRef?.trim() === '2' && c.data?.text.trim() === '200'));
     log.add([{ id: 'MDM-SES-008', verdict: accepted ? 'pass' : 'fail', check: this.id, evidence: accepted ? 'Alert 1200 answered 200' : 'Alert 1200 was not accepted with 200' }]);
   },
 };

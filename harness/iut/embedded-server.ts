@@ -1,0 +1,35 @@
+/**
+ * The embedded server under test: the reference server on a free loopback port, with harness-issued identities
+ * and MD5 application-level auth, so `test-server` without --url exercises every scenario (none inconclusive).
+ */
+import { createTestPki, type TestPki } from '../pki';
+import type { Feature } from '../scenarios/scenario';
+import type { ServerUnderTest } from '../scenarios/server';
+import type { ServerFault } from '../server/faults';
+import { ReferenceServer } from '../server/reference-server';
+
+export const EMBEDDED_CREDENTIALS = { scheme: 'syncml:auth-md5' as const, user: 'harness-dev', password: 's3cret!' };
+export const EMBEDDED_FEATURES: ReadonlySet<Feature> = new Set<Feature>(['md5-auth', 'large-objects', 'atomic']);
+
+export interface EmbeddedServer {
+  target: ServerUnderTest;
+  server: ReferenceServer;
+  stop(): Promise<void>;
+}
+
+export async function startEmbeddedServer(opts: { pki?: TestPki; faults?: readonly ServerFault[] } = {}): Promise<EmbeddedServer> {
+  const pki = opts.pki ?? createTestPki();
+  const server = new ReferenceServer({ identity: pki.server, ca: pki.ca.certPem, faults: opts.faults, clientAuth: EMBEDDED_CREDENTIALS });
+  const url = await server.start();
+  const target: ServerUnderTest = {
+    url,
+    serverCa: pki.ca.certPem,
+    deviceId: pki.deviceId,
+    identity: pki.device,
+    pki,
+    queue: async (deviceId, commands) => server.queue(deviceId, ...commands),
+    credentials: EMBEDDED_CREDENTIALS,
+    timeoutMs: 3_000,
+  };
+  return { target, server, stop: () => server.stop() };
+}
