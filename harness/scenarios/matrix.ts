@@ -1,0 +1,81 @@
+/**
+ * The fault matrix: every scenario of one side against the clean reference peer and against each of its faults.
+ * A fault is detected when the run fails; it hits the right requirement when every id it declares is among the
+ * failures (or, for a warning-only fault, among the warnings). The clean peer must produce no failure at all.
+ */
+import type { Finding } from '../checks/finding';
+import type { Fault } from '../protocol/fault';
+import { runScenario, type Feature, type Scenario } from './scenario';
+
+export interface MatrixRow {
+  fault: string;
+  declared: readonly string[];
+  failed: string[];
+  warned: string[];
+  inconclusive: string[];
+  detected: boolean;
+  rightRequirement: boolean;
+  ms: number;
+}
+
+export interface MatrixPeer<T> {
+  target: T;
+  stop(): Promise<void>;
+}
+
+export async function runAll<T>(scenarios: readonly Scenario<T>[], target: T, features: ReadonlySet<Feature>): Promise<Finding[]> {
+  const findings: Finding[] = [];
+  for (const s of scenarios) findings.push(...(await runScenario(s, target, features)).findings);
+  return findings;
+}
+
+export async function matrixRow<T, B>(
+  fault: Fault<B> | undefined,
+  scenarios: readonly Scenario<T>[],
+  features: ReadonlySet<Feature>,
+  start: (faults: readonly Fault<B>[]) => Promise<MatrixPeer<T>>,
+): Promise<MatrixRow> {
+  const t0 = Date.now();
+  const peer = await start(fault ? [fault] : []);
+  let findings: Finding[];
+  try {
+    findings = await runAll(scenarios, peer.target, features);
+  } finally {
+    await peer.stop();
+  }
+  const ids = (verdict: Finding['verdict']) => [...new Set(findings.filter((f) => f.verdict === verdict).map((f) => f.id))];
+  const failed = ids('fail');
+  const warned = ids('warn');
+  const declared = fault?.violates ?? [];
+  const hit = (id: string) => failed.includes(id) || (!!fault?.warningOnly && warned.includes(id));
+  return {
+    fault: fault?.name ?? 'clean',
+    declared,
+    failed,
+    warned,
+    inconclusive: ids('inconclusive'),
+    detected: fault ? failed.length > 0 || (!!fault.warningOnly && warned.length > 0) : failed.length === 0,
+    rightRequirement: fault ? declared.every(hit) : failed.length === 0,
+    ms: Date.now() - t0,
+  };
+}
+
+/** Runs `work` over `items` with at most `limit` in flight, keeping the input order in the output. */
+export async function inBatches<I, O>(items: readonly I[], limit: number, work: (item: I) => Promise<O>): Promise<O[]> {
+  const out = new Array<O>(items.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await work(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  return out;
+}
+
+export function summaryLine(side: 'server' | 'client', clean: MatrixRow, rows: MatrixRow[]): string {
+  const detected = rows.filter((r) => r.detected).length;
+  const right = rows.filter((r) => r.rightRequirement).length;
+  return `${side} faults detected: ${detected}/${rows.length}, right requirement: ${right}/${rows.length}, clean: ${clean.detected && clean.inconclusive.length === 0 ? 'pass' : 'FAIL'}`;
+}
