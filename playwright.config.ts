@@ -1,13 +1,15 @@
-import { defineConfig, type Project } from '@playwright/test';
+import { defineConfig, type Project, type ReporterDescription } from '@playwright/test';
+import { join } from 'node:path';
 
 /**
  * Projects:
  * - unit: the harness library on its own (codec, checks, PKI, transports, peers).
  * - self: reference peer against reference peer, and the fault matrices that prove every check.
- * - server / client: the conformance suites against an implementation under test. They run only when
- *   the CLI (`test-server` / `test-client`) has configured one, through MDM_CONFORMANCE_MODE.
+ * - server / client: the conformance suites against an implementation under test. They run only when the CLI
+ *   (`test-server` / `test-client`) has configured one, through MDM_CONFORMANCE_MODE and MDM_CONFORMANCE_CONFIG.
  */
 const mode = process.env.MDM_CONFORMANCE_MODE;
+const reportsDir = process.env.MDM_REPORTS_DIR ?? join(__dirname, 'reports');
 
 const projects: Project[] = [
   { name: 'unit', testDir: './tests/unit' },
@@ -16,14 +18,22 @@ const projects: Project[] = [
 if (mode === 'server') projects.push({ name: 'server', testDir: './suites/server' });
 if (mode === 'client') projects.push({ name: 'client', testDir: './suites/client' });
 
+const conformanceReporters: ReporterDescription[] = [
+  ['list'],
+  ['./harness/report/conformance-reporter.ts'],
+  ['junit', { outputFile: join(reportsDir, 'junit.xml') }],
+  ['html', { outputFolder: join(reportsDir, 'playwright-report'), open: 'never' }],
+];
+
 export default defineConfig({
   projects,
-  timeout: 20_000,
+  timeout: 60_000,
   expect: { timeout: 5_000 },
-  fullyParallel: true,
+  fullyParallel: !mode,
   forbidOnly: !!process.env.CI,
   retries: 0,
-  workers: process.env.CI ? 2 : undefined,
-  reporter: [['list'], ['./harness/report/summary-line-reporter.ts']],
-  outputDir: './test-results',
+  // A vendor's implementation is one shared peer (one enrolled device, one queue): its scenarios run one at a time.
+  workers: mode ? 1 : process.env.CI ? 2 : undefined,
+  reporter: mode ? conformanceReporters : [['list'], ['./harness/report/summary-line-reporter.ts']],
+  outputDir: mode ? join(reportsDir, 'test-results') : './test-results',
 });

@@ -1,9 +1,11 @@
 /**
  * The fault matrix: every scenario of one side against the clean reference peer and against each of its faults.
- * A fault is detected when the run fails; it hits the right requirement when every id it declares is among the
- * failures (or, for a warning-only fault, among the warnings). The clean peer must produce no failure at all.
+ * A fault is detected when the run fails (a warning-only fault: when it warns); it hits the right requirement when
+ * every id it declares is among the failures (or, for a warning-only fault, among the warnings). The clean peer must
+ * produce no failure and leave nothing inconclusive.
  */
 import type { Finding } from '../checks/finding';
+import { grade, type GradedVerdict } from '../report/verdicts';
 import type { Fault } from '../protocol/fault';
 import { runScenario, type Feature, type Scenario } from './scenario';
 
@@ -43,7 +45,8 @@ export async function matrixRow<T, B>(
   } finally {
     await peer.stop();
   }
-  const ids = (verdict: Finding['verdict']) => [...new Set(findings.filter((f) => f.verdict === verdict).map((f) => f.id))];
+  // Graded as a run grades them: a SHOULD-level deviation is a warning, not a failure.
+  const ids = (verdict: GradedVerdict) => [...new Set(findings.filter((f) => grade(f) === verdict).map((f) => f.id))];
   const failed = ids('fail');
   const warned = ids('warn');
   const declared = fault?.violates ?? [];

@@ -1,0 +1,53 @@
+/** `mdm-conformance device --url URL`: one session of the reference device, transcript printed (CLI contract). */
+import { ReferenceDevice } from '../device/reference-device';
+import { DEVICE_FAULTS } from '../device/faults';
+import { faultByName } from '../protocol/fault';
+import { many, one, parseArgs, UsageError, userSecret } from './args';
+import { loadPki, readPem } from './identity';
+import { printExchanges } from './transcript-print';
+
+export async function deviceCommand(argv: string[], out: (line: string) => void): Promise<number> {
+  const args = parseArgs(argv, {
+    values: { url: false, pki: false, 'device-id': false, ca: false, cert: false, key: false, fault: true, auth: false, 'client-credentials': false, timeout: false },
+  });
+  const url = one(args, 'url');
+  if (!url) throw new UsageError('device needs --url URL (the management endpoint to POST to)');
+  const pkiDir = one(args, 'pki');
+  const pki = pkiDir ? loadPki(pkiDir) : undefined;
+  const certFile = one(args, 'cert');
+  const keyFile = one(args, 'key');
+  if (!!certFile !== !!keyFile) throw new UsageError('--cert and --key go together');
+  const identity = certFile ? { certPem: readPem(certFile, '--cert'), keyPem: readPem(keyFile!, '--key') } : pki?.device;
+  const serverCa = one(args, 'ca') ? readPem(one(args, 'ca')!, '--ca') : pki?.ca.certPem;
+  const deviceId = one(args, 'device-id') ?? pki?.deviceId;
+  if (!deviceId) throw new UsageError('the device needs an id: pass --pki DIR (from pki init) or --device-id ID');
+  if (!identity) out(`note: no client certificate (pass --pki DIR or --cert/--key); servers that require mutual TLS will refuse`);
+  const auth = one(args, 'auth');
+  if (auth && auth !== 'md5' && auth !== 'basic') throw new UsageError('--auth takes md5 or basic');
+  const creds = one(args, 'client-credentials');
+  if (auth && !creds) throw new UsageError(`--auth ${auth} needs --client-credentials USER:SECRET`);
+  const faults = many(args, 'fault').map((name) => {
+    try {
+      return faultByName(DEVICE_FAULTS, name);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+  });
+  const device = new ReferenceDevice({
+    deviceId,
+    identity,
+    serverCa,
+    faults,
+    timeoutMs: Number(one(args, 'timeout') ?? 10_000),
+    credentials: auth ? { scheme: auth === 'md5' ? 'syncml:auth-md5' : 'syncml:auth-basic', ...userSecret(creds!, '--client-credentials') } : undefined,
+  });
+  try {
+    const run = await device.runSession(url);
+    printExchanges(run.exchanges, out);
+    out(`session ${run.sessionID}: ${run.view.outcome} after ${run.rounds} round trip(s)`);
+    if (run.end.reason === 'transport-error') return 2;
+    return run.end.reason === 'completed' || run.end.reason === 'aborted-by-server' ? 0 : 1;
+  } finally {
+    await device.close();
+  }
+}

@@ -1,0 +1,30 @@
+/** Where a CLI command gets its TLS material: a `pki init` directory, explicit files, or a fresh throwaway PKI. */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createTestPki, readPki, writePki, type TestPki } from '../pki';
+import { UsageError } from './args';
+
+export function loadPki(dir: string): TestPki {
+  try {
+    return readPki(dir);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+export function readPem(path: string, flag: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new UsageError(`${flag} ${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+  }
+}
+
+/** A fresh PKI written to a temporary directory, for runs that were given none. */
+export function throwawayPki(deviceId?: string): { pki: TestPki; dir: string } {
+  const pki = createTestPki({ keyType: 'ec', deviceId });
+  const dir = mkdtempSync(join(tmpdir(), 'mdm-conformance-pki-'));
+  writePki(dir, pki, { force: true });
+  return { pki, dir };
+}

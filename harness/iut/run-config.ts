@@ -1,0 +1,62 @@
+/**
+ * What the CLI hands to the Playwright workers that run the suites: one JSON file, named by an environment variable,
+ * so the suites need no flags of their own and the same spec files serve every kind of run.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import type { Feature } from '../scenarios/scenario';
+
+export const CONFIG_ENV = 'MDM_CONFORMANCE_CONFIG';
+
+export interface Credentials {
+  scheme: 'syncml:auth-md5' | 'syncml:auth-basic';
+  user: string;
+  password: string;
+}
+
+export interface ServerRunConfig {
+  /** The embedded reference server is started by each worker; otherwise `url` is the vendor's endpoint. */
+  embedded: boolean;
+  url?: string;
+  /** PKI directory (pki init) holding ca.pem, device.pem, device-key.pem: identities can be minted from its CA key. */
+  pkiDir?: string;
+  serverCa: string;
+  clientCert: string;
+  clientKey: string;
+  deviceId: string;
+  control?: string;
+  credentials?: Credentials;
+}
+
+export interface ClientRunConfig {
+  embedded: boolean;
+  trigger?: string;
+  wait?: boolean;
+  listen?: string;
+  pkiDir: string;
+  credentials?: Credentials;
+  serverCredentials?: Credentials;
+}
+
+export interface RunConfig {
+  mode: 'server' | 'client';
+  reportsDir: string;
+  startedAt: string;
+  strict: boolean;
+  /** Phases selected with --suite; empty means all. */
+  suites: string[];
+  features: Feature[];
+  profilePath?: string;
+  server?: ServerRunConfig;
+  client?: ClientRunConfig;
+}
+
+export function writeRunConfig(path: string, config: RunConfig): void {
+  writeFileSync(path, `${JSON.stringify(config, null, 2)}\n`);
+}
+
+/** The run configuration of this process, or undefined when the suites run outside a CLI run. */
+export function readRunConfig(): RunConfig | undefined {
+  const path = process.env[CONFIG_ENV];
+  if (!path) return undefined;
+  return JSON.parse(readFileSync(path, 'utf8')) as RunConfig;
+}
