@@ -327,12 +327,21 @@ export class HttpsServer {
   ): void {
     const body = Buffer.from(`${error.message}\n`);
     const exchange: Omit<Exchange, 'index'> = { ...base, endedAt: 0, error };
-    if (!res.headersSent && !socket.destroyed) exchange.response = this.writePlain(res, status, body, ['Connection', 'close']);
-    res.once('close', () => socket.destroy());
+    // A 413 leaves the connection open while Node discards the rest of the body: closing it with unread bytes
+    // would reset the connection, and the client, still uploading, would never read the answer. The drain is
+    // bounded in time like any body.
+    const drain = status === 413;
+    if (!res.headersSent && !socket.destroyed) exchange.response = this.writePlain(res, status, body, drain ? [] : ['Connection', 'close']);
+    if (drain) {
+      const limit = setTimeout(() => socket.destroy(), this.bodyMs);
+      res.req.once('end', () => clearTimeout(limit));
+      socket.once('close', () => clearTimeout(limit));
+    } else res.once('close', () => socket.destroy());
     exchange.endedAt = Date.now();
     this.busy.delete(socket);
     this.transcript.append(exchange);
   }
+
 
   private onClientError(err: Error, socket: Socket): void {
     const code = errorCode(err);
