@@ -327,10 +327,11 @@ export class HttpsServer {
   ): void {
     const body = Buffer.from(`${error.message}\n`);
     const exchange: Omit<Exchange, 'index'> = { ...base, endedAt: 0, error };
-    // A 413 leaves the connection open while Node discards the rest of the body: closing it with unread bytes
-    // would reset the connection, and the client, still uploading, would never read the answer. The drain is
-    // bounded in time like any body.
-    const drain = status === 413;
+    // A 413 for a declared length leaves the connection open while Node discards the rest of the body: closing it
+    // with unread bytes would reset the connection, and the client, still uploading, would never read the answer.
+    // The drain is bounded in size and time; a body of unknown length that keeps growing is cut off at once.
+    const declared = base.request.declaredLength;
+    const drain = status === 413 && declared !== undefined && declared <= 4 * this.maxRequestBytes;
     if (!res.headersSent && !socket.destroyed) exchange.response = this.writePlain(res, status, body, drain ? [] : ['Connection', 'close']);
     if (drain) {
       const limit = setTimeout(() => socket.destroy(), this.bodyMs);
