@@ -15,7 +15,7 @@ export const SUITE_NAMES = ['setup', 'get-results', 'management-rounds', 'termin
 function playwright(config: RunConfig, configPath: string, out: (line: string) => void): Promise<number | null> {
   const cli = require.resolve('@playwright/test/cli');
   const files = config.suites.map((s) => join('suites', config.mode, `${s}.spec.ts`));
-  const args = [cli, 'test', '--config', join(ROOT, 'playwright.config.ts'), '--project', config.mode, ...files];
+  const args = [cli, 'test', '--config', join(ROOT, 'playwright.config.ts'), `--project=${config.mode}`, ...files];
   return new Promise((done) => {
     const child = spawn(process.execPath, args, {
       cwd: ROOT,

@@ -1,0 +1,113 @@
+import { expect, test } from '@playwright/test';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createTestPki, writePki } from '../../harness/pki';
+import { reportSchemaErrors, type ConformanceReport } from '../../harness/report/report';
+import { faultByName } from '../../harness/protocol/fault';
+import { SERVER_FAULTS } from '../../harness/server/faults';
+import { ReferenceServer } from '../../harness/server/reference-server';
+
+const BIN = join(__dirname, '../../bin/mdm-conformance.js');
+
+function cli(args: string[], timeoutMs = 60_000): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MDM_CONFORMANCE_MODE: '', MDM_CONFORMANCE_CONFIG: '' } });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, out });
+    });
+  });
+}
+
+const scratch = () => mkdtempSync(join(tmpdir(), 'mdm-cli-test-'));
+const report = (dir: string) => JSON.parse(readFileSync(join(dir, 'conformance-report.json'), 'utf8')) as ConformanceReport;
+
+test.describe('test-server command line (CLI contract)', () => {
+  test.describe.configure({ timeout: 90_000 });
+
+  test('without --url it tests the embedded reference server: exit 0, schema-valid report, nothing failed or inconclusive', async () => {
+    const reports = scratch();
+    const run = await cli(['test-server', '--reports', reports]);
+    expect(run.code, run.out).toBe(0);
+    const r = report(reports);
+    expect(reportSchemaErrors(r)).toEqual([]);
+    expect(r.summary.failed).toBe(0);
+    expect(r.summary.inconclusive).toBe(0);
+    expect(r.requirements.length).toBeGreaterThan(50);
+    expect(r.requirements.every((x) => x.tests.length > 0)).toBe(true);
+  });
+
+  test.describe('against a served reference server', () => {
+    let server: ReferenceServer;
+    let pkiDir: string;
+    const faulty = faultByName(SERVER_FAULTS, 'sessionid-not-echoed');
+
+    test.beforeAll(async () => {
+      const pki = createTestPki({ keyType: 'ec' });
+      pkiDir = scratch();
+      writePki(pkiDir, pki, { force: true });
+      server = new ReferenceServer({ identity: pki.server, ca: pki.ca.certPem, faults: [faulty] });
+      await server.start();
+    });
+    test.afterAll(async () => server.stop());
+
+    test('a fault makes the run exit 1 with the violated requirement reported (MDM-HDR-007)', async () => {
+      const reports = scratch();
+      const run = await cli(['test-server', '--url', server.url, '--pki', pkiDir, '--suite', 'setup', '--reports', reports]);
+      expect(run.code, run.out).toBe(1);
+      expect(run.out).toContain('FAIL MDM-HDR-007');
+      const row = report(reports).requirements.find((x) => x.id === 'MDM-HDR-007')!;
+      expect(row.verdict).toBe('fail');
+      expect(row.evidence).toMatch(/msg \d+ \(server->device\) \/SyncHdr\/SessionID/);
+    });
+
+    test('an expected failure passes the run; a stale expectation fails it and says which entry to remove', async () => {
+      const dir = scratch();
+      const met = join(dir, 'met.json');
+      writeFileSync(met, JSON.stringify({ expectedFailures: [{ id: 'MDM-HDR-007', reason: 'known, fixed in 2.1' }] }));
+      const ok = await cli(['test-server', '--url', server.url, '--pki', pkiDir, '--suite', 'setup', '--reports', join(dir, 'r1'), '--expect', met]);
+      expect(ok.code, ok.out).toBe(0);
+      expect(report(join(dir, 'r1')).expectations?.expectedFailures).toEqual([{ id: 'MDM-HDR-007', reason: 'known, fixed in 2.1', outcome: 'still-failing' }]);
+
+      const stale = join(dir, 'stale.json');
+      writeFileSync(stale, JSON.stringify({ expectedFailures: [{ id: 'MDM-HDR-007', reason: 'known' }, { id: 'MDM-STS-003', reason: 'was broken' }] }));
+      const bad = await cli(['test-server', '--url', server.url, '--pki', pkiDir, '--suite', 'setup', '--reports', join(dir, 'r2'), '--expect', stale]);
+      expect(bad.code, bad.out).toBe(1);
+      expect(bad.out).toContain('stale expectation MDM-STS-003 no longer fails: remove {"id": "MDM-STS-003"');
+    });
+  });
+
+  test('an unreachable server exits 2 and says why', async () => {
+    const pkiDir = scratch();
+    writePki(pkiDir, createTestPki({ keyType: 'ec' }), { force: true });
+    const run = await cli(['test-server', '--url', 'https://127.0.0.1:9/ManagementServer/MDM.svc', '--pki', pkiDir, '--reports', scratch()]);
+    expect(run.code).toBe(2);
+    expect(run.out).toContain('connection refused by 127.0.0.1:9');
+  });
+
+  test('bad usage exits 2 with a one-line message, never a stack trace', async () => {
+    const cases: [string[], RegExp][] = [
+      [['test-server', '--bogus'], /unknown option --bogus/],
+      [['test-server', '--suite', 'nope'], /unknown suite "nope"; suites: setup, get-results/],
+      [['test-server', '--url', 'https://127.0.0.1:1/x'], /needs an identity the server trusts: pass --pki DIR/],
+      [['test-server', '--expect', '/nonexistent/expect.json'], /--expect \/nonexistent\/expect.json: ENOENT|no such file/],
+      [['frobnicate'], /unknown command "frobnicate"/],
+    ];
+    const dir = scratch();
+    const profile = join(dir, 'profile.json');
+    writeFileSync(profile, JSON.stringify({ features: { largeObject: true } }));
+    cases.push([['test-server', '--profile', profile], /profile .*profile.json: \/features: unknown field "largeObject"/]);
+    for (const [args, message] of cases) {
+      const run = await cli(args);
+      expect(run.code, args.join(' ')).toBe(2);
+      expect(run.out).toMatch(message);
+      expect(run.out).not.toMatch(/\n\s+at .+:\d+:\d+/);
+    }
+  });
+});
