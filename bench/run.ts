@@ -3,12 +3,14 @@
  * results from shared, noisy machines can still be compared. `--seconds N` sets the time per measurement.
  */
 import { benchCodec } from './codec';
+import { benchSessions } from './sessions';
 
 const secondsArg = process.argv.indexOf('--seconds');
 const seconds = secondsArg > 0 ? Number(process.argv[secondsArg + 1]) : 1;
 
 async function main(): Promise<void> {
   for (const line of benchCodec(seconds)) console.log(line);
+  for (const line of await benchSessions(seconds)) console.log(line);
 }
 
 main().catch((e: unknown) => {

@@ -74,8 +74,12 @@ export function readProfileFile(path: string): unknown {
   return JSON.parse(readFileSync(path, 'utf8'));
 }
 
+/** The default profile is read and validated once per process: fleets and benchmarks build many trees from it. */
+let defaultProfile: DeviceProfile | undefined;
+
 export function loadDefaultTree(deviceId: string): DmTree {
-  return loadProfile(readProfileFile(defaultProfilePath), { deviceId });
+  defaultProfile ??= validateProfile(readProfileFile(defaultProfilePath));
+  return loadProfile(defaultProfile, { deviceId });
 }
 
 const DEVINFO = './DevInfo';

@@ -8,6 +8,8 @@ import type { ServerUnderTest } from '../scenarios/server';
 import type { ServerFault } from '../server/faults';
 import { ReferenceServer } from '../server/reference-server';
 
+const MAX_REQUEST_BYTES = 1024 * 1024;
+
 export const EMBEDDED_CREDENTIALS = { scheme: 'syncml:auth-md5' as const, user: 'harness-dev', password: 's3cret!' };
 export const EMBEDDED_FEATURES: ReadonlySet<Feature> = new Set<Feature>(['md5-auth', 'large-objects', 'atomic']);
 
@@ -19,7 +21,8 @@ export interface EmbeddedServer {
 
 export async function startEmbeddedServer(opts: { pki?: TestPki; faults?: readonly ServerFault[] } = {}): Promise<EmbeddedServer> {
   const pki = opts.pki ?? createTestPki();
-  const server = new ReferenceServer({ identity: pki.server, ca: pki.ca.certPem, faults: opts.faults, clientAuth: EMBEDDED_CREDENTIALS });
+  // A 1 MiB request bound keeps the oversized-body probe cheap: the fault matrix runs it once per fault.
+  const server = new ReferenceServer({ identity: pki.server, ca: pki.ca.certPem, faults: opts.faults, clientAuth: EMBEDDED_CREDENTIALS, maxRequestBytes: MAX_REQUEST_BYTES });
   const url = await server.start();
   const target: ServerUnderTest = {
     url,
@@ -30,6 +33,7 @@ export async function startEmbeddedServer(opts: { pki?: TestPki; faults?: readon
     queue: async (deviceId, commands) => server.queue(deviceId, ...commands),
     credentials: EMBEDDED_CREDENTIALS,
     timeoutMs: 3_000,
+    oversizedBodyBytes: MAX_REQUEST_BYTES + 64 * 1024,
   };
   return { target, server, stop: () => server.stop() };
 }

@@ -2,7 +2,8 @@
  * The fault matrix: every scenario of one side against the clean reference peer and against each of its faults.
  * A fault is detected when the run fails (a warning-only fault: when it warns); it hits the right requirement when
  * every id it declares is among the failures (or, for a warning-only fault, among the warnings). The clean peer must
- * produce no failure and leave nothing inconclusive.
+ * produce no failure and leave nothing inconclusive. A faulty peer's run stops at the first scenario by which every
+ * requirement it declares has been reported: the proof needs no more, and the matrix stays a matter of seconds.
  */
 import type { Finding } from '../checks/finding';
 import { grade, type GradedVerdict } from '../report/verdicts';
@@ -25,9 +26,13 @@ export interface MatrixPeer<T> {
   stop(): Promise<void>;
 }
 
-export async function runAll<T>(scenarios: readonly Scenario<T>[], target: T, features: ReadonlySet<Feature>): Promise<Finding[]> {
+/** Runs the scenarios in order; `enough` may stop the run early once the findings so far settle the question. */
+export async function runAll<T>(scenarios: readonly Scenario<T>[], target: T, features: ReadonlySet<Feature>, enough?: (f: Finding[]) => boolean): Promise<Finding[]> {
   const findings: Finding[] = [];
-  for (const s of scenarios) findings.push(...(await runScenario(s, target, features)).findings);
+  for (const s of scenarios) {
+    findings.push(...(await runScenario(s, target, features)).findings);
+    if (enough?.(findings)) break;
+  }
   return findings;
 }
 
@@ -38,27 +43,31 @@ export async function matrixRow<T, B>(
   start: (faults: readonly Fault<B>[]) => Promise<MatrixPeer<T>>,
 ): Promise<MatrixRow> {
   const t0 = Date.now();
+  const declared = fault?.violates ?? [];
+  // Graded as a run grades them: a SHOULD-level deviation is a warning, not a failure.
+  const graded = (findings: Finding[], verdict: GradedVerdict) => [...new Set(findings.filter((f) => grade(f) === verdict).map((f) => f.id))];
+  const reportsAll = (findings: Finding[]) => {
+    const reported = new Set([...graded(findings, 'fail'), ...(fault?.warningOnly ? graded(findings, 'warn') : [])]);
+    return declared.every((id) => reported.has(id));
+  };
   const peer = await start(fault ? [fault] : []);
   let findings: Finding[];
   try {
-    findings = await runAll(scenarios, peer.target, features);
+    // The clean peer runs every scenario; a faulty one stops as soon as every declared requirement is reported.
+    findings = await runAll(scenarios, peer.target, features, fault ? reportsAll : undefined);
   } finally {
     await peer.stop();
   }
-  // Graded as a run grades them: a SHOULD-level deviation is a warning, not a failure.
-  const ids = (verdict: GradedVerdict) => [...new Set(findings.filter((f) => grade(f) === verdict).map((f) => f.id))];
-  const failed = ids('fail');
-  const warned = ids('warn');
-  const declared = fault?.violates ?? [];
-  const hit = (id: string) => failed.includes(id) || (!!fault?.warningOnly && warned.includes(id));
+  const failed = graded(findings, 'fail');
+  const warned = graded(findings, 'warn');
   return {
     fault: fault?.name ?? 'clean',
     declared,
     failed,
     warned,
-    inconclusive: ids('inconclusive'),
+    inconclusive: graded(findings, 'inconclusive'),
     detected: fault ? failed.length > 0 || (!!fault.warningOnly && warned.length > 0) : failed.length === 0,
-    rightRequirement: fault ? declared.every(hit) : failed.length === 0,
+    rightRequirement: fault ? reportsAll(findings) : failed.length === 0,
     ms: Date.now() - t0,
   };
 }

@@ -32,6 +32,8 @@ export interface ReferenceServerOptions {
   faults?: readonly ServerFault[];
   /** Application-level credentials the server requires of every device (MDM-AUTH-001). */
   clientAuth?: { scheme: ServerCredentialCheck['scheme']; user: string; password: string };
+  /** Largest request body read; a larger one is answered 413. Default 16 MiB. */
+  maxRequestBytes?: number;
   /** Half-open sessions are forgotten after this much inactivity (MDM-SES-021, MDM-TERM-008). */
   sessionIdleMs?: number;
   /** Called when a session closes, was aborted, or a request was refused. */
@@ -84,6 +86,7 @@ export class ReferenceServer {
       ca: opts.ca,
       host: opts.host,
       port: opts.port,
+      maxRequestBytes: opts.maxRequestBytes,
       transcript: this.transcript,
       handler: (req) => this.handle(req),
     });

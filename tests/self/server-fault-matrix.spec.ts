@@ -12,7 +12,7 @@ test('every server scenario against the clean reference server and each of its f
   const pki = createTestPki({ keyType: 'ec' }); // EC keys: minting the bad identities takes milliseconds
   const start = async (faults: readonly ServerFault[]) => startEmbeddedServer({ pki, faults });
   const clean = await matrixRow(undefined, SERVER_SCENARIOS, EMBEDDED_FEATURES, start);
-  const rows = await inBatches(SERVER_FAULTS, 3, (fault) => matrixRow(fault, SERVER_SCENARIOS, EMBEDDED_FEATURES, start));
+  const rows = await inBatches(SERVER_FAULTS, 4, (fault) => matrixRow(fault, SERVER_SCENARIOS, EMBEDDED_FEATURES, start));
   const line = summaryLine('server', clean, rows);
   console.log(line);
   await testInfo.attach('server-fault-matrix.json', { body: JSON.stringify({ clean, rows }, null, 2), contentType: 'application/json' });

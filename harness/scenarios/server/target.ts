@@ -27,6 +27,8 @@ export interface ServerUnderTest {
   credentials?: { scheme: CredScheme; user: string; password: string };
   /** Per HTTP request. */
   timeoutMs?: number;
+  /** Size of the "oversized body" robustness probe; by default just over the 16 MiB most servers accept. */
+  oversizedBodyBytes?: number;
 }
 
 export const needsControl = (t: ServerUnderTest) =>
