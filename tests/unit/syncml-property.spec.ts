@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseSyncML, serializeSyncML, type XmlElement } from '../../harness/syncml';
-import { syncMLMessage } from '../../fixtures/arbitraries';
+import { syncMLMessage } from '../../harness/fuzz/arbitraries';
 
 const SAMPLES = join(__dirname, '../../fixtures/messages');
 
