@@ -10,7 +10,7 @@ import { readReport, REPORT_FILE, reportSchemaErrors, writeReport } from '../rep
 import { applyExpectations, describeOutcome, type ExpectationsFile } from './expectations';
 
 const ROOT = resolve(__dirname, '../..');
-export const SUITE_NAMES = ['setup', 'get-results', 'management-rounds', 'termination', 'auth', 'large-objects', 'robustness'];
+export const SUITE_NAMES = ['setup', 'get-results', 'management-rounds', 'termination', 'auth', 'large-objects', 'robustness', 'fuzz'];
 
 function playwright(config: RunConfig, configPath: string, out: (line: string) => void): Promise<number | null> {
   const cli = require.resolve('@playwright/test/cli');

@@ -1,13 +1,14 @@
 /** Every scenario that tests a server, in phase order (catalogue section 6, column "server under test"). */
 import type { Scenario } from '../scenario';
 import { AUTH_SCENARIOS } from './auth';
+import { FUZZ_SCENARIOS } from './fuzz';
 import { LARGE_OBJECT_SCENARIOS } from './large-objects';
 import { ROBUSTNESS_SCENARIOS } from './robustness';
 import { SESSION_SCENARIOS } from './sessions';
 import type { ServerUnderTest } from './target';
 
 export const SERVER_SCENARIOS: readonly Scenario<ServerUnderTest>[] = [
-  ...SESSION_SCENARIOS, ...AUTH_SCENARIOS, ...LARGE_OBJECT_SCENARIOS, ...ROBUSTNESS_SCENARIOS,
+  ...SESSION_SCENARIOS, ...AUTH_SCENARIOS, ...LARGE_OBJECT_SCENARIOS, ...ROBUSTNESS_SCENARIOS, ...FUZZ_SCENARIOS,
 ];
 
 export type { ServerUnderTest } from './target';
