@@ -26,12 +26,17 @@ function wire(n: number, from: Party, m: HttpMessage): WireMessage {
   return { n, from, deviations: [], parseError: m.body.byteLength === 0 ? 'empty body' : m.parseError?.message ?? 'unreadable body', http };
 }
 
+/** A reply is judged as a message unless the exchange failed before one was read (timeout, reset, refused, too large). */
+function readableReply(x: HttpExchange): boolean {
+  if (!x.response || x.response.status === undefined) return false;
+  return !x.error || x.error.kind === 'protocol';
+}
+
 export function sessionFromTranscript(exchanges: readonly HttpExchange[], outcome?: string): SessionView {
   let n = 0;
   const out: Exchange[] = exchanges.map((x) => {
     const request = wire(++n, 'device', x.request);
-    const usable = x.response && !(x.error && x.response.body.byteLength === 0 && x.response.status === undefined);
-    const response = usable ? wire(++n, 'server', x.response!) : undefined;
+    const response = readableReply(x) ? wire(++n, 'server', x.response!) : undefined;
     return { request, response, failure: x.error ? `${x.error.kind}: ${x.error.message}` : undefined };
   });
   return { exchanges: out, outcome };
