@@ -3,6 +3,7 @@
  * results from shared, noisy machines can still be compared. `--seconds N` sets the time per measurement.
  */
 import { benchCodec } from './codec';
+import { benchFleet } from './fleet';
 import { benchSessions } from './sessions';
 
 const secondsArg = process.argv.indexOf('--seconds');
@@ -11,6 +12,7 @@ const seconds = secondsArg > 0 ? Number(process.argv[secondsArg + 1]) : 1;
 async function main(): Promise<void> {
   for (const line of benchCodec(seconds)) console.log(line);
   for (const line of await benchSessions(seconds)) console.log(line);
+  for (const line of await benchFleet(Math.round(500 * seconds))) console.log(line);
 }
 
 main().catch((e: unknown) => {

@@ -4,6 +4,7 @@
  */
 import { UsageError } from './cli/args';
 import { deviceCommand } from './cli/device';
+import { loadCommand } from './cli/load';
 import { serveCommand } from './cli/serve';
 import { testServerCommand } from './cli/test-server';
 import { runPkiCommand } from './pki/cli';
@@ -18,6 +19,8 @@ const USAGE = `usage: mdm-conformance <command> [options]
       test a client; without --trigger, the embedded reference device
   serve [--listen HOST:PORT] [--pki DIR] [--fault NAME]...     run the reference server
   device --url URL [--pki DIR] [--device-id ID] [--fault NAME]...   run one reference-device session
+  load [--url URL --pki DIR] [--devices N] [--concurrency C] (--sessions S | --duration D) [--reports DIR]
+      a fleet of simulated devices checking in concurrently; without --url, the embedded reference server
   pki init --out DIR [--device-id ID] [--force]                 write a test PKI
 
 exit codes: 0 conforming, 1 a requirement failed, 2 the run could not be judged`;
@@ -28,6 +31,7 @@ const COMMANDS: Record<string, Command> = {
   'test-server': testServerCommand,
   serve: serveCommand,
   device: deviceCommand,
+  load: loadCommand,
   pki: (argv, out) => runPkiCommand(argv, out),
 };
 

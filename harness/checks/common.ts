@@ -113,7 +113,8 @@ export function commandIndex(messages: WireMessage[]): Map<string, CommandIndexE
     if (!m.syncml) continue;
     const msgID = trimmed(m.syncml.hdr.msgID);
     for (const { command, path } of commandsWithPaths(m.syncml.body.commands)) {
-      if (command.kind === 'Status' || command.cmdID === undefined) continue;
+      if (command.kind === 'Status') continue;
+      // A command without CmdID is answered with a blank CmdRef (MDM-XML-014, A-34): it is indexed under ''.
       const key = `${msgID}:${trimmed(command.cmdID)}`;
       if (!index.has(key)) index.set(key, { command, name: command.kind === 'Unknown' ? command.name : command.kind, path, msg: m });
     }

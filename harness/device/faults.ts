@@ -5,13 +5,15 @@
 import type { DeviceSessionBehaviour } from '../protocol/device-session';
 import type { Fault } from '../protocol/fault';
 import { mutations, textMutations } from '../protocol/mutations';
-import { codeOf, type SyncML } from '../syncml';
+import { codeOf, DM_COMMANDS, metaValue, type Item, type Results, type SyncML } from '../syncml';
 import type { DeviceBehaviour } from './execute';
 
 /** Everything a device fault can flip: command semantics, session rules, TLS and HTTP habits. */
 export interface ReferenceDeviceBehaviour extends DeviceBehaviour, DeviceSessionBehaviour {
   /** Verify the server certificate against the CA and host name (MDM-AUTH-002, MDM-TRN-003). */
   verifyServerCertificate: boolean;
+  /** Present the device identity certificate in the TLS handshake (MDM-TRN-004). */
+  presentClientCertificate: boolean;
 }
 
 export type DeviceFault = Fault<ReferenceDeviceBehaviour>;
@@ -21,6 +23,12 @@ const isPackage1 = (msg: SyncML) => msg.body.commands.some((c) => c.kind === 'Al
 const inPackage1 = (edit: (msg: SyncML) => void) => (msg: SyncML) => {
   if (isPackage1(msg)) edit(msg);
 };
+
+const resultsOf = (msg: SyncML) => msg.body.commands.filter((c): c is Results => c.kind === 'Results');
+const withoutField = (it: { meta?: Item['meta'] }, name: string) => {
+  if (it.meta) it.meta.fields = it.meta.fields.filter((f) => f.name !== name);
+};
+const ANSWERABLE = new Set<string>([...DM_COMMANDS, 'SyncHdr']);
 
 export const DEVICE_FAULTS: readonly DeviceFault[] = [
   { name: 'header-status-missing', summary: 'replies without the Status for the server SyncHdr', violates: ['MDM-STS-003'], message: mutations.dropHeaderStatus },
@@ -71,4 +79,56 @@ export const DEVICE_FAULTS: readonly DeviceFault[] = [
   { name: 'ignores-challenge', summary: 'does not re-send package 1 with credentials when challenged', violates: ['MDM-AUTH-006'], behaviour: { answerChallenges: false } },
   { name: 'md5-over-nonce-text', summary: 'hashes the nonce text instead of its decoded bytes', violates: ['MDM-AUTH-016'], behaviour: { md5OverNonceText: true } },
   { name: 'accepts-any-server-certificate', summary: 'does not verify the server certificate', violates: ['MDM-AUTH-002'], behaviour: { verifyServerCertificate: false } },
+  { name: 'no-client-certificate', summary: 'connects without presenting its identity certificate', violates: ['MDM-TRN-004'], behaviour: { presentClientCertificate: false } },
+  {
+    name: 'results-without-format', summary: 'leaves Meta Format out of its Results, also for int and interior nodes', violates: ['MDM-RES-003'],
+    message: (msg) => {
+      for (const r of resultsOf(msg)) {
+        withoutField(r, 'Format');
+        r.items.forEach((it) => withoutField(it, 'Format'));
+      }
+    },
+  },
+  {
+    name: 'interior-get-without-children', summary: 'answers a Get of an interior node with an empty child list', violates: ['MDM-CMD-GET-004'],
+    message: (msg) => {
+      for (const r of resultsOf(msg)) for (const it of r.items) if (metaValue(it.meta, 'Format') === 'node') it.data = { text: '' };
+    },
+  },
+  {
+    name: 'unknown-command-accepted', summary: 'answers an element that is not a DM command with 200', violates: ['MDM-XML-013'],
+    message: (msg) => {
+      for (const c of msg.body.commands) if (c.kind === 'Status' && !ANSWERABLE.has(c.cmd?.trim() ?? '')) c.data = { text: '200' };
+    },
+  },
+  {
+    name: 'command-without-cmdid-ignored', summary: 'silently ignores a command that has no CmdID', violates: ['MDM-XML-014'],
+    message: (msg) => {
+      msg.body.commands = msg.body.commands.filter((c) => !(c.kind === 'Status' && (c.cmdRef ?? '').trim() === ''));
+    },
+  },
+  { name: 'sessionid-reused', summary: 'uses SessionID 1 for every session', violates: ['MDM-TERM-008'], message: (msg) => void (msg.hdr.sessionID = '1') },
+  {
+    name: 'md5-without-locname', summary: 'leaves the user id out of SyncHdr Source LocName when it sends MD5 credentials', violates: ['MDM-AUTH-017'],
+    message: (msg) => {
+      if (msg.hdr.cred && msg.hdr.source) delete msg.hdr.source.locName;
+    },
+  },
+  {
+    name: 'size-on-every-upload-chunk', summary: 'repeats Size on every chunk of a large Results', violates: ['MDM-LO-011'],
+    message: (msg) => {
+      for (const r of resultsOf(msg)) {
+        for (const it of r.items) {
+          if (!it.moreData || metaValue(it.meta, 'Size') !== undefined) continue;
+          it.meta = { fields: [...(it.meta?.fields ?? []), { name: 'Size', value: '1', attrs: { xmlns: 'syncml:metinf' } }] };
+        }
+      }
+    },
+  },
+  {
+    name: 'final-on-every-upload-chunk', summary: 'closes every message of its package with Final while a large Results is still going out', violates: ['MDM-LO-001'],
+    message: (msg) => {
+      if (resultsOf(msg).some((r) => r.items.some((it) => it.moreData))) msg.body.final = true;
+    },
+  },
 ];

@@ -81,7 +81,7 @@ export class ReferenceDevice {
     this.toCancel = opts.cancelCommands ?? 0;
     this.client = new HttpsClient({
       ca: opts.serverCa,
-      identity: opts.identity,
+      identity: this.behaviour.presentClientCertificate === false ? undefined : opts.identity,
       rejectUnauthorized: this.behaviour.verifyServerCertificate ?? true,
       responseMs: opts.timeoutMs ?? 5_000,
       connectMs: opts.timeoutMs ?? 5_000,

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeCommand, type Command } from '../syncml';
-import { runShell, substitute } from './shell';
+import { runCommand, substitute } from './shell';
 
 export const CONTROL_TIMEOUT_MS = 30_000;
 
@@ -28,10 +28,11 @@ export function controlAdapter(template: string, timeoutMs = CONTROL_TIMEOUT_MS)
     const file = join(dir, 'commands.xml');
     try {
       writeFileSync(file, numbered(commands).map(encodeCommand).join('\n'));
-      const result = await runShell(substitute(template, { deviceId, file }), timeoutMs);
-      if (result.timedOut) throw new Error(`--control command did not finish within ${timeoutMs} ms: ${result.command}`);
+      const command = substitute(template, { deviceId, file });
+      const result = await runCommand(command, { timeoutMs });
+      if (result.timedOut) throw new Error(`--control command did not finish within ${timeoutMs} ms: ${command}`);
       if (result.exitCode !== 0) {
-        throw new Error(`--control command exited ${result.exitCode}: ${result.command}${result.stderr ? `\n${result.stderr.trim()}` : ''}`);
+        throw new Error(`--control command ${result.error ?? `exited ${result.exitCode}`}: ${command}${result.stderr ? `\n${result.stderr.trim()}` : ''}`);
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -19,10 +19,11 @@ export interface EmbeddedServer {
   stop(): Promise<void>;
 }
 
-export async function startEmbeddedServer(opts: { pki?: TestPki; faults?: readonly ServerFault[] } = {}): Promise<EmbeddedServer> {
+/** `mutualTlsOnly` leaves MD5 out, as a device fleet without application-level credentials needs. */
+export async function startEmbeddedServer(opts: { pki?: TestPki; faults?: readonly ServerFault[]; mutualTlsOnly?: boolean } = {}): Promise<EmbeddedServer> {
   const pki = opts.pki ?? createTestPki();
   // A 1 MiB request bound keeps the oversized-body probe cheap: the fault matrix runs it once per fault.
-  const server = new ReferenceServer({ identity: pki.server, ca: pki.ca.certPem, faults: opts.faults, clientAuth: EMBEDDED_CREDENTIALS, maxRequestBytes: MAX_REQUEST_BYTES });
+  const server = new ReferenceServer({ identity: pki.server, ca: pki.ca.certPem, faults: opts.faults, clientAuth: opts.mutualTlsOnly ? undefined : EMBEDDED_CREDENTIALS, maxRequestBytes: MAX_REQUEST_BYTES });
   const url = await server.start();
   const target: ServerUnderTest = {
     url,
@@ -31,7 +32,7 @@ export async function startEmbeddedServer(opts: { pki?: TestPki; faults?: readon
     identity: pki.device,
     pki,
     queue: async (deviceId, commands) => server.queue(deviceId, ...commands),
-    credentials: EMBEDDED_CREDENTIALS,
+    credentials: opts.mutualTlsOnly ? undefined : EMBEDDED_CREDENTIALS,
     timeoutMs: 3_000,
     oversizedBodyBytes: MAX_REQUEST_BYTES + 64 * 1024,
   };

@@ -8,7 +8,7 @@
  * and the application-level challenge. Which commands go to the device comes from the queue.
  */
 import {
-  alert, chal, codeOf, get, metaValue, status, type Command, type Item, type Results, type Status, type SyncHdr, type SyncML,
+  alert, chal, codeOf, get, meta, metaValue, status, type Command, type Item, type Results, type Status, type SyncHdr, type SyncML,
 } from '../syncml';
 import { MessageAssembler } from './assembler';
 import { AuthScheme, decodeNonce, newNonce, verifyCredential, type CredScheme } from './auth';
@@ -17,6 +17,11 @@ import { byteLength, ChunkAssembly, prefixWithin } from './large-object';
 export interface CommandQueue {
   peek(): Command | undefined;
   shift(): Command | undefined;
+  /**
+   * Called when the server starts a new package (the device's package is complete). A queue that holds commands
+   * for later rounds releases the next round here; until then `peek` stops at the end of the current one.
+   */
+  startPackage?(): void;
 }
 
 export interface ServerCredentialCheck {
@@ -44,6 +49,21 @@ export interface ServerBehaviour {
   sizeOnFirstChunkOnly: boolean;
   challengeWithChal: boolean;
   commandsInNextMessageReply: boolean;
+  /*
+   * Tools of the client-under-test scenarios. Each default is the conforming behaviour; the non-default values
+   * are what a scenario needs a server to do to see the client react (some are deliberately wrong).
+   */
+  /** Abort the session with Alert 1223 (and Final) in the server message with this MsgID; 0 never (MDM-TERM-005). */
+  abortInMessage: number;
+  /** Send an Item whose Data is longer than this many bytes as a large object, in chunks of at most this size, even
+   *  when the device advertised no MaxMsgSize; 0 leaves it to the device's MaxMsgSize (MDM-LO-009). */
+  chunkBytes: number;
+  /** Declare the Size of a chunked object off by this many bytes: the device must answer 424 (MDM-LO-012). */
+  chunkSizeError: number;
+  /** After the first chunk, send the next queued command instead of the rest of the object (MDM-LO-014). */
+  interruptChunkedObject: boolean;
+  /** MaxMsgSize advertised in the server's own SyncHdr Meta, as Intune does; 0 none (MDM-HDR-013). */
+  advertiseMaxMsgSize: number;
 }
 
 export const CONFORMING_SERVER: ServerBehaviour = {
@@ -60,6 +80,11 @@ export const CONFORMING_SERVER: ServerBehaviour = {
   sizeOnFirstChunkOnly: true,
   challengeWithChal: true,
   commandsInNextMessageReply: false,
+  abortInMessage: 0,
+  chunkBytes: 0,
+  chunkSizeError: 0,
+  interruptChunkedObject: false,
+  advertiseMaxMsgSize: 0,
 };
 
 export interface ServerSessionOptions {
@@ -124,6 +149,11 @@ export class ServerSession {
       this.state = 'aborted'; // MDM-TERM-006: statuses only
       return assembler.build(true);
     }
+    if (this.msgID === this.behaviour.abortInMessage) {
+      assembler.add(alert('1223'), { force: true }); // MDM-TERM-005: the aborting message carries Final
+      this.state = 'aborted';
+      return assembler.build(true);
+    }
     if (answers.requestPending) return assembler.build(false); // MDM-CMD-ALT-016: keep waiting, no commands
 
     if (!device.body.final && this.behaviour.nextMessageReplies) {
@@ -132,6 +162,7 @@ export class ServerSession {
       if (this.behaviour.commandsInNextMessageReply) assembler.add(get('./DevInfo/Lang'), { force: true });
       return assembler.build(false);
     }
+    this.opts.queue.startPackage?.();
     return this.sendPackage(assembler);
   }
 
@@ -255,6 +286,10 @@ export class ServerSession {
 
   /** A package: queued commands that fit (the rest wait, MDM-LO-005), large objects in chunks, else a close. */
   private sendPackage(assembler: MessageAssembler): SyncML {
+    if (this.download && this.behaviour.interruptChunkedObject && !this.download.first) {
+      this.events.push({ type: 'undeliverable', command: this.download.command, reason: 'the chunked object was interrupted on purpose (MDM-LO-014)' });
+      this.download = undefined;
+    }
     if (this.download) {
       this.continueDownload(assembler);
       if (this.download) return this.finish(assembler, false); // no Final while chunks remain
@@ -281,7 +316,7 @@ export class ServerSession {
         this.events.push({ type: 'undeliverable', command: next, reason: tooBigObject });
         continue;
       }
-      if (assembler.add(next, { force: !this.behaviour.honourMaxMsgSize })) {
+      if (!this.chunkedOnPurpose(next) && assembler.add(next, { force: !this.behaviour.honourMaxMsgSize })) {
         queue.shift();
         continue;
       }
@@ -299,6 +334,12 @@ export class ServerSession {
     return size > this.deviceMaxObjSize ? `an object of ${size} bytes exceeds the device's MaxObjSize ${this.deviceMaxObjSize} (MDM-LO-018)` : undefined;
   }
 
+  private chunkedOnPurpose(c: Command): boolean {
+    const limit = this.behaviour.chunkBytes;
+    if (!limit || (c.kind !== 'Add' && c.kind !== 'Replace') || c.items.length !== 1) return false;
+    return byteLength(c.items[0].data?.text ?? '') > limit;
+  }
+
   private startDownload(c: Command, assembler: MessageAssembler): boolean {
     if ((c.kind !== 'Add' && c.kind !== 'Replace') || c.items.length !== 1 || !c.items[0].data) return false;
     this.download = { command: c, rest: c.items[0].data.text, first: true };
@@ -310,7 +351,7 @@ export class ServerSession {
   /** Next chunk: MoreData on all but the last, Size only on the first, Meta and addressing repeated (MDM-LO-009..016). */
   private continueDownload(assembler: MessageAssembler): boolean {
     const d = this.download!;
-    const total = byteLength(d.command.items[0].data!.text);
+    const total = byteLength(d.command.items[0].data!.text) + this.behaviour.chunkSizeError;
     const chunk = (text: string, more: boolean): Command => {
       const copy = structuredClone(d.command);
       const it = copy.items[0];
@@ -319,7 +360,7 @@ export class ServerSession {
       if (more) it.moreData = true;
       return copy;
     };
-    const budget = assembler.room - assembler.sizeOf(chunk('', true));
+    const budget = Math.min(assembler.room - assembler.sizeOf(chunk('', true)), this.behaviour.chunkBytes || Infinity);
     const text = budget > 0 ? prefixWithin(d.rest, budget) : '';
     if (!text) return false;
     const more = text.length < d.rest.length;
@@ -345,6 +386,8 @@ export class ServerSession {
   private assembler(): MessageAssembler {
     this.msgID++;
     const max = this.behaviour.honourMaxMsgSize ? this.deviceMaxMsgSize : undefined;
-    return new MessageAssembler({ sessionID: this.opts.sessionID, msgID: this.msgID, target: this.opts.deviceId, source: this.opts.serverUrl }, max);
+    const header = { sessionID: this.opts.sessionID, msgID: this.msgID, target: this.opts.deviceId, source: this.opts.serverUrl };
+    const advertised = this.behaviour.advertiseMaxMsgSize ? meta({ maxMsgSize: this.behaviour.advertiseMaxMsgSize }) : undefined;
+    return new MessageAssembler(advertised ? { ...header, meta: advertised } : header, max);
   }
 }

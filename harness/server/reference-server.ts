@@ -11,6 +11,7 @@ import { ServerSession, CONFORMING_SERVER, type ServerCredentialCheck, type Serv
 import type { Command } from '../syncml';
 import { HttpsServer, Transcript, type Exchange, type HandlerResponse, type IncomingRequest } from '../transport';
 import type { ReferenceServerBehaviour, ServerFault } from './faults';
+import { malformedBody, malformsThis, type MalformedReply } from './malformed';
 
 export const MANAGEMENT_PATH = '/ManagementServer/MDM.svc';
 const CLIENT_AUTH_OID = '1.3.6.1.5.5.7.3.2';
@@ -30,6 +31,10 @@ export interface ReferenceServerOptions {
   host?: string;
   port?: number;
   faults?: readonly ServerFault[];
+  /** Knobs a client-under-test scenario sets (e.g. abort with 1223, chunk large objects); applied over the faults. */
+  behaviour?: Partial<ReferenceServerBehaviour>;
+  /** Spoil one reply in this way, once (client-under-test robustness scenarios). */
+  malformedReply?: MalformedReply;
   /** Application-level credentials the server requires of every device (MDM-AUTH-001). */
   clientAuth?: { scheme: ServerCredentialCheck['scheme']; user: string; password: string };
   /** Largest request body read; a larger one is answered 413. Default 16 MiB. */
@@ -53,19 +58,29 @@ interface LiveSession {
   lastSeen: number;
 }
 
+/** Marks where one round of queued commands ends: what follows waits for the server's next package. */
+const END_OF_ROUND = Symbol('end of round');
+
 class DeviceQueue {
-  private readonly items: Command[] = [];
+  private readonly items: (Command | typeof END_OF_ROUND)[] = [];
   push(...commands: Command[]): void {
     this.items.push(...commands);
   }
+  endRound(): void {
+    if (this.items.length) this.items.push(END_OF_ROUND);
+  }
   peek(): Command | undefined {
-    return this.items[0];
+    const head = this.items[0];
+    return head === END_OF_ROUND ? undefined : head;
   }
   shift(): Command | undefined {
-    return this.items.shift();
+    return this.peek() === undefined ? undefined : (this.items.shift() as Command);
+  }
+  startPackage(): void {
+    if (this.items[0] === END_OF_ROUND) this.items.shift();
   }
   get length(): number {
-    return this.items.length;
+    return this.items.filter((c) => c !== END_OF_ROUND).length;
   }
 }
 
@@ -75,12 +90,13 @@ export class ReferenceServer {
   private readonly queues = new Map<string, DeviceQueue>();
   private readonly live = new Map<string, LiveSession>();
   private readonly nonces = new Map<string, string>();
+  private malformedSent = false;
   readonly sessions: SessionRecord[] = [];
   readonly transcript = new Transcript();
   url = '';
 
   constructor(private readonly opts: ReferenceServerOptions) {
-    this.behaviour = { ...CONFORMING_REFERENCE_SERVER, ...behaviourOf(opts.faults ?? []) };
+    this.behaviour = { ...CONFORMING_REFERENCE_SERVER, ...behaviourOf(opts.faults ?? []), ...opts.behaviour };
     this.http = new HttpsServer({
       identity: opts.identity,
       ca: opts.ca,
@@ -105,6 +121,18 @@ export class ReferenceServer {
   /** Queues management commands for a device; they go out in its next session(s). */
   queue(deviceId: string, ...commands: Command[]): void {
     this.queueFor(deviceId).push(...commands);
+  }
+
+  /**
+   * Queues commands in rounds: each round goes out in its own server package, once the device has answered the
+   * previous one (OMA-DMP 8.5, 8.6; MDM-SES-009), so later rounds can observe what earlier ones did.
+   */
+  queueRounds(deviceId: string, ...rounds: Command[][]): void {
+    const q = this.queueFor(deviceId);
+    for (const round of rounds) {
+      q.endRound();
+      q.push(...round);
+    }
   }
 
   pending(deviceId: string): number {
@@ -151,6 +179,11 @@ export class ReferenceServer {
     const reply = live.engine.receive(msg);
     const closing = live.engine.state !== 'open';
     const out: WireOut = { headers: { 'content-type': 'application/vnd.syncml.dm+xml' }, body: render(reply, this.opts.faults ?? []) };
+    const spoil = this.opts.malformedReply;
+    if (spoil && !this.malformedSent && malformsThis(spoil, reply, closing)) {
+      this.malformedSent = true;
+      out.body = malformedBody(spoil, reply, out.body);
+    }
     for (const f of this.opts.faults ?? []) f.wire?.(out, { closing });
     live.lastSeen = Date.now();
     if (closing) this.close(live);

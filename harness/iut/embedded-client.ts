@@ -1,0 +1,85 @@
+/**
+ * The embedded client under test: the reference device in-process, behind the same trigger interface a vendor's
+ * command line has, so `test-client` without --trigger exercises every scenario (none inconclusive) and the self
+ * suite can run every scenario against each device fault.
+ *
+ * One device lives as long as the client: its DM tree keeps what earlier sessions did to it, as a real device's
+ * does, and each session gets a fresh SessionID.
+ */
+import type { DeviceFault } from '../device/faults';
+import { ReferenceDevice, type ReferenceDeviceOptions } from '../device/reference-device';
+import { createTestPki, type TestPki } from '../pki';
+import type { ClientUnderTest, Trigger, TriggerResult } from '../scenarios/client/target';
+import type { Feature } from '../scenarios/scenario';
+
+export const EMBEDDED_CLIENT_CREDENTIALS = { scheme: 'syncml:auth-md5' as const, user: 'harness-dev', password: 's3cret!' };
+export const EMBEDDED_CLIENT_FEATURES: ReadonlySet<Feature> = new Set<Feature>(['md5-auth', 'large-objects', 'atomic']);
+
+/**
+ * The largest message the embedded device sends. Small enough that the large-object scenarios see its Results go
+ * out in chunks (MDM-LO-009, MDM-LO-020) and long replies span messages (MDM-LO-001), as Windows' do.
+ */
+export const EMBEDDED_CLIENT_MAX_SEND_SIZE = 6 * 1024;
+
+export interface EmbeddedClient {
+  target: ClientUnderTest;
+  device: ReferenceDevice;
+  stop(): Promise<void>;
+}
+
+export interface EmbeddedClientOptions {
+  pki?: TestPki;
+  faults?: readonly DeviceFault[];
+  /** Per HTTP request of the device. Default 3 000 ms. */
+  requestTimeoutMs?: number;
+}
+
+export async function startEmbeddedClient(opts: EmbeddedClientOptions = {}): Promise<EmbeddedClient> {
+  const pki = opts.pki ?? createTestPki();
+  const base: ReferenceDeviceOptions = {
+    deviceId: pki.deviceId,
+    identity: pki.device,
+    serverCa: pki.ca.certPem,
+    credentials: EMBEDDED_CLIENT_CREDENTIALS,
+    preemptiveAuth: false,
+    maxSendSize: EMBEDDED_CLIENT_MAX_SEND_SIZE,
+    faults: opts.faults,
+    timeoutMs: opts.requestTimeoutMs ?? 3_000,
+  };
+  const device = new ReferenceDevice(base);
+  const target: ClientUnderTest = {
+    pki,
+    deviceId: pki.deviceId,
+    trigger: embeddedTrigger(device, base),
+    credentials: EMBEDDED_CLIENT_CREDENTIALS,
+    sessionTimeoutMs: 15_000,
+  };
+  return { target, device, stop: () => device.close() };
+}
+
+/** A trigger that runs one session of the reference device; a session told to trust another CA gets a device of its own sharing the tree. */
+export function embeddedTrigger(device: ReferenceDevice, base: ReferenceDeviceOptions): Trigger {
+  return async (o) => {
+    const started = Date.now();
+    const own = o.ca !== undefined && o.ca !== base.serverCa;
+    const d = own ? new ReferenceDevice({ ...base, serverCa: o.ca, tree: device.tree }) : device;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const overran = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), o.timeoutMs ?? 30_000)));
+      const run = await Promise.race([d.runSession(o.url), overran]);
+      if (run === 'timeout') return result(started, null, true, '', 'the session overran its time');
+      const ok = run.end.reason === 'completed' || run.end.reason === 'aborted-by-server' || run.end.reason === 'aborted-by-device';
+      const line = `session ${run.sessionID}: ${run.rounds} round trip(s), ${'detail' in run.end ? `${run.end.reason}: ${run.end.detail}` : run.end.reason}`;
+      return ok ? result(started, 0, false, line, '') : result(started, 1, false, '', line);
+    } catch (e) {
+      return result(started, 1, false, '', `the reference device failed: ${(e as Error).message}`);
+    } finally {
+      clearTimeout(timer);
+      if (own) await d.close();
+    }
+  };
+}
+
+function result(started: number, exitCode: number | null, timedOut: boolean, stdout: string, stderr: string): TriggerResult {
+  return { exitCode, timedOut, stdout, stderr, ms: Date.now() - started };
+}

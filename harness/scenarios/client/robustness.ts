@@ -1,0 +1,116 @@
+/**
+ * Client scenarios of the robustness phase (catalogue S9 and S10, column "client under test"): server replies the
+ * client cannot read must not hang it or spoil its next session, and malformed commands are answered with the
+ * codes Windows documents.
+ */
+import type { Finding } from '../../checks/finding';
+import { get, item, type Replace } from '../../syncml';
+import type { Scenario } from '../scenario';
+import type { MalformedReply } from '../../server/malformed';
+import { UNKNOWN_COMMAND } from '../../server/malformed';
+import { expectStatus } from './expect';
+import { nodesOf, oneSession, serverFor, session, type ClientUnderTest } from './target';
+
+type ClientScenario = Scenario<ClientUnderTest>;
+
+const UNREADABLE: { kind: MalformedReply; what: string }[] = [
+  { kind: 'not-xml', what: 'a reply that is not XML' },
+  { kind: 'wrong-namespace', what: 'a reply in a namespace other than SYNCML:SYNCML1.2' },
+  { kind: 'doctype', what: 'a reply with a DOCTYPE declaring an external entity' },
+  { kind: 'empty-body', what: 'HTTP 200 with an empty body instead of the closing package' },
+];
+
+export const unreadableReplies: ClientScenario = {
+  id: 'robustness/unreadable-replies',
+  phase: 'robustness',
+  title: 'answers with a body that is not XML, in a foreign namespace, with a DOCTYPE, and empty at the close: the client ends that session and its next one starts afresh',
+  requirements: ['MDM-TERM-008', 'MDM-ROB-009'],
+  async run(t, log) {
+    const n = nodesOf(t);
+    const check = this.id;
+    for (const c of UNREADABLE) {
+      const server = await serverFor(t, { malformedReply: c.kind, rounds: [[get(n.leaf)]] });
+      try {
+        const spoilt = await session(t, log, server, { check });
+        if (!spoilt.connected) return;
+        const findings: Finding[] = [];
+        if (spoilt.trigger.timedOut) {
+          findings.push({ id: 'MDM-TERM-008', verdict: 'fail', check, evidence: `after ${c.what} the client hung until the session timed out` });
+        }
+        if (c.kind === 'empty-body') {
+          findings.push(spoilt.trigger.timedOut
+            ? { id: 'MDM-ROB-009', verdict: 'fail', check, evidence: 'after an empty HTTP 200 reply at the end of the session the client hung' }
+            : { id: 'MDM-ROB-009', verdict: 'pass', check, evidence: `the empty HTTP 200 reply ended the session (${spoilt.trigger.exitCode === 0 ? 'the client exited 0' : `exit ${spoilt.trigger.exitCode}`})` });
+        }
+        server.reference.queue(t.deviceId, get(n.leaf));
+        const next = await session(t, log, server, { check });
+        if (next.connected && !spoilt.trigger.timedOut) findings.push(freshStart(spoilt.sessionIDs, next, c.what, check));
+        log.add(findings);
+      } finally {
+        await server.stop();
+      }
+    }
+  },
+};
+
+/** The session after the broken one is a new session (MDM-TERM-008): new SessionID, MsgID 1, and it completes. */
+function freshStart(before: string[], next: Awaited<ReturnType<typeof session>>, what: string, check: string): Finding {
+  const first = next.view.exchanges[0]?.request.syncml;
+  const id = first?.hdr.sessionID?.trim() ?? '';
+  const msgID = first?.hdr.msgID?.trim();
+  const problems = [
+    before.includes(id) && `reuses SessionID "${id}" of the broken session`,
+    msgID !== '1' && `starts at MsgID ${msgID}`,
+    next.trigger.timedOut && 'does not end',
+  ].filter(Boolean);
+  return problems.length
+    ? { id: 'MDM-TERM-008', verdict: 'fail', check, evidence: `after ${what}, the client's next session ${problems.join(', ')}` }
+    : { id: 'MDM-TERM-008', verdict: 'pass', check, evidence: `after ${what}, the client's next session started afresh (SessionID "${id}", MsgID 1)` };
+}
+
+export const malformedCommands: ClientScenario = {
+  id: 'robustness/malformed-commands',
+  phase: 'robustness',
+  title: 'sends an unknown command element, a command without CmdID, LocURIs that start with "/", hold an empty or "*" segment, and a Replace without Data',
+  requirements: ['MDM-XML-013', 'MDM-XML-014', 'MDM-XML-015', 'MDM-XML-017', 'MDM-XML-020'],
+  async run(t, log) {
+    const n = nodesOf(t);
+    const check = this.id;
+    const [other] = n.leaves;
+
+    const unknown = await oneSession(t, log, { malformedReply: 'unknown-command', rounds: [[get(n.leaf)]] }, { check });
+    if (unknown.connected) {
+      log.add([
+        expectStatus(unknown.view, { kind: UNKNOWN_COMMAND, label: `<${UNKNOWN_COMMAND}> element under SyncBody` }, '400', 'MDM-XML-013', check),
+        expectStatus(unknown.view, { kind: 'Get', target: n.leaf }, '200', 'MDM-XML-013', check, 'an unknown element does not stop the rest of the message'),
+      ]);
+    }
+
+    const noCmdID = await oneSession(t, log, { malformedReply: 'missing-cmdid', rounds: [[get(n.leaf), get(other)]] }, { check });
+    if (noCmdID.connected) {
+      log.add([expectStatus(noCmdID.view, { kind: 'Get', target: other, label: `Get of ${other} without CmdID` }, '400', 'MDM-XML-014', check,
+        'a command without CmdID is answered 400 with a blank CmdRef (A-34)')]);
+    }
+
+    const slashed = n.leaf.replace(/^\.\//, '/');
+    const slash = await oneSession(t, log, { malformedReply: 'slash-locuri', rounds: [[get(n.leaf)]] }, { check });
+    if (slash.connected) {
+      log.add([expectStatus(slash.view, { kind: 'Get', target: slashed, label: `Get of "${slashed}"` }, 'non-2xx', 'MDM-XML-015', check,
+        'a LocURI may not start with "/"; the code is not documented (A-33)')]);
+    }
+
+    const emptySegment = n.leaf.replace(/\/([^/]+)$/, '//$1');
+    const star = n.leaf.replace(/\/[^/]+\/([^/]+)$/, '/*/$1');
+    const noData: Replace = { kind: 'Replace', items: [item({ target: n.text, format: 'chr' })] };
+    const bad = await oneSession(t, log, { rounds: [[get(emptySegment), get(star), noData]] }, { check });
+    if (bad.connected) {
+      log.add([
+        expectStatus(bad.view, { kind: 'Get', target: emptySegment, label: `Get of "${emptySegment}" (empty segment)` }, 'non-2xx', 'MDM-XML-017', check),
+        expectStatus(bad.view, { kind: 'Get', target: star, label: `Get of "${star}" ("*" segment)` }, 'non-2xx', 'MDM-XML-017', check),
+        expectStatus(bad.view, { kind: 'Replace', target: n.text, label: `Replace of ${n.text} with Format chr and no Data (nodes.text)` }, ['400', '412'], 'MDM-XML-020', check),
+      ]);
+    }
+  },
+};
+
+export const ROBUSTNESS_SCENARIOS: readonly ClientScenario[] = [unreadableReplies, malformedCommands];

@@ -1,0 +1,83 @@
+/**
+ * Malformed replies the reference server sends on demand, to see how a client under test copes (catalogue S10,
+ * column "client under test"). Each one is a single, named defect of one server message; the reference server
+ * never sends any of them unless a scenario asks.
+ */
+import { serializeSyncML, walkCommands, type Command, type SyncML } from '../syncml';
+
+export type MalformedReply =
+  /** A body that is not XML at all. */
+  | 'not-xml'
+  /** A SyncML document in a namespace other than SYNCML:SYNCML1.2 (or 1.1, which Windows accepts, MDM-XML-003). */
+  | 'wrong-namespace'
+  /** A DOCTYPE declaring an external entity, which a client must never resolve. */
+  | 'doctype'
+  /** HTTP 200 with an empty body where the closing package belongs (MDM-ROB-009, A-22). */
+  | 'empty-body'
+  /** An element under SyncBody that is not a DM command (MDM-XML-013). */
+  | 'unknown-command'
+  /** The last command of the message without its CmdID (MDM-XML-014). */
+  | 'missing-cmdid'
+  /** The first node LocURI of the message starting with `/` instead of `./` (MDM-XML-015). */
+  | 'slash-locuri';
+
+export const MALFORMED_REPLIES: readonly MalformedReply[] = [
+  'not-xml', 'wrong-namespace', 'doctype', 'empty-body', 'unknown-command', 'missing-cmdid', 'slash-locuri',
+];
+
+/** The element name of the command `unknown-command` adds. */
+export const UNKNOWN_COMMAND = 'Frobnicate';
+
+/**
+ * Whether this reply is the one to spoil: the closing package for `empty-body` (the only place a real server was
+ * seen sending one), otherwise the first message that carries a command, so that the client has something to answer.
+ */
+export function malformsThis(kind: MalformedReply, reply: SyncML, closing: boolean): boolean {
+  if (kind === 'empty-body') return closing;
+  return reply.body.commands.some((c) => c.kind !== 'Status');
+}
+
+/** The body to send instead of the serialized `reply`. */
+export function malformedBody(kind: MalformedReply, reply: SyncML, xml: string): string {
+  switch (kind) {
+    case 'not-xml':
+      return 'this is not a SyncML message';
+    case 'empty-body':
+      return '';
+    case 'wrong-namespace':
+      return xml.replace('"SYNCML:SYNCML1.2"', '"urn:example:not-syncml"');
+    case 'doctype':
+      return `<?xml version="1.0"?><!DOCTYPE SyncML [<!ENTITY secret SYSTEM "file:///etc/passwd">]>${xml.replace('<Final/>', '<Alert><CmdID>99</CmdID><Data>&secret;</Data></Alert><Final/>')}`;
+    case 'unknown-command': {
+      const element = `<${UNKNOWN_COMMAND}><CmdID>${nextCmdID(reply)}</CmdID><Item><Target><LocURI>./DevDetail/SwV</LocURI></Target></Item></${UNKNOWN_COMMAND}>`;
+      return xml.includes('<Final/>') ? xml.replace('<Final/>', `${element}<Final/>`) : xml.replace('</SyncBody>', `${element}</SyncBody>`);
+    }
+    case 'missing-cmdid': {
+      const copy = structuredClone(reply);
+      const last = [...copy.body.commands].reverse().find((c) => c.kind !== 'Status');
+      if (last && last.kind !== 'Unknown') delete last.cmdID;
+      return serializeSyncML(copy);
+    }
+    case 'slash-locuri': {
+      const copy = structuredClone(reply);
+      const target = firstNodeTarget(copy.body.commands);
+      if (target) target.locURI = target.locURI!.replace(/^\.\//, '/');
+      return serializeSyncML(copy);
+    }
+  }
+}
+
+function nextCmdID(msg: SyncML): number {
+  let max = 0;
+  for (const { command } of walkCommands(msg.body.commands)) max = Math.max(max, Number(command.cmdID) || 0);
+  return max + 1;
+}
+
+function firstNodeTarget(commands: Command[]): { locURI?: string } | undefined {
+  for (const { command } of walkCommands(commands)) {
+    if (command.kind === 'Status' || command.kind === 'Unknown' || !('items' in command)) continue;
+    const target = command.items.find((it) => it.target?.locURI?.startsWith('./'))?.target;
+    if (target) return target;
+  }
+  return undefined;
+}

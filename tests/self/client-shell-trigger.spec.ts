@@ -1,0 +1,47 @@
+import { expect, test } from '@playwright/test';
+import { join } from 'node:path';
+import { execTrigger } from '../../harness/iut/trigger';
+import { createTestPki } from '../../harness/pki';
+import { grade } from '../../harness/report/verdicts';
+import { CLIENT_SCENARIOS } from '../../harness/scenarios/client';
+import { inBatches } from '../../harness/scenarios/matrix';
+import { runScenario, type Feature } from '../../harness/scenarios/scenario';
+
+const ROOT = join(__dirname, '..', '..');
+
+/** What the reference device run as a command line cannot show: its Results go out whole, so its package never spans messages. */
+const NOT_EXERCISED_BY_THIS_CLIENT = ['MDM-LO-001', 'MDM-LO-006', 'MDM-LO-009', 'MDM-LO-011'];
+
+// A vendor's client needs nothing but a command line: here the reference device runs as a separate process per
+// session through the exec adapter, exactly as `test-client --trigger` runs a vendor's, and every client scenario
+// judges it.
+test('a client that is only a shell command can be certified through --trigger', async ({}, testInfo) => {
+  test.setTimeout(120_000);
+  const pki = createTestPki({ keyType: 'ec' });
+  const exec = execTrigger({
+    command: 'node bin/mdm-conformance.js device --url {url} --ca {ca} --cert {cert} --key {key} --device-id {deviceId}',
+    pki,
+    cwd: ROOT,
+    timeoutMs: 30_000,
+  });
+  const target = { pki, deviceId: pki.deviceId, trigger: exec.trigger };
+  // The command line above declares no application-level credentials, so md5-auth is not claimed.
+  const features = new Set<Feature>(['atomic', 'large-objects']);
+  try {
+    // Scenarios are independent (each has its own server, each session its own process), so they may overlap.
+    const results = await inBatches(CLIENT_SCENARIOS, 4, (s) => runScenario(s, target, features));
+    const findings = results.flatMap((r) => r.findings);
+    await testInfo.attach('client-shell-trigger.json', { body: JSON.stringify(results, null, 2), contentType: 'application/json' });
+    const of = (verdict: string) => [...new Set(findings.filter((f) => grade(f) === verdict).map((f) => `${f.id}: ${f.evidence}`))];
+    expect(of('fail'), 'the reference device behind a shell command fails nothing').toEqual([]);
+    const inconclusive = [...new Set(findings.filter((f) => f.verdict === 'inconclusive').map((f) => f.id))];
+    expect(inconclusive.sort()).toEqual([...NOT_EXERCISED_BY_THIS_CLIENT].sort());
+    const passed = new Set(findings.filter((f) => f.verdict === 'pass').map((f) => f.id));
+    const claimed = CLIENT_SCENARIOS.filter((s) => !s.feature || features.has(s.feature)).flatMap((s) => s.requirements);
+    const unjudged = [...new Set(claimed)].filter((id) => !passed.has(id) && !NOT_EXERCISED_BY_THIS_CLIENT.includes(id));
+    expect(unjudged, 'every requirement the scenarios claim passed').toEqual([]);
+    console.log(`shell-command client: ${passed.size} requirements passed over ${results.reduce((n, r) => n + r.transcripts.length, 0)} sessions`);
+  } finally {
+    exec.dispose();
+  }
+});
