@@ -5,7 +5,9 @@
 import { UsageError } from './cli/args';
 import { deviceCommand } from './cli/device';
 import { loadCommand } from './cli/load';
+import { mergeCommand } from './cli/merge';
 import { serveCommand } from './cli/serve';
+import { testClientCommand } from './cli/test-client';
 import { testServerCommand } from './cli/test-server';
 import { runPkiCommand } from './pki/cli';
 
@@ -15,12 +17,14 @@ const USAGE = `usage: mdm-conformance <command> [options]
               [--device-id ID] [--control 'COMMAND {deviceId} {file}'] [--suite NAME]... [--reports DIR]
               [--auth md5|basic --client-credentials USER:SECRET] [--profile FILE] [--expect FILE] [--strict]
       test a server; without --url, the embedded reference server
-  test-client [--trigger 'COMMAND'] [--wait] [--listen HOST:PORT] [--pki DIR] [--suite NAME]... [--reports DIR]
+  test-client [--trigger 'COMMAND {url} {ca} {cert} {key} {deviceId}'] [--wait] [--listen HOST:PORT] [--pki DIR]
+              [--suite NAME]... [--reports DIR] [--auth md5|basic --client-credentials USER:SECRET] [--expect FILE]
       test a client; without --trigger, the embedded reference device
   serve [--listen HOST:PORT] [--pki DIR] [--fault NAME]...     run the reference server
   device --url URL [--pki DIR] [--device-id ID] [--fault NAME]...   run one reference-device session
   load [--url URL --pki DIR] [--devices N] [--concurrency C] (--sessions S | --duration D) [--reports DIR]
       a fleet of simulated devices checking in concurrently; without --url, the embedded reference server
+  merge REPORT... [--out DIR]      one conformance report from shards (--shard) or several load machines
   pki init --out DIR [--device-id ID] [--force]                 write a test PKI
 
 exit codes: 0 conforming, 1 a requirement failed, 2 the run could not be judged`;
@@ -29,9 +33,11 @@ type Command = (argv: string[], out: (line: string) => void) => Promise<number> 
 
 const COMMANDS: Record<string, Command> = {
   'test-server': testServerCommand,
+  'test-client': testClientCommand,
   serve: serveCommand,
   device: deviceCommand,
   load: loadCommand,
+  merge: mergeCommand,
   pki: (argv, out) => runPkiCommand(argv, out),
 };
 

@@ -1,8 +1,8 @@
 /** `mdm-conformance device --url URL`: one session of the reference device, transcript printed (CLI contract). */
 import { ReferenceDevice } from '../device/reference-device';
 import { DEVICE_FAULTS } from '../device/faults';
-import { faultByName } from '../protocol/fault';
-import { many, one, parseArgs, UsageError, userSecret } from './args';
+import { one, parseArgs, UsageError } from './args';
+import { credentialsOf, faultsNamed } from './options';
 import { loadPki, readPem } from './identity';
 import { printExchanges } from './transcript-print';
 
@@ -22,24 +22,15 @@ export async function deviceCommand(argv: string[], out: (line: string) => void)
   const deviceId = one(args, 'device-id') ?? pki?.deviceId;
   if (!deviceId) throw new UsageError('the device needs an id: pass --pki DIR (from pki init) or --device-id ID');
   if (!identity) out(`note: no client certificate (pass --pki DIR or --cert/--key); servers that require mutual TLS will refuse`);
-  const auth = one(args, 'auth');
-  if (auth && auth !== 'md5' && auth !== 'basic') throw new UsageError('--auth takes md5 or basic');
-  const creds = one(args, 'client-credentials');
-  if (auth && !creds) throw new UsageError(`--auth ${auth} needs --client-credentials USER:SECRET`);
-  const faults = many(args, 'fault').map((name) => {
-    try {
-      return faultByName(DEVICE_FAULTS, name);
-    } catch (e) {
-      throw new UsageError((e as Error).message);
-    }
-  });
+  const credentials = credentialsOf(args, 'client-credentials');
+  const faults = faultsNamed(args, DEVICE_FAULTS);
   const device = new ReferenceDevice({
     deviceId,
     identity,
     serverCa,
     faults,
     timeoutMs: Number(one(args, 'timeout') ?? 10_000),
-    credentials: auth ? { scheme: auth === 'md5' ? 'syncml:auth-md5' : 'syncml:auth-basic', ...userSecret(creds!, '--client-credentials') } : undefined,
+    credentials,
   });
   try {
     const run = await device.runSession(url);

@@ -4,8 +4,9 @@ import { certificateFacts } from '../pki';
 import { featuresOf, ProfileFileError, readCapabilityProfile } from '../iut/capability-profile';
 import { EMBEDDED_CREDENTIALS, EMBEDDED_FEATURES } from '../iut/embedded-server';
 import { reachServer } from '../iut/preflight';
-import type { Credentials, RunConfig } from '../iut/run-config';
-import { many, one, parseArgs, UsageError, userSecret, type ParsedArgs } from './args';
+import type { RunConfig } from '../iut/run-config';
+import { many, one, parseArgs, UsageError, type ParsedArgs } from './args';
+import { credentialsOf } from './options';
 import { readExpectations } from './expectations';
 import { loadPki, readPem, throwawayPki } from './identity';
 import { runSuites, SUITE_NAMES } from './run-suites';
@@ -18,15 +19,6 @@ export function suitesOf(args: ParsedArgs): string[] {
   const suites = many(args, 'suite');
   for (const s of suites) if (!SUITE_NAMES.includes(s)) throw new UsageError(`unknown suite "${s}"; suites: ${SUITE_NAMES.join(', ')}`);
   return suites;
-}
-
-export function credentialsOf(args: ParsedArgs, flag: 'client-credentials' | 'server-credentials'): Credentials | undefined {
-  const auth = one(args, 'auth');
-  if (auth === undefined) return undefined;
-  if (auth !== 'md5' && auth !== 'basic') throw new UsageError('--auth takes md5 or basic');
-  const value = one(args, flag);
-  if (!value) return undefined;
-  return { scheme: auth === 'md5' ? 'syncml:auth-md5' : 'syncml:auth-basic', ...userSecret(value, `--${flag}`) };
 }
 
 export function profileOf(args: ParsedArgs) {
@@ -75,7 +67,6 @@ export async function testServerCommand(argv: string[], out: (line: string) => v
     const deviceId = one(args, 'device-id') ?? pki?.deviceId ?? certificateFacts(certPem).subjectCN;
     if (!deviceId) throw new UsageError('cannot tell the device id: pass --device-id ID');
     const credentials = credentialsOf(args, 'client-credentials');
-    if (one(args, 'auth') && !credentials) throw new UsageError(`--auth ${one(args, 'auth')} needs --client-credentials USER:SECRET`);
     const problem = await reachServer(url, { ca: readPem(caFile, '--server-ca'), certPem, keyPem: readPem(keyFile, '--client-key') });
     if (problem) {
       out(`error: ${problem}`);
