@@ -1,9 +1,11 @@
 /**
  * `npm run bench`: every benchmark prints its figure beside a baseline measured in the same run, as a ratio, so
- * results from shared, noisy machines can still be compared. `--seconds N` sets the time per measurement.
+ * results from shared, noisy machines can still be compared. `--seconds N` sets the time per measurement;
+ * `--no-suite` skips the self-suite timing (it runs the whole self project).
  */
 import { benchCodec } from './codec';
 import { benchFleet } from './fleet';
+import { benchSelfSuite } from './self-suite';
 import { benchSessions } from './sessions';
 
 const secondsArg = process.argv.indexOf('--seconds');
@@ -13,6 +15,7 @@ async function main(): Promise<void> {
   for (const line of benchCodec(seconds)) console.log(line);
   for (const line of await benchSessions(seconds)) console.log(line);
   for (const line of await benchFleet(Math.round(500 * seconds))) console.log(line);
+  if (!process.argv.includes('--no-suite')) for (const line of benchSelfSuite()) console.log(line);
 }
 
 main().catch((e: unknown) => {
