@@ -3,10 +3,15 @@
  * CLI contract: 0 conforming, 1 a requirement failed (after expectations), 2 the run could not be judged.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CONFIG_ENV, writeRunConfig, type RunConfig } from '../iut/run-config';
+import { redactorFor } from '../report/redact';
 import { readReport, REPORT_FILE, reportSchemaErrors, writeReport } from '../report/report';
+import { REPRO_DIR } from '../report/repro';
+import { SUMMARY_PAGE, writeSummaryPage } from '../report/summary-page';
+import { TESTS_FILE } from '../report/tests-file';
 import { applyExpectations, describeOutcome, type ExpectationsFile } from './expectations';
 
 const ROOT = resolve(__dirname, '../..');
@@ -31,13 +36,27 @@ function playwright(config: RunConfig, configPath: string, out: (line: string) =
   });
 }
 
+/** What an earlier run left that this run writes anew: none of it may be read as this run's. */
+const RUN_OUTPUTS = [REPORT_FILE, TESTS_FILE, SUMMARY_PAGE, REPRO_DIR, 'allure-results', 'allure-report'];
+
 export async function runSuites(config: RunConfig, expectations: { file: string; content: ExpectationsFile } | undefined, out: (line: string) => void): Promise<number> {
   mkdirSync(config.reportsDir, { recursive: true });
-  const reportPath = join(config.reportsDir, REPORT_FILE);
-  rmSync(reportPath, { force: true }); // a report left by an earlier run must never be read as this run's
-  const configPath = join(config.reportsDir, '.run-config.json');
+  for (const name of RUN_OUTPUTS) rmSync(join(config.reportsDir, name), { recursive: true, force: true });
+  // The run configuration holds credentials: it lives outside the reports directory, which is published.
+  const configDir = mkdtempSync(join(tmpdir(), 'mdm-conformance-run-'));
+  const configPath = join(configDir, 'run-config.json');
   writeRunConfig(configPath, config);
-  await playwright(config, configPath, out);
+  try {
+    await playwright(config, configPath, out);
+  } finally {
+    rmSync(configDir, { recursive: true, force: true });
+  }
+  return judgeRun(config, expectations, out);
+}
+
+function judgeRun(config: RunConfig, expectations: { file: string; content: ExpectationsFile } | undefined, out: (line: string) => void): number {
+  const reportPath = join(config.reportsDir, REPORT_FILE);
+  const redactor = redactorFor(config);
   if (!existsSync(reportPath)) {
     out(`error: the suites produced no report (${reportPath}); see the output above`);
     return 2;
@@ -56,7 +75,7 @@ export async function runSuites(config: RunConfig, expectations: { file: string;
     const outcome = applyExpectations(report, expectations.file, expectations.content);
     for (const line of describeOutcome(outcome)) out(line);
     code = outcome.unexpected.length || outcome.stale.length ? 1 : 0;
-    writeReport(config.reportsDir, report);
+    writeReport(config.reportsDir, report, redactor);
   } else {
     code = report.summary.failed ? 1 : 0;
   }
@@ -64,5 +83,13 @@ export async function runSuites(config: RunConfig, expectations: { file: string;
   out(`${config.mode === 'server' ? 'server' : 'client'} conformance: ${s.passed} passed, ${s.failed} failed, ${s.inconclusive} inconclusive, ${s.notApplicable} not applicable, ${s.warnings} with warnings`);
   for (const r of report.requirements.filter((x) => x.verdict === 'fail')) out(`  FAIL ${r.id} (${r.level}${r.windowsInterop ? ', Windows interoperability' : ''}): ${r.evidence.split('\n')[0]}`);
   out(`report: ${reportPath}`);
+  try {
+    out(`summary page: ${writeSummaryPage(config.reportsDir, redactor)}`);
+  } catch (e) {
+    // The page explains a run; it never decides one.
+    out(`warning: could not write the summary page: ${(e as Error).message}`);
+  }
+  const repros = join(config.reportsDir, REPRO_DIR);
+  if (existsSync(repros)) out(`repro scripts for the failed tests: ${repros}`);
   return schemaErrors.length ? 2 : code;
 }

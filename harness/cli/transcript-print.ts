@@ -1,14 +1,16 @@
-/** Prints a transcript for people: one block per message, Cred data and Authorization headers redacted. */
+/** Prints a transcript for people: one block per message, secrets redacted as in every report file. */
+import { redact as redactor } from '../report/redact';
 import type { Exchange } from '../transport';
 
 export function redact(xml: string): string {
-  return xml.replace(/(<Cred>(?:(?!<\/Cred>)[\s\S])*?<Data>)[^<]*(<\/Data>)/g, '$1[redacted]$2');
+  return redactor.text(xml);
 }
 
 function body(b: Buffer): string {
   if (!b.byteLength) return '(empty body)';
-  const text = b.toString('utf8');
-  return redact(text.length > 4000 ? `${text.slice(0, 4000)}… (${b.byteLength} bytes)` : text);
+  // Redacted before it is cut, so a cut through a Cred cannot leave its data behind.
+  const text = redact(b.toString('utf8'));
+  return text.length > 4000 ? `${text.slice(0, 4000)}… (${b.byteLength} bytes)` : text;
 }
 
 export function printExchanges(exchanges: readonly Exchange[], out: (line: string) => void): void {

@@ -1,37 +1,85 @@
 /**
- * Playwright reporter of conformance runs: collects the findings every test attached, grades them into one verdict
- * per requirement, and writes `conformance-report.json` (CLI contract) into the reports directory.
+ * Playwright reporter of conformance runs: collects the findings and transcripts every test attached, grades the
+ * findings into one verdict per requirement, and writes `conformance-report.json` (CLI contract) and
+ * `conformance-tests.json` (what each test did, for the summary page) into the reports directory. The summary page
+ * itself is written by the CLI once the report is final (expectations applied).
  */
 import type { FullResult, Reporter, TestCase, TestResult } from '@playwright/test/reporter';
-import { readRunConfig } from '../iut/run-config';
 import type { Finding } from '../checks/finding';
+import { readRunConfig } from '../iut/run-config';
+import { redactorFor } from './redact';
 import { buildReport, writeReport } from './report';
-import type { TestFindings } from './verdicts';
+import { writeTestsFile, type TestRecord } from './tests-file';
+import { TRANSCRIPT_ATTACHMENT, type TranscriptExport } from './transcript-export';
+import { grade, type TestFindings } from './verdicts';
 
-const FINDINGS_ATTACHMENT = 'conformance-findings';
+export const FINDINGS_ATTACHMENT = 'conformance-findings';
+
+/** What `conformance-findings` holds (written by fixtures/conformance.ts). */
+export interface FindingsAttachment {
+  scenario: string;
+  phase: string;
+  findings: Finding[];
+  /** Parallel to findings: the session each was judged on. */
+  findingSessions?: (number | null)[];
+  notes: string[];
+  /** Repro script, relative to the reports directory. */
+  repro?: string;
+}
+
+function jsonAttachment<T>(result: TestResult, name: string): T | undefined {
+  const a = result.attachments.find((x) => x.name === name && x.body);
+  return a ? (JSON.parse(a.body!.toString('utf8')) as T) : undefined;
+}
 
 export default class ConformanceReporter implements Reporter {
-  private readonly results: TestFindings[] = [];
-  private executed = 0;
-  private readonly errors: string[] = [];
+  /** By test id: a retried test counts once, by its last attempt. */
+  private readonly byTest = new Map<string, { test: TestCase; result: TestResult }>();
 
   onTestEnd(test: TestCase, result: TestResult): void {
-    if (result.status !== 'skipped') this.executed++;
-    const attachment = result.attachments.find((a) => a.name === FINDINGS_ATTACHMENT && a.body);
-    if (attachment) {
-      const { findings } = JSON.parse(attachment.body!.toString('utf8')) as { findings: Finding[] };
-      this.results.push({ test: test.title, findings });
-    } else if (result.status !== 'skipped' && result.error) {
-      // A test that died before judging anything is the harness's problem to report, never a silent pass.
-      this.errors.push(`${test.title}: ${result.error.message?.split('\n')[0] ?? 'failed'}`);
-    }
+    this.byTest.set(test.id, { test, result });
   }
 
   onEnd(result: FullResult): void {
     const config = readRunConfig();
     if (!config) return;
-    const report = buildReport(config, this.results, { executedTests: this.executed, harnessErrors: this.errors, runStatus: result.status });
-    writeReport(config.reportsDir, report);
+    const results: TestFindings[] = [];
+    const records: TestRecord[] = [];
+    const errors: string[] = [];
+    let executed = 0;
+    for (const { test, result: r } of this.byTest.values()) {
+      if (r.status !== 'skipped') executed++;
+      const found = jsonAttachment<FindingsAttachment>(r, FINDINGS_ATTACHMENT);
+      const transcript = jsonAttachment<TranscriptExport>(r, TRANSCRIPT_ATTACHMENT);
+      const error = r.error?.message?.split('\n')[0];
+      if (found) {
+        results.push({ test: test.title, findings: found.findings });
+      } else if (r.status !== 'skipped' && r.error) {
+        // A test that died before judging anything is the harness's problem to report, never a silent pass.
+        errors.push(`${test.title}: ${error ?? 'failed'}`);
+      }
+      const record: TestRecord = {
+        title: test.title,
+        status: r.status,
+        durationMs: r.duration,
+        requirements: test.annotations.filter((a) => a.type === 'requirement' && a.description).map((a) => a.description!),
+        findings: (found?.findings ?? []).map((f, i) => ({ ...f, graded: grade(f, config.strict), session: found?.findingSessions?.[i] ?? null })),
+        notes: found?.notes ?? [],
+        sessions: transcript?.sessions ?? [],
+        marks: transcript?.marks ?? [],
+      };
+      if (found) {
+        record.scenario = found.scenario;
+        record.phase = found.phase;
+      }
+      if (found?.repro) record.repro = found.repro;
+      if (error && r.status !== 'passed') record.error = error;
+      records.push(record);
+    }
+    const redactor = redactorFor(config);
+    const report = buildReport(config, results, { executedTests: executed, harnessErrors: errors, runStatus: result.status });
+    writeReport(config.reportsDir, report, redactor);
+    writeTestsFile(config.reportsDir, { schemaVersion: 1, mode: config.mode, tests: records }, redactor);
   }
 
   printsToStdio(): boolean {

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { REQUIREMENTS } from '../checks/registry';
 import type { RunConfig } from '../iut/run-config';
 import schema from './conformance-report.schema.json';
+import { redact, type Redactor } from './redact';
 import { aggregate, summarize, type RequirementVerdict, type TestFindings } from './verdicts';
 
 export const REPORT_FILE = 'conformance-report.json';
@@ -87,10 +88,11 @@ export function reportSchemaErrors(report: unknown): string[] {
   return validator(report) ? [] : (validator.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`);
 }
 
-export function writeReport(dir: string, report: ConformanceReport): string {
+/** Evidence quotes what peers sent, so the report goes through the run's redaction like every other file. */
+export function writeReport(dir: string, report: ConformanceReport, redactor: Redactor = redact): string {
   mkdirSync(dir, { recursive: true });
   const path = join(dir, REPORT_FILE);
-  writeFileSync(path, `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(path, `${redactor.text(JSON.stringify(redactor.json(report), null, 2))}\n`);
   return path;
 }
 

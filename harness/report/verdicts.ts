@@ -40,9 +40,40 @@ export interface RequirementVerdict {
   windowsInterop?: true;
   tests: string[];
   evidence: string;
+  /**
+   * Where the deviations behind a fail (or a warning) were seen: test, message and element, read from the
+   * evidence (`msg 3 (server->device) /SyncBody/Status[2]/CmdRef`). Absent when the evidence names no message.
+   */
+  locations?: EvidenceLocation[];
+}
+
+export interface EvidenceLocation {
+  test: string;
+  /** `msg 3 (server->device)`. */
+  message: string;
+  /** Element path, e.g. `/SyncBody/Status[2]/CmdRef`; absent when the evidence names the whole message. */
+  element?: string;
+}
+
+const MESSAGE_REF = /(msg \d+ \((?:device->server|server->device)\))(?: (\/[^\s:,;]+))?/g;
+
+/** The message and element references of evidence lines, each once. */
+export function locationsOf(items: readonly { test: string; finding: Pick<Finding, 'evidence'> }[]): EvidenceLocation[] {
+  const seen = new Set<string>();
+  const out: EvidenceLocation[] = [];
+  for (const { test, finding } of items) {
+    for (const m of finding.evidence.matchAll(MESSAGE_REF)) {
+      const key = `${test}\u0000${m[1]}\u0000${m[2] ?? ''}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      out.push(m[2] ? { test, message: m[1], element: m[2] } : { test, message: m[1] });
+    }
+  }
+  return out;
 }
 
 const EVIDENCE_LIMIT = 5;
+const LOCATION_LIMIT = 20;
 
 export function aggregate(ids: Iterable<string>, results: readonly TestFindings[], strict = false): RequirementVerdict[] {
   const byId = new Map<string, { test: string; finding: Finding; graded: GradedVerdict }[]>();
@@ -82,6 +113,8 @@ export function aggregate(ids: Iterable<string>, results: readonly TestFindings[
     if (req.url) row.url = req.url;
     if (!fails.length && warns.length) row.warning = describe(warns);
     if (req.basis === 'W') row.windowsInterop = true;
+    const located = locationsOf(fails.length ? fails : warns).slice(0, LOCATION_LIMIT);
+    if (located.length) row.locations = located;
     out.push(row);
   }
   return out.sort((a, b) => a.id.localeCompare(b.id, 'en', { numeric: true }));

@@ -33,9 +33,15 @@ export class ScenarioLog {
   /** Human-readable steps and evidence, attached to reports. */
   readonly notes: string[] = [];
   readonly transcripts: unknown[] = [];
+  /**
+   * The transcript each finding was added after (its index), so a report can point at the session a finding's
+   * `msg N` belongs to: scenarios record a session, then judge it.
+   */
+  readonly sessionOf = new Map<Finding, number>();
 
   add(findings: readonly Finding[]): void {
     this.findings.push(...findings);
+    if (this.transcripts.length) for (const f of findings) this.sessionOf.set(f, this.transcripts.length - 1);
   }
 
   note(text: string): void {
@@ -48,6 +54,8 @@ export interface ScenarioResult {
   findings: Finding[];
   notes: string[];
   transcripts: unknown[];
+  /** Parallel to `findings`: the index in `transcripts` of the session each was judged on, null when unknown. */
+  findingSessions?: (number | null)[];
 }
 
 export async function runScenario<T>(scenario: Scenario<T>, target: T, features: ReadonlySet<Feature>): Promise<ScenarioResult> {
@@ -66,5 +74,5 @@ export async function runScenario<T>(scenario: Scenario<T>, target: T, features:
   for (const id of scenario.requirements) {
     if (!judged.has(id)) log.findings.push({ id, verdict: 'inconclusive', check: scenario.id, evidence: 'the scenario ran but did not reach this requirement' });
   }
-  return { ...base, findings: log.findings };
+  return { ...base, findings: log.findings, findingSessions: log.findings.map((f) => log.sessionOf.get(f) ?? null) };
 }

@@ -1,6 +1,6 @@
 import { expect, test } from '@playwright/test';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestPki, writePki } from '../../harness/pki';
@@ -41,6 +41,10 @@ test.describe('test-server command line (CLI contract)', () => {
     expect(r.summary.inconclusive).toBe(0);
     expect(r.requirements.length).toBeGreaterThan(50);
     expect(r.requirements.every((x) => x.tests.length > 0)).toBe(true);
+    // Every report of the run lands in the reports directory; nothing there is left for a repro, since nothing failed.
+    for (const f of ['junit.xml', 'index.html', 'conformance-tests.json', 'playwright-report/index.html']) expect(existsSync(join(reports, f)), f).toBe(true);
+    expect(readdirSync(join(reports, 'allure-results')).filter((f) => f.endsWith('-result.json')).length).toBeGreaterThanOrEqual(r.tests.executed);
+    expect(existsSync(join(reports, 'repro'))).toBe(false);
   });
 
   test.describe('against a served reference server', () => {
@@ -74,6 +78,8 @@ test.describe('test-server command line (CLI contract)', () => {
       const ok = await cli(['test-server', '--url', server.url, '--pki', pkiDir, '--suite', 'setup', '--reports', join(dir, 'r1'), '--expect', met]);
       expect(ok.code, ok.out).toBe(0);
       expect(report(join(dir, 'r1')).expectations?.expectedFailures).toEqual([{ id: 'MDM-HDR-007', reason: 'known, fixed in 2.1', outcome: 'still-failing' }]);
+      // The summary page is written once the expectations are applied.
+      expect(readFileSync(join(dir, 'r1', 'index.html'), 'utf8')).toContain('"outcome":"still-failing"');
 
       const stale = join(dir, 'stale.json');
       writeFileSync(stale, JSON.stringify({ expectedFailures: [{ id: 'MDM-HDR-007', reason: 'known' }, { id: 'MDM-STS-003', reason: 'was broken' }] }));

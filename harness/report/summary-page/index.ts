@@ -1,0 +1,106 @@
+/**
+ * The conformance summary page (issue 6, item 4): `reports/index.html`, one self-contained file that reads offline.
+ *
+ * This module only assembles: the run's data (report, tests, catalogue coverage) goes in as JSON, and `page.js` and
+ * `page.css` beside it, inlined, draw everything in the browser: verdicts per requirement grouped by phase with a
+ * verdict filter, a sequence diagram per session with Status/Results arrows and the failing elements marked, and
+ * the coverage of the catalogue by role and level. A Content-Security-Policy forbids every fetch, so the page
+ * cannot reach the network even by accident.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { REQUIREMENTS, type Level, type Phase, type Role } from '../../checks/registry';
+import { redact, type Redactor } from '../redact';
+import { readReport, type ConformanceReport } from '../report';
+import { readTestsFile, type TestRecord } from '../tests-file';
+
+export const SUMMARY_PAGE = 'index.html';
+
+const PHASES: { id: Phase; title: string }[] = [
+  { id: 'setup', title: 'Setup' },
+  { id: 'get-result', title: 'Get and Results' },
+  { id: 'management-multi-round', title: 'Management over several rounds' },
+  { id: 'termination', title: 'Termination' },
+  { id: 'auth', title: 'Authentication' },
+  { id: 'large-object', title: 'Large objects' },
+  { id: 'robustness', title: 'Robustness' },
+];
+const ROLES: Role[] = ['server', 'client', 'both'];
+const LEVELS: Level[] = ['MUST', 'MUST NOT', 'SHOULD', 'SHOULD NOT', 'MAY'];
+
+export interface CoverageCell {
+  role: Role;
+  level: Level;
+  total: number;
+  judged: string[];
+  notJudged: string[];
+}
+
+export interface PageData {
+  generatedAt: string;
+  report: ConformanceReport;
+  tests: TestRecord[];
+  phases: { id: string; title: string }[];
+  coverage: { cells: CoverageCell[]; roles: Role[]; levels: Level[] };
+}
+
+export function pageData(report: ConformanceReport, tests: readonly TestRecord[]): PageData {
+  const judged = new Set(report.requirements.map((r) => r.id));
+  const cells: CoverageCell[] = [];
+  for (const role of ROLES) {
+    for (const level of LEVELS) {
+      const rows = REQUIREMENTS.filter((q) => q.role === role && q.level === level);
+      cells.push({ role, level, total: rows.length, judged: rows.filter((q) => judged.has(q.id)).map((q) => q.id), notJudged: rows.filter((q) => !judged.has(q.id)).map((q) => q.id) });
+    }
+  }
+  return { generatedAt: new Date().toISOString(), report, tests: [...tests], phases: PHASES, coverage: { cells, roles: ROLES, levels: LEVELS } };
+}
+
+function asset(name: string): string {
+  return readFileSync(join(__dirname, name), 'utf8');
+}
+
+/** JSON text that can sit inside a <script> element: nothing in it can close the element or start a comment. */
+function scriptSafe(json: string): string {
+  return json.replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+export function renderSummaryPage(data: PageData, r: Redactor = redact): string {
+  const js = asset('page.js');
+  const css = asset('page.css');
+  if (/<\/script/i.test(js) || /<\/style/i.test(css)) throw new Error('summary page assets must not contain a closing script or style tag');
+  const title = `MS-MDM ${data.report.mode} conformance: ${data.report.summary.failed ? `${data.report.summary.failed} failed` : 'no failure'}`;
+  return [
+    '<!DOCTYPE html>',
+    '<html lang="en">',
+    '<head>',
+    '<meta charset="utf-8">',
+    `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">`,
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    `<title>${escapeHtml(title)}</title>`,
+    `<style>\n${css}\n</style>`,
+    '</head>',
+    '<body>',
+    '<noscript><p>This page draws the conformance report with JavaScript; the same data is in conformance-report.json and conformance-tests.json beside it.</p></noscript>',
+    '<main id="app"></main>',
+    // Redacted before escaping: the patterns look for markup, which escaping hides.
+    `<script type="application/json" id="page-data">${scriptSafe(r.text(JSON.stringify(r.json(data))))}</script>`,
+    `<script>\n${js}\n</script>`,
+    '</body>',
+    '</html>',
+    '',
+  ].join('\n');
+}
+
+/** Writes `index.html` from the report and tests files of a reports directory; returns its path. */
+export function writeSummaryPage(reportsDir: string, r: Redactor = redact): string {
+  const report = readReport(reportsDir);
+  const tests = readTestsFile(reportsDir)?.tests ?? [];
+  const path = join(reportsDir, SUMMARY_PAGE);
+  writeFileSync(path, renderSummaryPage(pageData(report, tests), r));
+  return path;
+}

@@ -1,0 +1,516 @@
+/*
+ * The conformance summary page: draws the run inlined as #page-data (conformance-report.json, conformance-tests.json
+ * and the catalogue's coverage cells, see index.ts). Plain browser JavaScript, no dependency, no network.
+ * Everything that comes from the data is inserted as text, never as markup: message bodies are whatever the
+ * implementation under test sent.
+ */
+'use strict';
+(function () {
+  const data = JSON.parse(document.getElementById('page-data').textContent);
+  const report = data.report;
+  const tests = data.tests || [];
+  const app = document.getElementById('app');
+
+  const VERDICTS = [
+    { id: 'pass', label: 'passed', key: 'passed' },
+    { id: 'fail', label: 'failed', key: 'failed' },
+    { id: 'inconclusive', label: 'inconclusive', key: 'inconclusive' },
+    { id: 'not-applicable', label: 'not applicable', key: 'notApplicable' },
+  ];
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // DOM helpers
+
+  function el(tag, props, ...children) {
+    const e = document.createElement(tag);
+    for (const [k, v] of Object.entries(props || {})) {
+      if (v === undefined || v === null || v === false) continue;
+      if (k === 'class') e.className = v;
+      else if (k === 'text') e.textContent = v;
+      else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
+      else e.setAttribute(k, v === true ? '' : String(v));
+    }
+    append(e, children);
+    return e;
+  }
+
+  function append(parent, children) {
+    for (const c of children.flat(Infinity)) {
+      if (c === undefined || c === null || c === false) continue;
+      parent.append(c instanceof Node ? c : String(c));
+    }
+    return parent;
+  }
+
+  function svg(tag, attrs) {
+    const e = document.createElementNS('http://www.w3.org/2000/svg', tag);
+    for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, String(v));
+    return e;
+  }
+
+  /** Only web links leave the page; anything else in the data stays text. */
+  function safeUrl(u) {
+    return typeof u === 'string' && /^https?:\/\//i.test(u) ? u : undefined;
+  }
+
+  /** Elements are looked up in their own subtree: diagrams are built before they join the document. */
+  function byId(root, id) {
+    return root.querySelector(`[id="${id}"]`);
+  }
+
+  function badge(cls, text) {
+    return el('span', { class: `badge ${cls}`, text });
+  }
+
+  function plural(n, one, many) {
+    return `${n} ${n === 1 ? one : many || `${one}s`}`;
+  }
+
+  function ms(n) {
+    return n >= 1000 ? `${(n / 1000).toFixed(1)} s` : `${Math.round(n)} ms`;
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Indexes
+
+  const testIndexByTitle = new Map(tests.map((t, i) => [t.title, i]));
+  const expected = new Map(((report.expectations && report.expectations.expectedFailures) || []).map((x) => [x.id, x]));
+  const phaseTitle = new Map(data.phases.map((p) => [p.id, p.title]));
+  const sideName = report.mode === 'server' ? 'server' : 'client';
+
+  function testLink(title, text) {
+    const i = testIndexByTitle.get(title);
+    return i === undefined ? el('span', { text: text || title }) : el('a', { href: `#test-${i}`, text: text || title });
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Header, verdict, counts
+
+  function header() {
+    const iut = report.iut || {};
+    const rows = [
+      ['implementation under test', report.mode === 'server' ? iut.url : iut.trigger],
+      ['device id', iut.deviceId],
+      ['application auth', iut.auth],
+      ['features declared', Array.isArray(iut.features) ? iut.features.join(', ') || 'none' : undefined],
+      ['capability profile', iut.profile],
+      ['started', report.startedAt],
+      ['duration', ms(report.durationMs)],
+      ['tests executed', report.tests ? String(report.tests.executed) : undefined],
+      ['harness', `${report.harness.name} ${report.harness.version}${report.strict ? ' (strict: SHOULD-level deviations fail)' : ''}`],
+    ].filter((r) => r[1] !== undefined && r[1] !== '');
+    return [
+      el('h1', { text: `MS-MDM ${sideName} conformance` }),
+      el('div', { class: 'muted', text: `Conformance of the ${sideName} under test to the MS-MDM requirements catalogue, as judged by mdm-conformance.` }),
+      el('dl', { class: 'meta' }, rows.map(([k, v]) => [el('dt', { text: k }), el('dd', { text: String(v) })])),
+    ];
+  }
+
+  function banner() {
+    const s = report.summary;
+    const errors = (report.tests && report.tests.harnessErrors) || [];
+    if (!report.tests || report.tests.executed === 0 || errors.length) {
+      return el('div', { class: 'banner unjudged', id: 'verdict', text: errors.length ? `Not judged: ${plural(errors.length, 'test')} could not judge (${errors[0]})` : 'Not judged: no test ran' });
+    }
+    if (report.expectations) {
+      const x = report.expectations;
+      const stale = x.expectedFailures.filter((e) => e.outcome === 'stale');
+      if (x.unexpectedFailures.length || stale.length) {
+        const parts = [];
+        if (x.unexpectedFailures.length) parts.push(`${plural(x.unexpectedFailures.length, 'unexpected failure')} (${x.unexpectedFailures.join(', ')})`);
+        if (stale.length) parts.push(`${plural(stale.length, 'stale expectation')} (${stale.map((e) => e.id).join(', ')})`);
+        return el('div', { class: 'banner bad', id: 'verdict', text: `Run fails: ${parts.join('; ')}` });
+      }
+      if (s.failed) return el('div', { class: 'banner ok', id: 'verdict', text: `Run passes: every failure (${s.failed}) is an expected failure listed in ${x.file}` });
+    }
+    if (s.failed) return el('div', { class: 'banner bad', id: 'verdict', text: `Does not conform: ${plural(s.failed, 'requirement')} failed` });
+    return el('div', { class: 'banner ok', id: 'verdict', text: 'Conforms: no requirement judged by this run failed' });
+  }
+
+  /** Counted from the rows this page shows, so a mismatch with the report's summary would be visible. */
+  function countsOf(rows) {
+    const c = { pass: 0, fail: 0, inconclusive: 0, 'not-applicable': 0, warning: 0 };
+    for (const r of rows) {
+      c[r.verdict] = (c[r.verdict] || 0) + 1;
+      if (r.warning) c.warning++;
+    }
+    return c;
+  }
+
+  function tiles(counts) {
+    const all = [...VERDICTS, { id: 'warning', label: 'with warnings' }];
+    return el('div', { class: 'tiles', id: 'counts' }, all.map((v) =>
+      el('button', { class: 'tile', type: 'button', 'data-verdict': v.id, title: `show the ${v.label} requirements`, onclick: () => setFilter(v.id) },
+        el('span', { class: 'count', 'data-count': v.id, text: String(counts[v.id] || 0) }), v.label)));
+  }
+
+  function expectationsBox() {
+    const x = report.expectations;
+    if (!x) return null;
+    return [
+      el('h2', { text: 'Expected failures' }),
+      el('p', { class: 'muted', text: `From ${x.file}. A listed requirement that fails does not fail the run; one that no longer fails is stale and does.` }),
+      el('table', {}, el('thead', {}, el('tr', {}, ['requirement', 'outcome', 'reason'].map((h) => el('th', { text: h })))),
+        el('tbody', {},
+          x.expectedFailures.map((e) => el('tr', {},
+            el('td', { class: 'id' }, el('a', { href: `#req-${e.id}`, text: e.id })),
+            el('td', {}, badge(e.outcome === 'stale' ? 'fail' : 'tag', e.outcome === 'stale' ? 'stale: remove it' : 'still failing')),
+            el('td', { text: e.reason }))),
+          x.unexpectedFailures.map((id) => el('tr', {},
+            el('td', { class: 'id' }, el('a', { href: `#req-${id}`, text: id })),
+            el('td', {}, badge('fail', 'unexpected failure')),
+            el('td', { class: 'muted', text: 'not listed' }))))),
+    ];
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Requirements by phase, with a verdict filter
+
+  let currentFilter = 'all';
+
+  function setFilter(f) {
+    currentFilter = f;
+    for (const b of document.querySelectorAll('.filter button')) b.setAttribute('aria-pressed', String(b.dataset.filter === f));
+    let shown = 0;
+    for (const section of document.querySelectorAll('section.phase')) {
+      let visible = 0;
+      for (const tr of section.querySelectorAll('tr.req')) {
+        const show = f === 'all' || tr.dataset.verdict === f || (f === 'warning' && tr.dataset.warning === 'true');
+        tr.hidden = !show;
+        if (show) visible++;
+      }
+      section.hidden = visible === 0;
+      shown += visible;
+    }
+    const status = document.getElementById('filter-status');
+    status.dataset.shown = String(shown);
+    status.textContent = f === 'all' ? `${plural(shown, 'requirement')}` : `${plural(shown, 'requirement')} ${f === 'warning' ? 'with warnings' : (VERDICTS.find((v) => v.id === f) || { label: f }).label}`;
+    document.getElementById('no-match').hidden = shown > 0;
+  }
+
+  function filterBar(counts, total) {
+    const buttons = [{ id: 'all', label: 'all', n: total }, ...VERDICTS.map((v) => ({ id: v.id, label: v.label, n: counts[v.id] || 0 })), { id: 'warning', label: 'with warnings', n: counts.warning }];
+    return el('div', { class: 'filter', role: 'toolbar', 'aria-label': 'filter by verdict' },
+      el('span', { class: 'muted', text: 'Show:' }),
+      buttons.map((b) => el('button', { type: 'button', 'data-filter': b.id, 'aria-pressed': String(b.id === 'all'), onclick: () => setFilter(b.id) }, `${b.label} (${b.n})`)),
+      el('span', { id: 'filter-status' }));
+  }
+
+  function evidenceCell(r) {
+    const cell = el('td', { class: 'evidence' }, el('pre', { text: r.evidence }));
+    if (r.warning && r.verdict !== 'fail' && r.warning !== r.evidence) cell.append(el('pre', { class: 'muted', text: `warning: ${r.warning}` }));
+    if (r.locations && r.locations.length) {
+      cell.append(el('ul', { class: 'locations' }, r.locations.map((l) => el('li', {},
+        testLink(l.test, `${l.message}${l.element ? ` ${l.element}` : ''}`), el('span', { class: 'muted', text: ` in "${l.test}"` })))));
+    }
+    return cell;
+  }
+
+  function testsCell(r) {
+    if (r.tests.length <= 1) return el('td', { class: 'tests' }, r.tests.map((t) => testLink(t)));
+    return el('td', { class: 'tests' }, el('details', {}, el('summary', { text: plural(r.tests.length, 'test') }), el('ul', {}, r.tests.map((t) => el('li', {}, testLink(t))))));
+  }
+
+  function requirementRow(r) {
+    const url = safeUrl(r.url);
+    const tags = [];
+    if (r.windowsInterop) tags.push(badge('tag', 'Windows interop'));
+    if (r.warning) tags.push(badge('warning', 'warning'));
+    if (expected.has(r.id)) tags.push(badge('tag', `expected: ${expected.get(r.id).reason}`));
+    return el('tr', { class: 'req', id: `req-${r.id}`, 'data-verdict': r.verdict, 'data-warning': String(!!r.warning) },
+      el('td', { class: 'id' }, url ? el('a', { href: url, target: '_blank', rel: 'noopener noreferrer', title: `${r.section}: public text`, text: r.id }) : r.id),
+      el('td', { text: r.level }),
+      el('td', { text: r.role }),
+      el('td', { text: r.section }),
+      el('td', {}, badge(r.verdict, r.verdict), ' ', tags),
+      evidenceCell(r),
+      testsCell(r));
+  }
+
+  function requirementsSection(counts) {
+    const rows = report.requirements;
+    const phases = [...data.phases.map((p) => p.id)];
+    for (const r of rows) if (!phases.includes(r.phase)) phases.push(r.phase);
+    return [
+      el('h2', { id: 'requirements', text: 'Requirements' }),
+      filterBar(counts, rows.length),
+      el('p', { id: 'no-match', class: 'muted', hidden: true, text: 'No requirement has this verdict in this run.' }),
+      phases.map((phase) => {
+        const inPhase = rows.filter((r) => r.phase === phase);
+        if (!inPhase.length) return null;
+        const c = countsOf(inPhase);
+        const summary = VERDICTS.filter((v) => c[v.id]).map((v) => `${c[v.id]} ${v.label}`).join(', ');
+        return el('section', { class: 'phase', 'data-phase': phase },
+          el('h3', {}, phaseTitle.get(phase) || phase || 'other', el('span', { class: 'phase-counts', 'data-phase-total': String(inPhase.length), text: `${inPhase.length} judged: ${summary}` })),
+          el('table', {},
+            el('thead', {}, el('tr', {}, ['id', 'level', 'role', 'section', 'verdict', 'evidence', 'tests'].map((h) => el('th', { text: h })))),
+            el('tbody', {}, inPhase.map(requirementRow))));
+      }),
+    ];
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Tests and their sequence diagrams
+
+  const laneNames = report.mode === 'server'
+    ? { device: 'device: reference device (harness)', server: 'server: under test' }
+    : { device: 'device: under test', server: 'server: reference server (harness)' };
+
+  function commandRow(c, id) {
+    const parts = [el('span', { class: 'kind', text: c.kind })];
+    if (c.cmdID !== undefined) parts.push(el('span', { class: 'muted', text: ` #${c.cmdID}` }));
+    if (c.msgRef !== undefined || c.cmdRef !== undefined) {
+      parts.push(' ', el('span', { class: 'ref', text: `\u21a9 msg ${c.msgRef ?? '?'} cmd ${c.cmdRef ?? '?'}${c.cmd ? ` (${c.cmd})` : ''}` }));
+    }
+    if (c.code !== undefined) parts.push(' ', el('span', { class: 'code', text: c.code }));
+    if (c.uris && c.uris.length) parts.push(' ', el('span', { class: 'muted', text: c.uris.slice(0, 2).join(', ') + (c.uris.length > 2 ? ` +${c.uris.length - 2}` : '') }));
+    return el('div', { class: 'row cmd', id, 'data-path': c.path, style: c.depth ? `padding-left: ${8 + c.depth * 14}px` : null, title: c.path }, parts);
+  }
+
+  function headerRowOf(m, id) {
+    const h = m.hdr;
+    const bits = [];
+    if (h.sessionID !== undefined) bits.push(`SessionID ${h.sessionID}`);
+    if (h.msgID !== undefined) bits.push(`MsgID ${h.msgID}`);
+    if (h.cred) bits.push(`Cred ${h.cred.replace(/^syncml:auth-/, '')}`);
+    if (h.respURI) bits.push('RespURI');
+    if (h.final) bits.push('Final');
+    return el('div', { class: 'row hdr', id, 'data-path': '/SyncHdr', title: [h.source && `Source ${h.source}`, h.target && `Target ${h.target}`, h.respURI && `RespURI ${h.respURI}`].filter(Boolean).join('\n') },
+      el('span', { class: 'kind', text: 'SyncHdr' }), ' ', el('span', { class: 'muted', text: bits.join(' \u00b7 ') }));
+  }
+
+  function messageCard(m, prefix) {
+    const http = m.http || {};
+    const head = m.from === 'device'
+      ? `${http.method || 'POST'} ${pathOf(http.url)}`
+      : `HTTP ${http.status ?? '?'}${http.statusText ? ` ${http.statusText}` : ''}`;
+    const card = el('div', { class: 'card', id: `${prefix}` },
+      el('div', { class: 'card-title' }, `msg ${m.n}`, m.hdr && m.hdr.msgID !== undefined ? el('span', { class: 'muted', text: ` \u00b7 MsgID ${m.hdr.msgID}` }) : null, el('span', { class: 'muted', text: ` \u00b7 ${m.bytes} bytes` })));
+    if (m.hdr) card.append(headerRowOf(m, `${prefix}-hdr`));
+    m.commands.forEach((c, i) => card.append(commandRow(c, `${prefix}-c${i}`)));
+    if (m.parseError) card.append(el('div', { class: 'row err', text: `not SyncML: ${m.parseError}` }));
+    const headers = Object.entries(http.headers || {}).map(([k, v]) => `${k}: ${v}`).join('\n');
+    const bodyText = m.bodyEncoding === 'base64' ? `(not UTF-8, base64)\n${m.body}` : m.body;
+    card.append(el('details', { class: 'body' }, el('summary', { text: `headers and body${m.truncated ? ' (cut)' : ''}` }), el('pre', { text: `${head}\n${headers}\n\n${bodyText || '(empty body)'}` })));
+    return { card, head };
+  }
+
+  function pathOf(url) {
+    if (!url) return '';
+    try {
+      const u = new URL(url, 'https://x.invalid');
+      return u.pathname + u.search;
+    } catch (e) {
+      return url;
+    }
+  }
+
+  /** Status and Results rows point at the command they answer: the peer's message with that MsgID, the command with that CmdID (0: its SyncHdr). */
+  function resolveReferences(root, messages, ids) {
+    messages.forEach((m, i) => {
+      m.commands.forEach((c, j) => {
+        if (c.kind !== 'Status' && c.kind !== 'Results') return;
+        const row = byId(root, `${ids[i]}-c${j}`);
+        let target;
+        for (let k = i - 1; k >= 0 && !target; k--) {
+          const p = messages[k];
+          if (p.from === m.from || !p.hdr || p.hdr.msgID !== c.msgRef) continue;
+          if (c.cmdRef === '0') target = p.hdr ? `${ids[k]}-hdr` : undefined;
+          else {
+            const idx = p.commands.findIndex((x) => x.cmdID === c.cmdRef && x.kind !== 'Status');
+            if (idx >= 0) target = `${ids[k]}-c${idx}`;
+          }
+          if (!target) break;
+        }
+        if (target) {
+          row.dataset.refTarget = target;
+          if (c.kind === 'Status' && /^[45]\d\d$/.test(c.code || '')) row.dataset.refError = 'true';
+        } else {
+          row.classList.add('unresolved');
+          row.title = `${row.title}\nMsgRef ${c.msgRef} / CmdRef ${c.cmdRef} names no command the peer sent earlier in this session`;
+        }
+      });
+    });
+  }
+
+  /** The element of a mark: the SyncHdr row, the deepest command row whose path starts the mark's path, or the whole card. */
+  function applyMarks(root, session, messages, ids, marks) {
+    for (const mark of marks) {
+      if (mark.session !== null && mark.session !== session.index) continue;
+      const i = messages.findIndex((m) => m.n === mark.n && m.from === mark.from);
+      if (i < 0) continue;
+      const card = byId(root, ids[i]);
+      const cls = mark.verdict === 'fail' ? 'bad' : 'warned';
+      let target = null;
+      if (mark.path && mark.path.startsWith('/SyncHdr')) target = byId(root, `${ids[i]}-hdr`);
+      else if (mark.path) {
+        let best = -1;
+        messages[i].commands.forEach((c, j) => {
+          if ((mark.path === c.path || mark.path.startsWith(`${c.path}/`)) && (best < 0 || c.path.length > messages[i].commands[best].path.length)) best = j;
+        });
+        if (best >= 0) target = byId(root, `${ids[i]}-c${best}`);
+      }
+      (target || card).classList.add(cls);
+      card.classList.add(cls);
+      const note = `${mark.verdict === 'fail' ? '\u2717' : '!'} ${mark.id}: ${mark.evidence}`;
+      if (![...card.querySelectorAll('.mark-note')].some((n) => n.textContent === note)) {
+        card.insertBefore(el('div', { class: `mark-note${mark.verdict === 'fail' ? '' : ' warn'}`, text: note }), card.querySelector('details.body'));
+      }
+    }
+  }
+
+  function sessionDiagram(t, ti, session, count) {
+    const body = el('div', { class: 'seq-body' });
+    body.append(svg('svg', { class: 'refs', 'aria-hidden': 'true' }));
+    const ids = [];
+    const failures = new Map((session.failures || []).map((f) => [f.n, f.text]));
+    session.messages.forEach((m) => {
+      const id = `t${ti}-s${session.index}-m${m.n}`;
+      ids.push(id);
+      const { card, head } = messageCard(m, id);
+      const wire = el('div', { class: 'wire' }, el('span', { class: 'arrow', text: m.from === 'device' ? '\u2192' : '\u2190' }), el('span', { text: head }));
+      body.append(el('div', { class: `seq-row from-${m.from}` }, card, wire));
+      if (m.from === 'device' && failures.has(m.n)) {
+        body.append(el('div', { class: 'seq-row failure' }, el('div', { class: 'wire' }, el('span', { class: 'arrow', text: '\u2715' }), el('span', { text: `no reply: ${failures.get(m.n)}` }))));
+      }
+    });
+    const tls = session.tls;
+    const title = `session ${session.index + 1}${count > 1 ? ` of ${count}` : ''}: ${plural(session.messages.length, 'message')}${tls ? `, TLS ${tls.protocol || ''}${tls.authorized ? '' : ` (peer not authorized: ${tls.authorizationError || 'unknown'})`}` : ''}`;
+    const seq = el('div', { class: 'seq', 'data-session': String(session.index) },
+      el('div', { class: 'seq-title', text: title }),
+      el('div', { class: 'seq-head' }, el('div', { class: 'lane-device', text: laneNames.device }), el('div', { class: 'lane-server', text: laneNames.server })),
+      body);
+    return { seq, body, ids };
+  }
+
+  const observed = [];
+
+  /** Curves from each Status/Results row to what it answers, drawn once the diagram is laid out (and again on resize). */
+  function drawReferences(body) {
+    const layer = body.querySelector('svg.refs');
+    const box = body.getBoundingClientRect();
+    layer.replaceChildren();
+    if (!box.width || !box.height) return;
+    layer.setAttribute('width', String(box.width));
+    layer.setAttribute('height', String(box.height));
+    layer.setAttribute('viewBox', `0 0 ${box.width} ${box.height}`);
+    const defs = svg('defs');
+    for (const [id, color] of [['ref-head', '#3b6fb6'], ['ref-head-bad', '#b3261e'], ['ref-head-error', '#9a4d00']]) {
+      const marker = svg('marker', { id: `${id}-${body.dataset.key}`, viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' });
+      marker.append(svg('path', { d: 'M 0 0 L 10 5 L 0 10 z', style: `fill: ${color}; stroke: none` }));
+      defs.append(marker);
+    }
+    layer.append(defs);
+    for (const row of body.querySelectorAll('.row[data-ref-target]')) {
+      const target = document.getElementById(row.dataset.refTarget);
+      if (!target) continue;
+      const a = row.getBoundingClientRect();
+      const b = target.getBoundingClientRect();
+      const fromServer = !!row.closest('.from-server');
+      const x1 = (fromServer ? a.left : a.right) - box.left;
+      const y1 = a.top + a.height / 2 - box.top;
+      const x2 = (fromServer ? b.right : b.left) - box.left;
+      const y2 = b.top + b.height / 2 - box.top;
+      const bend = Math.max(30, Math.abs(x1 - x2) / 2);
+      const c1 = fromServer ? x1 - bend : x1 + bend;
+      const c2 = fromServer ? x2 + bend : x2 - bend;
+      const bad = row.classList.contains('bad') || target.classList.contains('bad');
+      const cls = bad ? 'bad' : row.dataset.refError ? 'error' : '';
+      const path = svg('path', { d: `M ${x1} ${y1} C ${c1} ${y1}, ${c2} ${y2}, ${x2} ${y2}`, 'marker-end': `url(#ref-head${cls ? `-${cls}` : ''}-${body.dataset.key})`, 'data-from': row.id, 'data-to': target.id });
+      if (cls) path.setAttribute('class', cls);
+      layer.append(path);
+    }
+  }
+
+  function testSection(t, ti) {
+    const failing = t.findings.filter((f) => f.graded === 'fail');
+    const warned = t.findings.filter((f) => f.graded === 'warn');
+    const open = t.status !== 'passed' && t.status !== 'skipped';
+    const details = el('details', { class: 'test', id: `test-${ti}`, 'data-status': t.status, open },
+      el('summary', {}, badge(t.status, t.status), ' ', el('span', { class: 'muted', text: `${phaseTitle.get(t.phase) || t.phase || ''} \u00b7 ` }), t.title,
+        el('span', { class: 'muted', text: ` \u00b7 ${plural(t.sessions.length, 'session')} \u00b7 ${ms(t.durationMs)}` })));
+    const inner = el('div', { class: 'test-body' });
+    details.append(inner);
+    if (t.requirements.length) inner.append(el('div', { class: 'chips' }, el('span', { class: 'muted', text: 'judges' }), t.requirements.map((id) => el('a', { class: 'chip', href: `#req-${id}`, text: id }))));
+    if (t.error && !failing.length) inner.append(el('pre', { class: 'row err', text: t.error }));
+    if (failing.length || warned.length) {
+      inner.append(el('ul', { class: 'findings' },
+        failing.map((f) => el('li', { class: 'fail' }, el('a', { href: `#req-${f.id}`, text: f.id }), `: ${f.evidence}`)),
+        warned.map((f) => el('li', { class: 'warn' }, el('a', { href: `#req-${f.id}`, text: f.id }), ` (warning): ${f.evidence}`))));
+    }
+    if (t.repro) inner.append(el('p', {}, 'Replay with curl: ', el('a', { href: t.repro, text: t.repro })));
+    if (t.notes.length) inner.append(el('details', {}, el('summary', { class: 'muted', text: plural(t.notes.length, 'note') }), el('ul', {}, t.notes.map((n) => el('li', { text: n })))));
+    t.sessions.forEach((s) => {
+      const { seq, body, ids } = sessionDiagram(t, ti, s, t.sessions.length);
+      body.dataset.key = `t${ti}s${s.index}`;
+      inner.append(seq);
+      resolveReferences(seq, s.messages, ids);
+      applyMarks(seq, s, s.messages, ids, t.marks || []);
+      observed.push(body);
+    });
+    if (!t.sessions.length) inner.append(el('p', { class: 'muted', text: 'This test recorded no HTTP exchange.' }));
+    return details;
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Coverage
+
+  function coverageSection() {
+    const cov = report.coverage;
+    const cells = data.coverage.cells;
+    const binds = (role) => role === report.mode || role === 'both';
+    const cell = (role, level) => cells.find((c) => c.role === role && c.level === level);
+    const table = el('table', { class: 'coverage' },
+      el('thead', {}, el('tr', {}, el('th', { text: 'role \\ level' }), data.coverage.levels.map((l) => el('th', { text: l })), el('th', { text: 'all' }))),
+      el('tbody', {}, data.coverage.roles.map((role) => {
+        const row = data.coverage.levels.map((l) => cell(role, l));
+        const judged = row.reduce((n, c) => n + c.judged.length, 0);
+        const total = row.reduce((n, c) => n + c.total, 0);
+        return el('tr', { class: binds(role) ? 'this-side' : '', 'data-role': role },
+          el('td', { text: `${role}${binds(role) ? ` (binds the ${sideName})` : ''}` }),
+          row.map((c) => el('td', { class: !c.total ? 'none' : c.judged.length === c.total ? 'full' : '', title: c.judged.length ? `judged: ${c.judged.join(', ')}` : '', text: c.total ? `${c.judged.length} / ${c.total}` : '\u2013' })),
+          el('td', { 'data-judged': String(judged), text: `${judged} / ${total}` }));
+      })));
+    return [
+      el('h2', { id: 'coverage', text: 'Requirement coverage' }),
+      el('p', {}, `This run judged ${cov.judged} of the ${cov.forThisSide} catalogue rows that bind the ${sideName} (role "${report.mode}" or "both"), out of ${cov.catalogue} rows in the catalogue. A row is judged when a test of this run exercised it, whatever the verdict.`),
+      table,
+      cov.notCovered.length
+        ? el('details', {}, el('summary', { text: `${plural(cov.notCovered.length, 'row')} binding the ${sideName} that no test of this run judged` }), el('ul', { class: 'idlist' }, cov.notCovered.map((id) => el('li', { text: id }))))
+        : el('p', { text: `Every row binding the ${sideName} was judged.` }),
+    ];
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Page
+
+  const counts = countsOf(report.requirements);
+  append(app, [
+    header(),
+    banner(),
+    tiles(counts),
+    expectationsBox(),
+    requirementsSection(counts),
+    el('h2', { id: 'tests', text: `Tests (${tests.length})` }),
+    tests.length ? null : el('p', { class: 'muted', text: 'No per-test data was found beside the report (conformance-tests.json).' }),
+    tests.map(testSection),
+    coverageSection(),
+    el('p', { class: 'muted', text: `Generated ${data.generatedAt} from conformance-report.json and conformance-tests.json.` }),
+  ]);
+  setFilter(currentFilter);
+
+  // Diagrams are laid out only when visible: draw on every size change, including a closed test being opened.
+  const observer = new ResizeObserver((entries) => {
+    for (const e of entries) drawReferences(e.target);
+  });
+  for (const body of observed) observer.observe(body);
+
+  // A link to a test inside a closed <details> opens it.
+  document.addEventListener('click', (ev) => {
+    const a = ev.target instanceof Element ? ev.target.closest('a[href^="#test-"]') : null;
+    if (!a) return;
+    const d = document.getElementById(a.getAttribute('href').slice(1));
+    if (d && d.tagName === 'DETAILS') d.open = true;
+  });
+  document.body.dataset.ready = 'true';
+})();

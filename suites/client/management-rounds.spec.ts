@@ -1,0 +1,6 @@
+// Client under test, phase "management-rounds": the reference server drives the client; every message the client sends is
+// also judged by the passive checks. Each test's annotations name the catalogue requirements it judges.
+import { clientScenarioTests } from '../../fixtures/conformance';
+import { MANAGEMENT_SCENARIOS } from '../../harness/scenarios/client/management';
+
+clientScenarioTests(MANAGEMENT_SCENARIOS);
