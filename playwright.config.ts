@@ -36,7 +36,7 @@ export default defineConfig({
   forbidOnly: !!process.env.CI,
   retries: 0,
   // A vendor's implementation is one shared peer (one enrolled device, one queue): its scenarios run one at a time.
-  workers: mode ? 1 : process.env.CI ? 2 : undefined,
+  workers: mode ? 1 : 2,
   reporter: mode ? conformanceReporters : [['list'], ['./harness/report/summary-line-reporter.ts']],
   outputDir: mode ? join(reportsDir, 'test-results') : './test-results',
 });
