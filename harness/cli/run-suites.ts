@@ -21,11 +21,12 @@ function playwright(config: RunConfig, configPath: string, out: (line: string) =
   const cli = require.resolve('@playwright/test/cli');
   const files = config.suites.map((s) => join('suites', config.mode, `${s}.spec.ts`));
   const args = [cli, 'test', '--config', join(ROOT, 'playwright.config.ts'), `--project=${config.mode}`, ...files];
+  if (config.shard) args.push(`--shard=${config.shard}`);
   return new Promise((done) => {
     const child = spawn(process.execPath, args, {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, MDM_CONFORMANCE_MODE: config.mode, [CONFIG_ENV]: configPath, MDM_REPORTS_DIR: config.reportsDir, FORCE_COLOR: '0' },
+      env: { ...process.env, MDM_CONFORMANCE_MODE: config.mode, [CONFIG_ENV]: configPath, MDM_REPORTS_DIR: config.reportsDir, MDM_SHARD: config.shard ?? '', FORCE_COLOR: '0' },
     });
     const relay = (chunk: Buffer) => {
       for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) out(line);

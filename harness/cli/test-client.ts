@@ -10,7 +10,7 @@ import { readExpectations } from './expectations';
 import { loadPki, throwawayPki } from './identity';
 import { runSuites } from './run-suites';
 import { credentialsOf } from './options';
-import { COMMON_FLAGS, profileOf, suitesOf } from './test-server';
+import { COMMON_FLAGS, profileOf, shardOf, suitesOf } from './test-server';
 
 /** How long the first, probing session may take before the client counts as one that never connects. */
 const PROBE_TIMEOUT_MS = 30_000;
@@ -29,7 +29,7 @@ export async function testClientCommand(argv: string[], out: (line: string) => v
   const pkiDir = one(args, 'pki') ?? throwawayPki().dir;
   loadPki(pkiDir); // a bad --pki directory is a usage error before anything runs
   const config: RunConfig = {
-    mode: 'client', reportsDir, startedAt: new Date().toISOString(), strict: args.switches.has('strict'), suites: suitesOf(args),
+    mode: 'client', reportsDir, startedAt: new Date().toISOString(), strict: args.switches.has('strict'), suites: suitesOf(args), shard: shardOf(args),
     features: [], profilePath: one(args, 'profile'),
   };
   if (!trigger && !wait) {

@@ -12,8 +12,16 @@ import { loadPki, readPem, throwawayPki } from './identity';
 import { runSuites, SUITE_NAMES } from './run-suites';
 
 export const COMMON_FLAGS = {
-  suite: true, reports: false, auth: false, 'client-credentials': false, 'server-credentials': false, profile: false, expect: false, pki: false,
+  suite: true, shard: false, reports: false, auth: false, 'client-credentials': false, 'server-credentials': false, profile: false, expect: false, pki: false,
 } as const;
+
+export function shardOf(args: ParsedArgs): string | undefined {
+  const shard = one(args, 'shard');
+  if (shard === undefined) return undefined;
+  const m = /^(\d+)\/(\d+)$/.exec(shard);
+  if (!m || Number(m[1]) < 1 || Number(m[1]) > Number(m[2])) throw new UsageError('--shard takes I/N, e.g. 1/2 (this machine runs part I of N)');
+  return shard;
+}
 
 export function suitesOf(args: ParsedArgs): string[] {
   const suites = many(args, 'suite');
@@ -43,7 +51,7 @@ export async function testServerCommand(argv: string[], out: (line: string) => v
   const profile = profileOf(args);
   const url = one(args, 'url');
   const config: RunConfig = {
-    mode: 'server', reportsDir, startedAt: new Date().toISOString(), strict: args.switches.has('strict'), suites: suitesOf(args),
+    mode: 'server', reportsDir, startedAt: new Date().toISOString(), strict: args.switches.has('strict'), suites: suitesOf(args), shard: shardOf(args),
     features: [], profilePath: one(args, 'profile'),
   };
   if (!url) {

@@ -44,6 +44,8 @@ export interface RunConfig {
   strict: boolean;
   /** Phases selected with --suite; empty means all. */
   suites: string[];
+  /** `I/N`: this run is shard I of N (Playwright's --shard); shard reports are combined with `merge`. */
+  shard?: string;
   features: Feature[];
   profilePath?: string;
   server?: ServerRunConfig;
