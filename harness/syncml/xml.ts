@@ -5,7 +5,7 @@
  * Untrusted input is refused before the XML parser sees it when it declares a DOCTYPE or entities (XXE, entity
  * expansion), uses an entity XML does not predefine, is not UTF-8, or exceeds the size or nesting bounds.
  */
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { XMLParser } from 'fast-xml-parser';
 
 export type Attrs = Record<string, string>;
 
@@ -70,12 +70,53 @@ function tooLarge(size: number, limits: XmlLimits): never {
 
 const PREDEFINED_ENTITY = /^(?:amp|lt|gt|quot|apos|#[0-9]+|#x[0-9a-fA-F]+)$/;
 
+/** Element and attribute names: permissive on purpose (any non-delimiter), strict on the delimiters around them. */
+const NAME = String.raw`[^\s<>"'=/!?\d.-][^\s<>"'=/!?]*`;
+const START_TAG = new RegExp(String.raw`^<(${NAME})((?:\s+${NAME}\s*=\s*(?:"[^"<]*"|'[^'<]*'))*)\s*(/?)>$`);
+const END_TAG = new RegExp(String.raw`^</(${NAME})\s*>$`);
+const ATTR_NAME = new RegExp(String.raw`(${NAME})\s*=`, 'g');
+
+function notWellFormed(text: string, at: number, reason: string): XmlError {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = text.indexOf('\n'); i >= 0 && i < at; i = text.indexOf('\n', i + 1)) {
+    line++;
+    lineStart = i + 1;
+  }
+  return new XmlError('not-well-formed', `not well-formed XML at line ${line}, column ${at - lineStart + 1}: ${reason}`);
+}
+
+/** Index of the `>` that ends the tag opened at `from`, skipping quoted attribute values (which may hold `>`). */
+function tagEnd(text: string, from: number): number {
+  let quote = 0;
+  for (let i = from + 1; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (quote) {
+      if (c === quote) quote = 0;
+    } else if (c === 0x22 || c === 0x27) quote = c;
+    else if (c === 0x3e) return i;
+    else if (c === 0x3c) return -1;
+  }
+  return -1;
+}
+
+function onlyWhitespace(text: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i);
+    if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09 && c !== 0xfeff) return false;
+  }
+  return true;
+}
+
 /**
- * One linear pass before parsing: refuses DOCTYPE and ENTITY declarations and undefined entity references, and
- * measures nesting depth so that a deeply nested document is refused before any recursive processing.
+ * One linear pass that decides well-formedness before any tree is built: tags match and nest, attributes are
+ * quoted and unique, there is exactly one root with nothing but whitespace, comments and processing instructions
+ * around it. It refuses DOCTYPE and ENTITY declarations and entities XML does not predefine, and bounds the
+ * nesting depth, so nothing hostile reaches the parser.
  */
-function preScan(text: string, limits: XmlLimits): void {
-  let depth = 0;
+function checkWellFormed(text: string, limits: XmlLimits): void {
+  const stack: string[] = [];
+  let roots = 0;
   // Ampersands are checked as the scan passes them, except inside comments and CDATA where they are plain text.
   let amp = text.indexOf('&');
   const checkAmpersandsBefore = (pos: number) => {
@@ -84,42 +125,68 @@ function preScan(text: string, limits: XmlLimits): void {
       amp = text.indexOf('&', amp + 1);
     }
   };
-  const skipAmpersandsBefore = (pos: number) => {
-    if (amp >= 0 && amp < pos) amp = text.indexOf('&', pos);
-  };
-  let i = text.indexOf('<');
-  while (i >= 0) {
-    checkAmpersandsBefore(i);
-    const next = text.charCodeAt(i + 1);
+  let pos = 0;
+  for (;;) {
+    const lt = text.indexOf('<', pos);
+    const segmentEnd = lt < 0 ? text.length : lt;
+    checkAmpersandsBefore(segmentEnd);
+    if (stack.length === 0 && !onlyWhitespace(text, pos, segmentEnd)) throw notWellFormed(text, pos, 'text outside the root element');
+    if (lt < 0) break;
+    const next = text.charCodeAt(lt + 1);
     if (next === 0x21 /* ! */) {
-      const opaque = text.startsWith('<!--', i) ? '-->' : text.startsWith('<![CDATA[', i) ? ']]>' : undefined;
-      if (opaque) {
-        const end = text.indexOf(opaque, i + 4);
-        if (end < 0) break; // the parser reports the truncation
-        skipAmpersandsBefore(end);
-        i = text.indexOf('<', end + 3);
+      const isComment = text.startsWith('<!--', lt);
+      const isCdata = text.startsWith('<![CDATA[', lt);
+      if (isComment || isCdata) {
+        if (isCdata && stack.length === 0) throw notWellFormed(text, lt, 'CDATA outside the root element');
+        const end = text.indexOf(isComment ? '-->' : ']]>', lt + 4);
+        if (end < 0) throw notWellFormed(text, lt, `unterminated ${isComment ? 'comment' : 'CDATA section'}`);
+        if (amp >= 0 && amp < end) amp = text.indexOf('&', end);
+        pos = end + 3;
         continue;
       }
-      const word = text.slice(i + 2, i + 9).toUpperCase();
+      const word = text.slice(lt + 2, lt + 9).toUpperCase();
       if (word.startsWith('DOCTYPE')) {
         throw new XmlError('doctype', 'DOCTYPE declarations are refused (SyncML needs none; they enable XXE and entity-expansion attacks)');
       }
       if (word.startsWith('ENTITY')) throw new XmlError('entity', 'ENTITY declarations are refused (entity expansion)');
-      i = text.indexOf('<', i + 2);
+      throw notWellFormed(text, lt, 'unexpected markup declaration');
+    }
+    if (next === 0x3f /* ? */) {
+      const end = text.indexOf('?>', lt + 2);
+      if (end < 0) throw notWellFormed(text, lt, 'unterminated processing instruction');
+      pos = end + 2;
       continue;
     }
-    const close = text.indexOf('>', i + 1);
-    if (close < 0) break; // the parser reports the truncation
-    if (next === 0x2f /* / */) depth--;
-    else if (next !== 0x3f /* ? */ && text.charCodeAt(close - 1) !== 0x2f) {
-      depth++;
-      if (depth > limits.maxDepth) {
-        throw new XmlError('too-deep', `elements nested deeper than ${limits.maxDepth} levels are refused`);
+    const gt = tagEnd(text, lt);
+    if (gt < 0) throw notWellFormed(text, lt, 'unterminated tag');
+    const tag = text.slice(lt, gt + 1);
+    if (next === 0x2f /* / */) {
+      const m = END_TAG.exec(tag);
+      if (!m) throw notWellFormed(text, lt, `malformed end tag ${tag.slice(0, 40)}`);
+      const open = stack.pop();
+      if (open !== m[1]) throw notWellFormed(text, lt, open ? `</${m[1]}> closes <${open}>` : `</${m[1]}> closes no element`);
+    } else {
+      const m = START_TAG.exec(tag);
+      if (!m) throw notWellFormed(text, lt, `malformed start tag ${tag.slice(0, 40)}`);
+      if (stack.length === 0 && ++roots > 1) throw notWellFormed(text, lt, 'a document has exactly one root element, found a second');
+      if (m[2]) checkUniqueAttributes(text, lt, m[2]);
+      if (!m[3]) {
+        stack.push(m[1]);
+        if (stack.length > limits.maxDepth) throw new XmlError('too-deep', `elements nested deeper than ${limits.maxDepth} levels are refused`);
       }
     }
-    i = text.indexOf('<', close + 1);
+    pos = gt + 1;
   }
-  checkAmpersandsBefore(text.length);
+  if (stack.length) throw notWellFormed(text, text.length, `<${stack.at(-1)}> is not closed`);
+  if (roots === 0) throw notWellFormed(text, 0, 'no root element');
+}
+
+function checkUniqueAttributes(text: string, at: number, attributes: string): void {
+  const seen = new Set<string>();
+  for (const m of attributes.matchAll(ATTR_NAME)) {
+    if (seen.has(m[1])) throw notWellFormed(text, at, `attribute ${m[1]} is repeated`);
+    seen.add(m[1]);
+  }
 }
 
 function checkEntityReference(text: string, at: number): void {
@@ -148,18 +215,10 @@ type RawNode = Record<string, unknown>;
 /** Parses a document into its root element. Throws XmlError with a precise reason. */
 export function parseXml(input: Uint8Array | string, limits: XmlLimits = DEFAULT_XML_LIMITS): XmlElement {
   const text = decodeUtf8(input, limits);
-  preScan(text, limits);
-  const valid = XMLValidator.validate(text, { allowBooleanAttributes: false });
-  if (valid !== true) {
-    const { msg, line, col } = valid.err;
-    throw new XmlError('not-well-formed', `not well-formed XML at line ${line}${col ? `, column ${col}` : ''}: ${msg}`);
-  }
+  checkWellFormed(text, limits);
   const raw = parser.parse(text) as RawNode[];
-  const roots = raw.filter((n) => elementName(n) !== undefined);
-  if (roots.length !== 1) {
-    throw new XmlError('not-well-formed', `a document has exactly one root element, found ${roots.length}`);
-  }
-  return toElement(roots[0], new Map([['', '']]));
+  const root = raw.find((n) => elementName(n) !== undefined)!;
+  return toElement(root, new Map([['', '']]));
 }
 
 function elementName(node: RawNode): string | undefined {
@@ -215,7 +274,10 @@ export function localName(name: string): string {
 // ---------------------------------------------------------------------------------------------------------------
 // Writing
 
+const NEEDS_ESCAPE = /[&<>\r]/;
+
 export function escapeText(s: string): string {
+  if (!NEEDS_ESCAPE.test(s)) return s; // the common case: most values are plain
   let out = '';
   let last = 0;
   for (let i = 0; i < s.length; i++) {
