@@ -1,6 +1,6 @@
 /** `mdm-conformance device --url URL`: one session of the reference device, transcript printed (CLI contract). */
 import { ReferenceDevice } from '../device/reference-device';
-import { DEVICE_FAULTS } from '../device/faults';
+import { DEVICE_FAULTS, DEVICE_WEAKNESSES } from '../device/faults';
 import { one, parseArgs, UsageError } from './args';
 import { credentialsOf, faultsNamed } from './options';
 import { loadPki, readPem } from './identity';
@@ -23,7 +23,7 @@ export async function deviceCommand(argv: string[], out: (line: string) => void)
   if (!deviceId) throw new UsageError('the device needs an id: pass --pki DIR (from pki init) or --device-id ID');
   if (!identity) out(`note: no client certificate (pass --pki DIR or --cert/--key); servers that require mutual TLS will refuse`);
   const credentials = credentialsOf(args, 'client-credentials');
-  const faults = faultsNamed(args, DEVICE_FAULTS);
+  const faults = faultsNamed(args, [...DEVICE_FAULTS, ...DEVICE_WEAKNESSES]);
   const device = new ReferenceDevice({
     deviceId,
     identity,

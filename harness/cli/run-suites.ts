@@ -15,7 +15,7 @@ import { TESTS_FILE } from '../report/tests-file';
 import { applyExpectations, describeOutcome, type ExpectationsFile } from './expectations';
 
 const ROOT = resolve(__dirname, '../..');
-export const SUITE_NAMES = ['setup', 'get-results', 'management-rounds', 'termination', 'auth', 'large-objects', 'robustness', 'fuzz'];
+export const SUITE_NAMES = ['setup', 'get-results', 'management-rounds', 'termination', 'auth', 'large-objects', 'robustness', 'security', 'fuzz'];
 
 function playwright(config: RunConfig, configPath: string, out: (line: string) => void): Promise<number | null> {
   const cli = require.resolve('@playwright/test/cli');
@@ -83,6 +83,7 @@ function judgeRun(config: RunConfig, expectations: { file: string; content: Expe
   const s = report.summary;
   out(`${config.mode === 'server' ? 'server' : 'client'} conformance: ${s.passed} passed, ${s.failed} failed, ${s.inconclusive} inconclusive, ${s.notApplicable} not applicable, ${s.warnings} with warnings`);
   for (const r of report.requirements.filter((x) => x.verdict === 'fail')) out(`  FAIL ${r.id} (${r.level}${r.windowsInterop ? ', Windows interoperability' : ''}): ${r.evidence.split('\n')[0]}`);
+  for (const a of report.advisories ?? []) out(`  SECURITY ADVISORY ${a.probe} (no catalogue requirement; does not fail the run): ${a.evidence.split('\n')[0]}`);
   out(`report: ${reportPath}`);
   try {
     out(`summary page: ${writeSummaryPage(config.reportsDir, redactor)}`);

@@ -1,6 +1,6 @@
 /** `mdm-conformance serve`: the reference server until interrupted, printing each session (CLI contract). */
 import { ReferenceServer } from '../server/reference-server';
-import { SERVER_FAULTS } from '../server/faults';
+import { SERVER_FAULTS, SERVER_WEAKNESSES } from '../server/faults';
 import { hostPort, one, parseArgs } from './args';
 import { credentialsOf, faultsNamed } from './options';
 import { loadPki, throwawayPki } from './identity';
@@ -12,7 +12,7 @@ export async function serveCommand(argv: string[], out: (line: string) => void):
   const pkiDir = one(args, 'pki');
   const { pki, dir } = pkiDir ? { pki: loadPki(pkiDir), dir: pkiDir } : throwawayPki();
   const credentials = credentialsOf(args, 'client-credentials');
-  const faults = faultsNamed(args, SERVER_FAULTS);
+  const faults = faultsNamed(args, [...SERVER_FAULTS, ...SERVER_WEAKNESSES]);
   const server = new ReferenceServer({
     identity: pki.server,
     ca: pki.ca.certPem,

@@ -34,6 +34,13 @@ export interface DeviceBehaviour {
   readOnlyWriteCode: string;
   /** Statuses in the order of the commands (MDM-STS-007), or that order reversed. */
   statusOrder: 'document' | 'reversed';
+  /**
+   * Percent-decode a whole LocURI before splitting it into segments, so that `%2F` acts as a separator: the
+   * mistake MDM-XML-018 rules out (an escaped character is part of a node name).
+   */
+  decodeBeforeSplitting: boolean;
+  /** Collapse `.` and `..` segments as a file path would, letting `./A/../B` reach B (a security advisory). */
+  resolveDotSegments: boolean;
 }
 
 export const CLEAN_DEVICE_BEHAVIOUR: Readonly<DeviceBehaviour> = Object.freeze({
@@ -45,6 +52,8 @@ export const CLEAN_DEVICE_BEHAVIOUR: Readonly<DeviceBehaviour> = Object.freeze({
   addExistingCode: '418',
   readOnlyWriteCode: '405',
   statusOrder: 'document',
+  decodeBeforeSplitting: false,
+  resolveDotSegments: false,
 });
 
 export interface ExecutionContext {
@@ -222,10 +231,42 @@ function itemOutcome(run: Run, command: ItemCommand, it: Item, metas: MetaChain)
   return { ...outcome, targetRef: uri };
 }
 
-function runItem(run: Run, kind: ItemCommand['kind'], uri: string, init: ValueInit): Omit<ItemOutcome, 'targetRef'> {
+/**
+ * The URI the tree is asked for. A clean device hands the LocURI over as sent: the tree splits it into segments
+ * before decoding each (MDM-XML-018) and refuses `.`/`..` segments. The weak readings rewrite it first.
+ */
+function treeUri(uri: string, behaviour: DeviceBehaviour): string {
+  let segments: string[] | undefined;
+  if (behaviour.decodeBeforeSplitting) {
+    try {
+      segments = decodeURIComponent(uri).split('/');
+    } catch {
+      return uri;
+    }
+  }
+  if (behaviour.resolveDotSegments) {
+    const raw = segments ?? uri.split('/').map((s) => {
+      try {
+        return decodeURIComponent(s);
+      } catch {
+        return s;
+      }
+    });
+    const out: string[] = [];
+    for (const s of raw) {
+      if (s === '..') out.pop();
+      else if (s !== '.') out.push(s);
+    }
+    segments = out;
+  } else if (segments?.[0] === '.') segments = segments.slice(1);
+  return segments ? formatNodeUri(segments) : uri;
+}
+
+function runItem(run: Run, kind: ItemCommand['kind'], sent: string, init: ValueInit): Omit<ItemOutcome, 'targetRef'> {
   const { tree, behaviour } = run;
+  const uri = treeUri(sent, behaviour);
   switch (kind) {
-    case 'Get': return getOutcome(tree.get(uri), uri, behaviour);
+    case 'Get': return getOutcome(tree.get(uri), sent, behaviour);
     case 'Add': {
       const r = tree.add(uri, init);
       return r.ok ? { code: '200' } : addFailure(r, uri, behaviour);

@@ -14,6 +14,8 @@ export interface ReferenceDeviceBehaviour extends DeviceBehaviour, DeviceSession
   verifyServerCertificate: boolean;
   /** Present the device identity certificate in the TLS handshake (MDM-TRN-004). */
   presentClientCertificate: boolean;
+  /** Fetch the external entities a server reply's DOCTYPE names, as an XML parser with them enabled does (XXE). */
+  resolveExternalEntities: boolean;
 }
 
 export type DeviceFault = Fault<ReferenceDeviceBehaviour>;
@@ -125,10 +127,22 @@ export const DEVICE_FAULTS: readonly DeviceFault[] = [
       }
     },
   },
+  { name: 'decodes-locuri-before-splitting', summary: 'percent-decodes a whole LocURI before splitting it, so %2F acts as a path separator', violates: ['MDM-XML-018'], behaviour: { decodeBeforeSplitting: true } },
+  { name: 'ignores-protocol-version', summary: 'runs the commands of a server message in any SyncML or DM version instead of answering 505/513', violates: ['MDM-ROB-002'], warningOnly: true, behaviour: { checkProtocolVersion: false } },
   {
     name: 'final-on-every-upload-chunk', summary: 'closes every message of its package with Final while a large Results is still going out', violates: ['MDM-LO-001'],
     message: (msg) => {
       if (resultsOf(msg).some((r) => r.items.some((it) => it.moreData))) msg.body.final = true;
     },
   },
+];
+
+/**
+ * Weaknesses the catalogue does not cover: each makes a security probe report an advisory (never a failure), and
+ * the self suite shows it appears against the weak device and not against the clean one. They are kept out of
+ * DEVICE_FAULTS, whose every entry must fail or warn on a catalogue id.
+ */
+export const DEVICE_WEAKNESSES: readonly DeviceFault[] = [
+  { name: 'resolves-external-entities', summary: 'fetches the external entities a DOCTYPE in a server reply names (XXE)', violates: [], advises: ['xml-external-entity'], behaviour: { resolveExternalEntities: true } },
+  { name: 'resolves-dot-segments', summary: "collapses '.' and '..' segments of a LocURI as a file path would", violates: [], advises: ['locuri-dot-segments'], behaviour: { resolveDotSegments: true } },
 ];

@@ -7,6 +7,7 @@ import { sessionFromTranscript } from '../checks/from-transcript';
 import type { SessionView } from '../checks/session';
 import type { Identity } from '../pki';
 import { DeviceSession, type DeviceCredentials, type SessionEnd } from '../protocol/device-session';
+import { fetchLoopbackEntities } from '../protocol/external-entities';
 import { behaviourOf, render, type WireOut } from '../protocol/fault';
 import { status, type Alert, type Command, type SyncML } from '../syncml';
 import { HttpsClient, Transcript, WINDOWS_DEVICE_HEADERS, type Exchange } from '../transport';
@@ -63,6 +64,17 @@ export interface DeviceRun {
   rounds: number;
 }
 
+/** A session of the reference device driven step by step (see ReferenceDevice.openSession). */
+export interface SteppedSession {
+  readonly sessionID: string;
+  /** The message the next `step` posts; undefined once the session has ended or the server stopped answering SyncML. */
+  readonly next: SyncML | undefined;
+  /** Exchanges of this session so far. */
+  readonly exchanges: Exchange[];
+  /** Posts `next` and feeds the reply to the session; undefined when there was nothing left to send. */
+  step(): Promise<Exchange | undefined>;
+}
+
 export class ReferenceDevice {
   readonly id: string;
   readonly tree: DmTree;
@@ -96,24 +108,7 @@ export class ReferenceDevice {
   async runSession(url: string, opts: SessionOptions = {}): Promise<DeviceRun> {
     const sessionID = this.nextSessionID();
     const first = this.transcript.exchanges.length;
-    const session = new DeviceSession({
-      deviceId: this.id,
-      serverUrl: url,
-      sessionID,
-      sessionAlert: opts.sessionAlert,
-      loginStatus: opts.loginStatus,
-      devInfo: DEVINFO.map((n) => ({ uri: `./DevInfo/${n}`, value: this.devInfo(n) })),
-      extraAlerts: opts.alerts,
-      executor: (commands, ctx) => this.execute(commands, ctx.msgRef),
-      abortWhenCommanded: this.opts.abortOnCommands,
-      uploadSizeError: this.opts.uploadSizeError,
-      maxMsgSize: this.opts.maxMsgSize,
-      maxObjSize: this.opts.maxObjSize,
-      maxSendSize: this.opts.maxSendSize,
-      credentials: this.opts.credentials && { ...this.opts.credentials, nonce: this.nonce },
-      preemptiveAuth: this.opts.preemptiveAuth,
-      behaviour: this.behaviour,
-    });
+    const session = this.engine(url, sessionID, opts);
     let end: DeviceRunEnd | undefined;
     let next: SyncML | undefined = session.start();
     let rounds = 0;
@@ -131,6 +126,7 @@ export class ReferenceDevice {
       }
       const reply = exchange.response;
       if (!reply?.parsed) {
+        if (this.behaviour.resolveExternalEntities && reply) await fetchLoopbackEntities(reply.body);
         if (session.end) break; // the device sent its last word; whatever came back ends nothing more
         const why = reply && reply.status !== 200 ? `HTTP ${reply.status}` : reply?.parseError?.message ?? 'empty body';
         end = { reason: 'protocol-error', detail: `the server's reply is not SyncML (${why})` };
@@ -142,6 +138,53 @@ export class ReferenceDevice {
     if (session.nextSessionNonce) this.nonce = session.nextSessionNonce;
     const exchanges = this.transcript.exchanges.slice(first);
     return { sessionID, exchanges, view: sessionFromTranscript(exchanges, describe(end)), end, rounds };
+  }
+
+  /**
+   * A session driven one round trip at a time, for scenarios that interleave devices or abandon a session half-way
+   * (security probes, expiry of half-open sessions). `sessionID` picks the SessionID instead of the next one.
+   */
+  openSession(url: string, opts: SessionOptions & { sessionID?: string } = {}): SteppedSession {
+    const sessionID = opts.sessionID ?? this.nextSessionID();
+    const session = this.engine(url, sessionID, opts);
+    let next: SyncML | undefined = session.start();
+    const exchanges: Exchange[] = [];
+    return {
+      sessionID,
+      exchanges,
+      get next() {
+        return next;
+      },
+      step: async () => {
+        if (!next) return undefined;
+        const exchange = await this.send(session.respURI ?? url, next, session.end !== undefined);
+        exchanges.push(exchange);
+        const reply = exchange.response?.parsed?.message;
+        next = reply ? session.receive(reply) : undefined;
+        return exchange;
+      },
+    };
+  }
+
+  private engine(url: string, sessionID: string, opts: SessionOptions): DeviceSession {
+    return new DeviceSession({
+      deviceId: this.id,
+      serverUrl: url,
+      sessionID,
+      sessionAlert: opts.sessionAlert,
+      loginStatus: opts.loginStatus,
+      devInfo: DEVINFO.map((n) => ({ uri: `./DevInfo/${n}`, value: this.devInfo(n) })),
+      extraAlerts: opts.alerts,
+      executor: (commands, ctx) => this.execute(commands, ctx.msgRef),
+      abortWhenCommanded: this.opts.abortOnCommands,
+      uploadSizeError: this.opts.uploadSizeError,
+      maxMsgSize: this.opts.maxMsgSize,
+      maxObjSize: this.opts.maxObjSize,
+      maxSendSize: this.opts.maxSendSize,
+      credentials: this.opts.credentials && { ...this.opts.credentials, nonce: this.nonce },
+      preemptiveAuth: this.opts.preemptiveAuth,
+      behaviour: this.behaviour,
+    });
   }
 
   /** Posts arbitrary bytes as this device (robustness scenarios); recorded like any exchange. */

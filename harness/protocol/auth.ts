@@ -78,9 +78,9 @@ export function md5Credential(user: string, password: string, nonceBase64: strin
 // ---------------------------------------------------------------------------------------------------------------
 // Nonces
 
-/** A fresh 16-octet random nonce, base64 as it is sent in `NextNonce` (MDM-AUTH-018, -021). */
-export function newNonce(): string {
-  return randomBytes(NONCE_BYTES).toString('base64');
+/** A fresh 16-octet random nonce, base64 as it is sent in `NextNonce` (MDM-AUTH-018, -021); `bytes` for a weak peer. */
+export function newNonce(bytes: number = NONCE_BYTES): string {
+  return randomBytes(bytes).toString('base64');
 }
 
 /**

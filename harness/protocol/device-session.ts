@@ -13,6 +13,7 @@ import {
 import { MessageAssembler } from './assembler';
 import { credentialFor, type CredScheme } from './credentials';
 import { byteLength, ChunkAssembly, prefixWithin } from './large-object';
+import { DEVICE_VERSIONS, unsupportedVersion } from './version';
 
 export type CommandExecutor = (commands: Command[], ctx: { msgRef: string }) => { statuses: Status[]; results: Results[] };
 
@@ -71,6 +72,8 @@ export interface DeviceSessionBehaviour {
   answerChallenges: boolean;
   /** Hash the nonce's base64 text instead of its bytes (the mistake MDM-AUTH-016 warns about). */
   md5OverNonceText: boolean;
+  /** Answer a server message in a version the device does not take with 505/513 instead of running it (MDM-ROB-002). */
+  checkProtocolVersion: boolean;
 }
 
 export const CONFORMING_DEVICE_SESSION: DeviceSessionBehaviour = {
@@ -82,6 +85,7 @@ export const CONFORMING_DEVICE_SESSION: DeviceSessionBehaviour = {
   alertInterruptedObject: true,
   answerChallenges: true,
   md5OverNonceText: false,
+  checkProtocolVersion: true,
 };
 
 export type SessionEnd =
@@ -134,6 +138,18 @@ export class DeviceSession {
     const serverMsgID = server.hdr.msgID?.trim() ?? '';
     const hdrStatus = status({ msgRef: serverMsgID, ...HDR, code: 200 });
     const commands = server.body.commands;
+
+    const version = this.behaviour.checkProtocolVersion ? unsupportedVersion(server, DEVICE_VERSIONS) : undefined;
+    if (version) {
+      // MDM-ROB-002: nothing of the message is run; the header Status names the version taken, and every command
+      // is answered with the same code (MDM-STS-004).
+      const refusal = status({ msgRef: serverMsgID, ...HDR, code: version.code, items: [item({ data: version.supported })] });
+      const owed = commands
+        .filter((c) => c.kind !== 'Status' && c.kind !== 'Results')
+        .map((c) => status({ msgRef: serverMsgID, cmdRef: c.cmdID ?? '', cmd: c.kind === 'Unknown' ? c.name : c.kind, code: version.code }));
+      this.pending = [...owed, ...this.pending];
+      return this.compose(refusal, true);
+    }
 
     if (commands.some((c) => c.kind === 'Alert' && codeOf(c) === '1223')) {
       this.ended = { reason: 'aborted-by-server' }; // MDM-TERM-007: no reply

@@ -24,6 +24,8 @@ export interface Fault<Behaviour> {
    * report it as a warning, which fails a run only under --strict.
    */
   warningOnly?: boolean;
+  /** Security advisories (probe labels) the weakness makes a scenario report, where the catalogue is silent. */
+  advises?: readonly string[];
   /** Knobs of the session engine or peer that the fault flips. */
   behaviour?: Partial<Behaviour>;
   /** Edit of each outgoing message model. */

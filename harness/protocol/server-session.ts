@@ -8,11 +8,12 @@
  * and the application-level challenge. Which commands go to the device comes from the queue.
  */
 import {
-  alert, chal, codeOf, get, meta, metaValue, status, type Command, type Item, type Results, type Status, type SyncHdr, type SyncML,
+  alert, chal, codeOf, get, item, meta, metaValue, status, type Command, type Item, type Results, type Status, type SyncHdr, type SyncML,
 } from '../syncml';
 import { MessageAssembler } from './assembler';
-import { AuthScheme, decodeNonce, newNonce, verifyCredential, type CredScheme } from './auth';
+import { AuthScheme, decodeNonce, newNonce, NONCE_BYTES, verifyCredential, type CredScheme } from './auth';
 import { byteLength, ChunkAssembly, prefixWithin } from './large-object';
+import { SERVER_VERSIONS, unsupportedVersion } from './version';
 
 export interface CommandQueue {
   peek(): Command | undefined;
@@ -49,6 +50,14 @@ export interface ServerBehaviour {
   sizeOnFirstChunkOnly: boolean;
   challengeWithChal: boolean;
   commandsInNextMessageReply: boolean;
+  /** Answer a message in a SyncML or DM version other than 1.2 with 505/513 instead of processing it (MDM-ROB-002). */
+  checkProtocolVersion: boolean;
+  /** Hand out a new MD5 nonce with every 212, for the next session (MDM-AUTH-019); false repeats the current one. */
+  renewNonce: boolean;
+  /** Octets of each nonce the server makes (MDM-AUTH-021: at least 16). */
+  nonceBytes: number;
+  /** Every 401/407 carries a nonce never issued before (MDM-AUTH-022); false re-issues the current one. */
+  freshNonceOnChallenge: boolean;
   /*
    * Tools of the client-under-test scenarios. Each default is the conforming behaviour; the non-default values
    * are what a scenario needs a server to do to see the client react (some are deliberately wrong).
@@ -80,6 +89,10 @@ export const CONFORMING_SERVER: ServerBehaviour = {
   sizeOnFirstChunkOnly: true,
   challengeWithChal: true,
   commandsInNextMessageReply: false,
+  checkProtocolVersion: true,
+  renewNonce: true,
+  nonceBytes: NONCE_BYTES,
+  freshNonceOnChallenge: true,
   abortInMessage: 0,
   chunkBytes: 0,
   chunkSizeError: 0,
@@ -106,7 +119,8 @@ export type ServerEvent =
   | { type: 'results'; msgRef: string; cmdRef: string; items: Item[]; answers?: SentCommand }
   | { type: 'alert'; code: string; items: Item[] }
   | { type: 'undeliverable'; command: Command; reason: string }
-  | { type: 'auth'; outcome: 'challenged' | 'refused' | 'accepted'; code: string };
+  | { type: 'auth'; outcome: 'challenged' | 'refused' | 'accepted'; code: string }
+  | { type: 'version-refused'; code: string; declared: string };
 
 const KNOWN_ALERTS = new Set(['1200', '1201', '1222', '1223', '1224', '1225', '1226']);
 const REQUEST_PENDING = 'Reversed-Domain-Name:com.microsoft.mdm.requestpending';
@@ -133,8 +147,10 @@ export class ServerSession {
   }
 
   receive(device: SyncML): SyncML {
-    this.readLimits(device.hdr);
     const deviceMsgID = device.hdr.msgID?.trim() ?? '';
+    const version = this.behaviour.checkProtocolVersion ? unsupportedVersion(device, SERVER_VERSIONS) : undefined;
+    if (version) return this.refuseVersion(device, deviceMsgID, version);
+    this.readLimits(device.hdr);
     const auth = this.authenticate(device.hdr);
     const assembler = this.assembler();
     const chalToSend = this.behaviour.challengeWithChal || auth.ok ? auth.chal : undefined;
@@ -168,6 +184,23 @@ export class ServerSession {
 
   // -------------------------------------------------------------------------------------------------------------
 
+  /**
+   * MDM-ROB-002: a message in a version the server does not speak is not processed. The SyncHdr Status carries
+   * 505 or 513 and lists the supported version; every command gets the same code (nothing was executed, and the
+   * device is owed a Status for each, MDM-STS-005); the session ends with this reply.
+   */
+  private refuseVersion(device: SyncML, msgRef: string, version: { code: string; supported: string; declared: string }): SyncML {
+    const assembler = this.assembler();
+    assembler.add(status({ msgRef, cmdRef: '0', cmd: 'SyncHdr', code: version.code, items: [item({ data: version.supported })] }), { force: true });
+    for (const c of device.body.commands) {
+      if (c.kind === 'Status') continue;
+      assembler.add(status({ msgRef, cmdRef: c.cmdID ?? '', cmd: c.kind === 'Unknown' ? c.name : c.kind, code: version.code }), { force: true });
+    }
+    this.events.push({ type: 'version-refused', code: version.code, declared: version.declared });
+    this.state = 'closing';
+    return assembler.build(true);
+  }
+
   private readLimits(hdr: SyncHdr): void {
     const maxMsg = Number(metaValue(hdr.meta, 'MaxMsgSize'));
     const maxObj = Number(metaValue(hdr.meta, 'MaxObjSize'));
@@ -179,7 +212,8 @@ export class ServerSession {
     const check = this.opts.clientAuth;
     if (!check || this.authenticated) return { ok: true, code: '200' };
     const challenge = () => {
-      this.nonce = newNonce(); // MDM-AUTH-022: each challenge carries a fresh nonce
+      // MDM-AUTH-022: each challenge carries a fresh nonce
+      if (this.behaviour.freshNonceOnChallenge || this.nonce === undefined) this.nonce = newNonce(this.behaviour.nonceBytes);
       return chal(check.scheme, check.scheme === AuthScheme.Md5 ? this.nonce : undefined);
     };
     if (!hdr.cred) {
@@ -196,7 +230,8 @@ export class ServerSession {
       return { ok: false, code: '401', chal: challenge() };
     }
     this.authenticated = true;
-    const next = newNonce(); // MDM-AUTH-019: renewed in every session for the next one
+    // MDM-AUTH-019: renewed in every session for the next one
+    const next = this.behaviour.renewNonce || this.nonce === undefined ? newNonce(this.behaviour.nonceBytes) : this.nonce;
     check.onNextNonce?.(next);
     this.events.push({ type: 'auth', outcome: 'accepted', code: '212' });
     return { ok: true, code: '212', chal: check.scheme === AuthScheme.Md5 ? chal(check.scheme, next) : undefined };

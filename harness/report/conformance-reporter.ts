@@ -6,9 +6,10 @@
  */
 import type { FullResult, Reporter, TestCase, TestResult } from '@playwright/test/reporter';
 import type { Finding } from '../checks/finding';
+import type { Advisory } from '../scenarios/scenario';
 import { readRunConfig } from '../iut/run-config';
 import { redactorFor } from './redact';
-import { buildReport, writeReport } from './report';
+import { buildReport, writeReport, type ReportAdvisory } from './report';
 import { writeTestsFile, type TestRecord } from './tests-file';
 import { TRANSCRIPT_ATTACHMENT, type TranscriptExport } from './transcript-export';
 import { grade, type TestFindings } from './verdicts';
@@ -23,6 +24,8 @@ export interface FindingsAttachment {
   /** Parallel to findings: the session each was judged on. */
   findingSessions?: (number | null)[];
   notes: string[];
+  /** Security advisories the scenario reported (weaknesses the catalogue is silent on). */
+  advisories?: Advisory[];
   /** Repro script, relative to the reports directory. */
   repro?: string;
 }
@@ -45,6 +48,7 @@ export default class ConformanceReporter implements Reporter {
     if (!config) return;
     const results: TestFindings[] = [];
     const records: TestRecord[] = [];
+    const advisories: ReportAdvisory[] = [];
     const errors: string[] = [];
     let executed = 0;
     for (const { test, result: r } of this.byTest.values()) {
@@ -54,6 +58,7 @@ export default class ConformanceReporter implements Reporter {
       const error = r.error?.message?.split('\n')[0];
       if (found) {
         results.push({ test: test.title, findings: found.findings });
+        for (const a of found.advisories ?? []) advisories.push({ ...a, test: test.title });
       } else if (r.status !== 'skipped' && r.error) {
         // A test that died before judging anything is the harness's problem to report, never a silent pass.
         errors.push(`${test.title}: ${error ?? 'failed'}`);
@@ -77,7 +82,7 @@ export default class ConformanceReporter implements Reporter {
       records.push(record);
     }
     const redactor = redactorFor(config);
-    const report = buildReport(config, results, { executedTests: executed, harnessErrors: errors, runStatus: result.status });
+    const report = buildReport(config, results, { executedTests: executed, harnessErrors: errors, runStatus: result.status }, advisories);
     writeReport(config.reportsDir, report, redactor);
     writeTestsFile(config.reportsDir, { schemaVersion: 1, mode: config.mode, tests: records }, redactor);
   }

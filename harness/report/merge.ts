@@ -70,6 +70,9 @@ export function mergeReports(reports: readonly WithLoad[]): WithLoad {
     requirements,
   };
   delete merged.expectations;
+  const advisories = reports.flatMap((r) => r.advisories ?? []);
+  if (advisories.length) merged.advisories = advisories;
+  else delete merged.advisories;
   const load = reports.map((r) => r.load).reduce(mergeLoad, undefined);
   if (load) merged.load = load;
   else delete merged.load;

@@ -32,11 +32,24 @@ export interface ConformanceReport {
     notCovered: string[];
   };
   requirements: RequirementVerdict[];
+  /**
+   * Security advisories: weaknesses the probes found where the catalogue has no requirement. Present only when
+   * there are any; they never fail a run.
+   */
+  advisories?: ReportAdvisory[];
   expectations?: {
     file: string;
     expectedFailures: { id: string; reason: string; outcome: 'still-failing' | 'stale' }[];
     unexpectedFailures: string[];
   };
+}
+
+export interface ReportAdvisory {
+  /** Stable label of the probe, e.g. `xml-external-entity`. */
+  probe: string;
+  evidence: string;
+  /** Title of the test that reported it. */
+  test?: string;
 }
 
 function harnessVersion(): string {
@@ -47,12 +60,13 @@ export function buildReport(
   config: RunConfig,
   results: TestFindings[],
   run: { executedTests: number; harnessErrors: string[]; runStatus?: string },
+  advisories: readonly ReportAdvisory[] = [],
 ): ConformanceReport {
   const requirements = aggregate([], results, config.strict);
   const role = config.mode;
   const forThisSide = REQUIREMENTS.filter((r) => r.role === role || r.role === 'both');
   const judged = new Set(requirements.map((r) => r.id));
-  return {
+  const report: ConformanceReport = {
     schemaVersion: 1,
     mode: config.mode,
     harness: { name: 'mdm-conformance', version: harnessVersion() },
@@ -70,6 +84,8 @@ export function buildReport(
     },
     requirements,
   };
+  if (advisories.length) report.advisories = [...advisories];
+  return report;
 }
 
 function iutOf(config: RunConfig): Record<string, unknown> {

@@ -27,9 +27,19 @@ export interface Scenario<Target> {
   run(target: Target, out: ScenarioLog): Promise<void>;
 }
 
+/**
+ * A security advisory: a weakness a probe found where the catalogue is silent. It is reported in its own section
+ * and never changes a verdict or the exit code. `probe` is a stable label, e.g. `xml-external-entity`.
+ */
+export interface Advisory {
+  probe: string;
+  evidence: string;
+}
+
 /** What a scenario produced: findings, plus the transcripts that back them. */
 export class ScenarioLog {
   readonly findings: Finding[] = [];
+  readonly advisories: Advisory[] = [];
   /** Human-readable steps and evidence, attached to reports. */
   readonly notes: string[] = [];
   readonly transcripts: unknown[] = [];
@@ -47,6 +57,11 @@ export class ScenarioLog {
   note(text: string): void {
     this.notes.push(text);
   }
+
+  /** Reports a weakness no catalogue requirement covers (see Advisory). */
+  advise(probe: string, evidence: string): void {
+    this.advisories.push({ probe, evidence });
+  }
 }
 
 export interface ScenarioResult {
@@ -56,6 +71,8 @@ export interface ScenarioResult {
   transcripts: unknown[];
   /** Parallel to `findings`: the index in `transcripts` of the session each was judged on, null when unknown. */
   findingSessions?: (number | null)[];
+  /** Security advisories, when the scenario found any. */
+  advisories?: Advisory[];
 }
 
 export async function runScenario<T>(scenario: Scenario<T>, target: T, features: ReadonlySet<Feature>): Promise<ScenarioResult> {
@@ -74,5 +91,7 @@ export async function runScenario<T>(scenario: Scenario<T>, target: T, features:
   for (const id of scenario.requirements) {
     if (!judged.has(id)) log.findings.push({ id, verdict: 'inconclusive', check: scenario.id, evidence: 'the scenario ran but did not reach this requirement' });
   }
-  return { ...base, findings: log.findings, findingSessions: log.findings.map((f) => log.sessionOf.get(f) ?? null) };
+  const result: ScenarioResult = { ...base, findings: log.findings, findingSessions: log.findings.map((f) => log.sessionOf.get(f) ?? null) };
+  if (log.advisories.length) result.advisories = log.advisories;
+  return result;
 }

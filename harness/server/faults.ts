@@ -16,6 +16,14 @@ export interface ReferenceServerBehaviour extends ServerBehaviour {
   requireClientAuthEku: boolean;
   /** Answer malformed requests with a 4xx (false: crash the request with a 500, as fragile servers do). */
   survivesMalformedInput: boolean;
+  /** Key sessions by device and SessionID (MDM-SES-021); false keys them by SessionID alone. */
+  sessionsKeyedByDevice: boolean;
+  /** Fetch the external entities a DOCTYPE names, as an XML parser with external entities enabled does (XXE). */
+  resolveExternalEntities: boolean;
+  /** Bound request bodies by `maxRequestBytes`; false reads a body of any size. */
+  limitRequestBody: boolean;
+  /** Refuse a body over the bound with 413 (false: 500, as a server whose body limit throws does). */
+  refuseOversizedWith413: boolean;
 }
 
 export type ServerFault = Fault<ReferenceServerBehaviour>;
@@ -79,4 +87,20 @@ export const SERVER_FAULTS: readonly ServerFault[] = [
   { name: 'accepts-certificate-of-another-device', summary: 'accepts a client certificate whose CN is not the header Source', violates: ['MDM-TRN-004'], behaviour: { matchCertificateToDevice: false } },
   { name: 'accepts-wrong-key-usage', summary: 'accepts a client certificate without clientAuth EKU', violates: ['MDM-TRN-004'], behaviour: { requireClientAuthEku: false } },
   { name: 'crashes-on-malformed-input', summary: 'answers malformed requests with HTTP 500', violates: ['MDM-ROB-006'], behaviour: { survivesMalformedInput: false } },
+  { name: 'oversized-body-crashes', summary: 'answers a request body over its bound with HTTP 500 instead of 413', violates: ['MDM-ROB-006'], behaviour: { refuseOversizedWith413: false } },
+  { name: 'sessions-keyed-by-sessionid', summary: 'looks sessions up by SessionID alone, so a second device that picks the same SessionID lands in the first one\'s session', violates: ['MDM-SES-021'], behaviour: { sessionsKeyedByDevice: false } },
+  { name: 'nonce-not-renewed', summary: 'hands out the same MD5 nonce with every 212, so a credential of an earlier session is accepted again', violates: ['MDM-AUTH-019'], behaviour: { renewNonce: false } },
+  { name: 'short-nonces', summary: 'makes 8-octet MD5 nonces', violates: ['MDM-AUTH-021'], warningOnly: true, behaviour: { nonceBytes: 8 } },
+  { name: 'nonce-reused-in-challenge', summary: 'refuses a stale credential with a challenge that re-issues the session\'s nonce instead of a fresh one', violates: ['MDM-AUTH-022'], behaviour: { freshNonceOnChallenge: false } },
+  { name: 'accepts-any-protocol-version', summary: 'runs a session in SyncML 1.1 / DM 1.1 instead of answering 505/513', violates: ['MDM-ROB-002'], warningOnly: true, behaviour: { checkProtocolVersion: false } },
+];
+
+/**
+ * Weaknesses the catalogue does not cover: each makes a security probe report an advisory (never a failure), and
+ * the self suite shows it appears against the weak server and not against the clean one. They are kept out of
+ * SERVER_FAULTS, whose every entry must fail or warn on a catalogue id.
+ */
+export const SERVER_WEAKNESSES: readonly ServerFault[] = [
+  { name: 'resolves-external-entities', summary: 'fetches the external entities a DOCTYPE names before refusing the body (XXE)', violates: [], advises: ['xml-external-entity'], behaviour: { resolveExternalEntities: true } },
+  { name: 'unbounded-request-body', summary: 'reads a request body of any size', violates: [], advises: ['unbounded-request-body'], behaviour: { limitRequestBody: false } },
 ];

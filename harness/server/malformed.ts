@@ -19,11 +19,23 @@ export type MalformedReply =
   /** The last command of the message without its CmdID (MDM-XML-014). */
   | 'missing-cmdid'
   /** The first node LocURI of the message starting with `/` instead of `./` (MDM-XML-015). */
-  | 'slash-locuri';
+  | 'slash-locuri'
+  /** The message as an OMA DM 1.1 document: namespace SYNCML:SYNCML1.1, VerDTD 1.1, VerProto DM/1.1 (MDM-XML-003). */
+  | 'old-protocol'
+  /** VerProto of a DM version no client speaks, DM/9.9 (MDM-ROB-002: 513). */
+  | 'unknown-protocol'
+  /** A DOCTYPE naming an external entity, an external DTD subset and an external parameter entity at `entityUrl`. */
+  | 'external-entities'
+  /** A DOCTYPE whose ten nested entities expand to 3·10^9 characters. */
+  | 'entity-expansion';
 
 export const MALFORMED_REPLIES: readonly MalformedReply[] = [
-  'not-xml', 'wrong-namespace', 'doctype', 'empty-body', 'unknown-command', 'missing-cmdid', 'slash-locuri',
+  'not-xml', 'wrong-namespace', 'doctype', 'empty-body', 'unknown-command', 'missing-cmdid', 'slash-locuri', 'old-protocol',
+  'unknown-protocol', 'external-entities', 'entity-expansion',
 ];
+
+/** VerProto of the `unknown-protocol` reply. */
+export const UNKNOWN_PROTOCOL = 'DM/9.9';
 
 /** The element name of the command `unknown-command` adds. */
 export const UNKNOWN_COMMAND = 'Frobnicate';
@@ -37,8 +49,11 @@ export function malformsThis(kind: MalformedReply, reply: SyncML, closing: boole
   return reply.body.commands.some((c) => c.kind !== 'Status');
 }
 
-/** The body to send instead of the serialized `reply`. */
-export function malformedBody(kind: MalformedReply, reply: SyncML, xml: string): string {
+/**
+ * The body to send instead of the serialized `reply`. `entityUrl` is where `external-entities` points its entities
+ * (a loopback canary of the scenario); without it they point at a port nothing listens on.
+ */
+export function malformedBody(kind: MalformedReply, reply: SyncML, xml: string, entityUrl = 'http://127.0.0.1:9/entity'): string {
   switch (kind) {
     case 'not-xml':
       return 'this is not a SyncML message';
@@ -57,6 +72,22 @@ export function malformedBody(kind: MalformedReply, reply: SyncML, xml: string):
       const last = [...copy.body.commands].reverse().find((c) => c.kind !== 'Status');
       if (last && last.kind !== 'Unknown') delete last.cmdID;
       return serializeSyncML(copy);
+    }
+    case 'old-protocol':
+      return xml
+        .replace('"SYNCML:SYNCML1.2"', '"SYNCML:SYNCML1.1"')
+        .replace('<VerDTD>1.2</VerDTD>', '<VerDTD>1.1</VerDTD>')
+        .replace('<VerProto>DM/1.2</VerProto>', '<VerProto>DM/1.1</VerProto>');
+    case 'unknown-protocol':
+      return xml.replace('<VerProto>DM/1.2</VerProto>', `<VerProto>${UNKNOWN_PROTOCOL}</VerProto>`);
+    case 'external-entities': {
+      const doctype = `<!DOCTYPE SyncML SYSTEM "${entityUrl}/dtd" [<!ENTITY % p SYSTEM "${entityUrl}/parameter"> %p; <!ENTITY ext SYSTEM "${entityUrl}/general">]>`;
+      return `<?xml version="1.0"?>${doctype}${xml.replace('<Final/>', '<Alert><CmdID>99</CmdID><Data>&ext;</Data></Alert><Final/>')}`;
+    }
+    case 'entity-expansion': {
+      const levels = ['<!ENTITY l0 "lol">'];
+      for (let i = 1; i <= 9; i++) levels.push(`<!ENTITY l${i} "${`&l${i - 1};`.repeat(10)}">`);
+      return `<?xml version="1.0"?><!DOCTYPE SyncML [${levels.join('')}]>${xml.replace('<Final/>', '<Alert><CmdID>99</CmdID><Data>&l9;</Data></Alert><Final/>')}`;
     }
     case 'slash-locuri': {
       const copy = structuredClone(reply);

@@ -6,6 +6,7 @@
  * not the device named in the header Source is refused with HTTP 403 (MDM-TRN-004).
  */
 import type { Identity } from '../pki';
+import { fetchLoopbackEntities } from '../protocol/external-entities';
 import { behaviourOf, render, type WireOut } from '../protocol/fault';
 import { ServerSession, CONFORMING_SERVER, type ServerCredentialCheck, type ServerEvent } from '../protocol/server-session';
 import type { Command } from '../syncml';
@@ -22,6 +23,10 @@ export const CONFORMING_REFERENCE_SERVER: ReferenceServerBehaviour = {
   matchCertificateToDevice: true,
   requireClientAuthEku: true,
   survivesMalformedInput: true,
+  sessionsKeyedByDevice: true,
+  resolveExternalEntities: false,
+  limitRequestBody: true,
+  refuseOversizedWith413: true,
 };
 
 export interface ReferenceServerOptions {
@@ -35,11 +40,20 @@ export interface ReferenceServerOptions {
   behaviour?: Partial<ReferenceServerBehaviour>;
   /** Spoil one reply in this way, once (client-under-test robustness scenarios). */
   malformedReply?: MalformedReply;
+  /** Where an `external-entities` reply points its entities (a scenario's loopback canary). */
+  entityUrl?: string;
   /** Application-level credentials the server requires of every device (MDM-AUTH-001). */
   clientAuth?: { scheme: ServerCredentialCheck['scheme']; user: string; password: string };
   /** Largest request body read; a larger one is answered 413. Default 16 MiB. */
   maxRequestBytes?: number;
-  /** Half-open sessions are forgotten after this much inactivity (MDM-SES-021, MDM-TERM-008). */
+  /** TLS handshake, and the request head once connected (HttpsServer). Default 5 000 ms. */
+  headersMs?: number;
+  /** The request body, from the end of the head (HttpsServer). Default 10 000 ms. */
+  bodyMs?: number;
+  /**
+   * A session without a request for this long is expired: its record turns 'expired' and a later message with its
+   * SessionID starts afresh (MDM-SES-021, MDM-TERM-008). Default 60 000 ms.
+   */
   sessionIdleMs?: number;
   /** Called when a session closes, was aborted, or a request was refused. */
   onSessionEnd?: (record: SessionRecord) => void;
@@ -49,10 +63,12 @@ export interface SessionRecord {
   deviceId: string;
   sessionID: string;
   events: ServerEvent[];
-  state: ServerSession['state'] | 'refused';
+  /** 'expired': abandoned half-open, forgotten after `sessionIdleMs` without a request. */
+  state: ServerSession['state'] | 'refused' | 'expired';
 }
 
 interface LiveSession {
+  key: string;
   record: SessionRecord;
   engine: ServerSession;
   lastSeen: number;
@@ -91,6 +107,7 @@ export class ReferenceServer {
   private readonly live = new Map<string, LiveSession>();
   private readonly nonces = new Map<string, string>();
   private malformedSent = false;
+  private sweep: NodeJS.Timeout | undefined;
   readonly sessions: SessionRecord[] = [];
   readonly transcript = new Transcript();
   url = '';
@@ -102,7 +119,10 @@ export class ReferenceServer {
       ca: opts.ca,
       host: opts.host,
       port: opts.port,
-      maxRequestBytes: opts.maxRequestBytes,
+      maxRequestBytes: this.behaviour.limitRequestBody ? opts.maxRequestBytes : Number.POSITIVE_INFINITY,
+      tooLargeStatus: this.behaviour.refuseOversizedWith413 ? 413 : 500,
+      headersMs: opts.headersMs,
+      bodyMs: opts.bodyMs,
       transcript: this.transcript,
       handler: (req) => this.handle(req),
     });
@@ -111,10 +131,15 @@ export class ReferenceServer {
   async start(): Promise<string> {
     const { url } = await this.http.listen();
     this.url = `${url.replace(/\/$/, '')}${MANAGEMENT_PATH}`;
+    // Abandoned sessions expire on time even when no other request comes to notice them.
+    const idle = this.idleMs();
+    this.sweep = setInterval(() => this.expireIdle(), Math.max(10, Math.min(1_000, Math.floor(idle / 4))));
+    this.sweep.unref();
     return this.url;
   }
 
   async stop(): Promise<void> {
+    clearInterval(this.sweep);
     await this.http.close();
   }
 
@@ -158,7 +183,7 @@ export class ReferenceServer {
     return q;
   }
 
-  private handle(req: IncomingRequest): HandlerResponse {
+  private handle(req: IncomingRequest): HandlerResponse | Promise<HandlerResponse> {
     const path = req.url.split('?')[0];
     if (path !== MANAGEMENT_PATH) return text(404, `no management endpoint at ${path}; POST to ${MANAGEMENT_PATH}`);
     if (req.method !== 'POST') return text(405, 'the management endpoint takes POST only (MS-MDM 2.1)');
@@ -166,7 +191,9 @@ export class ReferenceServer {
     if (refusal) return this.refuse(req, refusal);
     if (!req.parsed) {
       if (!this.behaviour.survivesMalformedInput) return text(500, 'internal error');
-      return text(400, `not a SyncML message: ${req.parseError?.message ?? 'empty body'}`);
+      const notSyncML = text(400, `not a SyncML message: ${req.parseError?.message ?? 'empty body'}`);
+      if (this.behaviour.resolveExternalEntities) return fetchLoopbackEntities(req.body).then(() => notSyncML);
+      return notSyncML;
     }
     const msg = req.parsed.message;
     const deviceId = (msg.hdr.source?.locURI ?? '').trim();
@@ -182,7 +209,7 @@ export class ReferenceServer {
     const spoil = this.opts.malformedReply;
     if (spoil && !this.malformedSent && malformsThis(spoil, reply, closing)) {
       this.malformedSent = true;
-      out.body = malformedBody(spoil, reply, out.body);
+      out.body = malformedBody(spoil, reply, out.body, this.opts.entityUrl);
     }
     for (const f of this.opts.faults ?? []) f.wire?.(out, { closing });
     live.lastSeen = Date.now();
@@ -219,7 +246,9 @@ export class ReferenceServer {
 
   private sessionFor(deviceId: string, sessionID: string): LiveSession {
     this.expireIdle();
-    const key = `${deviceId}\u0000${sessionID}`;
+    // MDM-SES-021: a session is the device's and its SessionID together; the SessionID alone is the device's choice
+    // and says nothing about who sends it.
+    const key = this.behaviour.sessionsKeyedByDevice ? `${deviceId}\u0000${sessionID}` : sessionID;
     let live = this.live.get(key);
     if (!live) {
       const record: SessionRecord = { deviceId, sessionID, events: [], state: 'open' };
@@ -232,7 +261,7 @@ export class ReferenceServer {
         behaviour: this.behaviour,
         clientAuth: auth && { ...auth, nonce: this.nonces.get(deviceId), onNextNonce: (n) => this.nonces.set(deviceId, n) },
       });
-      live = { record, engine, lastSeen: Date.now() };
+      live = { key, record, engine, lastSeen: Date.now() };
       record.events = engine.events;
       this.live.set(key, live);
       this.sessions.push(record);
@@ -240,15 +269,19 @@ export class ReferenceServer {
     return live;
   }
 
-  private close(live: LiveSession): void {
-    this.live.delete(`${live.record.deviceId}\u0000${live.record.sessionID}`);
-    live.record.state = live.engine.state;
+  private close(live: LiveSession, state: SessionRecord['state'] = live.engine.state): void {
+    this.live.delete(live.key);
+    live.record.state = state;
     this.opts.onSessionEnd?.(live.record);
   }
 
+  private idleMs(): number {
+    return this.opts.sessionIdleMs ?? 60_000;
+  }
+
   private expireIdle(): void {
-    const limit = Date.now() - (this.opts.sessionIdleMs ?? 60_000);
-    for (const live of this.live.values()) if (live.lastSeen < limit) this.close(live);
+    const limit = Date.now() - this.idleMs();
+    for (const live of [...this.live.values()]) if (live.lastSeen < limit) this.close(live, 'expired');
   }
 }
 

@@ -55,6 +55,8 @@ export interface HttpsServerOptions {
   port?: number;
   /** A larger request body is answered 413 without being read whole. Default 16 MiB. */
   maxRequestBytes?: number;
+  /** Status of that answer; default 413. A fragile server's 500 is a fault of the reference server (MDM-ROB-006). */
+  tooLargeStatus?: number;
   /** TLS handshake, and the request head once connected. Default 5 000 ms. */
   headersMs?: number;
   /** The request body, from the end of the head. Default 10 000 ms. */
@@ -71,6 +73,7 @@ export class HttpsServer {
   private readonly server: Server;
   private readonly host: string;
   private readonly maxRequestBytes: number;
+  private readonly tooLargeStatus: number;
   private readonly bodyMs: number;
   private readonly connections = new Set<Socket>();
   /** Connections with a request in progress: their failures are recorded by the request, not as client errors. */
@@ -83,6 +86,7 @@ export class HttpsServer {
     this.transcript = options.transcript ?? new Transcript();
     this.handler = options.handler;
     this.maxRequestBytes = options.maxRequestBytes ?? DEFAULT_MAX_BODY_BYTES;
+    this.tooLargeStatus = options.tooLargeStatus ?? 413;
     this.bodyMs = options.bodyMs ?? 10_000;
     const headersMs = options.headersMs ?? 5_000;
     this.server = createServer({
@@ -153,9 +157,9 @@ export class HttpsServer {
     res.on('error', () => undefined);
 
     if (declared !== undefined && declared > this.maxRequestBytes) {
-      this.refuse(res, socket, base, 413, {
+      this.refuse(res, socket, base, this.tooLargeStatus, {
         kind: 'too-large',
-        message: `request declares Content-Length ${declared}, above the limit of ${this.maxRequestBytes} bytes; answered 413 without reading it`,
+        message: `request declares Content-Length ${declared}, above the limit of ${this.maxRequestBytes} bytes; answered ${this.tooLargeStatus} without reading it`,
       });
       return;
     }
@@ -184,9 +188,9 @@ export class HttpsServer {
       if (received + chunk.length > this.maxRequestBytes) {
         stop();
         request.body = Buffer.concat(chunks);
-        this.refuse(res, socket, base, 413, {
+        this.refuse(res, socket, base, this.tooLargeStatus, {
           kind: 'too-large',
-          message: `request body exceeds the limit of ${this.maxRequestBytes} bytes; answered 413 after ${received} bytes`,
+          message: `request body exceeds the limit of ${this.maxRequestBytes} bytes; answered ${this.tooLargeStatus} after ${received} bytes`,
         });
         return;
       }
@@ -327,16 +331,23 @@ export class HttpsServer {
   ): void {
     const body = Buffer.from(`${error.message}\n`);
     const exchange: Omit<Exchange, 'index'> = { ...base, endedAt: 0, error };
-    // A 413 for a declared length leaves the connection open while Node discards the rest of the body: closing it
-    // with unread bytes would reset the connection, and the client, still uploading, would never read the answer.
-    // The drain is bounded in size and time; a body of unknown length that keeps growing is cut off at once.
+    // A body refused as too large is read on and discarded rather than cut off: closing a connection with unread
+    // bytes resets it, and a client still uploading would never read the answer. A declared length up to four times
+    // the limit is drained whole and the connection stays usable; a larger or unknown length is drained only for
+    // the body timeout (or until it ends), then the connection is closed. Discarded bytes cost no memory.
     const declared = base.request.declaredLength;
-    const drain = status === 413 && declared !== undefined && declared <= 4 * this.maxRequestBytes;
-    if (!res.headersSent && !socket.destroyed) exchange.response = this.writePlain(res, status, body, drain ? [] : ['Connection', 'close']);
-    if (drain) {
+    const tooLarge = error.kind === 'too-large';
+    const drainWhole = tooLarge && declared !== undefined && declared <= 4 * this.maxRequestBytes;
+    if (!res.headersSent && !socket.destroyed) exchange.response = this.writePlain(res, status, body, tooLarge ? [] : ['Connection', 'close']);
+    if (tooLarge) {
       const limit = setTimeout(() => socket.destroy(), this.bodyMs);
-      res.req.once('end', () => clearTimeout(limit));
       socket.once('close', () => clearTimeout(limit));
+      res.req.once('end', () => {
+        clearTimeout(limit);
+        if (drainWhole) return;
+        socket.end();
+        setTimeout(() => socket.destroy(), 1_000).unref();
+      });
     } else res.once('close', () => socket.destroy());
     exchange.endedAt = Date.now();
     this.busy.delete(socket);
@@ -346,7 +357,8 @@ export class HttpsServer {
 
   private onClientError(err: Error, socket: Socket): void {
     const code = errorCode(err);
-    if (this.busy.has(socket) || code === 'ECONNRESET' || code === 'EPIPE') {
+    // A handshake that timed out is reported here too; onTlsClientError records it, once.
+    if (this.busy.has(socket) || code === 'ECONNRESET' || code === 'EPIPE' || code === 'ERR_TLS_HANDSHAKE_TIMEOUT') {
       socket.destroy();
       return;
     }

@@ -379,6 +379,7 @@ test.describe('behaviour knobs', () => {
     expect(CLEAN_DEVICE_BEHAVIOUR).toEqual({
       missingNodeGetCode: '404', atomicRollback: true, sequenceInOrder: true, statusForEveryCommand: true,
       resultsCmdRef: 'correct', addExistingCode: '418', readOnlyWriteCode: '405', statusOrder: 'document',
+      decodeBeforeSplitting: false, resolveDotSegments: false,
     });
     expect(Object.isFrozen(CLEAN_DEVICE_BEHAVIOUR)).toBe(true);
   });
@@ -439,6 +440,16 @@ test.describe('behaviour knobs', () => {
   test('statusOrder reversed: the Statuses come in reverse command order (MDM-STS-007)', () => {
     const { codes } = run(numbered(get('./DevInfo/Man'), sequence(add(`${CSP}/Items/A`, 'a')), get('./DevInfo/Nope')), { statusOrder: 'reversed' });
     expect(codes).toEqual(['Get 4 404', 'Add 3 200', 'Sequence 2 200', 'Get 1 200']);
+  });
+
+  test('LocURIs are split before their escapes are decoded, and dot-segments are refused (MDM-XML-018, MDM-XML-016)', () => {
+    const tricks = numbered(get(`${CSP}/Settings%2FName`), get(`${CSP}/Settings/../Settings/Name`), get('./DevInfo/%2E%2E/DevInfo/Man'), get('./DevInfo/./Man'), get('./DevInfo/M%61n'));
+    expect(run(tricks).codes).toEqual(['Get 1 404', 'Get 2 400', 'Get 3 400', 'Get 4 400', 'Get 5 200']);
+    // The weak readings: %2F becomes a separator; dot-segments are collapsed as in a file path. Results keep the URI as sent.
+    expect(run(numbered(get(`${CSP}/Settings%2FName`)), { decodeBeforeSplitting: true }).codes).toEqual(['Get 1 200']);
+    const dots = run(tricks, { resolveDotSegments: true });
+    expect(dots.codes).toEqual(['Get 1 404', 'Get 2 200', 'Get 3 200', 'Get 4 200', 'Get 5 200']);
+    expect(dots.results.map((r) => r.items[0].source?.locURI)).toEqual([`${CSP}/Settings/../Settings/Name`, './DevInfo/%2E%2E/DevInfo/Man', './DevInfo/./Man', './DevInfo/M%61n']);
   });
 
   test('a partial behaviour changes only the knob it names (MDM-STS-017, MDM-STS-018)', () => {

@@ -54,7 +54,7 @@ export const unreadableReplies: ClientScenario = {
 };
 
 /** The session after the broken one is a new session (MDM-TERM-008): new SessionID, MsgID 1, and it completes. */
-function freshStart(before: string[], next: Awaited<ReturnType<typeof session>>, what: string, check: string): Finding {
+export function freshStart(before: string[], next: Awaited<ReturnType<typeof session>>, what: string, check: string): Finding {
   const first = next.view.exchanges[0]?.request.syncml;
   const id = first?.hdr.sessionID?.trim() ?? '';
   const msgID = first?.hdr.msgID?.trim();

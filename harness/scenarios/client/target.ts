@@ -127,6 +127,8 @@ export interface ServerSetup {
   /** Require application-level credentials of the device. */
   clientAuth?: { scheme: CredScheme; user: string; password: string };
   malformedReply?: MalformedReply;
+  /** Where an `external-entities` reply points its entities. */
+  entityUrl?: string;
 }
 
 /** A reference server started for one scenario, on the loopback interface. */
@@ -143,6 +145,7 @@ export class ScenarioServer {
       port: t.listen?.port,
       behaviour: setup.behaviour,
       malformedReply: setup.malformedReply,
+      entityUrl: setup.entityUrl,
       clientAuth: setup.clientAuth,
       onSessionEnd: (record) => this.ended(record),
     });

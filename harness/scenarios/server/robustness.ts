@@ -27,7 +27,8 @@ function malformed(pkg1: SyncML, oversized: number): { what: string; body: strin
   ];
 }
 
-function verdictOf(x: Exchange): { ok: boolean; how: string } {
+/** A malformed or hostile request was survived: answered below 500 rather than crashed on or dropped. */
+export function verdictOf(x: Exchange): { ok: boolean; how: string } {
   if (x.error && !x.response) return { ok: false, how: `${x.error.kind}: ${x.error.message}` };
   const status = x.response?.status ?? 0;
   return { ok: status > 0 && status < 500, how: `HTTP ${status}` };
