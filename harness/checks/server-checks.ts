@@ -404,7 +404,7 @@ export const serverStopsAfter214 = defineCheck<SessionView>({
     for (const { x, res, reply } of answered(session)) {
       if (cancelled) {
         const fresh = nonStatus(res).filter((c) => !isAlert(c, '1222'));
-        if (fresh.length) judge.fail('MDM-STS-024', reply, '/SyncBody', `still sends ${fresh.map((c) => c.kind).join(', ')} after the device answered 214 in ${cancelled.n}`);
+        if (fresh.length) judge.fail('MDM-STS-024', reply, '/SyncBody', `still sends ${fresh.map((c) => c.kind).join(', ')} after the device answered 214 in msg ${cancelled.n}`);
       }
       if (statusesOf(x.request.syncml!).some((s) => codeOf(s.status) === '214')) {
         judge.saw('MDM-STS-024');

@@ -1,26 +1,11 @@
 import { expect, test } from '@playwright/test';
-import { spawn } from 'node:child_process';
+import { runCli } from './run-cli';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { reportSchemaErrors, type ConformanceReport } from '../../harness/report/report';
 
-const ROOT = join(__dirname, '../..');
-const BIN = join(ROOT, 'bin/mdm-conformance.js');
 
-function cli(args: string[]): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MDM_CONFORMANCE_MODE: '', MDM_CONFORMANCE_CONFIG: '' } });
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (out += c.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, out });
-    });
-  });
-}
 
 const report = (dir: string) => JSON.parse(readFileSync(join(dir, 'conformance-report.json'), 'utf8')) as ConformanceReport;
 
@@ -29,9 +14,9 @@ test('two shards of a run merge into one conformance report equal to the unshard
   const dir = mkdtempSync(join(tmpdir(), 'mdm-shards-'));
   const suites = ['--suite', 'setup', '--suite', 'get-results', '--suite', 'termination'];
   const [one, two, whole] = await Promise.all([
-    cli(['test-server', ...suites, '--shard', '1/2', '--reports', join(dir, 's1')]),
-    cli(['test-server', ...suites, '--shard', '2/2', '--reports', join(dir, 's2')]),
-    cli(['test-server', ...suites, '--reports', join(dir, 'all')]),
+    runCli(['test-server', ...suites, '--shard', '1/2', '--reports', join(dir, 's1')]),
+    runCli(['test-server', ...suites, '--shard', '2/2', '--reports', join(dir, 's2')]),
+    runCli(['test-server', ...suites, '--reports', join(dir, 'all')]),
   ]);
   expect([one.code, two.code, whole.code], `${one.out}\n${two.out}\n${whole.out}`).toEqual([0, 0, 0]);
   const shards = [report(join(dir, 's1')), report(join(dir, 's2'))];
@@ -39,7 +24,7 @@ test('two shards of a run merge into one conformance report equal to the unshard
   expect(shards[0].tests.executed).toBeGreaterThan(0);
   expect(shards[1].tests.executed).toBeGreaterThan(0);
 
-  const merged = await cli(['merge', join(dir, 's1', 'conformance-report.json'), join(dir, 's2', 'conformance-report.json'), '--out', join(dir, 'merged')]);
+  const merged = await runCli(['merge', join(dir, 's1', 'conformance-report.json'), join(dir, 's2', 'conformance-report.json'), '--out', join(dir, 'merged')]);
   expect(merged.code, merged.out).toBe(0);
   const m = report(join(dir, 'merged'));
   expect(reportSchemaErrors(m)).toEqual([]);
@@ -51,13 +36,13 @@ test('two shards of a run merge into one conformance report equal to the unshard
 test('load results of two machines merge: sessions and rates add up, failures are kept', async () => {
   test.setTimeout(120_000);
   const dir = mkdtempSync(join(tmpdir(), 'mdm-load-'));
-  const runs = await Promise.all(['a', 'b'].map((m) => cli(['load', '--devices', '5', '--concurrency', '2', '--sessions', '10', '--reports', join(dir, m)])));
+  const runs = await Promise.all(['a', 'b'].map((m) => runCli(['load', '--devices', '5', '--concurrency', '2', '--sessions', '10', '--reports', join(dir, m)])));
   for (const r of runs) {
     expect(r.code, r.out).toBe(0);
     expect(r.out).toMatch(/sessions: 10 in [\d.]+ s = [\d.]+ sessions\/s/);
     expect(r.out).toMatch(/round trip ms: p50 \d+, p95 \d+, p99 \d+/);
   }
-  const merged = await cli(['merge', join(dir, 'a', 'conformance-report.json'), join(dir, 'b', 'conformance-report.json'), '--out', join(dir, 'merged')]);
+  const merged = await runCli(['merge', join(dir, 'a', 'conformance-report.json'), join(dir, 'b', 'conformance-report.json'), '--out', join(dir, 'merged')]);
   expect(merged.code, merged.out).toBe(0);
   const m = report(join(dir, 'merged')) as ConformanceReport & { load: { sessions: number; devices: number } };
   expect(m.load.sessions).toBe(20);

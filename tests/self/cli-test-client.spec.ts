@@ -1,26 +1,11 @@
 import { expect, test } from '@playwright/test';
-import { spawn } from 'node:child_process';
+import { BIN, runCli } from './run-cli';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { reportSchemaErrors, type ConformanceReport } from '../../harness/report/report';
 
-const ROOT = join(__dirname, '../..');
-const BIN = join(ROOT, 'bin/mdm-conformance.js');
 
-function cli(args: string[]): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MDM_CONFORMANCE_MODE: '', MDM_CONFORMANCE_CONFIG: '' } });
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (out += c.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, out });
-    });
-  });
-}
 
 const scratch = () => mkdtempSync(join(tmpdir(), 'mdm-cli-client-'));
 const report = (dir: string) => JSON.parse(readFileSync(join(dir, 'conformance-report.json'), 'utf8')) as ConformanceReport;
@@ -31,7 +16,7 @@ test.describe('test-client command line (CLI contract)', () => {
 
   test('without --trigger it tests the embedded reference device: exit 0, nothing failed or inconclusive', async () => {
     const reports = scratch();
-    const run = await cli(['test-client', '--reports', reports]);
+    const run = await runCli(['test-client', '--reports', reports]);
     expect(run.code, run.out).toBe(0);
     const r = report(reports);
     expect(reportSchemaErrors(r)).toEqual([]);
@@ -42,14 +27,14 @@ test.describe('test-client command line (CLI contract)', () => {
 
   test('a client behind --trigger with a fault exits 1 naming the requirement (MDM-HDR-005)', async () => {
     const reports = scratch();
-    const run = await cli(['test-client', '--trigger', `${DEVICE} --fault sessionid-changes`, '--suite', 'get-results', '--reports', reports]);
+    const run = await runCli(['test-client', '--trigger', `${DEVICE} --fault sessionid-changes`, '--suite', 'get-results', '--reports', reports]);
     expect(run.code, run.out).toBe(1);
     expect(run.out).toContain('FAIL MDM-HDR-005');
     expect(report(reports).requirements.find((r) => r.id === 'MDM-HDR-005')?.verdict).toBe('fail');
   });
 
   test('a client that never connects exits 2 and says so, with the trigger output', async () => {
-    const run = await cli(['test-client', '--trigger', 'echo "no such client" >&2; exit 3', '--reports', scratch()]);
+    const run = await runCli(['test-client', '--trigger', 'echo "no such client" >&2; exit 3', '--reports', scratch()]);
     expect(run.code).toBe(2);
     expect(run.out).toMatch(/the client never connected to https:\/\/127\.0\.0\.1:\d+\/ManagementServer\/MDM\.svc \(the trigger exited 3\)/);
     expect(run.out).toContain('no such client');

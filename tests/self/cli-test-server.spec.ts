@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { spawn } from 'node:child_process';
+import { runCli } from './run-cli';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,21 +9,7 @@ import { faultByName } from '../../harness/protocol/fault';
 import { SERVER_FAULTS } from '../../harness/server/faults';
 import { ReferenceServer } from '../../harness/server/reference-server';
 
-const BIN = join(__dirname, '../../bin/mdm-conformance.js');
 
-function cli(args: string[], timeoutMs = 60_000): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MDM_CONFORMANCE_MODE: '', MDM_CONFORMANCE_CONFIG: '' } });
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (out += c.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, out });
-    });
-  });
-}
 
 const scratch = () => mkdtempSync(join(tmpdir(), 'mdm-cli-test-'));
 const report = (dir: string) => JSON.parse(readFileSync(join(dir, 'conformance-report.json'), 'utf8')) as ConformanceReport;
@@ -33,7 +19,7 @@ test.describe('test-server command line (CLI contract)', () => {
 
   test('without --url it tests the embedded reference server: exit 0, schema-valid report, nothing failed or inconclusive', async () => {
     const reports = scratch();
-    const run = await cli(['test-server', '--reports', reports]);
+    const run = await runCli(['test-server', '--reports', reports]);
     expect(run.code, run.out).toBe(0);
     const r = report(reports);
     expect(reportSchemaErrors(r)).toEqual([]);
@@ -63,7 +49,7 @@ test.describe('test-server command line (CLI contract)', () => {
 
     test('a fault makes the run exit 1 with the violated requirement reported (MDM-HDR-007)', async () => {
       const reports = scratch();
-      const run = await cli(['test-server', '--url', server.url, '--pki', pkiDir, '--suite', 'setup', '--reports', reports]);
+      const run = await runCli(['test-server', '--url', server.url, '--pki', pkiDir, '--suite', 'setup', '--reports', reports]);
       expect(run.code, run.out).toBe(1);
       expect(run.out).toContain('FAIL MDM-HDR-007');
       const row = report(reports).requirements.find((x) => x.id === 'MDM-HDR-007')!;
@@ -75,7 +61,7 @@ test.describe('test-server command line (CLI contract)', () => {
       const dir = scratch();
       const met = join(dir, 'met.json');
       writeFileSync(met, JSON.stringify({ expectedFailures: [{ id: 'MDM-HDR-007', reason: 'known, fixed in 2.1' }] }));
-      const ok = await cli(['test-server', '--url', server.url, '--pki', pkiDir, '--suite', 'setup', '--reports', join(dir, 'r1'), '--expect', met]);
+      const ok = await runCli(['test-server', '--url', server.url, '--pki', pkiDir, '--suite', 'setup', '--reports', join(dir, 'r1'), '--expect', met]);
       expect(ok.code, ok.out).toBe(0);
       expect(report(join(dir, 'r1')).expectations?.expectedFailures).toEqual([{ id: 'MDM-HDR-007', reason: 'known, fixed in 2.1', outcome: 'still-failing' }]);
       // The summary page is written once the expectations are applied.
@@ -83,7 +69,7 @@ test.describe('test-server command line (CLI contract)', () => {
 
       const stale = join(dir, 'stale.json');
       writeFileSync(stale, JSON.stringify({ expectedFailures: [{ id: 'MDM-HDR-007', reason: 'known' }, { id: 'MDM-STS-003', reason: 'was broken' }] }));
-      const bad = await cli(['test-server', '--url', server.url, '--pki', pkiDir, '--suite', 'setup', '--reports', join(dir, 'r2'), '--expect', stale]);
+      const bad = await runCli(['test-server', '--url', server.url, '--pki', pkiDir, '--suite', 'setup', '--reports', join(dir, 'r2'), '--expect', stale]);
       expect(bad.code, bad.out).toBe(1);
       expect(bad.out).toContain('stale expectation MDM-STS-003 no longer fails: remove {"id": "MDM-STS-003"');
     });
@@ -92,7 +78,7 @@ test.describe('test-server command line (CLI contract)', () => {
   test('an unreachable server exits 2 and says why', async () => {
     const pkiDir = scratch();
     writePki(pkiDir, createTestPki({ keyType: 'ec' }), { force: true });
-    const run = await cli(['test-server', '--url', 'https://127.0.0.1:9/ManagementServer/MDM.svc', '--pki', pkiDir, '--reports', scratch()]);
+    const run = await runCli(['test-server', '--url', 'https://127.0.0.1:9/ManagementServer/MDM.svc', '--pki', pkiDir, '--reports', scratch()]);
     expect(run.code).toBe(2);
     expect(run.out).toContain('connection refused by 127.0.0.1:9');
   });
@@ -110,7 +96,7 @@ test.describe('test-server command line (CLI contract)', () => {
     writeFileSync(profile, JSON.stringify({ features: { largeObject: true } }));
     cases.push([['test-server', '--profile', profile], /profile .*profile.json: \/features: unknown field "largeObject"/]);
     for (const [args, message] of cases) {
-      const run = await cli(args);
+      const run = await runCli(args);
       expect(run.code, args.join(' ')).toBe(2);
       expect(run.out).toMatch(message);
       expect(run.out).not.toMatch(/\n\s+at .+:\d+:\d+/);

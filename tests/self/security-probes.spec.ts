@@ -6,7 +6,7 @@
  * which the matrices do not count, are shown end to end: scenario, report section, command line.
  */
 import { expect, test } from '@playwright/test';
-import { spawn } from 'node:child_process';
+import { runCli } from './run-cli';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -152,7 +152,7 @@ test('advisories reach the report and the command line, and never fail the run',
   await server.start();
   try {
     const reports = join(dir, 'reports');
-    const run = await cli(['test-server', '--url', server.url, '--pki', join(dir, 'pki'), '--suite', 'security', '--reports', reports]);
+    const run = await runCli(['test-server', '--url', server.url, '--pki', join(dir, 'pki'), '--suite', 'security', '--reports', reports]);
     expect(run.code, run.out).toBe(0);
     expect(run.out).toMatch(/SECURITY ADVISORY xml-external-entity \(no catalogue requirement; does not fail the run\)/);
     expect(run.out).toMatch(/SECURITY ADVISORY unbounded-request-body/);
@@ -166,18 +166,3 @@ test('advisories reach the report and the command line, and never fail the run',
   }
 });
 
-function cli(args: string[], timeoutMs = 60_000): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(__dirname, '../../bin/mdm-conformance.js'), ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MDM_CONFORMANCE_MODE: '', MDM_CONFORMANCE_CONFIG: '' },
-    });
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (out += c.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, out });
-    });
-  });
-}
