@@ -138,7 +138,7 @@ function checkElement(el: XmlElement, path: string, out: Deviation[]): void {
   const counts = new Array<number>(model.particles.length).fill(0);
   let furthest = -1;
   children.forEach((child, n) => {
-    const q = model.particles.findIndex((pt) => pt.names.includes(child.name));
+    const q = particleIndex(model).get(child.name) ?? -1;
     if (q < 0) {
       out.push({ id: model.unknownChild ?? model.requirement, path: childPaths[n], message: `${child.name} is not allowed in ${el.name}` });
       return;
@@ -162,6 +162,19 @@ function checkElement(el: XmlElement, path: string, out: Deviation[]): void {
       out.push({ id: model.requirement, path: `${path}/${pt.names[0]}[2]`, message: `${el.name} has ${counts[i]} ${pt.names[0]} elements, at most one is allowed` });
     }
   });
+}
+
+const PARTICLE_INDEX = new WeakMap<ContentModel, Map<string, number>>();
+
+/** Child name -> particle position, computed once per model: the check runs for every element of every message. */
+function particleIndex(model: ContentModel): Map<string, number> {
+  let index = PARTICLE_INDEX.get(model);
+  if (!index) {
+    index = new Map();
+    model.particles.forEach((pt, i) => pt.names.forEach((n) => index!.set(n, i)));
+    PARTICLE_INDEX.set(model, index);
+  }
+  return index;
 }
 
 function particleName(pt: Particle): string {

@@ -169,7 +169,8 @@ function checkWellFormed(text: string, limits: XmlLimits): void {
       const m = START_TAG.exec(tag);
       if (!m) throw notWellFormed(text, lt, `malformed start tag ${tag.slice(0, 40)}`);
       if (stack.length === 0 && ++roots > 1) throw notWellFormed(text, lt, 'a document has exactly one root element, found a second');
-      if (m[2]) checkUniqueAttributes(text, lt, m[2]);
+      // Most tags carry one attribute (an xmlns) or none: only several can repeat one.
+      if (m[2] && m[2].indexOf('=') !== m[2].lastIndexOf('=')) checkUniqueAttributes(text, lt, m[2]);
       if (!m[3]) {
         stack.push(m[1]);
         if (stack.length > limits.maxDepth) throw new XmlError('too-deep', `elements nested deeper than ${limits.maxDepth} levels are refused`);
@@ -246,7 +247,8 @@ function toElement(node: RawNode, scope: Map<string, string>): XmlElement {
       children.push({ type: 'text', text: parts.map((p) => String(p['#text'] ?? '')).join(''), cdata: true });
     } else if (elementName(child) !== undefined) children.push(toElement(child, inner));
   }
-  return { type: 'element', name, ns, attrs: { ...attrs }, children };
+  // The parser's attribute object is fresh per element and ours from here on: no copy needed.
+  return { type: 'element', name, ns, attrs, children };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
