@@ -9,7 +9,8 @@
  * reported together, each naming the catalogue line and row, because a half-parsed catalogue would let a suite cite
  * a requirement that silently lost its text or role.
  */
-import type { Basis, Level, Phase, Requirement, RequirementsFile, Role, Source } from '../harness/checks/registry';
+import { BASES, LEVELS, PHASES, ROLES, type Basis, type Level, type Phase, type Role } from '../harness/checks/catalogue-terms';
+import type { Requirement, RequirementsFile, Source } from '../harness/checks/registry';
 import type { AlertCodeInfo, AlertTypeInfo, CodesFile, StatusCodeInfo } from '../harness/syncml/codes';
 
 export class CatalogueError extends Error {
@@ -24,18 +25,6 @@ export interface BuiltRegistry {
   codes: CodesFile;
 }
 
-export const ROLES: readonly Role[] = ['client', 'server', 'both'];
-export const LEVELS: readonly Level[] = ['MUST', 'MUST NOT', 'SHOULD', 'SHOULD NOT', 'MAY'];
-export const BASES: readonly Basis[] = ['N', 'W', 'O'];
-export const PHASES: readonly Phase[] = [
-  'setup',
-  'get-result',
-  'management-multi-round',
-  'termination',
-  'auth',
-  'large-object',
-  'robustness',
-];
 
 /** Two-space indentation and a final newline: the form committed to git, so diffs stay line-based. */
 export function renderJson(value: unknown): string {

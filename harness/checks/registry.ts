@@ -5,13 +5,11 @@
  * Suites and checks cite requirements through `requirement(id)`, which throws for an id that is not in the
  * catalogue: a verdict pinned on a non-existent requirement would be unreviewable.
  */
+import { BASES, LEVELS, PHASES, ROLES, type Basis, type Level, type Phase, type Role } from './catalogue-terms';
 import data from './requirements.json';
 
-export type Role = 'client' | 'server' | 'both';
-export type Level = 'MUST' | 'MUST NOT' | 'SHOULD' | 'SHOULD NOT' | 'MAY';
-/** N normative text, W Windows documentation or product-behaviour note, O observed in captured traffic only. */
-export type Basis = 'N' | 'W' | 'O';
-export type Phase = 'setup' | 'get-result' | 'management-multi-round' | 'termination' | 'auth' | 'large-object' | 'robustness';
+export type { Basis, Level, Phase, Role };
+
 
 export interface Requirement {
   /** For example `MDM-AUTH-015`. */
@@ -46,18 +44,10 @@ export interface RequirementsFile {
   requirements: Requirement[];
 }
 
-const ROLES: ReadonlySet<string> = new Set<Role>(['client', 'server', 'both']);
-const LEVELS: ReadonlySet<string> = new Set<Level>(['MUST', 'MUST NOT', 'SHOULD', 'SHOULD NOT', 'MAY']);
-const BASES: ReadonlySet<string> = new Set<Basis>(['N', 'W', 'O']);
-const PHASES: ReadonlySet<string> = new Set<Phase>([
-  'setup',
-  'get-result',
-  'management-multi-round',
-  'termination',
-  'auth',
-  'large-object',
-  'robustness',
-]);
+const isRole = new Set<string>(ROLES);
+const isLevel = new Set<string>(LEVELS);
+const isBasis = new Set<string>(BASES);
+const isPhase = new Set<string>(PHASES);
 
 /** The generator validates all of this; checking again on load catches a hand-edited or merge-mangled JSON
  *  before any verdict cites it. */
@@ -65,10 +55,10 @@ function load(file: RequirementsFile): { rows: readonly Requirement[]; byId: Rea
   const byId = new Map<string, Requirement>();
   const rows = file.requirements.map((r) => {
     const bad =
-      (!ROLES.has(r.role) && `role "${r.role}"`) ||
-      (!LEVELS.has(r.level) && `level "${r.level}"`) ||
-      (!BASES.has(r.basis) && `basis "${r.basis}"`) ||
-      (!PHASES.has(r.phase) && `phase "${r.phase}"`) ||
+      (!isRole.has(r.role) && `role "${r.role}"`) ||
+      (!isLevel.has(r.level) && `level "${r.level}"`) ||
+      (!isBasis.has(r.basis) && `basis "${r.basis}"`) ||
+      (!isPhase.has(r.phase) && `phase "${r.phase}"`) ||
       (byId.has(r.id) && 'a duplicate id');
     if (bad) throw new Error(`harness/checks/requirements.json: ${r.id} has ${bad}; regenerate it with npm run registry`);
     const row = Object.freeze({ ...r });
