@@ -50,6 +50,11 @@ export interface ServerBehaviour {
   sizeOnFirstChunkOnly: boolean;
   challengeWithChal: boolean;
   commandsInNextMessageReply: boolean;
+  statusesOnlyOnAuthFailure: boolean;
+  statusesOnlyAfterAbort: boolean;
+  pullWithAlert1222: boolean;
+  checkResultsSize: boolean;
+  commandsBetweenChunks: boolean;
   /** Answer a message in a SyncML or DM version other than 1.2 with 505/513 instead of processing it (MDM-ROB-002). */
   checkProtocolVersion: boolean;
   /** Hand out a new MD5 nonce with every 212, for the next session (MDM-AUTH-019); false repeats the current one. */
@@ -89,6 +94,11 @@ export const CONFORMING_SERVER: ServerBehaviour = {
   sizeOnFirstChunkOnly: true,
   challengeWithChal: true,
   commandsInNextMessageReply: false,
+  statusesOnlyOnAuthFailure: true,
+  statusesOnlyAfterAbort: true,
+  pullWithAlert1222: true,
+  checkResultsSize: true,
+  commandsBetweenChunks: false,
   checkProtocolVersion: true,
   renewNonce: true,
   nonceBytes: NONCE_BYTES,
@@ -160,9 +170,13 @@ export class ServerSession {
     const answers = this.answer(device.body.commands, deviceMsgID, auth.ok ? undefined : { code: auth.code });
     for (const s of answers.statuses) assembler.add(s, { force: true });
 
-    if (!auth.ok) return assembler.build(true); // MDM-AUTH-007: statuses only
+    if (!auth.ok) {
+      if (!this.behaviour.statusesOnlyOnAuthFailure) assembler.add(get('./DevInfo/DmV'), { force: true });
+      return assembler.build(true); // MDM-AUTH-007: statuses only
+    }
     if (answers.abort) {
       this.state = 'aborted'; // MDM-TERM-006: statuses only
+      if (!this.behaviour.statusesOnlyAfterAbort) assembler.add(get('./DevInfo/DmV'), { force: true });
       return assembler.build(true);
     }
     if (this.msgID === this.behaviour.abortInMessage) {
@@ -174,7 +188,7 @@ export class ServerSession {
 
     if (!device.body.final && this.behaviour.nextMessageReplies) {
       if (this.download) return this.sendPackage(assembler);
-      assembler.add(alert('1222'), { force: true }); // MDM-LO-004, MDM-LO-007: "Next Message"
+      if (this.behaviour.pullWithAlert1222) assembler.add(alert('1222'), { force: true }); // MDM-LO-004, MDM-LO-007: "Next Message"
       if (this.behaviour.commandsInNextMessageReply) assembler.add(get('./DevInfo/Lang'), { force: true });
       return assembler.build(false);
     }
@@ -308,7 +322,7 @@ export class ServerSession {
     if (it.moreData) return this.behaviour.ackResultsChunks ? '213' : undefined;
     const { assembly, results } = this.upload;
     this.upload = undefined;
-    if (!assembly.sizeMatches) return '424'; // MDM-LO-012
+    if (!assembly.sizeMatches && this.behaviour.checkResultsSize) return '424'; // MDM-LO-012
     const whole = { ...structuredClone(it), data: { text: assembly.text } };
     this.events.push({ type: 'results', msgRef: results.msgRef ?? '1', cmdRef: results.cmdRef ?? '1', items: [whole], answers: this.correlate(results) });
     return this.behaviour.statusForResults200 ? '200' : undefined;
@@ -327,7 +341,10 @@ export class ServerSession {
     }
     if (this.download) {
       this.continueDownload(assembler);
-      if (this.download) return this.finish(assembler, false); // no Final while chunks remain
+      if (this.download) {
+        if (this.behaviour.commandsBetweenChunks) assembler.add(get('./DevInfo/DmV'), { force: true });
+        return this.finish(assembler, false); // no Final while chunks remain
+      }
     }
     if (!this.stopped) this.addQueued(assembler);
     if (this.download) return this.finish(assembler, false);

@@ -3,6 +3,7 @@
  * `npx mdm-conformance serve --fault NAME` runs a faulty server; the self suite proves the checks catch each one.
  */
 import type { Fault } from '../protocol/fault';
+import type { Status, SyncML } from '../syncml';
 import { mutations, textMutations } from '../protocol/mutations';
 import type { ServerBehaviour } from '../protocol/server-session';
 
@@ -27,6 +28,13 @@ export interface ReferenceServerBehaviour extends ServerBehaviour {
 }
 
 export type ServerFault = Fault<ReferenceServerBehaviour>;
+
+/** An edit of every Status the server sends for one kind of device command. */
+function statusesFor(cmd: string, edit: (st: Status) => void): (msg: SyncML) => void {
+  return (msg) => {
+    for (const c of msg.body.commands) if (c.kind === 'Status' && c.cmd === cmd) edit(c);
+  };
+}
 
 export const SERVER_FAULTS: readonly ServerFault[] = [
   { name: 'header-status-missing', summary: 'replies without the Status for the device SyncHdr', violates: ['MDM-STS-003'], message: mutations.dropHeaderStatus },
@@ -93,6 +101,21 @@ export const SERVER_FAULTS: readonly ServerFault[] = [
   { name: 'short-nonces', summary: 'makes 8-octet MD5 nonces', violates: ['MDM-AUTH-021'], warningOnly: true, behaviour: { nonceBytes: 8 } },
   { name: 'nonce-reused-in-challenge', summary: 'refuses a stale credential with a challenge that re-issues the session\'s nonce instead of a fresh one', violates: ['MDM-AUTH-022'], behaviour: { freshNonceOnChallenge: false } },
   { name: 'accepts-any-protocol-version', summary: 'runs a session in SyncML 1.1 / DM 1.1 instead of answering 505/513', violates: ['MDM-ROB-002'], warningOnly: true, behaviour: { checkProtocolVersion: false } },
+  { name: 'alerts-answered-404', summary: 'answers every device Alert, generic alerts included, with 404', violates: ['MDM-CMD-ALT-005', 'MDM-CMD-ALT-006'], message: statusesFor('Alert', (st) => void (st.data = { text: '404' })) },
+  { name: 'no-status-for-devinfo', summary: 'sends no Status for the DevInfo Replace of package 1', violates: ['MDM-STS-006'], warningOnly: true, message: (msg) => void (msg.body.commands = msg.body.commands.filter((c) => !(c.kind === 'Status' && c.cmd === 'Replace'))) },
+  { name: 'status-code-not-numeric', summary: 'writes "OK" instead of a status code', violates: ['MDM-STS-016'], message: statusesFor('Alert', (st) => void (st.data = { text: 'OK' })) },
+  { name: 'chal-without-nonce', summary: 'challenges with md5 but gives no NextNonce', violates: ['MDM-AUTH-018'], message: (msg) => {
+    for (const c of msg.body.commands) if (c.kind === 'Status' && c.chal?.meta) c.chal.meta.fields = c.chal.meta.fields.filter((f) => f.name !== 'NextNonce');
+  } },
+  { name: 'final-on-chunks', summary: 'closes a message with Final while its large object continues', violates: ['MDM-TERM-004'], message: (msg) => {
+    if (msg.body.commands.some((c) => 'items' in c && c.items.some((i) => i.moreData))) msg.body.final = true;
+  } },
+  { name: 'long-sessionid', summary: 'answers under a SessionID of more than 4 bytes', violates: ['MDM-HDR-004', 'MDM-HDR-007'], message: (msg) => void (msg.hdr.sessionID = `${msg.hdr.sessionID ?? ''}LONG`) },
+  { name: 'commands-on-auth-failure', summary: 'sends a command in the reply that refuses the credentials', violates: ['MDM-AUTH-007'], behaviour: { statusesOnlyOnAuthFailure: false } },
+  { name: 'commands-after-abort', summary: 'sends a command after the device aborted with Alert 1223', violates: ['MDM-TERM-006'], warningOnly: true, behaviour: { statusesOnlyAfterAbort: false } },
+  { name: 'next-message-without-1222', summary: 'acknowledges an unfinished device package without Alert 1222', violates: ['MDM-LO-004', 'MDM-LO-010'], behaviour: { pullWithAlert1222: false } },
+  { name: 'accepts-size-mismatch', summary: 'takes chunked Results whose length differs from their Size', violates: ['MDM-LO-012'], behaviour: { checkResultsSize: false } },
+  { name: 'commands-between-chunks', summary: 'sends another command beside an unfinished large object', violates: ['MDM-LO-013'], behaviour: { commandsBetweenChunks: true } },
 ];
 
 /**
