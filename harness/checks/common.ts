@@ -2,7 +2,8 @@
  * Rules that bind whichever side sends the message ("both" rows of the catalogue), written once and applied to
  * the server's messages in server mode and to the device's in client mode.
  */
-import { codeOf, type Command, type Status, type SyncML } from '../syncml';
+import { codeOf, type Command, type Deviation, type Status, type SyncML } from '../syncml';
+import { numberKey, sameNumber } from './compare';
 import type { Judge } from './finding';
 import { requirement } from './registry';
 import { commandsWithPaths, trimmed, type Party, type SessionView, type WireMessage } from './session';
@@ -22,8 +23,33 @@ export function sentBy(session: SessionView, party: Party): WireMessage[] {
   return out;
 }
 
+/** What judging one document needs to know of its place in the session. */
+export interface DocumentContext {
+  /** The message opens a package (the first of the session, or the first after the sender's Final). */
+  firstOfPackage?: boolean;
+  /** The peer's commands, to tell a Status that answers a command without CmdID (A-34). */
+  peerIndex?: Map<string, CommandIndexEntry>;
+}
+
+/**
+ * Deviations the catalogue itself resolves as acceptable or as warnings, with the resolution to quote:
+ * - A-15: VerProto is required in the first message of a package; a continuation message without it is a warning;
+ * - A-34: the Status for a command that had no CmdID cannot name it, so its CmdRef may be blank or absent.
+ */
+function resolution(d: Deviation, msg: SyncML, ctx: DocumentContext): { warn?: string; accept?: boolean } {
+  if (d.id === 'MDM-HDR-003' && d.path === '/SyncHdr/VerProto' && ctx.firstOfPackage === false) {
+    return { warn: 'a continuation message without VerProto: required in the first message of a package, a warning elsewhere (A-15)' };
+  }
+  const blankRef = /^(\/SyncBody\/Status(?:\[\d+\])?)\/CmdRef$/.exec(d.path);
+  if (d.id === 'MDM-STS-001' && blankRef && ctx.peerIndex) {
+    const st = statusesOf(msg).find((x) => x.path === blankRef[1])?.status;
+    if (st && ctx.peerIndex.has(refKey(st.msgRef, ''))) return { accept: true };
+  }
+  return {};
+}
+
 /** Deviations of the content models that bind this side (a `client` row says nothing of a server's output). */
-export function judgeDocument(m: WireMessage, party: Party, judge: Judge, ids: readonly string[]): void {
+export function judgeDocument(m: WireMessage, party: Party, judge: Judge, ids: readonly string[], ctx: DocumentContext = {}): void {
   judge.saw('MDM-XML-001', 'MDM-XML-002');
   if (m.parseError) {
     const id = /root element/.test(m.parseError) ? 'MDM-XML-002' : 'MDM-XML-001';
@@ -31,16 +57,31 @@ export function judgeDocument(m: WireMessage, party: Party, judge: Judge, ids: r
     return;
   }
   const role = party === 'device' ? 'client' : 'server';
+  const msg = m.syncml!;
   for (const d of m.deviations) {
     const r = requirement(d.id);
     if (r.role !== role && r.role !== 'both') continue;
     if (!ids.includes(d.id)) continue;
-    judge.fail(d.id, m, d.path, d.message);
+    const resolved = resolution(d, msg, ctx);
+    if (resolved.accept) continue;
+    if (resolved.warn) judge.warn(d.id, m, d.path, resolved.warn);
+    else judge.fail(d.id, m, d.path, d.message);
   }
-  const msg = m.syncml!;
+  // Every message shows its element order, its command elements and (A-08) its Item children: these rules were
+  // looked at whenever a readable message went by, and only fail on a deviation.
   judge.saw('MDM-XML-004', 'MDM-HDR-001', 'MDM-ID-001');
+  if (ids.includes('MDM-XML-005')) judge.saw('MDM-XML-005');
   const kinds = new Set<string>();
-  for (const { command } of commandsWithPaths(msg.body.commands)) kinds.add(command.kind);
+  let items = false;
+  let metinf = false;
+  for (const { command } of commandsWithPaths(msg.body.commands)) {
+    kinds.add(command.kind);
+    if ('items' in command && command.items.length) items = true;
+    if (('meta' in command && command.meta?.fields.length) || ('items' in command && command.items.some((i) => i.meta?.fields.length))) metinf = true;
+  }
+  if (msg.hdr.meta?.fields.length) metinf = true;
+  if (items && ids.includes('MDM-XML-011')) judge.saw('MDM-XML-011');
+  if (metinf && ids.includes('MDM-XML-012')) judge.saw('MDM-XML-012');
   const byKind: Record<string, string> = {
     Status: 'MDM-STS-001', Get: 'MDM-CMD-GET-001', Add: 'MDM-CMD-ADD-001', Replace: 'MDM-CMD-REP-001', Delete: 'MDM-CMD-DEL-001',
     Exec: 'MDM-CMD-EXE-001', Alert: 'MDM-CMD-ALT-002', Atomic: 'MDM-CMD-ATO-001', Results: 'MDM-RES-001',
@@ -49,6 +90,11 @@ export function judgeDocument(m: WireMessage, party: Party, judge: Judge, ids: r
     const id = byKind[k];
     if (id && ids.includes(id) && (requirement(id).role === role || requirement(id).role === 'both')) judge.saw(id);
   }
+}
+
+/** The key of a command in the index, or of the command a Status/Results refers to: numbers by value (`01` is 1). */
+export function refKey(msgRef: string | undefined, cmdRef: string | undefined): string {
+  return `${numberKey(msgRef)}:${numberKey(cmdRef)}`;
 }
 
 /** CmdIDs unique within the message, nested ones included, and never 0 (MDM-ID-002, MDM-ID-003). */
@@ -81,15 +127,15 @@ export function judgeHeaderStatus(reply: WireMessage, answered: SyncML, judge: J
   if (!msg) return undefined;
   judge.saw('MDM-STS-003');
   const first = msg.body.commands[0];
-  const hdr = statusesOf(msg).find((s) => trimmed(s.status.cmdRef) === '0');
-  if (!first || first.kind !== 'Status' || trimmed(first.cmdRef) !== '0') {
+  const hdr = statusesOf(msg).find((s) => numberKey(s.status.cmdRef) === '0');
+  if (!first || first.kind !== 'Status' || numberKey(first.cmdRef) !== '0') {
     judge.fail('MDM-STS-003', reply, '/SyncBody', hdr
       ? `the SyncHdr Status is at ${hdr.path}, it must be the first element of SyncBody`
       : `no Status for the SyncHdr of msg ${trimmed(answered.hdr.msgID)} (CmdRef 0)`);
     return hdr?.status;
   }
   const expected = trimmed(answered.hdr.msgID);
-  if (trimmed(first.msgRef) !== expected) {
+  if (!sameNumber(first.msgRef, expected)) {
     judge.fail('MDM-STS-003', reply, '/SyncBody/Status[1]/MsgRef', `SyncHdr Status has MsgRef ${trimmed(first.msgRef)}, the message answered has MsgID ${expected}`);
   }
   if (trimmed(first.cmd) !== 'SyncHdr') {
@@ -106,16 +152,18 @@ export interface CommandIndexEntry {
   msg: WireMessage;
 }
 
-/** Every command a party sent, keyed by `MsgID:CmdID`, to resolve MsgRef/CmdRef (MDM-ID-005, MDM-ID-006). */
+/**
+ * Every command a party sent, Statuses included (a Status may answer a Status, MDM-STS-013), keyed by
+ * `MsgID:CmdID` with numbers by value, to resolve MsgRef/CmdRef (MDM-ID-005, MDM-ID-006).
+ */
 export function commandIndex(messages: WireMessage[]): Map<string, CommandIndexEntry> {
   const index = new Map<string, CommandIndexEntry>();
   for (const m of messages) {
     if (!m.syncml) continue;
-    const msgID = trimmed(m.syncml.hdr.msgID);
+    const msgID = m.syncml.hdr.msgID;
     for (const { command, path } of commandsWithPaths(m.syncml.body.commands)) {
-      if (command.kind === 'Status') continue;
       // A command without CmdID is answered with a blank CmdRef (MDM-XML-014, A-34): it is indexed under ''.
-      const key = `${msgID}:${trimmed(command.cmdID)}`;
+      const key = refKey(msgID, command.cmdID);
       if (!index.has(key)) index.set(key, { command, name: command.kind === 'Unknown' ? command.name : command.kind, path, msg: m });
     }
   }
@@ -132,15 +180,15 @@ export function judgeStatusReferences(sender: WireMessage, peerIndex: Map<string
     const cmdRef = trimmed(s.cmdRef);
     const code = codeOf(s) ?? '';
     if (!/^\d{3}$/.test(code)) judge.fail('MDM-STS-016', sender, `${path}/Data`, `status code "${code}" is not a three-digit SyncML code`);
-    if (!peerMsgIDs.has(msgRef)) {
+    if (!peerMsgIDs.has(numberKey(msgRef))) {
       judge.fail('MDM-ID-005', sender, `${path}/MsgRef`, `MsgRef ${msgRef || '(empty)'} is not the MsgID of any message received`);
       continue;
     }
-    if (cmdRef === '0') {
+    if (numberKey(cmdRef) === '0') {
       if (trimmed(s.cmd) !== 'SyncHdr') judge.fail('MDM-STS-015', sender, `${path}/Cmd`, `CmdRef 0 denotes the SyncHdr, Cmd is "${trimmed(s.cmd)}"`);
       continue;
     }
-    const target = peerIndex.get(`${msgRef}:${cmdRef}`);
+    const target = peerIndex.get(refKey(msgRef, cmdRef));
     if (!target) {
       judge.fail('MDM-ID-006', sender, `${path}/CmdRef`, `no command with CmdID ${cmdRef || '(empty)'} in msg ${msgRef}`);
       continue;
@@ -151,8 +199,9 @@ export function judgeStatusReferences(sender: WireMessage, peerIndex: Map<string
   }
 }
 
+/** MsgIDs of the peer's messages, by value. */
 export function peerMsgIDs(messages: WireMessage[]): Set<string> {
-  return new Set(messages.filter((m) => m.syncml).map((m) => trimmed(m.syncml!.hdr.msgID)));
+  return new Set(messages.filter((m) => m.syncml).map((m) => numberKey(m.syncml!.hdr.msgID)));
 }
 
 /** Statuses in the order of the commands they answer (MDM-STS-007). */
@@ -164,8 +213,8 @@ export function judgeStatusOrder(sender: WireMessage, peerIndex: Map<string, Com
   let last = -1;
   let lastPath = '';
   for (const { status: s, path } of statusesOf(msg)) {
-    if (trimmed(s.cmdRef) === '0') continue;
-    const r = rank.get(`${trimmed(s.msgRef)}:${trimmed(s.cmdRef)}`);
+    if (numberKey(s.cmdRef) === '0') continue;
+    const r = rank.get(refKey(s.msgRef, s.cmdRef));
     if (r === undefined) continue;
     judge.saw('MDM-STS-007');
     if (r < last) judge.fail('MDM-STS-007', sender, path, `answers a command that came before the one answered at ${lastPath}`);

@@ -19,13 +19,28 @@ export interface Finding {
   check: string;
   /** What was observed, e.g. `msg 4 (server->device) /SyncBody/Status[2]/CmdRef: expected 3, found 5`. */
   evidence: string;
+  /**
+   * A deviation that follows from another failure already reported (that failure's requirement id): one cause gives
+   * one failure, so this one is listed under its root as a consequence and never counted on its own.
+   */
+  consequenceOf?: string;
 }
 
 export interface Check<S = unknown> {
   name: string;
   /** Requirements the check can judge (validated against the catalogue when the check is defined). */
   ids: readonly string[];
+  /**
+   * When the check's rules apply, in words a vendor can act on ("the server sent a large object in chunks"), per id
+   * where they differ; a run in which the situation never arose reports the rule inconclusive with this reason.
+   */
+  when?: string | Readonly<Record<string, string>>;
   run(subject: S, judge: Judge): void;
+}
+
+/** The situation a check's rule needs, for the reason of a rule that was never exercised. */
+export function situationOf(check: Pick<Check, 'when'>, id: string): string | undefined {
+  return typeof check.when === 'string' ? check.when : check.when?.[id];
 }
 
 export function defineCheck<S>(check: Check<S>): Check<S> {
@@ -54,19 +69,26 @@ export class Judge {
     this.report('warn', id, at, path, message);
   }
 
+  /** A deviation that follows from `root`, a failure already reported: shown under it, not counted (one cause, one failure). */
+  consequence(id: string, root: string, at: WireMessage | undefined, path: string, message: string): void {
+    this.report('fail', id, at, path, message, root);
+  }
+
   findings(): Finding[] {
-    const judged = new Set(this.violations.map((v) => v.id));
+    const judged = new Set(this.violations.filter((v) => !v.consequenceOf).map((v) => v.id));
     const passes: Finding[] = [...this.exercised]
       .filter((id) => !judged.has(id))
       .map((id) => ({ id, verdict: 'pass', check: this.check.name, evidence: 'no deviation observed' }));
     return [...this.violations, ...passes];
   }
 
-  private report(verdict: FindingVerdict, id: string, at: WireMessage | undefined, path: string, message: string): void {
+  private report(verdict: FindingVerdict, id: string, at: WireMessage | undefined, path: string, message: string, root?: string): void {
     this.assertDeclared(id);
-    this.exercised.add(id);
     const where = at ? `${label(at)}${path ? ` ${path}` : ''}: ` : path ? `${path}: ` : '';
-    this.violations.push({ id, verdict, check: this.check.name, evidence: `${where}${message}` });
+    const finding: Finding = { id, verdict, check: this.check.name, evidence: `${where}${message}` };
+    if (root) finding.consequenceOf = root;
+    else this.exercised.add(id); // a consequence says nothing of its own rule: no pass either
+    this.violations.push(finding);
   }
 
   private assertDeclared(id: string): void {

@@ -32,12 +32,23 @@ function readableReply(x: HttpExchange): boolean {
   return !x.error || x.error.kind === 'protocol';
 }
 
+/** The Retry-After of a throttling reply (HTTP 429 or 503 that says when to come back, MDM-TRN-022). */
+export function throttledBy(x: HttpExchange): string | undefined {
+  const status = x.response?.status;
+  const retryAfter = x.response?.headers['retry-after'];
+  return (status === 429 || status === 503) && retryAfter !== undefined ? retryAfter : undefined;
+}
+
 export function sessionFromTranscript(exchanges: readonly HttpExchange[], outcome?: string): SessionView {
   let n = 0;
   const out: Exchange[] = exchanges.map((x) => {
     const request = wire(++n, 'device', x.request);
     const response = readableReply(x) ? wire(++n, 'server', x.response!) : undefined;
-    return { request, response, failure: x.error ? `${x.error.kind}: ${x.error.message}` : undefined };
+    const exchange: Exchange = { request, response, failure: x.error ? `${x.error.kind}: ${x.error.message}` : undefined };
+    const throttled = throttledBy(x);
+    if (throttled !== undefined) exchange.throttled = throttled;
+    return exchange;
   });
-  return { exchanges: out, outcome };
+  // A live transport records a session from its first exchange on.
+  return { exchanges: out, outcome, startsAtPackage1: true };
 }

@@ -36,12 +36,22 @@ export interface Exchange {
   response?: WireMessage;
   /** Why there is no usable reply, in words. */
   failure?: string;
+  /**
+   * The server throttled this request (HTTP 429 or 503 with Retry-After, MDM-TRN-022): the reply is no SyncML
+   * message and the device sends the same request again. The value is the Retry-After field.
+   */
+  throttled?: string;
 }
 
 export interface SessionView {
   exchanges: Exchange[];
   /** How the session ended, as the peer driving it saw it (e.g. "completed", "round limit reached"). */
   outcome?: string;
+  /**
+   * Whether the view begins with package 1. A capture can start in the middle of a session: then the rules about
+   * how a session starts are not judged on it. Derived from the first device message when not given.
+   */
+  startsAtPackage1?: boolean;
 }
 
 export function label(m: WireMessage): string {
@@ -112,4 +122,20 @@ export function* commandsWithPaths(commands: Command[], parent = '/SyncBody'): G
     yield { command: c, path, depth: parent.split('/').length - 2 };
     if (c.kind === 'Atomic' || c.kind === 'Sequence') yield* commandsWithPaths(c.commands, path);
   }
+}
+
+/**
+ * The session begins with package 1. A live view is told so by its transport; a capture is taken to start there when
+ * its first device message is MsgID 1 (what that message holds is then judged, not assumed).
+ */
+export function startsAtPackage1(session: SessionView): boolean {
+  if (session.startsAtPackage1 !== undefined) return session.startsAtPackage1;
+  const first = session.exchanges[0]?.request.syncml;
+  if (!first) return session.exchanges.length > 0;
+  return /^0*1$/.test(trimmed(first.hdr.msgID));
+}
+
+/** Exchanges that carry a SyncML exchange of the session: throttled requests are resent, and judged where they land. */
+export function liveExchanges(session: SessionView): Exchange[] {
+  return session.exchanges.filter((x) => !x.throttled);
 }

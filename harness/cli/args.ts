@@ -1,3 +1,5 @@
+import { DEFAULT_SEED, parseSeed } from '../protocol/random';
+
 /** A small, strict flag parser: unknown flags and missing values are usage errors (exit 2), never ignored. */
 export class UsageError extends Error {}
 
@@ -64,4 +66,13 @@ export function hostPort(value: string, flag: string): { host: string; port: num
     throw new UsageError(`${flag}: ${host} is not a loopback address; the harness only listens on 127.0.0.1 or ::1`);
   }
   return { host, port: Number(m[2]) };
+}
+
+/** `--seed N` (default the fixed default seed): the run's random choices follow it. */
+export function seedOf(args: ParsedArgs): number {
+  const text = one(args, 'seed');
+  if (text === undefined) return DEFAULT_SEED;
+  const seed = parseSeed(text);
+  if (seed === undefined) throw new UsageError(`--seed takes a whole number from 0 to 4294967295, got "${text}"`);
+  return seed;
 }

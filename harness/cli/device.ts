@@ -1,14 +1,15 @@
 /** `mdm-conformance device --url URL`: one session of the reference device, transcript printed (CLI contract). */
 import { ReferenceDevice } from '../device/reference-device';
 import { DEVICE_FAULTS, DEVICE_WEAKNESSES } from '../device/faults';
-import { one, parseArgs, UsageError } from './args';
+import { seeded as seededRng } from '../protocol/random';
+import { one, parseArgs, seedOf, UsageError } from './args';
 import { credentialsOf, faultsNamed } from './options';
 import { loadPki, readPem } from './identity';
 import { printExchanges } from './transcript-print';
 
 export async function deviceCommand(argv: string[], out: (line: string) => void): Promise<number> {
   const args = parseArgs(argv, {
-    values: { url: false, pki: false, 'device-id': false, ca: false, cert: false, key: false, fault: true, auth: false, 'client-credentials': false, timeout: false },
+    values: { url: false, pki: false, 'device-id': false, ca: false, cert: false, key: false, fault: true, auth: false, 'client-credentials': false, timeout: false, seed: false },
   });
   const url = one(args, 'url');
   if (!url) throw new UsageError('device needs --url URL (the management endpoint to POST to)');
@@ -24,7 +25,12 @@ export async function deviceCommand(argv: string[], out: (line: string) => void)
   if (!identity) out(`note: no client certificate (pass --pki DIR or --cert/--key); servers that require mutual TLS will refuse`);
   const credentials = credentialsOf(args, 'client-credentials');
   const faults = faultsNamed(args, [...DEVICE_FAULTS, ...DEVICE_WEAKNESSES]);
+  // A device keeps its session counter across sessions; one process runs one session, so without --seed the clock
+  // stands in for that memory and a new process does not reuse the SessionID of the last (MDM-HDR-006, MDM-TERM-008).
+  const seeded = one(args, 'seed') !== undefined;
   const device = new ReferenceDevice({
+    rng: seededRng(seedOf(args), 'device', deviceId),
+    sessionCounter: seeded ? undefined : Date.now() % 9999,
     deviceId,
     identity,
     serverCa,

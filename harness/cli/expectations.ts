@@ -5,7 +5,7 @@
 import Ajv from 'ajv';
 import { readFileSync } from 'node:fs';
 import { isRequirementId } from '../checks/registry';
-import type { ConformanceReport } from '../report/report';
+import type { ConformanceReport, ExpectationsOutcome } from '../report/report';
 import { UsageError } from './args';
 
 export interface ExpectationsFile {
@@ -47,35 +47,32 @@ export function readExpectations(path: string): ExpectationsFile {
   return json;
 }
 
-export interface ExpectationOutcome {
-  unexpected: string[];
-  stale: { id: string; reason: string }[];
-  stillFailing: { id: string; reason: string }[];
-}
-
-export function applyExpectations(report: ConformanceReport, file: string, expected: ExpectationsFile): ExpectationOutcome {
-  const failing = new Set(report.requirements.filter((r) => r.verdict === 'fail').map((r) => r.id));
-  const listed = new Map(expected.expectedFailures.map((x) => [x.id, x.reason]));
-  const outcome: ExpectationOutcome = {
-    unexpected: [...failing].filter((id) => !listed.has(id)),
-    stale: expected.expectedFailures.filter((x) => !failing.has(x.id)),
-    stillFailing: expected.expectedFailures.filter((x) => failing.has(x.id)),
-  };
-  report.expectations = {
+/**
+ * A listed requirement that fails is met (expected); a failure not listed is unexpected; a listed requirement judged
+ * in this run and not failing is stale; a listed requirement this run did not judge (another suite or shard, no
+ * --control) is "not judged", never stale.
+ */
+export function applyExpectations(report: ConformanceReport, file: string, expected: ExpectationsFile): ExpectationsOutcome {
+  const verdicts = new Map(report.requirements.map((r) => [r.id, r.verdict]));
+  const listed = new Set(expected.expectedFailures.map((x) => x.id));
+  const judged = (id: string) => ['pass', 'warn', 'fail'].includes(verdicts.get(id) ?? 'inconclusive');
+  const outcome: ExpectationsOutcome = {
     file,
-    expectedFailures: [
-      ...outcome.stillFailing.map((x) => ({ ...x, outcome: 'still-failing' as const })),
-      ...outcome.stale.map((x) => ({ ...x, outcome: 'stale' as const })),
-    ],
-    unexpectedFailures: outcome.unexpected,
+    met: expected.expectedFailures.filter((x) => verdicts.get(x.id) === 'fail'),
+    unexpected: report.requirements.filter((r) => r.verdict === 'fail' && !listed.has(r.id)).map((r) => r.id),
+    stale: expected.expectedFailures.filter((x) => judged(x.id) && verdicts.get(x.id) !== 'fail'),
+    notJudged: expected.expectedFailures.filter((x) => !judged(x.id)),
   };
+  report.expectations = outcome;
   return outcome;
 }
 
-/** The lines a CI log needs: which entries to add, which to remove. */
-export function describeOutcome(o: ExpectationOutcome): string[] {
+/** The lines a CI log needs: which entries to add, which to remove, which this run could not check. */
+export function describeOutcome(o: ExpectationsOutcome): string[] {
   const lines: string[] = [];
+  for (const x of o.met) lines.push(`expected failure ${x.id} (listed in ${o.file}: ${x.reason})`);
   for (const id of o.unexpected) lines.push(`unexpected failure ${id}: fix it, or add {"id": "${id}", "reason": "…"} to the expectations file`);
   for (const x of o.stale) lines.push(`stale expectation ${x.id} no longer fails: remove {"id": "${x.id}", "reason": ${JSON.stringify(x.reason)}} from the expectations file`);
+  for (const x of o.notJudged) lines.push(`expectation ${x.id} not judged in this run (neither met nor stale)`);
   return lines;
 }

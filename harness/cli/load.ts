@@ -1,8 +1,9 @@
 /**
- * `mdm-conformance load`: N simulated devices checking in concurrently (issue "Scale and speed"). Prints sessions
+ * `mdm-conformance load`: N simulated devices checking in concurrently. Prints sessions
  * per second, latency percentiles, errors by kind and the requirement failures seen under load, and writes the
  * conformance report with a `load` section.
  */
+import { DEFAULT_SEED } from '../protocol/random';
 import { resolve } from 'node:path';
 import { startEmbeddedServer } from '../iut/embedded-server';
 import { runFleet, type LoadResult } from '../load/fleet';
@@ -68,7 +69,7 @@ export async function loadCommand(argv: string[], out: (line: string) => void): 
   out(`errors: ${Object.entries(result.errors).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`);
   for (const [id, f] of Object.entries(result.failures)) out(`  FAIL ${id} in ${f.sessions} session(s): ${f.example}`);
   const report = buildReport(
-    { mode: 'server', reportsDir, startedAt, strict: false, suites: ['load'], features: [], server: { embedded: !url, url, serverCa: '', clientCert: '', clientKey: '', deviceId: `${devices} simulated devices` } },
+    { mode: 'server', reportsDir, startedAt, strict: false, seed: DEFAULT_SEED, suites: ['load'], features: [], server: { embedded: !url, url, serverCa: '', clientCert: '', clientKey: '', deviceId: `${devices} simulated devices` } },
     [{ test: 'load', findings: result.findings }],
     { executedTests: 1, harnessErrors: [] },
   );

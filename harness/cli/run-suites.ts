@@ -8,16 +8,21 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CONFIG_ENV, writeRunConfig, type RunConfig } from '../iut/run-config';
 import { redactorFor } from '../report/redact';
-import { readReport, REPORT_FILE, reportSchemaErrors, writeReport } from '../report/report';
+import { consoleSummary } from '../report/console-summary';
+import { outcomeOf, readReport, REPORT_FILE, reportSchemaErrors, writeReport } from '../report/report';
 import { REPRO_DIR } from '../report/repro';
 import { SUMMARY_PAGE, writeSummaryPage } from '../report/summary-page';
-import { TESTS_FILE } from '../report/tests-file';
+import { readTestsFile, TESTS_FILE } from '../report/tests-file';
+import { JUNIT_FILE, writeJunit } from '../report/junit';
 import { applyExpectations, describeOutcome, type ExpectationsFile } from './expectations';
 
 const ROOT = resolve(__dirname, '../..');
 export const SUITE_NAMES = ['setup', 'get-results', 'management-rounds', 'termination', 'auth', 'large-objects', 'robustness', 'security', 'fuzz'];
 
-function playwright(config: RunConfig, configPath: string, out: (line: string) => void): Promise<number | null> {
+/** Keeps the last lines of the runner's error output: shown only when the run produced no report. */
+const STDERR_LINES = 20;
+
+function playwright(config: RunConfig, configPath: string, out: (line: string) => void): Promise<{ code: number | null; stderr: string[] }> {
   const cli = require.resolve('@playwright/test/cli');
   const files = config.suites.map((s) => join('suites', config.mode, `${s}.spec.ts`));
   const args = [cli, 'test', '--config', join(ROOT, 'playwright.config.ts'), `--project=${config.mode}`, ...files];
@@ -26,19 +31,24 @@ function playwright(config: RunConfig, configPath: string, out: (line: string) =
     const child = spawn(process.execPath, args, {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, MDM_CONFORMANCE_MODE: config.mode, [CONFIG_ENV]: configPath, MDM_REPORTS_DIR: config.reportsDir, MDM_SHARD: config.shard ?? '', FORCE_COLOR: '0' },
+      env: { ...process.env, MDM_CONFORMANCE_MODE: config.mode, [CONFIG_ENV]: configPath, MDM_REPORTS_DIR: config.reportsDir, MDM_SHARD: config.shard ?? '', MDM_STRICT: config.strict ? '1' : '', FORCE_COLOR: '0' },
     });
-    const relay = (chunk: Buffer) => {
+    // stdout carries the conformance log (console-reporter.ts); the runner's own errors are kept for the case where
+    // no report came out of the run, and otherwise left to the Playwright HTML report.
+    const stderr: string[] = [];
+    child.stdout.on('data', (chunk: Buffer) => {
       for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) out(line);
-    };
-    child.stdout.on('data', relay);
-    child.stderr.on('data', relay);
-    child.on('close', (code) => done(code));
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) stderr.push(line);
+      stderr.splice(0, Math.max(0, stderr.length - STDERR_LINES));
+    });
+    child.on('close', (code) => done({ code, stderr }));
   });
 }
 
 /** What an earlier run left that this run writes anew: none of it may be read as this run's. */
-const RUN_OUTPUTS = [REPORT_FILE, TESTS_FILE, SUMMARY_PAGE, REPRO_DIR, 'allure-results', 'allure-report'];
+const RUN_OUTPUTS = [REPORT_FILE, TESTS_FILE, SUMMARY_PAGE, JUNIT_FILE, REPRO_DIR, 'allure-results', 'allure-report'];
 
 export async function runSuites(config: RunConfig, expectations: { file: string; content: ExpectationsFile } | undefined, out: (line: string) => void): Promise<number> {
   mkdirSync(config.reportsDir, { recursive: true });
@@ -47,45 +57,52 @@ export async function runSuites(config: RunConfig, expectations: { file: string;
   const configDir = mkdtempSync(join(tmpdir(), 'mdm-conformance-run-'));
   const configPath = join(configDir, 'run-config.json');
   writeRunConfig(configPath, config);
+  let stderr: string[] = [];
   try {
-    await playwright(config, configPath, out);
+    ({ stderr } = await playwright(config, configPath, out));
   } finally {
     rmSync(configDir, { recursive: true, force: true });
   }
-  return judgeRun(config, expectations, out);
+  return judgeRun(config, expectations, out, stderr);
 }
 
-function judgeRun(config: RunConfig, expectations: { file: string; content: ExpectationsFile } | undefined, out: (line: string) => void): number {
+function judgeRun(config: RunConfig, expectations: { file: string; content: ExpectationsFile } | undefined, out: (line: string) => void, stderr: string[] = []): number {
   const reportPath = join(config.reportsDir, REPORT_FILE);
   const redactor = redactorFor(config);
   if (!existsSync(reportPath)) {
-    out(`error: the suites produced no report (${reportPath}); see the output above`);
+    out(`error: the suites produced no report (${reportPath})${stderr.length ? '; the test runner said:' : ''}`);
+    for (const line of stderr) out(`  ${line}`);
     return 2;
   }
   const report = readReport(config.reportsDir);
   const schemaErrors = reportSchemaErrors(report);
   if (schemaErrors.length) out(`error: the report does not match its schema: ${schemaErrors.join('; ')}`);
+  const expected = expectations ? applyExpectations(report, expectations.file, expectations.content) : undefined;
+  if (expected) writeReport(config.reportsDir, report, redactor);
+  for (const line of consoleSummary(report)) out(line);
+  if (expected) for (const line of describeOutcome(expected)) out(line);
   let code: number;
+  const outcome = outcomeOf(report);
   if (report.tests.executed === 0) {
     out('error: no test ran, so nothing was judged (check --suite)');
     code = 2;
   } else if (report.tests.harnessErrors.length) {
     for (const e of report.tests.harnessErrors) out(`error: a test could not judge: ${e}`);
     code = 2;
-  } else if (expectations) {
-    const outcome = applyExpectations(report, expectations.file, expectations.content);
-    for (const line of describeOutcome(outcome)) out(line);
-    code = outcome.unexpected.length || outcome.stale.length ? 1 : 0;
-    writeReport(config.reportsDir, report, redactor);
+  } else if (outcome === 'nothing-judged') {
+    out('result: NOTHING COULD BE JUDGED: every requirement is inconclusive or not applicable (see the reasons in the report)');
+    code = 2;
+  } else if (expected) {
+    code = expected.unexpected.length || expected.stale.length ? 1 : 0;
+    out(`result: ${code ? 'DOES NOT CONFORM (unexpected or stale against the expectations)' : expected.met.length ? 'CONFORMS, except the expected failures' : 'CONFORMS'}`);
   } else {
-    code = report.summary.failed ? 1 : 0;
+    code = outcome === 'fails' ? 1 : 0;
+    const advisories = report.advisories?.length ?? 0;
+    out(`result: ${code ? 'DOES NOT CONFORM' : 'CONFORMS'}${!code && advisories ? `, with ${advisories} security advisor${advisories === 1 ? 'y' : 'ies'}` : ''}`);
   }
-  const s = report.summary;
-  out(`${config.mode === 'server' ? 'server' : 'client'} conformance: ${s.passed} passed, ${s.failed} failed, ${s.inconclusive} inconclusive, ${s.notApplicable} not applicable, ${s.warnings} with warnings`);
-  for (const r of report.requirements.filter((x) => x.verdict === 'fail')) out(`  FAIL ${r.id} (${r.level}${r.windowsInterop ? ', Windows interoperability' : ''}): ${r.evidence.split('\n')[0]}`);
-  for (const a of report.advisories ?? []) out(`  SECURITY ADVISORY ${a.probe} (no catalogue requirement; does not fail the run): ${a.evidence.split('\n')[0]}`);
   out(`report: ${reportPath}`);
   try {
+    writeJunit(config.reportsDir, report, readTestsFile(config.reportsDir)?.tests ?? [], (t) => (t.scenario ? t.scenario.split('/')[0] : t.phase ?? 'other'), redactor);
     out(`summary page: ${writeSummaryPage(config.reportsDir, redactor)}`);
   } catch (e) {
     // The page explains a run; it never decides one.

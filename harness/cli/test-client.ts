@@ -5,7 +5,7 @@ import { featuresOf } from '../iut/capability-profile';
 import { execTrigger } from '../iut/trigger';
 import type { RunConfig } from '../iut/run-config';
 import { ReferenceServer } from '../server/reference-server';
-import { hostPort, one, parseArgs, UsageError } from './args';
+import { hostPort, one, parseArgs, seedOf, UsageError } from './args';
 import { readExpectations } from './expectations';
 import { loadPki, throwawayPki } from './identity';
 import { runSuites } from './run-suites';
@@ -29,7 +29,7 @@ export async function testClientCommand(argv: string[], out: (line: string) => v
   const pkiDir = one(args, 'pki') ?? throwawayPki().dir;
   loadPki(pkiDir); // a bad --pki directory is a usage error before anything runs
   const config: RunConfig = {
-    mode: 'client', reportsDir, startedAt: new Date().toISOString(), strict: args.switches.has('strict'), suites: suitesOf(args), shard: shardOf(args),
+    mode: 'client', reportsDir, startedAt: new Date().toISOString(), strict: args.switches.has('strict'), seed: seedOf(args), suites: suitesOf(args), shard: shardOf(args),
     features: [], profilePath: one(args, 'profile'),
   };
   if (!trigger && !wait) {

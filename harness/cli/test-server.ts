@@ -5,14 +5,14 @@ import { featuresOf, ProfileFileError, readCapabilityProfile } from '../iut/capa
 import { EMBEDDED_CREDENTIALS, EMBEDDED_FEATURES } from '../iut/embedded-server';
 import { reachServer } from '../iut/preflight';
 import type { RunConfig } from '../iut/run-config';
-import { many, one, parseArgs, UsageError, type ParsedArgs } from './args';
+import { many, one, parseArgs, seedOf, UsageError, type ParsedArgs } from './args';
 import { credentialsOf } from './options';
 import { readExpectations } from './expectations';
 import { loadPki, readPem, throwawayPki } from './identity';
 import { runSuites, SUITE_NAMES } from './run-suites';
 
 export const COMMON_FLAGS = {
-  suite: true, shard: false, reports: false, auth: false, 'client-credentials': false, 'server-credentials': false, profile: false, expect: false, pki: false,
+  suite: true, shard: false, reports: false, auth: false, 'client-credentials': false, 'server-credentials': false, profile: false, expect: false, pki: false, seed: false,
 } as const;
 
 export function shardOf(args: ParsedArgs): string | undefined {
@@ -51,7 +51,7 @@ export async function testServerCommand(argv: string[], out: (line: string) => v
   const profile = profileOf(args);
   const url = one(args, 'url');
   const config: RunConfig = {
-    mode: 'server', reportsDir, startedAt: new Date().toISOString(), strict: args.switches.has('strict'), suites: suitesOf(args), shard: shardOf(args),
+    mode: 'server', reportsDir, startedAt: new Date().toISOString(), strict: args.switches.has('strict'), seed: seedOf(args), suites: suitesOf(args), shard: shardOf(args),
     features: [], profilePath: one(args, 'profile'),
   };
   if (!url) {

@@ -2,13 +2,13 @@
  * The reference device: a Windows-like DM client that runs sessions against a server over HTTPS with mutual TLS,
  * driven by the sans-IO DeviceSession, executing commands on its DM tree, with switchable faults.
  */
-import { randomInt } from 'node:crypto';
 import { sessionFromTranscript } from '../checks/from-transcript';
 import type { SessionView } from '../checks/session';
 import type { Identity } from '../pki';
 import { DeviceSession, type DeviceCredentials, type SessionEnd } from '../protocol/device-session';
 import { fetchLoopbackEntities } from '../protocol/external-entities';
 import { behaviourOf, render, type WireOut } from '../protocol/fault';
+import { seeded, type Rng } from '../protocol/random';
 import { status, type Alert, type Command, type SyncML } from '../syncml';
 import { HttpsClient, Transcript, WINDOWS_DEVICE_HEADERS, type Exchange } from '../transport';
 import { executeCommands } from './execute';
@@ -45,6 +45,10 @@ export interface ReferenceDeviceOptions {
   uploadSizeError?: number;
   /** Rewrites each outgoing body (robustness scenarios: pretty-printing, namespace artefacts). */
   rewrite?: (xml: string) => string;
+  /** Where the device's random choices (its first SessionID) come from; default the default seed's stream. */
+  rng?: Rng;
+  /** The session counter as a device that has run before keeps it: the next session is numbered one more. */
+  sessionCounter?: number;
 }
 
 export interface SessionOptions {
@@ -52,6 +56,8 @@ export interface SessionOptions {
   alerts?: Alert[];
   sessionAlert?: '1201' | '1200';
   loginStatus?: 'user' | 'others' | 'none' | false;
+  /** This SessionID instead of the device's next one (MDM-ROB-007 probes other forms). */
+  sessionID?: string;
 }
 
 export type DeviceRunEnd = SessionEnd | { reason: 'transport-error' | 'protocol-error' | 'round-limit'; detail: string };
@@ -81,12 +87,14 @@ export class ReferenceDevice {
   readonly transcript = new Transcript();
   private readonly behaviour: Partial<ReferenceDeviceBehaviour>;
   private readonly client: HttpsClient;
-  private lastSessionID = randomInt(1, 0xfff0);
+  private lastSessionID: number;
   private toCancel: number;
   private nonce: string | undefined;
 
   constructor(private readonly opts: ReferenceDeviceOptions) {
     this.id = opts.deviceId;
+    // Windows numbers sessions with a small decimal counter (MDM-SES-014, MDM-HDR-006); where it starts is seeded.
+    this.lastSessionID = opts.sessionCounter ?? (opts.rng ?? seeded(undefined, 'device', opts.deviceId)).int(1, 200);
     this.tree = opts.tree ?? loadDefaultTree(opts.deviceId);
     this.behaviour = behaviourOf(opts.faults ?? []);
     this.nonce = opts.credentials?.nonce;
@@ -106,7 +114,7 @@ export class ReferenceDevice {
 
   /** One DM session against `url`; never throws for anything the server does. */
   async runSession(url: string, opts: SessionOptions = {}): Promise<DeviceRun> {
-    const sessionID = this.nextSessionID();
+    const sessionID = opts.sessionID ?? this.nextSessionID();
     const first = this.transcript.exchanges.length;
     const session = this.engine(url, sessionID, opts);
     let end: DeviceRunEnd | undefined;
@@ -144,7 +152,7 @@ export class ReferenceDevice {
    * A session driven one round trip at a time, for scenarios that interleave devices or abandon a session half-way
    * (security probes, expiry of half-open sessions). `sessionID` picks the SessionID instead of the next one.
    */
-  openSession(url: string, opts: SessionOptions & { sessionID?: string } = {}): SteppedSession {
+  openSession(url: string, opts: SessionOptions = {}): SteppedSession {
     const sessionID = opts.sessionID ?? this.nextSessionID();
     const session = this.engine(url, sessionID, opts);
     let next: SyncML | undefined = session.start();
@@ -227,10 +235,13 @@ export class ReferenceDevice {
     return `${url}${url.includes('?') ? '&' : '?'}${query}`;
   }
 
-  /** Opaque, new per session, at most 4 bytes: Windows-like upper-case hex (MDM-HDR-004, MDM-HDR-006). */
+  /**
+   * Opaque, new per session, at most 4 bytes (MDM-HDR-004, MDM-HDR-006): a decimal counter, as Windows sends until
+   * the server sets SyncApplicationVersion 2.0 (MDM-SES-014). Other forms are MDM-ROB-007's probes.
+   */
   private nextSessionID(): string {
-    this.lastSessionID = (this.lastSessionID % 0xfffe) + 1;
-    return this.lastSessionID.toString(16).toUpperCase();
+    this.lastSessionID = (this.lastSessionID % 9999) + 1;
+    return String(this.lastSessionID);
   }
 
   private devInfo(name: string): string {

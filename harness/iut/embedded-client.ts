@@ -9,6 +9,7 @@
 import type { DeviceFault } from '../device/faults';
 import { ReferenceDevice, type ReferenceDeviceOptions } from '../device/reference-device';
 import { createTestPki, type TestPki } from '../pki';
+import { seeded } from '../protocol/random';
 import type { ClientUnderTest, Trigger, TriggerResult } from '../scenarios/client/target';
 import type { Feature } from '../scenarios/scenario';
 
@@ -32,6 +33,8 @@ export interface EmbeddedClientOptions {
   faults?: readonly DeviceFault[];
   /** Per HTTP request of the device. Default 3 000 ms. */
   requestTimeoutMs?: number;
+  /** The run's seed (`--seed`): the device's SessionIDs and every scenario's choices follow it. */
+  seed?: number;
 }
 
 export async function startEmbeddedClient(opts: EmbeddedClientOptions = {}): Promise<EmbeddedClient> {
@@ -45,9 +48,11 @@ export async function startEmbeddedClient(opts: EmbeddedClientOptions = {}): Pro
     maxSendSize: EMBEDDED_CLIENT_MAX_SEND_SIZE,
     faults: opts.faults,
     timeoutMs: opts.requestTimeoutMs ?? 3_000,
+    rng: seeded(opts.seed, 'embedded-client'),
   };
   const device = new ReferenceDevice(base);
   const target: ClientUnderTest = {
+    seed: opts.seed,
     pki,
     deviceId: pki.deviceId,
     trigger: embeddedTrigger(device, base),

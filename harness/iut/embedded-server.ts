@@ -3,6 +3,7 @@
  * and MD5 application-level auth, so `test-server` without --url exercises every scenario (none inconclusive).
  */
 import { createTestPki, type TestPki } from '../pki';
+import { seeded } from '../protocol/random';
 import type { Feature } from '../scenarios/scenario';
 import type { ServerUnderTest } from '../scenarios/server';
 import type { ServerFault } from '../server/faults';
@@ -20,12 +21,13 @@ export interface EmbeddedServer {
 }
 
 /** `mutualTlsOnly` leaves MD5 out, as a device fleet without application-level credentials needs. */
-export async function startEmbeddedServer(opts: { pki?: TestPki; faults?: readonly ServerFault[]; mutualTlsOnly?: boolean } = {}): Promise<EmbeddedServer> {
+export async function startEmbeddedServer(opts: { pki?: TestPki; faults?: readonly ServerFault[]; mutualTlsOnly?: boolean; seed?: number } = {}): Promise<EmbeddedServer> {
   const pki = opts.pki ?? createTestPki();
   // A 1 MiB request bound keeps the oversized-body probe cheap: the fault matrix runs it once per fault.
-  const server = new ReferenceServer({ identity: pki.server, ca: pki.ca.certPem, faults: opts.faults, clientAuth: opts.mutualTlsOnly ? undefined : EMBEDDED_CREDENTIALS, maxRequestBytes: MAX_REQUEST_BYTES });
+  const server = new ReferenceServer({ rng: seeded(opts.seed, 'embedded-server'), identity: pki.server, ca: pki.ca.certPem, faults: opts.faults, clientAuth: opts.mutualTlsOnly ? undefined : EMBEDDED_CREDENTIALS, maxRequestBytes: MAX_REQUEST_BYTES });
   const url = await server.start();
   const target: ServerUnderTest = {
+    seed: opts.seed,
     url,
     serverCa: pki.ca.certPem,
     deviceId: pki.deviceId,

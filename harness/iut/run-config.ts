@@ -42,6 +42,8 @@ export interface RunConfig {
   reportsDir: string;
   startedAt: string;
   strict: boolean;
+  /** `--seed`: every random choice of the run follows it (same implementation, same seed, same verdicts). */
+  seed: number;
   /** Phases selected with --suite; empty means all. */
   suites: string[];
   /** `I/N`: this run is shard I of N (Playwright's --shard); shard reports are combined with `merge`. */

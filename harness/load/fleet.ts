@@ -2,7 +2,7 @@
  * A fleet of simulated reference devices checking in concurrently, each with its own identity, every session judged
  * by the same passive checks as the suites: a server that mixes up devices or references under load fails.
  */
-import { randomUUID } from 'node:crypto';
+import { seeded, type Rng } from '../protocol/random';
 import { runChecks, type Finding } from '../checks/finding';
 import { SERVER_CHECKS } from '../checks/server-checks';
 import { ReferenceDevice } from '../device/reference-device';
@@ -65,10 +65,10 @@ export function percentiles(values: number[]): Percentiles {
   return { p50: at(0.5), p95: at(0.95), p99: at(0.99), max: sorted[sorted.length - 1] };
 }
 
-/** One identity per device, minted from the CA; with an EC CA this takes about a millisecond each. */
-export function mintFleet(pki: TestPki, count: number): SimulatedDevice[] {
+/** One identity per device, minted from the CA; with an EC CA this takes about a millisecond each. Ids follow the seed. */
+export function mintFleet(pki: TestPki, count: number, rng: Rng = seeded(undefined, 'fleet')): SimulatedDevice[] {
   return Array.from({ length: count }, () => {
-    const id = randomUUID().toUpperCase();
+    const id = rng.uuid();
     return { id, identity: mintDeviceIdentity(pki, 'valid', { deviceId: id }) };
   });
 }

@@ -29,6 +29,8 @@ export interface CertificateTemplate {
   extendedKeyUsage?: ExtendedKeyUsage[];
   /** Host names and IP addresses, for server certificates. */
   subjectAltNames?: string[];
+  /** 16 octets for the serial number (from the run's seed); random when absent. */
+  serial?: Uint8Array;
 }
 
 /** What signing a certificate needs from its issuer: the key, and the name and key id the certificate must carry. */
@@ -110,7 +112,7 @@ export function issueCertificate(template: CertificateTemplate, subjectPublicKey
   const spkiDer = subjectPublicKey.export({ type: 'spki', format: 'der' });
   const tbs = sequence([
     asn1.create(Class.CONTEXT_SPECIFIC, 0, true, [integer(asn1.integerToDer(2).getBytes())]),
-    integer(randomSerialNumber()),
+    integer(serialNumber(template.serial)),
     signatureAlgorithm,
     authority.name,
     sequence([time(template.validity.notBefore), time(template.validity.notAfter)]),
@@ -220,8 +222,8 @@ function distinguishedName(commonName: string): forge.asn1.Asn1 {
 }
 
 /** Positive and minimally encoded: the top bit clear and the first octet never zero. */
-function randomSerialNumber(): string {
-  const serial = randomBytes(16);
+function serialNumber(octets?: Uint8Array): string {
+  const serial = Buffer.from(octets ?? randomBytes(16));
   serial[0] = (serial[0] & 0x7f) || 0x01;
   return serial.toString('binary');
 }

@@ -10,6 +10,7 @@ import {
   type SigningAuthority, type Validity,
 } from './certificates';
 import { certificateFacts } from './facts';
+import type { Rng } from '../protocol/random';
 
 export type { Identity, KeyType } from './certificates';
 
@@ -27,6 +28,8 @@ export interface PkiOptions {
   serverHosts?: string[];
   /** 'rsa' (2048 bits, the default) or 'ec' (P-256, much faster to generate for fleets of devices). */
   keyType?: KeyType;
+  /** Where the device id, names and serial numbers come from (the run's seed); keys stay random. */
+  rng?: Rng;
 }
 
 export type BadDeviceIdentity = 'expired' | 'not-yet-valid' | 'untrusted-ca' | 'wrong-eku' | 'cn-mismatch';
@@ -40,16 +43,17 @@ export const WRONG_SERVER_HOST = 'mdm.invalid.example';
 const DAY_MS = 86_400_000;
 
 export function createTestPki(opts: PkiOptions = {}): TestPki {
-  const deviceId = opts.deviceId ?? newDeviceId();
+  const { rng } = opts;
+  const deviceId = opts.deviceId ?? newDeviceId(rng);
   checkDeviceId(deviceId);
   const serverHosts = opts.serverHosts ?? [...DEFAULT_SERVER_HOSTS];
   checkServerHosts(serverHosts);
-  const { identity: ca, authority } = createAuthority(`mdm-conformance test CA ${randomSuffix()}`, authorityValidity(), opts.keyType ?? 'rsa');
+  const { identity: ca, authority } = createAuthority(`mdm-conformance test CA ${randomSuffix(rng)}`, authorityValidity(), opts.keyType ?? 'rsa');
   return {
     deviceId,
     ca,
-    server: issueIdentity(serverTemplate(serverHosts, currentValidity()), authority),
-    device: issueIdentity(deviceTemplate(deviceId, currentValidity()), authority),
+    server: issueIdentity({ ...serverTemplate(serverHosts, currentValidity()), serial: rng?.bytes(16) }, authority),
+    device: issueIdentity({ ...deviceTemplate(deviceId, currentValidity()), serial: rng?.bytes(16) }, authority),
   };
 }
 
@@ -58,23 +62,25 @@ export function createTestPki(opts: PkiOptions = {}): TestPki {
  * device it is for; the bad kinds differ from a valid identity for that device in exactly one respect, and
  * `cn-mismatch` carries another device id in its CN.
  */
-export function mintDeviceIdentity(pki: TestPki, kind: 'valid' | BadDeviceIdentity, opts: { deviceId?: string } = {}): Identity {
+export function mintDeviceIdentity(pki: TestPki, kind: 'valid' | BadDeviceIdentity, opts: { deviceId?: string; rng?: Rng } = {}): Identity {
   const deviceId = opts.deviceId ?? pki.deviceId;
   checkDeviceId(deviceId);
   const authority = authorityFromIdentity(pki.ca);
+  const serial = opts.rng?.bytes(16);
+  const device = (id: string, validity: Validity): CertificateTemplate => ({ ...deviceTemplate(id, validity), serial });
   switch (kind) {
     case 'valid':
-      return issueIdentity(deviceTemplate(deviceId, currentValidity()), authority);
+      return issueIdentity(device(deviceId, currentValidity()), authority);
     case 'expired':
-      return issueIdentity(deviceTemplate(deviceId, expiredValidity()), authority);
+      return issueIdentity(device(deviceId, expiredValidity()), authority);
     case 'not-yet-valid':
-      return issueIdentity(deviceTemplate(deviceId, futureValidity()), authority);
+      return issueIdentity(device(deviceId, futureValidity()), authority);
     case 'untrusted-ca':
-      return issueIdentity(deviceTemplate(deviceId, currentValidity()), untrustedAuthority(authority));
+      return issueIdentity(device(deviceId, currentValidity()), untrustedAuthority(authority, opts.rng));
     case 'wrong-eku':
-      return issueIdentity({ ...deviceTemplate(deviceId, currentValidity()), extendedKeyUsage: ['serverAuth'] }, authority);
+      return issueIdentity({ ...device(deviceId, currentValidity()), extendedKeyUsage: ['serverAuth'] }, authority);
     case 'cn-mismatch':
-      return issueIdentity(deviceTemplate(otherDeviceId(deviceId), currentValidity()), authority);
+      return issueIdentity(device(otherDeviceId(deviceId, opts.rng), currentValidity()), authority);
     default:
       throw unknownKind('device', kind);
   }
@@ -107,8 +113,8 @@ function deviceTemplate(deviceId: string, validity: Validity): CertificateTempla
 }
 
 /** A root nobody was told to trust, with a key of the same type, so only the chain differs. */
-function untrustedAuthority(trusted: SigningAuthority): SigningAuthority {
-  return createAuthority(`mdm-conformance untrusted CA ${randomSuffix()}`, authorityValidity(), trusted.keyType).authority;
+function untrustedAuthority(trusted: SigningAuthority, rng?: Rng): SigningAuthority {
+  return createAuthority(`mdm-conformance untrusted CA ${randomSuffix(rng)}`, authorityValidity(), trusted.keyType).authority;
 }
 
 function serverHostsOf(certPem: string): string[] {
@@ -140,18 +146,18 @@ function daysFromNow(days: number): Date {
   return new Date(Date.now() + days * DAY_MS);
 }
 
-function newDeviceId(): string {
-  return randomUUID().toUpperCase();
+function newDeviceId(rng?: Rng): string {
+  return rng ? rng.uuid() : randomUUID().toUpperCase();
 }
 
-function otherDeviceId(deviceId: string): string {
-  let other = newDeviceId();
-  while (other === deviceId) other = newDeviceId();
+function otherDeviceId(deviceId: string, rng?: Rng): string {
+  let other = newDeviceId(rng);
+  while (other === deviceId) other = newDeviceId(rng);
   return other;
 }
 
-function randomSuffix(): string {
-  return randomBytes(4).toString('hex');
+function randomSuffix(rng?: Rng): string {
+  return rng ? rng.hex(4).toLowerCase() : randomBytes(4).toString('hex');
 }
 
 function checkDeviceId(deviceId: string): void {

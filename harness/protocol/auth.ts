@@ -8,6 +8,7 @@
  * defines as text (user id, password) are hashed as UTF-8.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Rng } from './random';
 
 export const AuthScheme = {
   Basic: 'syncml:auth-basic',
@@ -78,9 +79,12 @@ export function md5Credential(user: string, password: string, nonceBase64: strin
 // ---------------------------------------------------------------------------------------------------------------
 // Nonces
 
-/** A fresh 16-octet random nonce, base64 as it is sent in `NextNonce` (MDM-AUTH-018, -021); `bytes` for a weak peer. */
-export function newNonce(bytes: number = NONCE_BYTES): string {
-  return randomBytes(bytes).toString('base64');
+/**
+ * A fresh 16-octet nonce, base64 as it is sent in `NextNonce` (MDM-AUTH-018, -021); `bytes` for a weak peer. Drawn
+ * from the run's seeded generator when one is given, so a run can be repeated exactly.
+ */
+export function newNonce(bytes: number = NONCE_BYTES, rng?: Rng): string {
+  return (rng ? rng.bytes(bytes) : randomBytes(bytes)).toString('base64');
 }
 
 /**

@@ -13,6 +13,7 @@ import {
 import { MessageAssembler } from './assembler';
 import { AuthScheme, decodeNonce, newNonce, NONCE_BYTES, verifyCredential, type CredScheme } from './auth';
 import { byteLength, ChunkAssembly, prefixWithin } from './large-object';
+import type { Rng } from './random';
 import { SERVER_VERSIONS, unsupportedVersion } from './version';
 
 export interface CommandQueue {
@@ -63,6 +64,11 @@ export interface ServerBehaviour {
   nonceBytes: number;
   /** Every 401/407 carries a nonce never issued before (MDM-AUTH-022); false re-issues the current one. */
   freshNonceOnChallenge: boolean;
+  /**
+   * A conforming alternative to 212: accept credentials with 200 and a fresh nonce, so that every message of the
+   * session carries them again (MDM-AUTH-009). Off by default, as Windows' servers answer 212.
+   */
+  authenticatePerMessage: boolean;
   /*
    * Tools of the client-under-test scenarios. Each default is the conforming behaviour; the non-default values
    * are what a scenario needs a server to do to see the client react (some are deliberately wrong).
@@ -103,6 +109,7 @@ export const CONFORMING_SERVER: ServerBehaviour = {
   renewNonce: true,
   nonceBytes: NONCE_BYTES,
   freshNonceOnChallenge: true,
+  authenticatePerMessage: false,
   abortInMessage: 0,
   chunkBytes: 0,
   chunkSizeError: 0,
@@ -117,6 +124,8 @@ export interface ServerSessionOptions {
   queue: CommandQueue;
   clientAuth?: ServerCredentialCheck;
   behaviour?: Partial<ServerBehaviour>;
+  /** Where nonces come from: the run's seeded generator, so a run repeats exactly. */
+  rng?: Rng;
 }
 
 export interface SentCommand {
@@ -227,7 +236,7 @@ export class ServerSession {
     if (!check || this.authenticated) return { ok: true, code: '200' };
     const challenge = () => {
       // MDM-AUTH-022: each challenge carries a fresh nonce
-      if (this.behaviour.freshNonceOnChallenge || this.nonce === undefined) this.nonce = newNonce(this.behaviour.nonceBytes);
+      if (this.behaviour.freshNonceOnChallenge || this.nonce === undefined) this.nonce = newNonce(this.behaviour.nonceBytes, this.opts.rng);
       return chal(check.scheme, check.scheme === AuthScheme.Md5 ? this.nonce : undefined);
     };
     if (!hdr.cred) {
@@ -243,10 +252,16 @@ export class ServerSession {
       this.events.push({ type: 'auth', outcome: 'refused', code: '401' });
       return { ok: false, code: '401', chal: challenge() };
     }
-    this.authenticated = true;
     // MDM-AUTH-019: renewed in every session for the next one
-    const next = this.behaviour.renewNonce || this.nonce === undefined ? newNonce(this.behaviour.nonceBytes) : this.nonce;
+    const next = this.behaviour.renewNonce || this.nonce === undefined ? newNonce(this.behaviour.nonceBytes, this.opts.rng) : this.nonce;
     check.onNextNonce?.(next);
+    if (this.behaviour.authenticatePerMessage) {
+      // MDM-AUTH-009: 200, so the next message carries credentials again, made with the nonce of this Chal.
+      this.nonce = next;
+      this.events.push({ type: 'auth', outcome: 'accepted', code: '200' });
+      return { ok: true, code: '200', chal: check.scheme === AuthScheme.Md5 ? chal(check.scheme, next) : undefined };
+    }
+    this.authenticated = true;
     this.events.push({ type: 'auth', outcome: 'accepted', code: '212' });
     return { ok: true, code: '212', chal: check.scheme === AuthScheme.Md5 ? chal(check.scheme, next) : undefined };
   }

@@ -50,24 +50,32 @@ export default class ConformanceReporter implements Reporter {
     const records: TestRecord[] = [];
     const advisories: ReportAdvisory[] = [];
     const errors: string[] = [];
+    const ran = new Set<string>();
     let executed = 0;
+    let skipped = 0;
     for (const { test, result: r } of this.byTest.values()) {
-      if (r.status !== 'skipped') executed++;
       const found = jsonAttachment<FindingsAttachment>(r, FINDINGS_ATTACHMENT);
       const transcript = jsonAttachment<TranscriptExport>(r, TRANSCRIPT_ATTACHMENT);
       const error = r.error?.message?.split('\n')[0];
+      const requirements = test.annotations.filter((a) => a.type === 'requirement' && a.description).map((a) => a.description!);
+      if (r.status === 'skipped') skipped++;
+      else executed++;
       if (found) {
-        results.push({ test: test.title, findings: found.findings });
+        results.push({ test: test.title, scenario: found.scenario, findings: found.findings });
+        if (r.status !== 'skipped') ran.add(found.scenario);
         for (const a of found.advisories ?? []) advisories.push({ ...a, test: test.title });
-      } else if (r.status !== 'skipped' && r.error) {
-        // A test that died before judging anything is the harness's problem to report, never a silent pass.
-        errors.push(`${test.title}: ${error ?? 'failed'}`);
+      } else if (r.status !== 'skipped') {
+        // A test that died before judging anything is the harness's problem to report, never a silent pass; what it
+        // was to judge stays inconclusive, with what happened as the reason.
+        const why = r.status === 'timedOut' ? `the test timed out after ${r.duration} ms` : error ?? `the test ended ${r.status}`;
+        errors.push(`${test.title}: ${why}`);
+        results.push({ test: test.title, findings: requirements.map((id) => ({ id, verdict: 'inconclusive', check: test.title, evidence: `the test stopped before judging it: ${why}` })) });
       }
       const record: TestRecord = {
         title: test.title,
         status: r.status,
         durationMs: r.duration,
-        requirements: test.annotations.filter((a) => a.type === 'requirement' && a.description).map((a) => a.description!),
+        requirements,
         findings: (found?.findings ?? []).map((f, i) => ({ ...f, graded: grade(f, config.strict), session: found?.findingSessions?.[i] ?? null })),
         notes: found?.notes ?? [],
         sessions: transcript?.sessions ?? [],
@@ -81,8 +89,9 @@ export default class ConformanceReporter implements Reporter {
       if (error && r.status !== 'passed') record.error = error;
       records.push(record);
     }
+    const cutShort = result.status === 'interrupted' ? 'the run was interrupted' : result.status === 'timedout' ? 'the run hit its global time limit' : undefined;
     const redactor = redactorFor(config);
-    const report = buildReport(config, results, { executedTests: executed, harnessErrors: errors, runStatus: result.status }, advisories);
+    const report = buildReport(config, results, { executedTests: executed, skippedTests: skipped, harnessErrors: errors, ran, cutShort }, advisories);
     writeReport(config.reportsDir, report, redactor);
     writeTestsFile(config.reportsDir, { schemaVersion: 1, mode: config.mode, tests: records }, redactor);
   }

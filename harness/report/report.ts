@@ -4,44 +4,53 @@
 import Ajv from 'ajv';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { REQUIREMENTS } from '../checks/registry';
 import type { RunConfig } from '../iut/run-config';
 import schema from './conformance-report.schema.json';
 import { redact, type Redactor } from './redact';
-import { aggregate, summarize, type RequirementVerdict, type TestFindings } from './verdicts';
+import { judgeability } from '../scenarios/catalog';
+import {
+  aggregate, coverageOf, rowsOf, summarize, type Coverage, type ReportMode, type RequirementVerdict, type RunContext, type Summary,
+  type TestFindings,
+} from './verdicts';
 
 export const REPORT_FILE = 'conformance-report.json';
 
 export interface ConformanceReport {
-  schemaVersion: 1;
-  mode: 'server' | 'client';
+  schemaVersion: 2;
+  mode: ReportMode;
   harness: { name: 'mdm-conformance'; version: string };
   iut: Record<string, unknown>;
+  /** The run's seed: the same implementation and seed give the same verdicts. */
+  seed: number;
   startedAt: string;
   durationMs: number;
   strict: boolean;
-  summary: { passed: number; failed: number; inconclusive: number; notApplicable: number; warnings: number };
-  tests: { executed: number; harnessErrors: string[] };
-  coverage: {
-    catalogue: number;
-    /** Catalogue rows binding this side (its role or `both`). */
-    forThisSide: number;
-    /** Rows this run judged (the requirements list). */
-    judged: number;
-    /** Rows binding this side that no test of this run judged. */
-    notCovered: string[];
-  };
+  /** Counts over every row of the mode; they add up to `requirements.length`. */
+  summary: Summary;
+  /** Judged, not judged and out of scope, over all rows and by level. */
+  coverage: Coverage;
+  tests: { executed: number; skipped: number; harnessErrors: string[] };
+  /** Every catalogue row of the mode, judged or not (with the reason). */
   requirements: RequirementVerdict[];
   /**
    * Security advisories: weaknesses the probes found where the catalogue has no requirement. Present only when
    * there are any; they never fail a run.
    */
   advisories?: ReportAdvisory[];
-  expectations?: {
-    file: string;
-    expectedFailures: { id: string; reason: string; outcome: 'still-failing' | 'stale' }[];
-    unexpectedFailures: string[];
-  };
+  expectations?: ExpectationsOutcome;
+}
+
+/** `--expect FILE` applied to the run (CLI contract, "Expected failures"). */
+export interface ExpectationsOutcome {
+  file: string;
+  /** Listed and failing: expected, does not fail the run. */
+  met: { id: string; reason: string }[];
+  /** Failing and not listed: fails the run. */
+  unexpected: string[];
+  /** Listed, judged in this run, and no longer failing: fails the run until removed. */
+  stale: { id: string; reason: string }[];
+  /** Listed, but this run did not judge the requirement (another suite, shard, no --control): neither met nor stale. */
+  notJudged: { id: string; reason: string }[];
 }
 
 export interface ReportAdvisory {
@@ -56,36 +65,62 @@ function harnessVersion(): string {
   return (JSON.parse(readFileSync(join(__dirname, '../../package.json'), 'utf8')) as { version: string }).version;
 }
 
-export function buildReport(
-  config: RunConfig,
-  results: TestFindings[],
-  run: { executedTests: number; harnessErrors: string[]; runStatus?: string },
-  advisories: readonly ReportAdvisory[] = [],
-): ConformanceReport {
-  const requirements = aggregate([], results, config.strict);
-  const role = config.mode;
-  const forThisSide = REQUIREMENTS.filter((r) => r.role === role || r.role === 'both');
-  const judged = new Set(requirements.map((r) => r.id));
+export interface RunFacts {
+  executedTests: number;
+  skippedTests?: number;
+  harnessErrors: string[];
+  /** Scenario ids that ran, to tell a suite that was not selected from a situation that did not arise. */
+  ran?: ReadonlySet<string>;
+  cutShort?: string;
+}
+
+/** How the run was narrowed, to name in the reasons of rows it did not judge. */
+function selectionOf(config: RunConfig): string | undefined {
+  const parts = [config.suites.length ? `--suite ${config.suites.join(' --suite ')}` : '', config.shard ? `shard ${config.shard}` : ''].filter(Boolean);
+  return parts.length ? parts.join(', ') : undefined;
+}
+
+export function buildReport(config: RunConfig, results: TestFindings[], run: RunFacts, advisories: readonly ReportAdvisory[] = []): ConformanceReport {
+  const ctx: RunContext = { judgeability: judgeability(config.mode), ran: run.ran, cutShort: run.cutShort, selection: selectionOf(config) };
+  const requirements = aggregate(rowsOf(config.mode), results, config.strict, ctx);
+  return assembleReport({
+    mode: config.mode, iut: iutOf(config), seed: config.seed, startedAt: config.startedAt, strict: config.strict,
+    tests: { executed: run.executedTests, skipped: run.skippedTests ?? 0, harnessErrors: run.harnessErrors }, requirements, advisories,
+  });
+}
+
+/** A report from judged rows, for every producer (suites, load, grade, proxy, merge). */
+export function assembleReport(parts: {
+  mode: ReportMode; iut: Record<string, unknown>; seed: number; startedAt: string; strict: boolean;
+  tests: ConformanceReport['tests']; requirements: RequirementVerdict[]; advisories?: readonly ReportAdvisory[];
+}): ConformanceReport {
   const report: ConformanceReport = {
-    schemaVersion: 1,
-    mode: config.mode,
+    schemaVersion: 2,
+    mode: parts.mode,
     harness: { name: 'mdm-conformance', version: harnessVersion() },
-    iut: iutOf(config),
-    startedAt: config.startedAt,
-    durationMs: Date.now() - Date.parse(config.startedAt),
-    strict: config.strict,
-    summary: summarize(requirements),
-    tests: { executed: run.executedTests, harnessErrors: run.harnessErrors },
-    coverage: {
-      catalogue: REQUIREMENTS.length,
-      forThisSide: forThisSide.length,
-      judged: judged.size,
-      notCovered: forThisSide.filter((r) => !judged.has(r.id)).map((r) => r.id),
-    },
-    requirements,
+    iut: parts.iut,
+    seed: parts.seed,
+    startedAt: parts.startedAt,
+    durationMs: Math.max(0, Date.now() - Date.parse(parts.startedAt)),
+    strict: parts.strict,
+    summary: summarize(parts.requirements),
+    coverage: coverageOf(parts.requirements),
+    tests: parts.tests,
+    requirements: parts.requirements,
   };
-  if (advisories.length) report.advisories = [...advisories];
+  if (parts.advisories?.length) report.advisories = [...parts.advisories];
   return report;
+}
+
+/**
+ * What a run comes to, before expectations: `nothing-judged` when no row was exercised (every row inconclusive or
+ * not applicable): such a run conforms to nothing and is exit 2, never a green "Conforms".
+ */
+export function outcomeOf(report: Pick<ConformanceReport, 'summary'>): 'fails' | 'conforms' | 'nothing-judged' {
+  const s = report.summary;
+  if (s.failed) return 'fails';
+  if (s.passed + s.warned === 0) return 'nothing-judged';
+  return 'conforms';
 }
 
 function iutOf(config: RunConfig): Record<string, unknown> {

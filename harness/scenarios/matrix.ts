@@ -8,7 +8,7 @@
 import type { Finding } from '../checks/finding';
 import { grade, type GradedVerdict } from '../report/verdicts';
 import type { Fault } from '../protocol/fault';
-import { runScenario, type Feature, type Scenario } from './scenario';
+import { runScenario, type Feature, type Scenario, type SeededTarget } from './scenario';
 
 export interface MatrixRow {
   fault: string;
@@ -27,7 +27,7 @@ export interface MatrixPeer<T> {
 }
 
 /** Runs the scenarios in order; `enough` may stop the run early once the findings so far settle the question. */
-export async function runAll<T>(scenarios: readonly Scenario<T>[], target: T, features: ReadonlySet<Feature>, enough?: (f: Finding[]) => boolean): Promise<Finding[]> {
+export async function runAll<T extends SeededTarget>(scenarios: readonly Scenario<T>[], target: T, features: ReadonlySet<Feature>, enough?: (f: Finding[]) => boolean): Promise<Finding[]> {
   const findings: Finding[] = [];
   for (const s of scenarios) {
     findings.push(...(await runScenario(s, target, features)).findings);
@@ -36,7 +36,7 @@ export async function runAll<T>(scenarios: readonly Scenario<T>[], target: T, fe
   return findings;
 }
 
-export async function matrixRow<T, B>(
+export async function matrixRow<T extends SeededTarget, B>(
   fault: Fault<B> | undefined,
   scenarios: readonly Scenario<T>[],
   features: ReadonlySet<Feature>,
@@ -84,6 +84,33 @@ export async function inBatches<I, O>(items: readonly I[], limit: number, work: 
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
   return out;
+}
+
+/**
+ * The clean row: the clean peer and each conforming variant of it (an alternative the catalogue allows, such as
+ * authenticating every message with 200 instead of 212). None may fail; a requirement is left inconclusive only when
+ * no variant exercised it, since some situations arise only under one of the allowed behaviours.
+ */
+export async function cleanRow<T extends SeededTarget, B>(
+  variants: readonly Fault<B>[],
+  scenarios: readonly Scenario<T>[],
+  features: ReadonlySet<Feature>,
+  start: (faults: readonly Fault<B>[]) => Promise<MatrixPeer<T>>,
+): Promise<MatrixRow> {
+  const rows = [await matrixRow(undefined, scenarios, features, start)];
+  for (const v of variants) rows.push({ ...(await matrixRow(undefined, scenarios, features, () => start([v]))), fault: v.name });
+  const union = (pick: (r: MatrixRow) => string[]) => [...new Set(rows.flatMap(pick))].sort();
+  const failed = union((r) => r.failed);
+  return {
+    fault: 'clean',
+    declared: [],
+    failed,
+    warned: union((r) => r.warned),
+    inconclusive: rows[0].inconclusive.filter((id) => rows.every((r) => r.inconclusive.includes(id))),
+    detected: failed.length === 0,
+    rightRequirement: failed.length === 0,
+    ms: rows.reduce((n, r) => n + r.ms, 0),
+  };
 }
 
 export function summaryLine(side: 'server' | 'client', clean: MatrixRow, rows: MatrixRow[]): string {

@@ -8,6 +8,7 @@
  */
 import type { Finding } from '../checks/finding';
 import type { Phase } from '../checks/registry';
+import { seeded, type Rng } from '../protocol/random';
 
 /** Optional features an implementation declares in its capability profile. */
 export type Feature = 'md5-auth' | 'basic-auth' | 'large-objects' | 'atomic' | 'wbxml' | 'message-signing';
@@ -38,6 +39,9 @@ export interface Advisory {
 
 /** What a scenario produced: findings, plus the transcripts that back them. */
 export class ScenarioLog {
+  /** Where the scenario's random choices come from: the run's seed, forked by the scenario's id. */
+  readonly rng: Rng;
+  private forks = 0;
   readonly findings: Finding[] = [];
   readonly advisories: Advisory[] = [];
   /** Human-readable steps and evidence, attached to reports. */
@@ -48,6 +52,15 @@ export class ScenarioLog {
    * `msg N` belongs to: scenarios record a session, then judge it.
    */
   readonly sessionOf = new Map<Finding, number>();
+
+  constructor(rng: Rng = seeded()) {
+    this.rng = rng;
+  }
+
+  /** A stream of its own for one peer the scenario starts (the n-th device, say): the order of starts fixes it. */
+  nextRng(what: string): Rng {
+    return this.rng.fork(`${what}-${++this.forks}`);
+  }
 
   add(findings: readonly Finding[]): void {
     this.findings.push(...findings);
@@ -75,8 +88,13 @@ export interface ScenarioResult {
   advisories?: Advisory[];
 }
 
-export async function runScenario<T>(scenario: Scenario<T>, target: T, features: ReadonlySet<Feature>): Promise<ScenarioResult> {
-  const log = new ScenarioLog();
+/** What every target offers: the run's seed (`--seed`), from which the scenario's random choices are drawn. */
+export interface SeededTarget {
+  seed?: number;
+}
+
+export async function runScenario<T extends SeededTarget>(scenario: Scenario<T>, target: T, features: ReadonlySet<Feature>): Promise<ScenarioResult> {
+  const log = new ScenarioLog(seeded(target.seed, scenario.id));
   const base = { scenario: scenario.id, notes: log.notes, transcripts: log.transcripts };
   if (scenario.feature && !features.has(scenario.feature)) {
     const evidence = `feature "${scenario.feature}" is not declared in the capability profile`;

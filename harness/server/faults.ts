@@ -92,7 +92,6 @@ export const SERVER_FAULTS: readonly ServerFault[] = [
   { name: 'challenge-without-chal', summary: 'answers 401/407 without a Chal', violates: ['MDM-AUTH-004'], behaviour: { challengeWithChal: false } },
   { name: 'accepts-wrong-credentials', summary: 'accepts any MD5 digest', violates: ['MDM-AUTH-015'], behaviour: { acceptAnyCredential: true } },
   { name: 'accepts-untrusted-certificates', summary: 'accepts client certificates that do not verify (untrusted CA, expired, not yet valid, none)', violates: ['MDM-TRN-004'], behaviour: { verifyClientCertificate: false } },
-  { name: 'accepts-certificate-of-another-device', summary: 'accepts a client certificate whose CN is not the header Source', violates: ['MDM-TRN-004'], behaviour: { matchCertificateToDevice: false } },
   { name: 'accepts-wrong-key-usage', summary: 'accepts a client certificate without clientAuth EKU', violates: ['MDM-TRN-004'], behaviour: { requireClientAuthEku: false } },
   { name: 'crashes-on-malformed-input', summary: 'answers malformed requests with HTTP 500', violates: ['MDM-ROB-006'], behaviour: { survivesMalformedInput: false } },
   { name: 'oversized-body-crashes', summary: 'answers a request body over its bound with HTTP 500 instead of 413', violates: ['MDM-ROB-006'], behaviour: { refuseOversizedWith413: false } },
@@ -126,4 +125,14 @@ export const SERVER_FAULTS: readonly ServerFault[] = [
 export const SERVER_WEAKNESSES: readonly ServerFault[] = [
   { name: 'resolves-external-entities', summary: 'fetches the external entities a DOCTYPE names before refusing the body (XXE)', violates: [], advises: ['xml-external-entity'], behaviour: { resolveExternalEntities: true } },
   { name: 'unbounded-request-body', summary: 'reads a request body of any size', violates: [], advises: ['unbounded-request-body'], behaviour: { limitRequestBody: false } },
+  { name: 'accepts-certificate-of-another-device', summary: 'accepts a client certificate issued to another device for this device\'s sessions', violates: [], advises: ['certificate-not-bound-to-device'], behaviour: { matchCertificateToDevice: false } },
+];
+
+/**
+ * Conforming alternatives to the reference server's defaults: behaviours the catalogue allows that some situations
+ * need (MDM-AUTH-009 arises only when a server answers credentials with 200). The clean row of the fault matrix runs
+ * each, so that every rule is shown passing somewhere; none of them may fail anything.
+ */
+export const SERVER_VARIANTS: readonly ServerFault[] = [
+  { name: 'authenticates-each-message', summary: 'accepts credentials with 200 and a fresh nonce, so every message carries them (MDM-AUTH-009)', violates: [], behaviour: { authenticatePerMessage: true } },
 ];

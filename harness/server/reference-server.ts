@@ -8,6 +8,7 @@
 import type { Identity } from '../pki';
 import { fetchLoopbackEntities } from '../protocol/external-entities';
 import { behaviourOf, render, type WireOut } from '../protocol/fault';
+import { seeded, type Rng } from '../protocol/random';
 import { ServerSession, CONFORMING_SERVER, type ServerCredentialCheck, type ServerEvent } from '../protocol/server-session';
 import type { Command } from '../syncml';
 import { HttpsServer, Transcript, type Exchange, type HandlerResponse, type IncomingRequest } from '../transport';
@@ -57,6 +58,8 @@ export interface ReferenceServerOptions {
   sessionIdleMs?: number;
   /** Called when a session closes, was aborted, or a request was refused. */
   onSessionEnd?: (record: SessionRecord) => void;
+  /** Where the server's nonces come from: the run's seed, so a run repeats exactly. */
+  rng?: Rng;
 }
 
 export interface SessionRecord {
@@ -108,12 +111,14 @@ export class ReferenceServer {
   private readonly nonces = new Map<string, string>();
   private malformedSent = false;
   private sweep: NodeJS.Timeout | undefined;
+  private readonly rng: Rng;
   readonly sessions: SessionRecord[] = [];
   readonly transcript = new Transcript();
   url = '';
 
   constructor(private readonly opts: ReferenceServerOptions) {
     this.behaviour = { ...CONFORMING_REFERENCE_SERVER, ...behaviourOf(opts.faults ?? []), ...opts.behaviour };
+    this.rng = opts.rng ?? seeded(undefined, 'reference-server');
     this.http = new HttpsServer({
       identity: opts.identity,
       ca: opts.ca,
@@ -259,6 +264,7 @@ export class ReferenceServer {
         sessionID,
         queue: this.queueFor(deviceId),
         behaviour: this.behaviour,
+        rng: this.rng.fork(`${deviceId}/${sessionID}/${this.sessions.length}`),
         clientAuth: auth && { ...auth, nonce: this.nonces.get(deviceId), onNextNonce: (n) => this.nonces.set(deviceId, n) },
       });
       live = { key, record, engine, lastSeen: Date.now() };

@@ -181,9 +181,12 @@ export const DM_COMMANDS = ['Alert', 'Add', 'Atomic', 'Delete', 'Exec', 'Get', '
 // ---------------------------------------------------------------------------------------------------------------
 // Reading helpers
 
-/** The value of the first meta field with this name, if any. */
+/**
+ * The value of the first meta field with this local name, trimmed, if any. A field may be written with a prefix
+ * bound to syncml:metinf (`<m:Size>`), and its value with white space around it: both mean the same field and value.
+ */
 export function metaValue(meta: Meta | undefined, name: string): string | undefined {
-  return meta?.fields.find((f) => f.name === name)?.value;
+  return meta?.fields.find((f) => f.name === name || f.name.endsWith(`:${name}`))?.value.trim();
 }
 
 /** A field looked up at item level first, then at command level (catalogue MDM-RES-006). */

@@ -3,7 +3,7 @@ import { EMBEDDED_FEATURES, startEmbeddedServer } from '../../harness/iut/embedd
 import { createTestPki } from '../../harness/pki';
 import { faultByName } from '../../harness/protocol/fault';
 import { runScenario } from '../../harness/scenarios/scenario';
-import { FUZZ_SEED, mutatedRequests } from '../../harness/scenarios/server/fuzz';
+import { mutatedRequests } from '../../harness/scenarios/server/fuzz';
 import { SERVER_FAULTS } from '../../harness/server/faults';
 
 test.describe('the fuzz suite against the reference server (MDM-ROB-006)', () => {
@@ -14,7 +14,7 @@ test.describe('the fuzz suite against the reference server (MDM-ROB-006)', () =>
     try {
       const { findings } = await runScenario(mutatedRequests, server.target, EMBEDDED_FEATURES);
       expect(findings.filter((f) => f.verdict === 'fail')).toEqual([]);
-      expect(findings.find((f) => f.id === 'MDM-ROB-006')?.evidence).toContain(`seed ${FUZZ_SEED}`);
+      expect(findings.find((f) => f.id === 'MDM-ROB-006')?.evidence).toMatch(/^seed \d+: /);
     } finally {
       await server.stop();
     }
@@ -25,7 +25,7 @@ test.describe('the fuzz suite against the reference server (MDM-ROB-006)', () =>
     try {
       const { findings, notes } = await runScenario(mutatedRequests, server.target, EMBEDDED_FEATURES);
       const failure = findings.find((f) => f.id === 'MDM-ROB-006' && f.verdict === 'fail');
-      expect(failure?.evidence).toMatch(new RegExp(`seed ${FUZZ_SEED}, \\d+ cases, shrunk \\d+ times: mutations \\[\\{"kind":"[a-z0-9-]+","at":\\d+\\}\\] got HTTP 500`));
+      expect(failure?.evidence).toMatch(new RegExp(`seed \\d+, \\d+ cases, shrunk \\d+ times: mutations \\[\\{"kind":"[a-z0-9-]+","at":\\d+\\}\\] got HTTP 500`));
       expect(notes.join('\n')).toContain('minimal failing message');
     } finally {
       await server.stop();

@@ -1,9 +1,9 @@
 import { expect, test } from '@playwright/test';
 import { EMBEDDED_FEATURES, startEmbeddedServer } from '../../harness/iut/embedded-server';
 import { createTestPki } from '../../harness/pki';
-import { inBatches, matrixRow, summaryLine } from '../../harness/scenarios/matrix';
+import { cleanRow, inBatches, matrixRow, summaryLine } from '../../harness/scenarios/matrix';
 import { SERVER_SCENARIOS } from '../../harness/scenarios/server';
-import { SERVER_FAULTS, type ServerFault } from '../../harness/server/faults';
+import { SERVER_FAULTS, SERVER_VARIANTS, type ServerFault } from '../../harness/server/faults';
 
 // Every check of the server suite is proven here: it fails against the fault that breaks its requirement and
 // passes against the clean reference server (architecture principle 6).
@@ -11,7 +11,7 @@ test('every server scenario against the clean reference server and each of its f
   test.setTimeout(120_000);
   const pki = createTestPki({ keyType: 'ec' }); // EC keys: minting the bad identities takes milliseconds
   const start = async (faults: readonly ServerFault[]) => startEmbeddedServer({ pki, faults });
-  const clean = await matrixRow(undefined, SERVER_SCENARIOS, EMBEDDED_FEATURES, start);
+  const clean = await cleanRow(SERVER_VARIANTS, SERVER_SCENARIOS, EMBEDDED_FEATURES, start);
   const rows = await inBatches(SERVER_FAULTS, 4, (fault) => matrixRow(fault, SERVER_SCENARIOS, EMBEDDED_FEATURES, start));
   const line = summaryLine('server', clean, rows);
   console.log(line);

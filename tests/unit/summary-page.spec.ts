@@ -3,7 +3,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redactor } from '../../harness/report/redact';
-import type { ConformanceReport } from '../../harness/report/report';
+import { assembleReport, type ConformanceReport } from '../../harness/report/report';
+import { aggregate, rowsOf } from '../../harness/report/verdicts';
 import { reproFolderName, shellQuote, writeRepro } from '../../harness/report/repro';
 import { pageData, renderSummaryPage } from '../../harness/report/summary-page';
 import type { TestRecord } from '../../harness/report/tests-file';
@@ -12,13 +13,11 @@ import type { Exchange } from '../../harness/transport';
 const HOSTILE = '</script><script>alert(1)</script><!--';
 
 function report(evidence: string): ConformanceReport {
-  return {
-    schemaVersion: 1, mode: 'server', harness: { name: 'mdm-conformance', version: '0' }, iut: { url: 'https://127.0.0.1:1/x' },
-    startedAt: '2026-01-01T00:00:00Z', durationMs: 1, strict: false,
-    summary: { passed: 0, failed: 1, inconclusive: 0, notApplicable: 0, warnings: 0 }, tests: { executed: 1, harnessErrors: [] },
-    coverage: { catalogue: 244, forThisSide: 154, judged: 1, notCovered: [] },
-    requirements: [{ id: 'MDM-HDR-007', section: 'OMA-DMP 8.4', level: 'MUST', role: 'server', phase: 'setup', basis: 'N', verdict: 'fail', tests: ['t'], evidence }],
-  };
+  const requirements = aggregate(rowsOf('server'), [{ test: 't', findings: [{ id: 'MDM-HDR-007', verdict: 'fail', check: 't', evidence }] }]);
+  return assembleReport({
+    mode: 'server', iut: { url: 'https://127.0.0.1:1/x' }, seed: 1, startedAt: '2026-01-01T00:00:00Z', strict: false,
+    tests: { executed: 1, skipped: 0, harnessErrors: [] }, requirements,
+  });
 }
 
 test.describe('summary page assembly', () => {
@@ -29,7 +28,7 @@ test.describe('summary page assembly', () => {
     expect(html.match(/<\/script>/g)).toHaveLength(2);
     expect(html).toContain(`content="default-src 'none'`);
     const data = JSON.parse(/<script type="application\/json" id="page-data">([\s\S]*?)<\/script>/.exec(html)![1]);
-    expect(data.report.requirements[0].evidence).toContain(HOSTILE);
+    expect(data.report.requirements.find((r: { id: string }) => r.id === 'MDM-HDR-007').evidence).toContain(HOSTILE);
     expect(data.tests[0].notes).toEqual([HOSTILE]);
     // Coverage cells cover the whole catalogue once.
     expect(data.coverage.cells.reduce((n: number, c: { total: number }) => n + c.total, 0)).toBe(244);

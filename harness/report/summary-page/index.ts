@@ -45,7 +45,7 @@ export interface PageData {
 }
 
 export function pageData(report: ConformanceReport, tests: readonly TestRecord[]): PageData {
-  const judged = new Set(report.requirements.map((r) => r.id));
+  const judged = new Set(report.requirements.filter((r) => ['pass', 'fail', 'warn'].includes(r.verdict)).map((r) => r.id));
   const cells: CoverageCell[] = [];
   for (const role of ROLES) {
     for (const level of LEVELS) {

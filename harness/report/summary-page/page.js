@@ -12,10 +12,11 @@
   const app = document.getElementById('app');
 
   const VERDICTS = [
-    { id: 'pass', label: 'passed', key: 'passed' },
     { id: 'fail', label: 'failed', key: 'failed' },
-    { id: 'inconclusive', label: 'inconclusive', key: 'inconclusive' },
+    { id: 'warn', label: 'warned', key: 'warned' },
+    { id: 'pass', label: 'passed', key: 'passed' },
     { id: 'not-applicable', label: 'not applicable', key: 'notApplicable' },
+    { id: 'inconclusive', label: 'not judged', key: 'inconclusive' },
   ];
 
   // ---------------------------------------------------------------------------------------------------------------
@@ -74,7 +75,7 @@
   // Indexes
 
   const testIndexByTitle = new Map(tests.map((t, i) => [t.title, i]));
-  const expected = new Map(((report.expectations && report.expectations.expectedFailures) || []).map((x) => [x.id, x]));
+  const expected = new Map(((report.expectations && report.expectations.met) || []).map((x) => [x.id, x]));
   const phaseTitle = new Map(data.phases.map((p) => [p.id, p.title]));
   const sideName = report.mode === 'server' ? 'server' : 'client';
 
@@ -97,6 +98,7 @@
       ['started', report.startedAt],
       ['duration', ms(report.durationMs)],
       ['tests executed', report.tests ? String(report.tests.executed) : undefined],
+      ['seed', report.seed !== undefined ? String(report.seed) : undefined],
       ['harness', `${report.harness.name} ${report.harness.version}${report.strict ? ' (strict: SHOULD-level deviations fail)' : ''}`],
     ].filter((r) => r[1] !== undefined && r[1] !== '');
     return [
@@ -109,37 +111,37 @@
   function banner() {
     const s = report.summary;
     const errors = (report.tests && report.tests.harnessErrors) || [];
+    const advisories = (report.advisories || []).length;
+    const withAdvisories = advisories ? `, with ${plural(advisories, 'security advisory', 'security advisories')}` : '';
     if (!report.tests || report.tests.executed === 0 || errors.length) {
       return el('div', { class: 'banner unjudged', id: 'verdict', text: errors.length ? `Not judged: ${plural(errors.length, 'test')} could not judge (${errors[0]})` : 'Not judged: no test ran' });
     }
+    if (s.passed + s.warned + s.failed === 0) {
+      return el('div', { class: 'banner unjudged', id: 'verdict', text: 'Nothing could be judged: every requirement is inconclusive or not applicable' });
+    }
     if (report.expectations) {
       const x = report.expectations;
-      const stale = x.expectedFailures.filter((e) => e.outcome === 'stale');
-      if (x.unexpectedFailures.length || stale.length) {
+      if (x.unexpected.length || x.stale.length) {
         const parts = [];
-        if (x.unexpectedFailures.length) parts.push(`${plural(x.unexpectedFailures.length, 'unexpected failure')} (${x.unexpectedFailures.join(', ')})`);
-        if (stale.length) parts.push(`${plural(stale.length, 'stale expectation')} (${stale.map((e) => e.id).join(', ')})`);
+        if (x.unexpected.length) parts.push(`${plural(x.unexpected.length, 'unexpected failure')} (${x.unexpected.join(', ')})`);
+        if (x.stale.length) parts.push(`${plural(x.stale.length, 'stale expectation')} (${x.stale.map((e) => e.id).join(', ')})`);
         return el('div', { class: 'banner bad', id: 'verdict', text: `Run fails: ${parts.join('; ')}` });
       }
-      if (s.failed) return el('div', { class: 'banner ok', id: 'verdict', text: `Run passes: every failure (${s.failed}) is an expected failure listed in ${x.file}` });
+      if (s.failed) return el('div', { class: 'banner ok', id: 'verdict', text: `Run passes: every failure (${s.failed}) is an expected failure listed in ${x.file}${withAdvisories}` });
     }
     if (s.failed) return el('div', { class: 'banner bad', id: 'verdict', text: `Does not conform: ${plural(s.failed, 'requirement')} failed` });
-    return el('div', { class: 'banner ok', id: 'verdict', text: 'Conforms: no requirement judged by this run failed' });
+    return el('div', { class: advisories ? 'banner warned' : 'banner ok', id: 'verdict', text: `Conforms${withAdvisories}: no requirement judged by this run failed` });
   }
 
   /** Counted from the rows this page shows, so a mismatch with the report's summary would be visible. */
   function countsOf(rows) {
-    const c = { pass: 0, fail: 0, inconclusive: 0, 'not-applicable': 0, warning: 0 };
-    for (const r of rows) {
-      c[r.verdict] = (c[r.verdict] || 0) + 1;
-      if (r.warning) c.warning++;
-    }
+    const c = { pass: 0, fail: 0, warn: 0, inconclusive: 0, 'not-applicable': 0 };
+    for (const r of rows) c[r.verdict] = (c[r.verdict] || 0) + 1;
     return c;
   }
 
   function tiles(counts) {
-    const all = [...VERDICTS, { id: 'warning', label: 'with warnings' }];
-    return el('div', { class: 'tiles', id: 'counts' }, all.map((v) =>
+    return el('div', { class: 'tiles', id: 'counts' }, VERDICTS.map((v) =>
       el('button', { class: 'tile', type: 'button', 'data-verdict': v.id, title: `show the ${v.label} requirements`, onclick: () => setFilter(v.id) },
         el('span', { class: 'count', 'data-count': v.id, text: String(counts[v.id] || 0) }), v.label)));
   }
@@ -147,19 +149,19 @@
   function expectationsBox() {
     const x = report.expectations;
     if (!x) return null;
+    const row = (id, cls, text, reason) => el('tr', {},
+      el('td', { class: 'id' }, el('a', { href: `#req-${id}`, text: id })),
+      el('td', {}, badge(cls, text)),
+      el('td', { text: reason }));
     return [
       el('h2', { text: 'Expected failures' }),
-      el('p', { class: 'muted', text: `From ${x.file}. A listed requirement that fails does not fail the run; one that no longer fails is stale and does.` }),
+      el('p', { class: 'muted', text: `From ${x.file}. A listed requirement that fails is expected and does not fail the run; one judged and no longer failing is stale and does; one this run did not judge is neither.` }),
       el('table', {}, el('thead', {}, el('tr', {}, ['requirement', 'outcome', 'reason'].map((h) => el('th', { text: h })))),
         el('tbody', {},
-          x.expectedFailures.map((e) => el('tr', {},
-            el('td', { class: 'id' }, el('a', { href: `#req-${e.id}`, text: e.id })),
-            el('td', {}, badge(e.outcome === 'stale' ? 'fail' : 'tag', e.outcome === 'stale' ? 'stale: remove it' : 'still failing')),
-            el('td', { text: e.reason }))),
-          x.unexpectedFailures.map((id) => el('tr', {},
-            el('td', { class: 'id' }, el('a', { href: `#req-${id}`, text: id })),
-            el('td', {}, badge('fail', 'unexpected failure')),
-            el('td', { class: 'muted', text: 'not listed' }))))),
+          x.met.map((e) => row(e.id, 'tag', 'expected failure', e.reason)),
+          x.stale.map((e) => row(e.id, 'fail', 'stale: remove it', e.reason)),
+          x.notJudged.map((e) => row(e.id, 'inconclusive', 'not judged in this run', e.reason)),
+          x.unexpected.map((id) => row(id, 'fail', 'unexpected failure', 'not listed')))),
     ];
   }
 
@@ -175,7 +177,7 @@
     for (const section of document.querySelectorAll('section.phase')) {
       let visible = 0;
       for (const tr of section.querySelectorAll('tr.req')) {
-        const show = f === 'all' || tr.dataset.verdict === f || (f === 'warning' && tr.dataset.warning === 'true');
+        const show = f === 'all' || tr.dataset.verdict === f;
         tr.hidden = !show;
         if (show) visible++;
       }
@@ -184,12 +186,12 @@
     }
     const status = document.getElementById('filter-status');
     status.dataset.shown = String(shown);
-    status.textContent = f === 'all' ? `${plural(shown, 'requirement')}` : `${plural(shown, 'requirement')} ${f === 'warning' ? 'with warnings' : (VERDICTS.find((v) => v.id === f) || { label: f }).label}`;
+    status.textContent = f === 'all' ? `${plural(shown, 'requirement')}` : `${plural(shown, 'requirement')} ${(VERDICTS.find((v) => v.id === f) || { label: f }).label}`;
     document.getElementById('no-match').hidden = shown > 0;
   }
 
   function filterBar(counts, total) {
-    const buttons = [{ id: 'all', label: 'all', n: total }, ...VERDICTS.map((v) => ({ id: v.id, label: v.label, n: counts[v.id] || 0 })), { id: 'warning', label: 'with warnings', n: counts.warning }];
+    const buttons = [{ id: 'all', label: 'all', n: total }, ...VERDICTS.map((v) => ({ id: v.id, label: v.label, n: counts[v.id] || 0 }))];
     return el('div', { class: 'filter', role: 'toolbar', 'aria-label': 'filter by verdict' },
       el('span', { class: 'muted', text: 'Show:' }),
       buttons.map((b) => el('button', { type: 'button', 'data-filter': b.id, 'aria-pressed': String(b.id === 'all'), onclick: () => setFilter(b.id) }, `${b.label} (${b.n})`)),
@@ -197,8 +199,13 @@
   }
 
   function evidenceCell(r) {
-    const cell = el('td', { class: 'evidence' }, el('pre', { text: r.evidence }));
-    if (r.warning && r.verdict !== 'fail' && r.warning !== r.evidence) cell.append(el('pre', { class: 'muted', text: `warning: ${r.warning}` }));
+    const cell = el('td', { class: 'evidence' });
+    if (r.reason) cell.append(el('p', { class: 'reason', text: `${r.outOfScope ? 'out of scope' : 'not judged'}: ${r.reason}` }));
+    if (r.verdict !== 'inconclusive' || r.evidence !== 'not judged in this run') cell.append(el('pre', { text: r.evidence }));
+    if (r.consequences && r.consequences.length) {
+      cell.append(el('details', {}, el('summary', { text: `${plural(r.consequences.length, 'consequence')} of this failure (not counted)` }),
+        el('ul', {}, r.consequences.map((c) => el('li', {}, el('a', { href: `#req-${c.id}`, text: c.id }), `: ${c.evidence}`)))));
+    }
     if (r.locations && r.locations.length) {
       cell.append(el('ul', { class: 'locations' }, r.locations.map((l) => el('li', {},
         testLink(l.test, `${l.message}${l.element ? ` ${l.element}` : ''}`), el('span', { class: 'muted', text: ` in "${l.test}"` })))));
@@ -215,10 +222,10 @@
     const url = safeUrl(r.url);
     const tags = [];
     if (r.windowsInterop) tags.push(badge('tag', 'Windows interop'));
-    if (r.warning) tags.push(badge('warning', 'warning'));
     if (expected.has(r.id)) tags.push(badge('tag', `expected: ${expected.get(r.id).reason}`));
-    return el('tr', { class: 'req', id: `req-${r.id}`, 'data-verdict': r.verdict, 'data-warning': String(!!r.warning) },
+    return el('tr', { class: 'req', id: `req-${r.id}`, 'data-verdict': r.verdict },
       el('td', { class: 'id' }, url ? el('a', { href: url, target: '_blank', rel: 'noopener noreferrer', title: `${r.section}: public text`, text: r.id }) : r.id),
+      el('td', { class: 'text', text: (r.text || '').replace(/`/g, '') }),
       el('td', { text: r.level }),
       el('td', { text: r.role }),
       el('td', { text: r.section }),
@@ -241,9 +248,9 @@
         const c = countsOf(inPhase);
         const summary = VERDICTS.filter((v) => c[v.id]).map((v) => `${c[v.id]} ${v.label}`).join(', ');
         return el('section', { class: 'phase', 'data-phase': phase },
-          el('h3', {}, phaseTitle.get(phase) || phase || 'other', el('span', { class: 'phase-counts', 'data-phase-total': String(inPhase.length), text: `${inPhase.length} judged: ${summary}` })),
+          el('h3', {}, phaseTitle.get(phase) || phase || 'other', el('span', { class: 'phase-counts', 'data-phase-total': String(inPhase.length), text: `${plural(inPhase.length, 'row')}: ${summary}` })),
           el('table', {},
-            el('thead', {}, el('tr', {}, ['id', 'level', 'role', 'section', 'verdict', 'evidence', 'tests'].map((h) => el('th', { text: h })))),
+            el('thead', {}, el('tr', {}, ['id', 'requirement', 'level', 'role', 'section', 'verdict', 'evidence', 'tests'].map((h) => el('th', { text: h })))),
             el('tbody', {}, inPhase.map(requirementRow))));
       }),
     ];
@@ -457,26 +464,21 @@
 
   function coverageSection() {
     const cov = report.coverage;
-    const cells = data.coverage.cells;
-    const binds = (role) => role === report.mode || role === 'both';
-    const cell = (role, level) => cells.find((c) => c.role === role && c.level === level);
-    const table = el('table', { class: 'coverage' },
-      el('thead', {}, el('tr', {}, el('th', { text: 'role \\ level' }), data.coverage.levels.map((l) => el('th', { text: l })), el('th', { text: 'all' }))),
-      el('tbody', {}, data.coverage.roles.map((role) => {
-        const row = data.coverage.levels.map((l) => cell(role, l));
-        const judged = row.reduce((n, c) => n + c.judged.length, 0);
-        const total = row.reduce((n, c) => n + c.total, 0);
-        return el('tr', { class: binds(role) ? 'this-side' : '', 'data-role': role },
-          el('td', { text: `${role}${binds(role) ? ` (binds the ${sideName})` : ''}` }),
-          row.map((c) => el('td', { class: !c.total ? 'none' : c.judged.length === c.total ? 'full' : '', title: c.judged.length ? `judged: ${c.judged.join(', ')}` : '', text: c.total ? `${c.judged.length} / ${c.total}` : '\u2013' })),
-          el('td', { 'data-judged': String(judged), text: `${judged} / ${total}` }));
-      })));
+    const levels = data.coverage.levels.filter((l) => cov.byLevel[l] && cov.byLevel[l].rows);
+    const line = (c) => [c.rows, c.judged, c.notApplicable, c.notJudged, c.outOfScope];
+    const table = el('table', { class: 'coverage', id: 'coverage-table' },
+      el('thead', {}, el('tr', {}, ['level', 'rows', 'judged', 'not applicable', 'not judged', 'out of scope'].map((h) => el('th', { text: h })))),
+      el('tbody', {},
+        levels.map((l) => el('tr', { 'data-level': l }, el('td', { text: l }), line(cov.byLevel[l]).map((n, i) => el('td', { class: i === 1 && n === cov.byLevel[l].rows ? 'full' : '', text: String(n) })))),
+        el('tr', { 'data-level': 'all' }, el('td', { text: 'all' }), line(cov).map((n, i) => el('td', { 'data-judged': i === 1 ? String(n) : undefined, text: String(n) })))));
+    const notJudged = report.requirements.filter((r) => r.verdict === 'inconclusive');
     return [
-      el('h2', { id: 'coverage', text: 'Requirement coverage' }),
-      el('p', {}, `This run judged ${cov.judged} of the ${cov.forThisSide} catalogue rows that bind the ${sideName} (role "${report.mode}" or "both"), out of ${cov.catalogue} rows in the catalogue. A row is judged when a test of this run exercised it, whatever the verdict.`),
+      el('h2', { id: 'coverage', text: 'Coverage' }),
+      el('p', {}, `This run judged ${cov.judged} of the ${cov.rows} catalogue rows that bind the ${sideName} (role "${report.mode}" or "both"). A row is judged when a test of this run exercised it, whatever the verdict; every other row is listed below the requirement tables with the reason.`),
       table,
-      cov.notCovered.length
-        ? el('details', {}, el('summary', { text: `${plural(cov.notCovered.length, 'row')} binding the ${sideName} that no test of this run judged` }), el('ul', { class: 'idlist' }, cov.notCovered.map((id) => el('li', { text: id }))))
+      notJudged.length
+        ? el('details', {}, el('summary', { text: `${plural(notJudged.length, 'row')} not judged or out of scope` }),
+          el('ul', { class: 'idlist' }, notJudged.map((r) => el('li', {}, el('a', { href: `#req-${r.id}`, text: r.id }), `: ${r.reason || ''}`))))
         : el('p', { text: `Every row binding the ${sideName} was judged.` }),
     ];
   }
@@ -488,13 +490,13 @@
   append(app, [
     header(),
     banner(),
+    coverageSection(),
     tiles(counts),
     expectationsBox(),
     requirementsSection(counts),
     el('h2', { id: 'tests', text: `Tests (${tests.length})` }),
     tests.length ? null : el('p', { class: 'muted', text: 'No per-test data was found beside the report (conformance-tests.json).' }),
     tests.map(testSection),
-    coverageSection(),
     el('p', { class: 'muted', text: `Generated ${data.generatedAt} from conformance-report.json and conformance-tests.json.` }),
   ]);
   setFilter(currentFilter);

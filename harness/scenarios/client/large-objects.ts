@@ -34,7 +34,7 @@ export const serverObjectInChunks: ClientScenario = {
   async run(t, log) {
     const n = nodesOf(t);
     const check = this.id;
-    const value = payload(3_500, freshTag());
+    const value = payload(3_500, freshTag(log));
     const run = await oneSession(t, log, { rounds: [[replace(n.text, value, { format: 'chr' })], [get(n.text)]], behaviour: { chunkBytes: CHUNK_BYTES } }, { check });
     if (!run.connected) return;
     log.add([
@@ -54,7 +54,7 @@ export const sizeMismatch: ClientScenario = {
   async run(t, log) {
     const n = nodesOf(t);
     const check = this.id;
-    const rounds = [[get(n.text)], [replace(n.text, payload(2_500, freshTag()), { format: 'chr' })], [get(n.text)]];
+    const rounds = [[get(n.text)], [replace(n.text, payload(2_500, freshTag(log)), { format: 'chr' })], [get(n.text)]];
     const run = await oneSession(t, log, { rounds, behaviour: { chunkBytes: CHUNK_BYTES, chunkSizeError: 10 } }, { check });
     if (!run.connected) return;
     log.add([
@@ -100,7 +100,7 @@ export const interruptedObject: ClientScenario = {
   async run(t, log) {
     const n = nodesOf(t);
     const check = this.id;
-    const rounds = [[get(n.text)], [replace(n.text, payload(2_500, freshTag()), { format: 'chr' }), get(n.text)]];
+    const rounds = [[get(n.text)], [replace(n.text, payload(2_500, freshTag(log)), { format: 'chr' }), get(n.text)]];
     const run = await oneSession(t, log, { rounds, behaviour: { chunkBytes: CHUNK_BYTES, interruptChunkedObject: true } }, { check });
     if (!run.connected) return;
     log.add([
@@ -165,7 +165,7 @@ export const resultsInChunks: ClientScenario = {
   async run(t, log) {
     const n = nodesOf(t);
     const check = this.id;
-    const value = payload(16 * 1024, freshTag());
+    const value = payload(16 * 1024, freshTag(log));
     const run = await oneSession(t, log, { rounds: [[replace(n.text, value, { format: 'chr' })], [get(n.text)]] }, { check });
     if (!run.connected) return;
     log.add(judgeUpload(run.view, { kind: 'Get', target: n.text }, value, check));

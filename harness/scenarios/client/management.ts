@@ -39,7 +39,7 @@ export const commandsOverRounds: ClientScenario = {
   async run(t, log) {
     const n = nodesOf(t);
     const check = this.id;
-    const tag = freshTag();
+    const tag = freshTag(log);
     const mine = `${n.writableParent}/${tag}`;
     const gone = `${n.writableParent}/${tag}-gone`;
     const [first, second] = [`${tag}-first`, `${tag}-second`];
@@ -119,7 +119,7 @@ export const atomicCommands: ClientScenario = {
   async run(t, log) {
     const n = nodesOf(t);
     const check = this.id;
-    const tag = freshTag();
+    const tag = freshTag(log);
     const ok = `${n.writableParent}/${tag}-ok`;
     const rolled = `${n.writableParent}/${tag}-rolled`;
     const gone = `${n.writableParent}/${tag}-gone`;

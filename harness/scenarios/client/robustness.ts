@@ -29,7 +29,7 @@ export const unreadableReplies: ClientScenario = {
     const n = nodesOf(t);
     const check = this.id;
     for (const c of UNREADABLE) {
-      const server = await serverFor(t, { malformedReply: c.kind, rounds: [[get(n.leaf)]] });
+      const server = await serverFor(t, log, { malformedReply: c.kind, rounds: [[get(n.leaf)]] });
       try {
         const spoilt = await session(t, log, server, { check });
         if (!spoilt.connected) return;

@@ -163,7 +163,7 @@ export const xmlEntities: ClientScenario = {
     const canary = await startCanary();
     try {
       for (const c of HOSTILE_XML) {
-        const server = await serverFor(t, { malformedReply: c.kind, entityUrl: canary.url, rounds: [[get(n.leaf)]] });
+        const server = await serverFor(t, log, { malformedReply: c.kind, entityUrl: canary.url, rounds: [[get(n.leaf)]] });
         try {
           const spoilt = await session(t, log, server, { check });
           if (!spoilt.connected) return;

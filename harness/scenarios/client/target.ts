@@ -4,7 +4,6 @@
  * message gets.
  */
 import type { CommandResult } from '../../iut/shell';
-import { randomBytes } from 'node:crypto';
 import { CLIENT_CHECKS, type ClientSessionView } from '../../checks/client-checks';
 import { runChecks, type Finding } from '../../checks/finding';
 import { sessionFromTranscript } from '../../checks/from-transcript';
@@ -92,6 +91,8 @@ export const DEFAULT_CLIENT_NODES: Readonly<ClientNodes> = Object.freeze({
 });
 
 export interface ClientUnderTest {
+  /** The run's seed (`--seed`). */
+  seed?: number;
   /** Harness-issued identities: the client trusts `pki.ca` for the server and presents `pki.device`. */
   pki: TestPki;
   /** The device id in the client certificate, which the client must use as its header Source. */
@@ -112,9 +113,12 @@ export function nodesOf(t: ClientUnderTest): ClientNodes {
   return { ...DEFAULT_CLIENT_NODES, ...t.nodes };
 }
 
-/** A node name (or value) no earlier run left behind on the device. */
-export function freshTag(): string {
-  return `H${randomBytes(3).toString('hex').toUpperCase()}`;
+/**
+ * A node name (or value) that no earlier run is likely to have left behind on the device; drawn from the scenario's
+ * seed, so a repeated run sends the same messages.
+ */
+export function freshTag(log: ScenarioLog): string {
+  return `H${log.rng.hex(3)}`;
 }
 
 /** What a scenario wants the reference server to do in its session. */
@@ -137,8 +141,9 @@ export class ScenarioServer {
   readonly reference: ReferenceServer;
   url = '';
 
-  constructor(t: ClientUnderTest, setup: ServerSetup) {
+  constructor(t: ClientUnderTest, setup: ServerSetup, log: ScenarioLog) {
     this.reference = new ReferenceServer({
+      rng: log.nextRng('server'),
       identity: setup.identity ? badIdentity(t.pki, setup.identity) : t.pki.server,
       ca: t.pki.ca.certPem,
       host: t.listen?.host,
@@ -184,8 +189,8 @@ function badIdentity(pki: TestPki, kind: BadServerIdentity): Identity {
   return identity;
 }
 
-export function serverFor(t: ClientUnderTest, setup: ServerSetup = {}): Promise<ScenarioServer> {
-  return new ScenarioServer(t, setup).start();
+export function serverFor(t: ClientUnderTest, log: ScenarioLog, setup: ServerSetup = {}): Promise<ScenarioServer> {
+  return new ScenarioServer(t, setup, log).start();
 }
 
 export interface ClientRun {
@@ -240,7 +245,7 @@ export async function session(t: ClientUnderTest, log: ScenarioLog, server: Scen
 
 /** Starts a server for the setup, runs one session against it and stops the server. */
 export async function oneSession(t: ClientUnderTest, log: ScenarioLog, setup: ServerSetup, opts: SessionOptions): Promise<ClientRun> {
-  const server = await serverFor(t, setup);
+  const server = await serverFor(t, log, setup);
   try {
     return await session(t, log, server, opts);
   } finally {

@@ -2,7 +2,9 @@
 import type { Finding } from '../../checks/finding';
 import type { DeviceRun } from '../../device/reference-device';
 import { mintDeviceIdentity, type BadDeviceIdentity, type Identity, type TestPki } from '../../pki';
-import { codeOf, type Status } from '../../syncml';
+import { DEVICE_FAULTS } from '../../device/faults';
+import { faultByName } from '../../protocol/fault';
+import { codeOf, get, type Status } from '../../syncml';
 import type { Scenario, ScenarioLog } from '../scenario';
 import { deviceFor, session, type ServerUnderTest } from './target';
 
@@ -14,7 +16,6 @@ const CASES: { kind: BadDeviceIdentity | 'none'; what: string }[] = [
   { kind: 'expired', what: 'an expired certificate' },
   { kind: 'not-yet-valid', what: 'a certificate not yet valid' },
   { kind: 'wrong-eku', what: 'a certificate without the clientAuth key usage' },
-  { kind: 'cn-mismatch', what: 'the certificate of another device (CN differs from the header Source)' },
 ];
 
 /** Minting an RSA identity takes a few hundred milliseconds: each bad identity is made once per PKI and device. */
@@ -28,97 +29,172 @@ function mint(pki: TestPki, kind: BadDeviceIdentity, deviceId: string): Identity
   return identity;
 }
 
-/** Whether the server let the session proceed: some SyncML reply has a SyncHdr Status 200 or 212. */
-function accepted(run: DeviceRun): boolean {
-  return run.view.exchanges.some((x) => {
-    const hdr = x.response?.syncml?.body.commands.find((c): c is Status => c.kind === 'Status' && c.cmdRef?.trim() === '0');
-    return !!hdr && ['200', '212'].includes(codeOf(hdr) ?? '');
-  });
+/** The code of the SyncHdr Status of an exchange's reply, if it had one. */
+function headerCode(x: DeviceRun['view']['exchanges'][number] | undefined): string | undefined {
+  const hdr = x?.response?.syncml?.body.commands.find((c): c is Status => c.kind === 'Status' && c.cmdRef?.trim() === '0');
+  return hdr && codeOf(hdr);
 }
 
-function how(run: DeviceRun): string {
+/** Whether the server let the session proceed: some SyncML reply has a SyncHdr Status 200 or 212. */
+function accepted(run: DeviceRun): boolean {
+  return run.view.exchanges.some((x) => ['200', '212'].includes(headerCode(x) ?? ''));
+}
+
+/**
+ * How the server met an identity, as evidence can tell it: refused only by a TLS alert or handshake failure, an
+ * HTTP 401 or 403, or a SyncML SyncHdr Status 401, 403 or 407. Anything else (a reset, HTTP 400 or 500, silence)
+ * says nothing about the identity: a server that checks no certificate at all and resets on anything unexpected
+ * must not pass as one that refuses bad certificates.
+ */
+export function identityOutcome(run: DeviceRun): { outcome: 'accepted' | 'refused' | 'unclear'; how: string } {
   const x = run.exchanges[0];
-  if (!x) return 'nothing was exchanged';
-  if (x.error) return `${x.error.kind}: ${x.error.message}`;
-  return `HTTP ${x.response?.status}`;
+  if (!x) return { outcome: 'unclear', how: 'nothing was exchanged' };
+  if (accepted(run)) return { outcome: 'accepted', how: `HTTP ${x.response?.status}, SyncHdr Status ${run.view.exchanges.map(headerCode).find((c) => c === '200' || c === '212')}` };
+  if (x.error?.kind === 'tls') return { outcome: 'refused', how: `TLS: ${x.error.message}` };
+  const status = x.response?.status;
+  if (status === 401 || status === 403) return { outcome: 'refused', how: `HTTP ${status}` };
+  const hdr = headerCode(run.view.exchanges[0]);
+  if (hdr && ['401', '403', '407'].includes(hdr)) return { outcome: 'refused', how: `SyncHdr Status ${hdr}` };
+  if (x.error) return { outcome: 'unclear', how: `${x.error.kind}: ${x.error.message}` };
+  return { outcome: 'unclear', how: `HTTP ${status}${hdr ? `, SyncHdr Status ${hdr}` : ''}` };
 }
 
 export const mutualTls: ServerScenario = {
   id: 'auth/mutual-tls-identities',
   phase: 'auth',
-  title: 'connects with no, untrusted, expired, not yet valid, wrong-usage and foreign certificates, then with the right one',
+  title: 'connects with the enrolled identity, then with no, untrusted, expired, not yet valid and wrong-usage certificates',
   requirements: ['MDM-TRN-004'],
   async run(t, log) {
-    const findings: Finding[] = [];
+    const check = this.id;
+    // The control: only a server that takes the valid identity can show that it refuses the bad ones.
+    const valid = await session(t, log);
+    if (identityOutcome(valid).outcome !== 'accepted') {
+      log.add([{ id: 'MDM-TRN-004', verdict: 'inconclusive', check, evidence: `the enrolled identity did not complete a session (${identityOutcome(valid).how}), so refusals of bad identities would prove nothing` }]);
+      return;
+    }
+    const findings: Finding[] = [{ id: 'MDM-TRN-004', verdict: 'pass', check, evidence: 'the enrolled identity was accepted' }];
     for (const c of CASES) {
       let identity: Identity | undefined;
       if (c.kind !== 'none') {
         if (!t.pki) {
-          findings.push({ id: 'MDM-TRN-004', verdict: 'inconclusive', check: this.id, evidence: `${c.what}: the device identity comes from --client-cert, so the harness cannot mint this case` });
+          findings.push({ id: 'MDM-TRN-004', verdict: 'inconclusive', check, evidence: `${c.what}: the device identity comes from --client-cert, so the harness cannot mint this case` });
           continue;
         }
         identity = mint(t.pki, c.kind, t.deviceId);
       }
-      const device = deviceFor(t, { identity });
+      const device = deviceFor(t, log, { identity });
       try {
         const run = await device.runSession(t.url);
         log.transcripts.push(run.exchanges);
-        const ok = !accepted(run);
-        findings.push({
-          id: 'MDM-TRN-004', verdict: ok ? 'pass' : 'fail', check: this.id,
-          evidence: ok ? `${c.what}: refused (${how(run)})` : `${c.what}: the server accepted the session (${how(run)}, SyncHdr Status 200/212)`,
-        });
+        const { outcome, how } = identityOutcome(run);
+        findings.push(
+          outcome === 'refused' ? { id: 'MDM-TRN-004', verdict: 'pass', check, evidence: `${c.what}: refused (${how})` }
+            : outcome === 'accepted' ? { id: 'MDM-TRN-004', verdict: 'fail', check, evidence: `${c.what}: the server accepted the session (${how})` }
+              : { id: 'MDM-TRN-004', verdict: 'inconclusive', check, evidence: `${c.what}: ${how}, which is neither a refusal of the identity (TLS alert, HTTP 401/403, SyncHdr 401/403/407) nor an acceptance` },
+        );
       } finally {
         await device.close();
       }
     }
-    const valid = await session(t, log);
-    findings.push({
-      id: 'MDM-TRN-004', verdict: accepted(valid) ? 'pass' : 'fail', check: this.id,
-      evidence: accepted(valid) ? 'the enrolled identity was accepted' : `the enrolled device identity was refused (${how(valid)})`,
-    });
     log.add(findings);
+    await bindsCertificateToDevice(t, log);
   },
 };
 
+/**
+ * A certificate the server's CA issued to another device, presented under this device's id. The catalogue asks only
+ * that unknown certificates be refused (MDM-TRN-004); a server that lets one device speak as another is a weakness
+ * worth knowing, reported as an advisory.
+ */
+async function bindsCertificateToDevice(t: ServerUnderTest, log: ScenarioLog): Promise<void> {
+  if (!t.pki) return;
+  const device = deviceFor(t, log, { identity: mint(t.pki, 'cn-mismatch', t.deviceId) });
+  try {
+    const run = await device.runSession(t.url);
+    log.transcripts.push(run.exchanges);
+    if (identityOutcome(run).outcome === 'accepted') {
+      log.advise('certificate-not-bound-to-device', `a certificate the CA issued to another device (another CN) was accepted for a session of device ${t.deviceId}: the server does not tie the TLS identity to the device a session speaks for, so one enrolled device can act as another`);
+    }
+  } finally {
+    await device.close();
+  }
+}
+
 function challengeScenario(scheme: 'md5' | 'basic'): ServerScenario {
   const type = scheme === 'md5' ? 'syncml:auth-md5' : 'syncml:auth-basic';
+  const formula = scheme === 'md5' ? 'MDM-AUTH-015' : 'MDM-AUTH-014';
   return {
     id: `auth/${scheme}-challenge`,
     phase: 'auth',
-    title: `sends package 1 without credentials, answers the ${scheme} challenge, then tries a wrong password`,
-    requirements: ['MDM-AUTH-004', 'MDM-AUTH-005', 'MDM-AUTH-008', scheme === 'md5' ? 'MDM-AUTH-015' : 'MDM-AUTH-014'],
+    title: `sends package 1 without credentials, answers the ${scheme} challenge, then tries a wrong password${scheme === 'md5' ? ' and a digest over the nonce text' : ''}`,
+    requirements: ['MDM-AUTH-004', 'MDM-AUTH-005', 'MDM-AUTH-008', 'MDM-AUTH-009', formula, ...(scheme === 'md5' ? ['MDM-AUTH-016'] : [])],
     feature: scheme === 'md5' ? 'md5-auth' : 'basic-auth',
     needs: (t) => (t.credentials?.scheme === type ? undefined : `needs --auth ${scheme} with --client-credentials USER:SECRET`),
     async run(t, log) {
       const creds = t.credentials!;
-      const good = await session(t, log, { preemptiveAuth: false });
       const check = this.id;
-      judgeChallengeFlow(log, good, check);
+      // A queued Get keeps the session going past the authentication, so what the server does next can be seen.
+      if (t.queue) await t.queue(t.deviceId, [get('./DevInfo/DmV')]);
+      const good = await session(t, log, { preemptiveAuth: false });
+      const goodAccepted = judgeChallengeFlow(log, good, check, !!t.queue);
       const wrong = await session(t, log, { preemptiveAuth: false, credentials: { ...creds, password: `${creds.password}-wrong` } });
-      const formula = scheme === 'md5' ? 'MDM-AUTH-015' : 'MDM-AUTH-014';
-      log.add([{
-        id: formula, verdict: accepted(wrong) ? 'fail' : 'pass', check,
-        evidence: accepted(wrong) ? 'credentials made with a wrong password were accepted' : 'credentials made with a wrong password were refused',
-      }]);
+      const wrongAccepted = accepted(wrong);
+      judgeRefusalCode(log, wrong, check);
+      // The formula is right when the right credentials get in and a wrong password does not (MDM-AUTH-014/-015).
+      log.add([
+        wrongAccepted ? { id: formula, verdict: 'fail', check, evidence: 'credentials made with a wrong password were accepted: the server does not check them' }
+          : !goodAccepted ? { id: formula, verdict: 'fail', check, evidence: `credentials made as ${formula} prescribes, with the right password, were refused` }
+            : { id: formula, verdict: 'pass', check, evidence: 'the right credentials were accepted and a wrong password refused' },
+      ]);
+      if (scheme !== 'md5') return;
+      // MDM-AUTH-016: the decoded nonce bytes enter the hash; a digest over the base64 text must be refused.
+      const textual = await session(t, log, { preemptiveAuth: false, faults: [faultByName(DEVICE_FAULTS, 'md5-over-nonce-text')] });
+      const textAccepted = accepted(textual);
+      log.add([
+        textAccepted && !goodAccepted ? { id: 'MDM-AUTH-016', verdict: 'fail', check, evidence: 'a digest over the nonce\'s base64 text was accepted and one over its decoded bytes refused: the server hashes the text' }
+          : textAccepted ? { id: 'MDM-AUTH-016', verdict: 'fail', check, evidence: 'a digest over the nonce\'s base64 text was accepted as well as the right one' }
+            : goodAccepted ? { id: 'MDM-AUTH-016', verdict: 'pass', check, evidence: 'a digest over the decoded nonce bytes was accepted, one over the base64 text refused' }
+              : { id: 'MDM-AUTH-016', verdict: 'inconclusive', check, evidence: 'the right credentials were refused, so how the server treats the nonce cannot be told' },
+      ]);
     },
   };
 }
 
-function judgeChallengeFlow(log: ScenarioLog, run: DeviceRun, check: string): void {
-  const [first, second] = run.view.exchanges;
-  const hdrOf = (x: typeof first | undefined) => x?.response?.syncml?.body.commands.find((c): c is Status => c.kind === 'Status' && c.cmdRef?.trim() === '0');
-  const challenge = hdrOf(first);
-  const code = challenge && codeOf(challenge);
+/** The reply to package 1 re-sent with credentials: 212 or 200, and what the server does with the rest of the session. */
+function judgeChallengeFlow(log: ScenarioLog, run: DeviceRun, check: string, continues: boolean): boolean {
+  const [first, second, third] = run.view.exchanges;
+  const code = headerCode(first);
   log.add([{
     id: 'MDM-AUTH-005', verdict: code === '407' ? 'pass' : 'fail', check,
     evidence: code === '407' ? 'package 1 without Cred was answered 407 (missing credentials)' : `package 1 without Cred was answered ${code ?? 'without a SyncHdr Status'}; expected 407 with a Chal`,
   }]);
-  const after = hdrOf(second);
-  const done = after && codeOf(after);
+  const done = headerCode(second);
+  if (done !== '212' && done !== '200') return false;
+  // 212: authenticated for the session, later messages need no Cred (MDM-AUTH-008); 200: the next message must carry
+  // them again (MDM-AUTH-009). Either way the next message shows whether the server keeps its word.
+  const id = done === '212' ? 'MDM-AUTH-008' : 'MDM-AUTH-009';
+  const next = headerCode(third);
+  if (!third) {
+    log.add([{ id, verdict: 'inconclusive', check, evidence: `the re-sent package 1 was answered ${done} and the session ended there${continues ? '' : '; with --control the harness queues a command so that the session goes on'}` }]);
+    return true;
+  }
+  const ok = next === '200' || next === '212';
+  const carried = third.request.syncml?.hdr.cred ? 'with' : 'without';
   log.add([{
-    id: 'MDM-AUTH-008', verdict: done === '212' || done === '200' ? 'pass' : 'fail', check,
-    evidence: done ? `the re-sent package 1 with Cred was answered ${done}` : 'no answer to the re-sent package 1',
+    id, verdict: ok ? 'pass' : 'fail', check,
+    evidence: ok ? `answered ${done}; the next message, ${carried} Cred, was answered ${next}`
+      : `answered ${done}, yet the next message, ${carried} Cred${done === '212' ? ' as 212 allows' : ' as 200 requires'}, was answered ${next ?? 'without a SyncHdr Status'}`,
+  }]);
+  return true;
+}
+
+/** A wrong credential is refused with 401, not 407 (MDM-AUTH-005: 407 means missing, 401 refused). */
+function judgeRefusalCode(log: ScenarioLog, run: DeviceRun, check: string): void {
+  const refused = run.view.exchanges.slice(1).map(headerCode).find((c) => c === '401' || c === '407' || c === '403');
+  if (!refused) return;
+  log.add([{
+    id: 'MDM-AUTH-005', verdict: refused === '401' ? 'pass' : 'fail', check,
+    evidence: refused === '401' ? 'credentials with a wrong password were refused with 401' : `credentials with a wrong password were refused with ${refused}; 401 means the credentials carried were refused`,
   }]);
 }
 

@@ -9,7 +9,6 @@ import type { Exchange } from '../../transport';
 import type { Scenario } from '../scenario';
 import { deviceFor, reachable, session, type ServerUnderTest } from './target';
 
-export const FUZZ_SEED = 20261126;
 const RUNS = 60;
 const TIME_LIMIT_MS = 20_000;
 
@@ -25,7 +24,9 @@ export const mutatedRequests: Scenario<ServerUnderTest> = {
   title: `posts ${RUNS} seeded, structure-aware mutations of package 1 and expects no 5xx, reset or silence`,
   requirements: ['MDM-ROB-006'],
   async run(t, log) {
-    const device = deviceFor(t, { timeoutMs: Math.min(t.timeoutMs ?? 5_000, 5_000) });
+    const device = deviceFor(t, log, { timeoutMs: Math.min(t.timeoutMs ?? 5_000, 5_000) });
+    // The batch follows the run's seed: the same --seed posts the same mutated messages.
+    const seed = log.rng.int(0, 0x7fffffff);
     let failure: { mutations: Mutation[]; why: string } | undefined;
     try {
       const pkg1 = device.package1(t.url);
@@ -36,18 +37,18 @@ export const mutatedRequests: Scenario<ServerUnderTest> = {
           if (why) failure = { mutations, why };
           return why === undefined;
         }),
-        { numRuns: RUNS, seed: FUZZ_SEED, interruptAfterTimeLimit: TIME_LIMIT_MS },
+        { numRuns: RUNS, seed, interruptAfterTimeLimit: TIME_LIMIT_MS },
       );
       if (result.failed) {
         const [mutations] = result.counterexample as [Mutation[]];
         const minimal = mutate(pkg1, mutations).toString('utf8');
-        log.note(`minimal failing message (seed ${FUZZ_SEED}):\n${minimal}`);
+        log.note(`minimal failing message (seed ${seed}):\n${minimal}`);
         log.add([{
           id: 'MDM-ROB-006', verdict: 'fail', check: this.id,
-          evidence: `seed ${FUZZ_SEED}, ${result.numRuns} cases, shrunk ${result.numShrinks} times: mutations ${JSON.stringify(mutations)} got ${failure?.why ?? 'a crash'}; minimal message: ${minimal.slice(0, 600)}${minimal.length > 600 ? '…' : ''}`,
+          evidence: `seed ${seed}, ${result.numRuns} cases, shrunk ${result.numShrinks} times: mutations ${JSON.stringify(mutations)} got ${failure?.why ?? 'a crash'}; minimal message: ${minimal.slice(0, 600)}${minimal.length > 600 ? '…' : ''}`,
         }]);
       } else {
-        log.add([{ id: 'MDM-ROB-006', verdict: 'pass', check: this.id, evidence: `seed ${FUZZ_SEED}: ${result.numRuns} mutated messages, none crashed the server or got a 5xx` }]);
+        log.add([{ id: 'MDM-ROB-006', verdict: 'pass', check: this.id, evidence: `seed ${seed}: ${result.numRuns} mutated messages, none crashed the server or got a 5xx` }]);
       }
     } finally {
       await device.close();

@@ -41,7 +41,7 @@ export const malformedRequests: ServerScenario = {
   requirements: ['MDM-ROB-006'],
   async run(t, log) {
     const findings: Finding[] = [];
-    const device = deviceFor(t, { timeoutMs: Math.max(t.timeoutMs ?? 5_000, 10_000) });
+    const device = deviceFor(t, log, { timeoutMs: Math.max(t.timeoutMs ?? 5_000, 10_000) });
     try {
       for (const m of malformed(device.package1(t.url), t.oversizedBodyBytes ?? OVERSIZED_BYTES)) {
         const x = await device.post(t.url, m.body);

@@ -12,6 +12,8 @@ import type { Command } from '../../syncml';
 import type { ScenarioLog } from '../scenario';
 
 export interface ServerUnderTest {
+  /** The run's seed (`--seed`). */
+  seed?: number;
   /** Management endpoint. */
   url: string;
   /** CA the server certificate chains to. */
@@ -34,8 +36,10 @@ export interface ServerUnderTest {
 export const needsControl = (t: ServerUnderTest) =>
   t.queue ? undefined : 'needs queued commands: pass --control to let the harness queue commands on the server';
 
-export function deviceFor(t: ServerUnderTest, opts: Partial<ReferenceDeviceOptions> = {}): ReferenceDevice {
+/** A reference device bound to the server under test; its random choices come from the scenario's seed. */
+export function deviceFor(t: ServerUnderTest, log: ScenarioLog, opts: Partial<ReferenceDeviceOptions> = {}): ReferenceDevice {
   return new ReferenceDevice({
+    rng: log.nextRng('device'),
     deviceId: t.deviceId,
     identity: t.identity,
     serverCa: t.serverCa,
@@ -54,7 +58,7 @@ export function judgeSession(log: ScenarioLog, view: SessionView): Finding[] {
 
 /** One session of a fresh reference device, judged; the device is closed afterwards. */
 export async function session(t: ServerUnderTest, log: ScenarioLog, opts: Partial<ReferenceDeviceOptions> = {}, run?: (d: ReferenceDevice) => Promise<DeviceRun>): Promise<DeviceRun> {
-  const device = deviceFor(t, opts);
+  const device = deviceFor(t, log, opts);
   try {
     const result = await (run ? run(device) : device.runSession(t.url));
     log.transcripts.push(result.exchanges);

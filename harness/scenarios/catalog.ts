@@ -1,0 +1,81 @@
+/**
+ * The suites of each mode and what can judge each catalogue row: the scenarios (by their declared requirements) and
+ * the passive checks (by their ids). A suite is named by the first segment of its scenarios' ids (`setup/minimal-
+ * session` belongs to `setup`), and that one name is used everywhere: `--suite`, test titles, the console, the
+ * summary page and JUnit.
+ *
+ * Reports read this to say why a row was not judged: no scenario of the harness provokes it, the suite that would
+ * was not part of this run, or the situation a passive check needs did not arise.
+ */
+import { CLIENT_CHECKS } from '../checks/client-checks';
+import type { Check } from '../checks/finding';
+import { SERVER_CHECKS } from '../checks/server-checks';
+import { CLIENT_SCENARIOS } from './client';
+import type { Scenario } from './scenario';
+import { SERVER_SCENARIOS } from './server';
+
+export type Mode = 'server' | 'client';
+
+/** In the order a run goes through them. */
+export const SUITE_NAMES = [
+  'setup', 'get-results', 'management-rounds', 'termination', 'auth', 'large-objects', 'robustness', 'security', 'fuzz',
+] as const;
+export type SuiteName = (typeof SUITE_NAMES)[number];
+
+export function suiteOf(scenarioId: string): SuiteName {
+  const name = scenarioId.split('/')[0] as SuiteName;
+  if (!SUITE_NAMES.includes(name)) throw new Error(`scenario ${scenarioId} is in no suite: its id must start with one of ${SUITE_NAMES.join(', ')}`);
+  return name;
+}
+
+function bySuite<T>(scenarios: readonly Scenario<T>[]): ReadonlyMap<SuiteName, readonly Scenario<T>[]> {
+  const out = new Map<SuiteName, Scenario<T>[]>();
+  for (const s of scenarios) {
+    const suite = suiteOf(s.id);
+    out.set(suite, [...(out.get(suite) ?? []), s]);
+  }
+  return out;
+}
+
+const SUITES = { server: bySuite(SERVER_SCENARIOS), client: bySuite(CLIENT_SCENARIOS) };
+
+/** The scenarios of one suite of a mode, in run order (empty when the mode has no such suite). */
+export function scenariosOf<M extends Mode>(mode: M, suite: SuiteName): readonly Scenario<never>[] {
+  return (SUITES[mode].get(suite) ?? []) as readonly Scenario<never>[];
+}
+
+/** The suites a mode has. */
+export function suitesOf(mode: Mode): SuiteName[] {
+  return SUITE_NAMES.filter((s) => SUITES[mode].has(s));
+}
+
+export interface Judgeability {
+  /** Passive checks that can report the row, with the situation each needs. */
+  checks: { name: string; when?: string }[];
+  /** Scenarios that exist to judge it. */
+  scenarios: { id: string; suite: SuiteName; title: string }[];
+}
+
+function index(checks: readonly Check<never>[], scenarios: readonly Scenario<unknown>[]): ReadonlyMap<string, Judgeability> {
+  const out = new Map<string, Judgeability>();
+  const entry = (id: string) => {
+    let e = out.get(id);
+    if (!e) out.set(id, (e = { checks: [], scenarios: [] }));
+    return e;
+  };
+  for (const c of checks) {
+    for (const id of c.ids) entry(id).checks.push({ name: c.name, when: typeof c.when === 'string' ? c.when : c.when?.[id] });
+  }
+  for (const s of scenarios) for (const id of s.requirements) entry(id).scenarios.push({ id: s.id, suite: suiteOf(s.id), title: s.title });
+  return out;
+}
+
+const JUDGEABILITY = {
+  server: index(SERVER_CHECKS as readonly Check<never>[], SERVER_SCENARIOS as readonly Scenario<unknown>[]),
+  client: index(CLIENT_CHECKS as readonly Check<never>[], CLIENT_SCENARIOS as readonly Scenario<unknown>[]),
+};
+
+/** What, in this harness, can judge each row in the given mode. */
+export function judgeability(mode: Mode): ReadonlyMap<string, Judgeability> {
+  return JUDGEABILITY[mode];
+}
