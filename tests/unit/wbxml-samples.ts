@@ -27,7 +27,7 @@ const DEV_DETAIL = '<MgmtTree><VerDTD>1.2</VerDTD><Node><NodeName>DevDetail</Nod
 function devDetailInCdata(): SyncML {
   const m = message({
     sessionID: '1B', msgID: 2, target: 'https://mdm.example.test/omadm/mdm', source: 'HARNESS-DEV-0001', final: true,
-    commands: [results({ cmdID: 2, msgRef: '1', cmdRef: '3', cmd: 'Get', items: [item({ source: './DevDetail', format: 'xml', type: 'application/vnd.syncml.dmtnds+xml' })] })],
+    commands: [results({ cmdID: 2, msgRef: '1', cmdRef: '3', cmd: 'Get', items: [item({ source: './DevDetail', format: 'xml', type: 'text/plain' })] })],
   });
   const r = m.body.commands[0];
   if (r.kind === 'Results') r.items[0].data = { text: DEV_DETAIL, cdata: true };

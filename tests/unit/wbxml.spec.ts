@@ -14,7 +14,7 @@ const SAMPLES = wbxmlSamples();
 
 /** toEqual, with a fast path: Playwright's matcher is slow on large trees, and properties compare thousands. */
 function same<T>(actual: T, expected: T): void {
-  if (!isDeepStrictEqual(actual, expected)) expect(actual).toEqual(expected);
+  if (!isDeepStrictEqual(actual, expected)) expect(actual as unknown).toEqual(expected);
 }
 
 /** A WBXML 1.3 SyncML 1.2 document around `body` (tokens after the header), with an optional string table. */
