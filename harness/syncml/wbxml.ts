@@ -41,6 +41,12 @@ export interface WbxmlEncodeOptions {
   stringTable?: boolean;
 }
 
+// Local copies: the decoder's inner loop reads these for every token.
+const {
+  SWITCH_PAGE, END, ENTITY, STR_I, LITERAL, PI, LITERAL_C, STR_T, LITERAL_A, OPAQUE, LITERAL_AC,
+} = GLOBAL;
+const PAGES: readonly CodePage[] = [...CODE_PAGES];
+
 /** Element and attribute names a LITERAL may carry: the same permissive rule as the XML layer. */
 const NAME = /^[^\s<>"'=/!?\d.-][^\s<>"'=/!?]*$/;
 const hex = (n: number, width = 2) => `0x${n.toString(16).toUpperCase().padStart(width, '0')}`;
@@ -52,8 +58,17 @@ function refusal(code: XmlErrorCode, at: number, reason: string): XmlError {
 // ---------------------------------------------------------------------------------------------------------------
 // Decoding
 
-/** A scope of namespace declarations: prefix ('' for the default namespace) -> URI. */
-type Scope = ReadonlyMap<string, string>;
+/** Namespace declarations in scope, innermost first: a short linked list is cheaper than a map per element. */
+interface Scope {
+  prefix: string;
+  uri: string;
+  parent?: Scope;
+}
+
+function lookup(scope: Scope | undefined, prefix: string): string | undefined {
+  for (let s = scope; s; s = s.parent) if (s.prefix === prefix) return s.uri;
+  return undefined;
+}
 
 interface OpenElement {
   el: XmlElement;
@@ -64,7 +79,7 @@ interface OpenElement {
 
 class WbxmlReader {
   private pos = 0;
-  private tagPage: CodePage = CODE_PAGES[0];
+  private tagPage: CodePage = PAGES[0];
   private table: Uint8Array = new Uint8Array(0);
   private readonly tableStrings = new Map<number, string>();
   private readonly buf: Buffer;
@@ -125,7 +140,7 @@ class WbxmlReader {
         break;
       }
     }
-    if (ascii) return this.buf.toString('latin1', start, end);
+    if (ascii) return end - start <= 32 ? String.fromCharCode.apply(null, this.bytes.subarray(start, end) as unknown as number[]) : this.buf.toString('latin1', start, end);
     const view = this.bytes.subarray(start, end);
     if (!isUtf8(view)) throw refusal('encoding', at, `${what} is not valid UTF-8 (the document's charset is UTF-8)`);
     return this.buf.toString('utf8', start, end);
@@ -196,18 +211,18 @@ class WbxmlReader {
   private body(): XmlElement {
     const stack: OpenElement[] = [];
     let root: XmlElement | undefined;
-    const rootScope: Scope = new Map([['', '']]);
+    const rootScope: Scope = { prefix: '', uri: '' };
     while (this.pos < this.bytes.length) {
       const at = this.pos;
       const token = this.bytes[this.pos++];
       const top = stack.at(-1);
       if (!top) {
-        if (token === GLOBAL.PI) {
+        if (token === PI) {
           this.processingInstruction(at);
           continue;
         }
         if (root) throw refusal('trailing-data', at, `${this.bytes.length - at} bytes follow the end of the root element`);
-        if (token === GLOBAL.SWITCH_PAGE) {
+        if (token === SWITCH_PAGE) {
           this.switchTagPage(at);
           continue;
         }
@@ -219,33 +234,33 @@ class WbxmlReader {
         continue;
       }
       switch (token) {
-        case GLOBAL.END:
+        case END:
           this.flushText(top);
           stack.pop();
           break;
-        case GLOBAL.STR_I: {
+        case STR_I: {
           const s = this.inlineString('an inline string (STR_I)');
           this.count(s.length, at);
           top.text += s;
           break;
         }
-        case GLOBAL.STR_T: {
+        case STR_T: {
           const s = this.tableString(this.mbUint32('a string-table reference (STR_T)'), at, 'STR_T');
           this.count(s.length, at);
           top.text += s;
           break;
         }
-        case GLOBAL.ENTITY:
+        case ENTITY:
           top.text += this.entity(at);
           break;
-        case GLOBAL.OPAQUE:
+        case OPAQUE:
           this.flushText(top);
           top.el.children.push(this.opaque(at));
           break;
-        case GLOBAL.SWITCH_PAGE:
+        case SWITCH_PAGE:
           this.switchTagPage(at);
           break;
-        case GLOBAL.PI:
+        case PI:
           this.processingInstruction(at);
           break;
         default:
@@ -266,7 +281,7 @@ class WbxmlReader {
 
   private isTagStart(token: number): boolean {
     // Tags are identities 0x05..0x3F with either flag, plus the four LITERAL forms.
-    return (token & TAG_IDENTITY) >= 0x05 || token === GLOBAL.LITERAL || token === GLOBAL.LITERAL_A || token === GLOBAL.LITERAL_C || token === GLOBAL.LITERAL_AC;
+    return (token & TAG_IDENTITY) >= 0x05 || token === LITERAL || token === LITERAL_A || token === LITERAL_C || token === LITERAL_AC;
   }
 
   private tokenName(token: number): string {
@@ -283,7 +298,7 @@ class WbxmlReader {
 
   private switchTagPage(at: number): void {
     const index = this.byte('SWITCH_PAGE');
-    const next = CODE_PAGES[index];
+    const next = PAGES[index];
     if (!next) throw refusal('code-page', at, `code page ${index} is not defined for SyncML 1.2 (0 = SyncML, 1 = MetInf)`);
     this.tagPage = next;
   }
@@ -315,7 +330,7 @@ class WbxmlReader {
   private element(token: number, at: number, parentScope: Scope, stack: OpenElement[]): XmlElement {
     let name: string;
     let page: CodePage | undefined;
-    if (token === GLOBAL.LITERAL || token === GLOBAL.LITERAL_A || token === GLOBAL.LITERAL_C || token === GLOBAL.LITERAL_AC) {
+    if (token === LITERAL || token === LITERAL_A || token === LITERAL_C || token === LITERAL_AC) {
       name = this.tableString(this.mbUint32('a LITERAL tag name index'), at, 'a LITERAL tag');
       if (!NAME.test(name)) throw refusal('not-well-formed', at, `LITERAL tag name "${name.slice(0, 40)}" is not an XML name`);
     } else {
@@ -326,20 +341,21 @@ class WbxmlReader {
       }
       name = found;
     }
-    let attrs: Attrs = (token & TAG_HAS_ATTRIBUTES) !== 0 ? this.attributes(`<${name}>`) : {};
+    const hasAttributes = (token & TAG_HAS_ATTRIBUTES) !== 0;
+    let attrs: Attrs = hasAttributes ? this.attributes(`<${name}>`) : {};
     let scope = parentScope;
-    if (page && attrs.xmlns === undefined && parentScope.get('') !== page.namespace) {
-      // The namespace changes here: restore the declaration the XML form carries, first among the attributes.
-      attrs = { xmlns: page.namespace, ...attrs };
-    }
-    for (const key of Object.keys(attrs)) {
-      if (key === 'xmlns' || key.startsWith('xmlns:')) {
-        if (scope === parentScope) scope = new Map(parentScope);
-        (scope as Map<string, string>).set(key === 'xmlns' ? '' : key.slice(6), attrs[key]);
+    if (hasAttributes) {
+      for (const key of Object.keys(attrs)) {
+        if (key === 'xmlns' || key.startsWith('xmlns:')) scope = { prefix: key === 'xmlns' ? '' : key.slice(6), uri: attrs[key], parent: scope };
       }
     }
+    if (page && attrs.xmlns === undefined && lookup(parentScope, '') !== page.namespace) {
+      // The namespace changes here: restore the declaration the XML form carries, first among the attributes.
+      attrs = hasAttributes ? { xmlns: page.namespace, ...attrs } : { xmlns: page.namespace };
+      scope = { prefix: '', uri: page.namespace, parent: scope };
+    }
     const colon = name.indexOf(':');
-    const ns = scope.get(colon < 0 ? '' : name.slice(0, colon)) ?? '';
+    const ns = lookup(scope, colon < 0 ? '' : name.slice(0, colon)) ?? '';
     const el: XmlElement = { type: 'element', name, ns, attrs, children: [] };
     if ((token & TAG_HAS_CONTENT) !== 0) {
       stack.push({ el, scope, text: '' });
@@ -358,24 +374,24 @@ class WbxmlReader {
       const at = this.pos;
       const token = this.byte(`the attributes of ${owner}`);
       switch (token) {
-        case GLOBAL.END:
+        case END:
           return attrs;
-        case GLOBAL.SWITCH_PAGE: {
+        case SWITCH_PAGE: {
           const index = this.byte('SWITCH_PAGE');
-          if (!CODE_PAGES[index]) throw refusal('code-page', at, `code page ${index} is not defined for SyncML 1.2 (0 = SyncML, 1 = MetInf)`);
+          if (!PAGES[index]) throw refusal('code-page', at, `code page ${index} is not defined for SyncML 1.2 (0 = SyncML, 1 = MetInf)`);
           break;
         }
-        case GLOBAL.LITERAL: {
+        case LITERAL: {
           current = this.tableString(this.mbUint32('a LITERAL attribute name index'), at, 'a LITERAL attribute');
           if (!NAME.test(current)) throw refusal('not-well-formed', at, `attribute name "${current.slice(0, 40)}" is not an XML name`);
           if (current in attrs) throw refusal('not-well-formed', at, `attribute ${current} is repeated on ${owner}`);
           attrs[current] = '';
           break;
         }
-        case GLOBAL.STR_I:
-        case GLOBAL.STR_T:
-        case GLOBAL.ENTITY:
-        case GLOBAL.OPAQUE: {
+        case STR_I:
+        case STR_T:
+        case ENTITY:
+        case OPAQUE: {
           if (current === undefined) throw refusal('not-well-formed', at, `${this.tokenName(token)} of ${owner} comes before any attribute name`);
           attrs[current] += this.attributeValuePiece(token, at);
           break;
@@ -393,17 +409,17 @@ class WbxmlReader {
   }
 
   private attributeValuePiece(token: number, at: number): string {
-    if (token === GLOBAL.STR_I) {
+    if (token === STR_I) {
       const s = this.inlineString('an inline string (STR_I)');
       this.count(s.length, at);
       return s;
     }
-    if (token === GLOBAL.STR_T) {
+    if (token === STR_T) {
       const s = this.tableString(this.mbUint32('a string-table reference (STR_T)'), at, 'STR_T');
       this.count(s.length, at);
       return s;
     }
-    if (token === GLOBAL.ENTITY) return this.entity(at);
+    if (token === ENTITY) return this.entity(at);
     if (this.version < WBXML_1_3) throw refusal('unknown-token', at, 'OPAQUE in an attribute value needs WBXML 1.3; this document is WBXML 1.2');
     const node = this.opaque(at);
     if (node.type === 'text' && node.opaque) throw refusal('encoding', at, 'OPAQUE attribute value is not valid UTF-8');
@@ -413,15 +429,15 @@ class WbxmlReader {
   /** PI: a LITERAL target and optional value up to END. Ignored, as the XML parser ignores processing instructions. */
   private processingInstruction(at: number): void {
     const token = this.byte('a processing instruction');
-    if (token !== GLOBAL.LITERAL) {
+    if (token !== LITERAL) {
       throw refusal('unknown-token', at, `processing instruction target ${hex(token)} is not defined: SyncML has no attribute code page`);
     }
     this.tableString(this.mbUint32('a processing instruction target'), at, 'a processing instruction');
     for (;;) {
       const pieceAt = this.pos;
       const t = this.byte('a processing instruction');
-      if (t === GLOBAL.END) return;
-      if (t !== GLOBAL.STR_I && t !== GLOBAL.STR_T && t !== GLOBAL.ENTITY && t !== GLOBAL.OPAQUE) {
+      if (t === END) return;
+      if (t !== STR_I && t !== STR_T && t !== ENTITY && t !== OPAQUE) {
         throw refusal('unknown-token', pieceAt, `${this.tokenName(t)} has no meaning in a processing instruction`);
       }
       this.attributeValuePiece(t, pieceAt);
@@ -550,52 +566,57 @@ class WbxmlWriter {
     const flags = (hasAttributes ? TAG_HAS_ATTRIBUTES : 0) | (hasContent ? TAG_HAS_CONTENT : 0);
     if (identity !== undefined) {
       if (page!.index !== this.tagPage) {
-        this.body.byte(GLOBAL.SWITCH_PAGE);
+        this.body.byte(SWITCH_PAGE);
         this.body.byte(page!.index);
         this.tagPage = page!.index;
       }
       this.body.byte(identity | flags);
     } else {
-      this.body.byte(GLOBAL.LITERAL | flags);
+      this.body.byte(LITERAL | flags);
       this.body.mbUint32(this.table.offsetOf(el.name));
     }
     if (hasAttributes) {
       for (let i = first; i < keys.length; i++) {
-        this.body.byte(GLOBAL.LITERAL);
+        this.body.byte(LITERAL);
         this.body.mbUint32(this.table.offsetOf(keys[i]));
         this.text(el.attrs[keys[i]]);
       }
-      this.body.byte(GLOBAL.END);
+      this.body.byte(END);
     }
     if (!hasContent) return;
     for (const c of el.children) {
       if (c.type === 'element') this.element(c, childDefault);
       else if (c.cdata) {
         const bytes = c.opaque ?? encoder.encode(c.text);
-        this.body.byte(GLOBAL.OPAQUE);
+        this.body.byte(OPAQUE);
         this.body.mbUint32(bytes.length);
         this.body.raw(bytes);
       } else this.text(c.text);
     }
-    this.body.byte(GLOBAL.END);
+    this.body.byte(END);
   }
 
   /** Character data as STR_I (or STR_T for a shared string); a NUL, which STR_I cannot hold, goes as ENTITY 0. */
   private text(s: string): void {
     if (s === '') return;
     if (this.shared?.has(s)) {
-      this.body.byte(GLOBAL.STR_T);
+      this.body.byte(STR_T);
       this.body.mbUint32(this.table.offsetOf(s));
       return;
     }
-    const pieces = s.includes('\0') ? s.split('\0') : [s];
-    pieces.forEach((piece, i) => {
+    if (!s.includes('\0')) {
+      this.body.byte(STR_I);
+      this.body.utf8(s);
+      this.body.byte(0);
+      return;
+    }
+    s.split('\0').forEach((piece, i) => {
       if (i > 0) {
-        this.body.byte(GLOBAL.ENTITY);
+        this.body.byte(ENTITY);
         this.body.byte(0);
       }
       if (piece === '') return;
-      this.body.byte(GLOBAL.STR_I);
+      this.body.byte(STR_I);
       this.body.utf8(piece);
       this.body.byte(0);
     });
