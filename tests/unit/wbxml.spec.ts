@@ -120,6 +120,12 @@ test.describe('WBXML codec: the wire format', () => {
     ]);
   });
 
+  test('processing instructions before and after the root are read and ignored, as in XML', () => {
+    const pi = [0x43, 0x04, 0x04, ...str('v'), 0x01]; // PI, LITERAL target "xml" at string-table offset 4
+    const root = decodeWbxml(doc([...pi, ...minimal(), ...pi], { table: 'abc\0xml\0' }));
+    expect(root).toEqual(decodeWbxml(doc(minimal())));
+  });
+
   test('the public id may be given as the FPI in the string table', () => {
     const fpi = '-//SYNCML//DTD SyncML 1.2//EN\0';
     const root = decodeWbxml(doc(minimal(), { publicId: [0x00, 0x00], table: fpi }));
