@@ -1,9 +1,14 @@
 /**
  * Codec throughput: parse (guard + well-formedness + tree + model + content models) and serialize, beside raw
- * fast-xml-parser parsing of the same bytes in the same run, so the ratio does not depend on the machine.
+ * fast-xml-parser parsing of the same bytes in the same run, so the ratio does not depend on the machine. The
+ * WBXML codec is measured on the same messages, its ratios taken against the XML codec's figures.
  */
 import { XMLParser } from 'fast-xml-parser';
-import { get, item, message, parseSyncML, replace, results, serializeSyncML, status, type Command } from '../harness/syncml';
+import {
+  decodeWbxml, get, item, message, parseSyncML, parseSyncMLWbxml, replace, results, serializeSyncML, serializeSyncMLWbxml,
+  status, type Command,
+} from '../harness/syncml';
+import { parseXml } from '../harness/syncml/xml';
 import { fmt, measure } from './measure';
 
 /** A device reply of about `bytes`: statuses, then Replace and Results items, the shapes Windows sends (catalogue 3.7 C). */
@@ -45,6 +50,25 @@ export function benchCodec(seconds: number): string[] {
       `  serializeSyncML               ${fmt(serialize.opsPerSec)} msg/s  ${fmt(serialize.mbPerSec!)} MB/s`,
       `  parse + serialize             ${fmt(both.opsPerSec)} msg/s  ${fmt(both.mbPerSec!)} MB/s  ratio ${(both.opsPerSec / baseline.opsPerSec).toFixed(2)}`,
     );
+    lines.push(...benchWbxml(bytes, parse.opsPerSec, serialize.opsPerSec, seconds));
   }
   return lines;
+}
+
+/** WBXML decode and encode of the same message; MB/s counts the WBXML bytes, ratios are against the XML codec. */
+function benchWbxml(xmlBytes: Buffer, xmlParseOps: number, xmlSerializeOps: number, seconds: number): string[] {
+  const parsed = parseSyncML(xmlBytes).message;
+  const wbxml = serializeSyncMLWbxml(parsed);
+  const tree = measure(() => parseXml(xmlBytes), { seconds, bytesPerOp: xmlBytes.length });
+  const decode = measure(() => decodeWbxml(wbxml), { seconds, bytesPerOp: wbxml.length });
+  const parse = measure(() => parseSyncMLWbxml(wbxml), { seconds, bytesPerOp: wbxml.length });
+  const serialize = measure(() => serializeSyncMLWbxml(parsed), { seconds, bytesPerOp: wbxml.length });
+  const withTable = serializeSyncMLWbxml(parsed, { stringTable: true });
+  return [
+    `  WBXML: ${wbxml.length} bytes (${((100 * wbxml.length) / xmlBytes.length).toFixed(0)}% of the XML), ${withTable.length} with a string table`,
+    `  parseXml (tree only)          ${fmt(tree.opsPerSec)} msg/s  ${fmt(tree.mbPerSec!)} MB/s`,
+    `  decodeWbxml (tree only)       ${fmt(decode.opsPerSec)} msg/s  ${fmt(decode.mbPerSec!)} MB/s  ratio to parseXml ${(decode.opsPerSec / tree.opsPerSec).toFixed(2)}`,
+    `  parseSyncMLWbxml              ${fmt(parse.opsPerSec)} msg/s  ${fmt(parse.mbPerSec!)} MB/s  ratio to parseSyncML ${(parse.opsPerSec / xmlParseOps).toFixed(2)}`,
+    `  serializeSyncMLWbxml          ${fmt(serialize.opsPerSec)} msg/s  ${fmt(serialize.mbPerSec!)} MB/s  ratio to serializeSyncML ${(serialize.opsPerSec / xmlSerializeOps).toFixed(2)}`,
+  ];
 }

@@ -10,21 +10,21 @@ import { executeCommands } from '../device/execute';
 import { loadDefaultTree } from '../device/profile';
 import { DeviceSession } from '../protocol/device-session';
 import { ServerSession } from '../protocol/server-session';
-import { parseSyncML, SyncMLParseError, type SyncML } from '../syncml';
+import { parseSyncMLBody, SyncMLParseError, XML_MEDIA_TYPE, type SyncML } from '../syncml';
 
 const DEVICE = 'FUZZ-DEVICE-1';
 const SERVER_URL = 'https://127.0.0.1/ManagementServer/MDM.svc';
-const http = (bytes: Uint8Array) => ({ status: 200, contentType: 'application/vnd.syncml.dm+xml', bodyBytes: bytes.byteLength, method: 'POST' });
+const http = (bytes: Uint8Array, contentType = XML_MEDIA_TYPE) => ({ status: 200, contentType, bodyBytes: bytes.byteLength, method: 'POST' });
 
 const TREE = loadDefaultTree(DEVICE);
 
-/** Throws only when the harness itself fails on the input (the property is violated). */
-export function harnessSurvives(bytes: Uint8Array): void {
+/** Throws only when the harness itself fails on the input (the property is violated). Bodies may be XML or WBXML. */
+export function harnessSurvives(bytes: Uint8Array, contentType: string = XML_MEDIA_TYPE): void {
   let message: SyncML | undefined;
-  const wire = (n: number, from: 'device' | 'server'): WireMessage => ({ n, from, deviations: [], http: http(bytes) });
+  const wire = (n: number, from: 'device' | 'server'): WireMessage => ({ n, from, deviations: [], http: http(bytes, contentType) });
   const received = wire(2, 'server');
   try {
-    const parsed = parseSyncML(bytes);
+    const parsed = parseSyncMLBody(bytes, contentType);
     message = parsed.message;
     Object.assign(received, { syncml: parsed.message, deviations: parsed.deviations });
   } catch (e) {

@@ -2,9 +2,13 @@
  * Structure-aware mutations of SyncML messages for fuzzing: drop, duplicate, reorder or retype elements, break
  * references, blow values up, and damage the bytes (invalid UTF-8, truncation, DOCTYPE, deep nesting). A mutation
  * is plain data (kind + position), so fast-check can shrink a failing case to a minimal message.
+ *
+ * WBXML bodies get byte mutations of their own: bit flips, truncation, inserted or overwritten token bytes (global
+ * tokens, multi-byte continuation bytes), duplicated and deleted ranges, on messages written with and without a
+ * string table.
  */
 import fc from 'fast-check';
-import { serializeSyncML, type SyncML } from '../syncml';
+import { serializeSyncML, serializeSyncMLWbxml, type SyncML } from '../syncml';
 import { nodeToXml, parseXml, type XmlElement, type XmlNode } from '../syncml/xml';
 import { syncMLMessage } from './arbitraries';
 
@@ -124,4 +128,80 @@ export interface MutatedCase {
 /** A valid message and one to three mutations of it. */
 export function mutatedCase(): fc.Arbitrary<MutatedCase> {
   return fc.record({ message: syncMLMessage(), mutations: fc.array(mutationArb, { minLength: 1, maxLength: 3 }) });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// WBXML
+
+export const WBXML_MUTATION_KINDS = ['flip', 'truncate', 'insert', 'overwrite', 'duplicate-range', 'delete-range'] as const;
+
+export type WbxmlMutationKind = (typeof WBXML_MUTATION_KINDS)[number];
+
+export interface WbxmlMutation {
+  kind: WbxmlMutationKind;
+  /** Byte position (modulo the length). */
+  at: number;
+  /** Range length for duplicate-range and delete-range. */
+  length: number;
+  /** Bit to flip (modulo 8), or which byte to insert or write (an index into WBXML_BYTES, or a raw byte). */
+  value: number;
+}
+
+/** Bytes that mean something to a WBXML reader: global tokens, code pages, continuation bytes, and the extremes. */
+const WBXML_BYTES = [0x00, 0x01, 0x02, 0x03, 0x04, 0x40, 0x43, 0x44, 0x80, 0x83, 0x84, 0xc3, 0xc4, 0x7f, 0xff, 0x6d, 0x2d, 0x05, 0x3f];
+
+function wbxmlByte(value: number): number {
+  return value < WBXML_BYTES.length * 2 ? WBXML_BYTES[value % WBXML_BYTES.length] : value & 0xff;
+}
+
+export function mutateWbxmlBytes(input: Uint8Array, mutations: readonly WbxmlMutation[]): Buffer {
+  let bytes = Buffer.from(input);
+  for (const m of mutations) {
+    const at = bytes.length ? m.at % bytes.length : 0;
+    const end = Math.min(bytes.length, at + 1 + (m.length % 64));
+    switch (m.kind) {
+      case 'flip':
+        if (bytes.length) bytes[at] ^= 1 << (m.value % 8);
+        break;
+      case 'truncate':
+        bytes = bytes.subarray(0, at);
+        break;
+      case 'insert':
+        bytes = Buffer.concat([bytes.subarray(0, at), Buffer.from([wbxmlByte(m.value)]), bytes.subarray(at)]);
+        break;
+      case 'overwrite':
+        if (bytes.length) bytes[at] = wbxmlByte(m.value);
+        break;
+      case 'duplicate-range':
+        bytes = Buffer.concat([bytes.subarray(0, end), bytes.subarray(at, end), bytes.subarray(end)]);
+        break;
+      case 'delete-range':
+        bytes = Buffer.concat([bytes.subarray(0, at), bytes.subarray(end)]);
+        break;
+    }
+  }
+  return bytes;
+}
+
+export const wbxmlMutationArb: fc.Arbitrary<WbxmlMutation> = fc.record({
+  kind: fc.constantFrom(...WBXML_MUTATION_KINDS),
+  at: fc.nat({ max: 100_000 }),
+  length: fc.nat({ max: 255 }),
+  value: fc.nat({ max: 255 }),
+});
+
+export interface WbxmlMutatedCase {
+  message: SyncML;
+  /** Whether the message is written with a string table (STR_T references) before it is damaged. */
+  stringTable: boolean;
+  mutations: WbxmlMutation[];
+}
+
+/** A valid message in WBXML and one to three byte mutations of it. */
+export function wbxmlMutatedCase(): fc.Arbitrary<WbxmlMutatedCase> {
+  return fc.record({ message: syncMLMessage(), stringTable: fc.boolean(), mutations: fc.array(wbxmlMutationArb, { minLength: 1, maxLength: 3 }) });
+}
+
+export function mutateWbxml(c: WbxmlMutatedCase): Buffer {
+  return mutateWbxmlBytes(serializeSyncMLWbxml(c.message, { stringTable: c.stringTable }), c.mutations);
 }

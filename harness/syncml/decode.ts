@@ -244,7 +244,8 @@ function decodeData(el: XmlElement): Data {
   // A run of text pieces of one kind (split by comments, or CDATA split around "]]>") is one value.
   const kinds = new Set(el.children.map((c) => (c.type === 'text' ? (c.cdata ? 'cdata' : 'text') : 'element')));
   if (kinds.size === 0) return data;
-  if (kinds.size === 1 && !kinds.has('element')) {
+  // Binary WBXML opaque (text holds its base64) stays as nodes too, so that re-encoding writes the same bytes.
+  if (kinds.size === 1 && !kinds.has('element') && !el.children.some((c) => c.type === 'text' && c.opaque)) {
     data.text = textOf(el);
     if (kinds.has('cdata')) data.cdata = true;
     return data;

@@ -23,6 +23,11 @@ export interface XmlText {
   type: 'text';
   text: string;
   cdata: boolean;
+  /**
+   * Raw bytes of a WBXML OPAQUE that are not UTF-8 (binary Data): `text` then holds them in base64 and the node is
+   * CDATA, so XML shows the base64 while the WBXML encoder writes the bytes back unchanged.
+   */
+  opaque?: Uint8Array;
 }
 
 export type XmlNode = XmlElement | XmlText;
@@ -36,7 +41,11 @@ export interface XmlLimits {
 
 export const DEFAULT_XML_LIMITS: XmlLimits = { maxBytes: 8 * 1024 * 1024, maxDepth: 48 };
 
-export type XmlErrorCode = 'encoding' | 'too-large' | 'too-deep' | 'doctype' | 'entity' | 'not-well-formed';
+export type XmlErrorCode =
+  | 'encoding' | 'too-large' | 'too-deep' | 'doctype' | 'entity' | 'not-well-formed'
+  // WBXML only (harness/syncml/wbxml.ts)
+  | 'truncated' | 'wbxml-version' | 'public-id' | 'unknown-token' | 'code-page' | 'mb-u-int32' | 'string-table'
+  | 'trailing-data';
 
 /** The input cannot be read as an XML document; `message` says why in words a vendor can act on. */
 export class XmlError extends Error {
