@@ -90,6 +90,7 @@ export function tlsFacts(socket: TLSSocket): TlsFacts {
   if (protocol) facts.protocol = protocol;
   const cipher = socket.getCipher();
   if (cipher?.name) facts.cipher = cipher.name;
+  if (typeof socket.alpnProtocol === 'string') facts.alpnProtocol = socket.alpnProtocol;
   return facts;
 }
 
