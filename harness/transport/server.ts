@@ -259,6 +259,8 @@ export class HttpsServer {
       abandoned: (exchange: Omit<Exchange, 'index'>) => void;
       /** How the body ended early, for example "client closed the connection". */
       endedBy: () => string;
+      /** HTTP/2: a stream the client resets also ends its body, as aborted. */
+      aborted?: () => boolean;
     },
   ): void {
     const { request } = base;
@@ -304,14 +306,15 @@ export class HttpsServer {
       chunks.push(chunk);
       received += chunk.length;
     });
-    source.on('end', () => {
+    const complete = () => {
       if (done) return;
       stop();
       request.body = Buffer.concat(chunks);
       attachParse(request);
       on.complete();
-    });
-    source.on('close', () => {
+    };
+    source.on('end', () => (on.aborted?.() ? abandon() : complete()));
+    const abandon = () => {
       if (done) return;
       stop();
       request.body = Buffer.concat(chunks);
@@ -328,7 +331,8 @@ export class HttpsServer {
         exchange.error = { kind: 'reset', message: `${how} before the request body ended (${received} bytes received)` };
       }
       on.abandoned(exchange);
-    });
+    };
+    source.on('close', abandon);
   }
 
   private async answer(base: ExchangeBase, channel: ReplyChannel): Promise<void> {
@@ -554,8 +558,10 @@ export class HttpsServer {
       refuse: (status, error) => this.refuseStream(stream, base, status, error),
       complete: () => void this.answer(base, http2Channel(stream, connection.socket)),
       abandoned: (exchange) => this.append(exchange),
+      aborted: () => stream.aborted,
       endedBy: () => {
         const code = stream.rstCode;
+        if (session.destroyed) return 'client closed the connection';
         if (code === h2.NGHTTP2_PROTOCOL_ERROR) return 'stream was reset as malformed (PROTOCOL_ERROR: its DATA disagreed with its content-length or broke RFC 9113 8.1.1)';
         if (code !== undefined && code !== h2.NGHTTP2_NO_ERROR) return `client reset the stream (RST_STREAM ${h2ErrorName(code)})`;
         return 'client closed the connection';
