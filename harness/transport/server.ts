@@ -47,6 +47,11 @@ export interface IncomingRequest {
 export interface HandlerResponse {
   status: number;
   headers?: Record<string, string>;
+  /**
+   * Name/value pairs sent in this order and spelling, repeated names included (a proxy relaying Set-Cookie, say);
+   * used instead of `headers` when given.
+   */
+  rawHeaders?: readonly string[];
   body?: Uint8Array | string;
   /** Wait this long before answering: a slow server. */
   delayMs?: number;
@@ -403,7 +408,7 @@ export class HttpsServer {
    */
   private write(channel: ReplyChannel, result: HandlerResponse): { message: HttpMessage; error?: ExchangeError } {
     const body = Buffer.from(result.body ?? '');
-    const raw = Object.entries(result.headers ?? {}).flat();
+    const raw = result.rawHeaders ? [...result.rawHeaders] : Object.entries(result.headers ?? {}).flat();
     const names = raw.filter((_, i) => i % 2 === 0).map((n) => n.toLowerCase());
     if (!names.includes('content-length') && !names.includes('transfer-encoding')) raw.push('Content-Length', String(body.length));
     try {
@@ -679,7 +684,13 @@ function http1Channel(req: IncomingMessage, res: ServerResponse, socket: TLSSock
     send: (status, raw, body) => {
       try {
         res.statusCode = status;
-        for (let i = 0; i < raw.length; i += 2) res.setHeader(raw[i]!, raw[i + 1]!);
+        const named = new Set<string>();
+        for (let i = 0; i + 1 < raw.length; i += 2) {
+          const name = raw[i]!.toLowerCase();
+          if (named.has(name)) res.appendHeader(raw[i]!, raw[i + 1]!);
+          else res.setHeader(raw[i]!, raw[i + 1]!);
+          named.add(name);
+        }
       } catch (e) {
         for (const name of res.getHeaderNames()) res.removeHeader(name);
         throw e;
@@ -708,17 +719,21 @@ function http2Channel(stream: ServerHttp2Stream, socket: TLSSocket | undefined):
     gone: () => stream.destroyed || stream.closed,
     send: (status, raw, body) => {
       const drop = hopByHopNames(raw);
-      const fields = new Map<string, string>();
+      const fields: Record<string, string | string[]> = {};
+      const sent: string[] = [];
       for (let i = 0; i + 1 < raw.length; i += 2) {
         const name = raw[i]!.toLowerCase();
+        const value = raw[i + 1]!;
         if (drop.has(name)) continue;
         validateHeaderName(name);
-        validateHeaderValue(name, raw[i + 1]!);
-        fields.set(name, raw[i + 1]!);
+        validateHeaderValue(name, value);
+        const known = fields[name];
+        fields[name] = known === undefined ? value : [...(Array.isArray(known) ? known : [known]), value];
+        sent.push(name, value);
       }
-      stream.respond({ ...Object.fromEntries(fields), [h2.HTTP2_HEADER_STATUS]: status });
+      stream.respond({ ...fields, [h2.HTTP2_HEADER_STATUS]: status });
       stream.end(body);
-      return responseRecord(status, '', body, [...fields].flat());
+      return responseRecord(status, '', body, sent);
     },
     // The stream closes once both sides sent END_STREAM; a reset or a lost connection closes it early. ('finish'
     // is no signal: Node may destroy a closed stream before emitting it.)
