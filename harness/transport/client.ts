@@ -188,7 +188,9 @@ export class HttpsClient {
     for (let i = 0; i + 1 < request.headers.length; i += 2) {
       if (request.headers[i]!.toLowerCase() !== 'content-length') headers.push(request.headers[i]!, request.headers[i + 1]!);
     }
-    return this.enqueue(url, { method: request.method, headers, body: Buffer.from(request.body) }, opts.timeoutMs);
+    // A Buffer goes as it is: a proxy relays the very bytes it received, and their parse is then shared (attachParse).
+    const body = Buffer.isBuffer(request.body) ? request.body : Buffer.from(request.body);
+    return this.enqueue(url, { method: request.method, headers, body }, opts.timeoutMs);
   }
 
   private enqueue(url: string, request: { method: string; headers: string[]; body: Buffer }, timeoutMs: number | undefined): Promise<Exchange> {

@@ -407,7 +407,7 @@ export class HttpsServer {
    * the handler chose is sent as it is, whatever the body: that is how framing faults are injected.
    */
   private write(channel: ReplyChannel, result: HandlerResponse): { message: HttpMessage; error?: ExchangeError } {
-    const body = Buffer.from(result.body ?? '');
+    const body = Buffer.isBuffer(result.body) ? result.body : Buffer.from(result.body ?? '');
     const raw = result.rawHeaders ? [...result.rawHeaders] : Object.entries(result.headers ?? {}).flat();
     const names = raw.filter((_, i) => i % 2 === 0).map((n) => n.toLowerCase());
     if (!names.includes('content-length') && !names.includes('transfer-encoding')) raw.push('Content-Length', String(body.length));
