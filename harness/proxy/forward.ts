@@ -17,16 +17,24 @@ import { endToEndHeaders, type Exchange, type HandlerResponse, type IncomingRequ
  * - Content-Length is set by the client from the body, which is the same length (a request whose body disagreed
  *   with it never reaches the handler);
  * - Expect is dropped: the proxy has read the whole body already, and has no interim answer to relay;
+ * - Cookie fields an h2 device split up are joined with "; " (RFC 9113 8.2.3), as HTTP/1.1 wants one field;
  * - every other field is end-to-end and goes as it came: User-Agent, Content-Type, Accept, authorization fields,
  *   MS-CV and the rest are what the server under judgement must see, and what its checks are about.
  */
 export function upstreamRequest(incoming: IncomingRequest, upstream: URL): { url: string; request: OutgoingRequest } {
   const headers: string[] = [];
+  const cookies: string[] = [];
   for (const [name, value] of pairs(endToEndHeaders(incoming.rawHeaders))) {
     const lower = name.toLowerCase();
     if (lower === 'host' || lower === 'content-length' || lower === 'expect') continue;
+    if (lower === 'cookie' && incoming.httpVersion === '2') {
+      if (!cookies.length) headers.push(name, '');
+      cookies.push(value);
+      continue;
+    }
     headers.push(name, value);
   }
+  if (cookies.length) headers[headers.findIndex((h, i) => i % 2 === 0 && h.toLowerCase() === 'cookie') + 1] = cookies.join('; ');
   headers.unshift('host', upstream.host);
   return {
     url: `${upstream.origin}${incoming.url.startsWith('/') ? incoming.url : `/${incoming.url}`}`,

@@ -36,8 +36,6 @@ export interface ProxyOptions {
   upstreamCa?: string | string[];
   /** Name the upstream certificate must carry (and SNI), instead of the upstream URL's host. */
   upstreamServername?: string;
-  /** Send the upstream identity's certificate in this header (an upstream behind a TLS-terminating proxy). */
-  upstreamClientCertHeader?: string;
   /** TCP and TLS set-up towards the upstream. Default 10 000 ms. */
   connectMs?: number;
   /** From sending a request upstream to the end of its reply. Default 30 000 ms. */
@@ -155,7 +153,6 @@ export class ReverseProxy {
       // Bytes that follow an HTTP/1.1 body in the same read are caught at once; waiting for later ones would
       // delay every reply. Later ones are still added to the upstream record.
       trailingWindowMs: 0,
-      clientCertHeader: options.upstreamClientCertHeader,
       http2: req.httpVersion === '2',
       transcript: this.upstreamTranscript,
     });

@@ -67,7 +67,7 @@ export interface HttpsClientOptions {
    */
   http2?: boolean;
   /**
-   * Send the certificate of `identity` in this request header on every request, URL-encoded PEM as nginx's
+   * Send the certificate of `identity` in this request header with every `post`, URL-encoded PEM as nginx's
    * `$ssl_client_escaped_cert` forwards it: for a server behind a proxy that terminates TLS (use an `http://` URL).
    */
   clientCertHeader?: string;

@@ -189,6 +189,7 @@ export class HttpsServer {
       if (socket.alpnProtocol === 'h2') this.acceptHttp2(socket);
       else for (const listener of http1) listener.call(this.server, socket);
     });
+    // Room (in MB) for a body at the 16 MiB limit in flight; Node's default of 10 would refuse it.
     this.http2 = createHttp2Server({ maxSessionMemory: 64 });
     this.http2.on('session', (session: ServerHttp2Session) => this.onSession(session));
     this.http2.on('stream', (stream: ServerHttp2Stream, _headers: unknown, _flags: number, rawHeaders: string[]) => {
@@ -461,7 +462,6 @@ export class HttpsServer {
     this.append(exchange);
   }
 
-
   private append(exchange: Omit<Exchange, 'index'>, request?: IncomingRequest): void {
     const recorded = this.transcript.append(exchange);
     this.options.onExchange?.(recorded, request);
@@ -611,6 +611,7 @@ export class HttpsServer {
       startedAt: Date.now(),
       endedAt: Date.now(),
       request: { headers: {}, body: Buffer.isBuffer(raw) ? raw : Buffer.alloc(0) },
+      httpVersion: '1.1',
       error,
     };
     const tlsSocket = socket as TLSSocket;
