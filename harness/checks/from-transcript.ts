@@ -2,7 +2,7 @@
 import type { Exchange as HttpExchange, HttpMessage } from '../transport';
 import type { Exchange, HttpFacts, Party, SessionView, WireMessage } from './session';
 
-function facts(m: HttpMessage): HttpFacts {
+function facts(m: HttpMessage, httpVersion: HttpExchange['httpVersion']): HttpFacts {
   // A body that stalled short of its Content-Length until a timeout is a mismatch as much as one cut by a close.
   const short = m.declaredLength !== undefined && m.body.byteLength < m.declaredLength ? { declared: m.declaredLength, received: m.body.byteLength } : undefined;
   const mismatch = m.lengthMismatch ?? short;
@@ -14,14 +14,16 @@ function facts(m: HttpMessage): HttpFacts {
     userAgent: m.headers['user-agent'],
     lengthMismatch: mismatch
       ? `body of ${mismatch.received} bytes ${mismatch.received < mismatch.declared ? 'shorter' : 'longer'} than its Content-Length ${mismatch.declared}`
+        + (httpVersion === '2' ? ' (a malformed HTTP/2 message, RFC 9113 8.1.1)' : '')
       : undefined,
     bodyBytes: m.body.byteLength,
     headers: m.headers,
+    ...(httpVersion ? { httpVersion } : {}),
   };
 }
 
-function wire(n: number, from: Party, m: HttpMessage): WireMessage {
-  const http = facts(m);
+function wire(n: number, from: Party, m: HttpMessage, httpVersion?: HttpExchange['httpVersion']): WireMessage {
+  const http = facts(m, httpVersion);
   if (m.parsed) return { n, from, syncml: m.parsed.message, deviations: m.parsed.deviations, http };
   return { n, from, deviations: [], parseError: m.body.byteLength === 0 ? 'empty body' : m.parseError?.message ?? 'unreadable body', http };
 }
@@ -42,8 +44,8 @@ export function throttledBy(x: HttpExchange): string | undefined {
 export function sessionFromTranscript(exchanges: readonly HttpExchange[], outcome?: string): SessionView {
   let n = 0;
   const out: Exchange[] = exchanges.map((x) => {
-    const request = wire(++n, 'device', x.request);
-    const response = readableReply(x) ? wire(++n, 'server', x.response!) : undefined;
+    const request = wire(++n, 'device', x.request, x.httpVersion);
+    const response = readableReply(x) ? wire(++n, 'server', x.response!, x.httpVersion) : undefined;
     const exchange: Exchange = { request, response, failure: x.error ? `${x.error.kind}: ${x.error.message}` : undefined };
     const throttled = throttledBy(x);
     if (throttled !== undefined) exchange.throttled = throttled;

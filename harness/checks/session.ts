@@ -17,6 +17,8 @@ export interface HttpFacts {
   lengthMismatch?: string;
   bodyBytes: number;
   headers?: Record<string, string>;
+  /** The HTTP version the message travelled over (`2` for h2), when known. */
+  httpVersion?: '1.1' | '2';
 }
 
 export interface WireMessage {

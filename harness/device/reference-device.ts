@@ -49,6 +49,13 @@ export interface ReferenceDeviceOptions {
   rng?: Rng;
   /** The session counter as a device that has run before keeps it: the next session is numbered one more. */
   sessionCounter?: number;
+  /** Offer h2 by ALPN, as Windows does, and speak it when the server picks it. Default false: HTTP/1.1. */
+  http2?: boolean;
+  /**
+   * Send the device certificate in this request header (URL-encoded PEM, as nginx forwards it), for a server
+   * behind a proxy that terminates TLS; use with an `http://` URL.
+   */
+  clientCertHeader?: string;
 }
 
 export interface SessionOptions {
@@ -109,6 +116,8 @@ export class ReferenceDevice {
       // as the next round trip follows); waiting for them on every exchange would halve the session rate.
       trailingWindowMs: 0,
       transcript: this.transcript,
+      http2: opts.http2,
+      clientCertHeader: opts.clientCertHeader,
     });
   }
 

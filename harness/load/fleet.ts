@@ -22,6 +22,10 @@ export interface FleetOptions {
   onProgress?: (p: FleetProgress) => void;
   /** Called once per device before its first session (to queue commands on an embedded server, for example). */
   beforeSession?: (deviceId: string) => void | Promise<void>;
+  /** Devices offer h2 by ALPN (ReferenceDeviceOptions.http2). */
+  http2?: boolean;
+  /** Devices send their certificate in this header (ReferenceDeviceOptions.clientCertHeader). */
+  clientCertHeader?: string;
 }
 
 export interface FleetProgress {
@@ -94,7 +98,10 @@ export async function runFleet(opts: FleetOptions, fleet = mintFleet(opts.pki, o
         firstSeen.add(d.id);
         await opts.beforeSession?.(d.id);
       }
-      const device = new ReferenceDevice({ deviceId: d.id, identity: d.identity, serverCa: opts.pki.ca.certPem, timeoutMs: opts.timeoutMs ?? 10_000 });
+      const device = new ReferenceDevice({
+        deviceId: d.id, identity: d.identity, serverCa: opts.pki.ca.certPem, timeoutMs: opts.timeoutMs ?? 10_000,
+        http2: opts.http2, clientCertHeader: opts.clientCertHeader,
+      });
       const t0 = Date.now();
       try {
         const run = await device.runSession(opts.url);

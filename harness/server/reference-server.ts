@@ -35,6 +35,10 @@ export interface ReferenceServerOptions {
   /** CA that issues device certificates. */
   ca: string;
   host?: string;
+  /** Allow a `host` that is not a loopback address (HttpsServer). */
+  exposed?: boolean;
+  /** Offer h2 beside HTTP/1.1 (HttpsServer). Default true. */
+  http2?: boolean;
   port?: number;
   faults?: readonly ServerFault[];
   /** Knobs a client-under-test scenario sets (e.g. abort with 1223, chunk large objects); applied over the faults. */
@@ -123,6 +127,8 @@ export class ReferenceServer {
       identity: opts.identity,
       ca: opts.ca,
       host: opts.host,
+      exposed: opts.exposed,
+      http2: opts.http2,
       port: opts.port,
       maxRequestBytes: this.behaviour.limitRequestBody ? opts.maxRequestBytes : Number.POSITIVE_INFINITY,
       tooLargeStatus: this.behaviour.refuseOversizedWith413 ? 413 : 500,

@@ -7,14 +7,23 @@
  *
  * The server certificate is checked by this module rather than by Node's `rejectUnauthorized`, so that a refused
  * certificate is still described in the transcript (subject, issuer, validity) and nothing is written to the socket.
+ *
+ * HTTP/1.1 by default. With `http2`, h2 is offered by ALPN as Windows does and spoken when the server picks it; the
+ * frames are then read off the wire as well (see h2-frames.ts), so that a body that disagrees with its
+ * content-length is recorded with its true length. An `http://` URL is spoken over plain TCP, HTTP/1.1.
  */
-import type { TLSSocket } from 'node:tls';
-import { buildConnector, Client, type Dispatcher } from 'undici';
+import { connect as netConnect, isIP, type Socket } from 'node:net';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import { Client, type buildConnector, type Dispatcher } from 'undici';
 import { ResponseFramer } from './framing';
+import { FRAME, FrameReader, h2ErrorName, StreamLedger } from './h2-frames';
+import { TappedConnection } from './h2-tap';
 import {
   attachParse, DEFAULT_MAX_BODY_BYTES, declaredLength, describeCertificate, errorCode, errorText, headersFromRaw, tlsFacts,
 } from './record';
-import { Transcript, type Exchange, type ExchangeError, type ExchangeErrorKind, type HttpMessage, type TlsFacts } from './transcript';
+import {
+  Transcript, type Exchange, type ExchangeError, type ExchangeErrorKind, type HttpMessage, type HttpVersion, type TlsFacts,
+} from './transcript';
 
 /** What a Windows device sends with every DM message (MS-MDM 2.1; catalogue section 3.1). */
 export const WINDOWS_DEVICE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
@@ -52,6 +61,27 @@ export interface HttpsClientOptions {
   headers?: HeaderOverrides;
   /** Where exchanges are recorded; a new transcript when absent. */
   transcript?: Transcript;
+  /**
+   * Offer HTTP/2 by ALPN (`h2`, then `http/1.1`) and speak it when the server picks it, as Windows does. Default
+   * false: only `http/1.1` is offered.
+   */
+  http2?: boolean;
+  /**
+   * Send the certificate of `identity` in this request header with every `post`, URL-encoded PEM as nginx's
+   * `$ssl_client_escaped_cert` forwards it: for a server behind a proxy that terminates TLS (use an `http://` URL).
+   */
+  clientCertHeader?: string;
+}
+
+/** A request sent as given, without the Windows defaults: what a proxy forwards. */
+export interface OutgoingRequest {
+  method: string;
+  /**
+   * Name/value pairs in the order and spelling to send. `host` names the authority (Host, or `:authority` over h2);
+   * Content-Length is always the body's own length.
+   */
+  headers: readonly string[];
+  body: Uint8Array;
 }
 
 export interface PostOptions {
@@ -75,19 +105,32 @@ class TransportFailure extends Error {
 class Capture {
   bytesSent = 0;
   bytesReceived = 0;
-  /** The start of what was written: enough to read the request head back. */
+  /** The start of what was written: enough to read the request head back (HTTP/1.1). */
   sentHead = Buffer.alloc(0);
   readonly framer = new ResponseFramer();
+  /** HTTP/2: the stream that carries this exchange, known from the HEADERS frame that opened it. */
+  streamId?: number;
   /** Set once the exchange is recorded; bytes that trail the response later are added to it. */
   recorded?: Exchange;
   /** The exchange's error is the trailing-bytes finding, which later bytes may update. */
   trailingNoted = false;
 }
 
+/** HTTP/2 only: the frames of the connection, read in both directions. */
+interface H2Wire {
+  /** What the server sent, per stream. */
+  inbound: StreamLedger;
+  reader: FrameReader;
+  writer: FrameReader;
+}
+
 /** Per connection: the TLS facts and which exchange the bytes on it belong to. */
 interface SocketTap {
-  socket: TLSSocket;
-  tls: TlsFacts;
+  socket: Socket;
+  /** Absent over plain TCP. */
+  tls?: TlsFacts;
+  httpVersion: HttpVersion;
+  h2?: H2Wire;
   /**
    * The first TLS error on the connection. undici reports the close that follows a TLS alert as "other side closed"
    * and loses the alert, which is the part that says why (for example the server wanted a client certificate).
@@ -101,10 +144,11 @@ interface SocketTap {
 
 interface Origin {
   dispatcher: Client;
-  socket?: TLSSocket;
+  /** The stream undici speaks through: the TLS or TCP socket, or the tap over it for HTTP/2. */
+  socket?: object;
 }
 
-const taps = new WeakMap<TLSSocket, SocketTap>();
+const taps = new WeakMap<object, SocketTap>();
 const HEAD_CAPTURE_BYTES = 64 * 1024;
 
 export class HttpsClient {
@@ -129,6 +173,27 @@ export class HttpsClient {
    * client, an invalid header value); everything the peer does is in the exchange.
    */
   post(url: string, body: Uint8Array | string, opts: PostOptions = {}): Promise<Exchange> {
+    const { identity, clientCertHeader } = this.options;
+    const certificate = clientCertHeader && identity ? { [clientCertHeader]: encodeURIComponent(identity.certPem) } : undefined;
+    const headers = mergeHeaders(WINDOWS_DEVICE_HEADERS, this.options.headers, certificate, opts.headers);
+    return this.enqueue(url, { method: 'POST', headers: Object.entries(headers).flat(), body: Buffer.from(body) }, opts.timeoutMs);
+  }
+
+  /**
+   * Sends one request exactly as given (no Windows defaults, no certificate header) and returns the recorded
+   * exchange; rejects only for misuse, as `post` does.
+   */
+  send(url: string, request: OutgoingRequest, opts: { timeoutMs?: number } = {}): Promise<Exchange> {
+    const headers: string[] = [];
+    for (let i = 0; i + 1 < request.headers.length; i += 2) {
+      if (request.headers[i]!.toLowerCase() !== 'content-length') headers.push(request.headers[i]!, request.headers[i + 1]!);
+    }
+    // A Buffer goes as it is: a proxy relays the very bytes it received, and their parse is then shared (attachParse).
+    const body = Buffer.isBuffer(request.body) ? request.body : Buffer.from(request.body);
+    return this.enqueue(url, { method: request.method, headers, body }, opts.timeoutMs);
+  }
+
+  private enqueue(url: string, request: { method: string; headers: string[]; body: Buffer }, timeoutMs: number | undefined): Promise<Exchange> {
     if (this.closed) return Promise.reject(new Error('HttpsClient is closed'));
     let target: URL;
     try {
@@ -136,10 +201,11 @@ export class HttpsClient {
     } catch {
       return Promise.reject(new Error(`not a URL: ${url}`));
     }
-    if (target.protocol !== 'https:') {
-      return Promise.reject(new Error(`only https URLs are supported (MS-MDM 2.1), got ${target.protocol}//`));
+    if (target.protocol !== 'https:' && target.protocol !== 'http:') {
+      return Promise.reject(new Error(`only https URLs are supported (MS-MDM 2.1), and http behind a TLS-terminating proxy; got ${target.protocol}//`));
     }
-    const run = () => (this.closed ? Promise.reject(new Error('HttpsClient is closed')) : this.exchange(target, Buffer.from(body), opts));
+    const outgoing: Outgoing = { target, ...request, timeoutMs: timeoutMs ?? this.limits.responseMs };
+    const run = () => (this.closed ? Promise.reject(new Error('HttpsClient is closed')) : this.exchange(outgoing));
     const result = this.queue.then(run, run);
     this.queue = result.catch(() => undefined);
     return result;
@@ -152,17 +218,15 @@ export class HttpsClient {
     await Promise.all(dispatchers.map((d) => d.destroy().catch(() => undefined)));
   }
 
-  private exchange(target: URL, body: Buffer, opts: PostOptions): Promise<Exchange> {
-    const headers = mergeHeaders(WINDOWS_DEVICE_HEADERS, this.options.headers, opts.headers);
-    const timeoutMs = opts.timeoutMs ?? this.limits.responseMs;
+  private exchange(outgoing: Outgoing): Promise<Exchange> {
+    const { target, method, headers, body, timeoutMs } = outgoing;
     const origin = this.originFor(target.origin);
     return new Promise<Exchange>((resolve, reject) => {
-      const recorder = new ExchangeRecorder(
-        { target, headers, body, timeoutMs }, origin, this.limits, this.transcript, { resolve, reject },
-      );
+      const recorder = new ExchangeRecorder(outgoing, origin, this.limits, this.transcript, { resolve, reject });
       const backstop = timeoutMs + 1_000;
+      const bodiless = body.length === 0 && (method === 'GET' || method === 'HEAD');
       origin.dispatcher.dispatch(
-        { method: 'POST', path: `${target.pathname}${target.search}`, headers, body, headersTimeout: backstop, bodyTimeout: backstop },
+        { method, path: `${target.pathname}${target.search}`, headers, body: bodiless ? null : body, headersTimeout: backstop, bodyTimeout: backstop },
         recorder,
       );
     });
@@ -172,49 +236,78 @@ export class HttpsClient {
     const known = this.origins.get(origin);
     if (known) return known;
     const created: Origin = { dispatcher: undefined as unknown as Client };
-    created.dispatcher = new Client(origin, { connect: this.connector(created), pipelining: 1 });
+    created.dispatcher = new Client(origin, { connect: this.connector(created), pipelining: 1, allowH2: this.options.http2 === true });
     this.origins.set(origin, created);
     return created;
   }
 
+  /**
+   * Opens connections for undici: TLS with the identity and ALPN offer of this client (no session resumption, so
+   * that every connection carries fresh certificate facts), or plain TCP for an `http://` origin.
+   */
   private connector(origin: Origin): buildConnector.connector {
     const { ca, identity, servername } = this.options;
     const connectMs = this.limits.connectMs;
-    const connect = buildConnector({
-      ...(ca !== undefined ? { ca } : {}),
-      ...(identity ? { cert: identity.certPem, key: identity.keyPem } : {}),
-      ...(servername !== undefined ? { servername } : {}),
-      // Judged below, so that a refused certificate is still described in the transcript.
-      rejectUnauthorized: false,
-      // Every connection makes a full handshake: a resumed session would carry no fresh certificate facts.
-      maxCachedSessions: 0,
-      // undici's connect timer ticks every half second or so; the one below keeps short timeouts exact.
-      timeout: 0,
-    });
+    const maxResponseBytes = this.limits.maxResponseBytes;
+    const alpn = this.options.http2 ? ['h2', 'http/1.1'] : ['http/1.1'];
     return (options, callback) => {
-      const where = `${options.hostname}:${options.port || '443'}`;
-      // buildConnector returns the socket it opens, though its type says otherwise.
-      const connecting = (connect as (...args: Parameters<typeof connect>) => unknown)(options, (err, socket) => {
+      const secure = options.protocol === 'https:';
+      const port = Number(options.port) || (secure ? 443 : 80);
+      const where = `${options.hostname}:${options.port || (secure ? '443' : '80')}`;
+      let settled = false;
+      const settle = (err: Error | null, socket: Socket | null) => {
+        if (settled) return;
+        settled = true;
         clearTimeout(timer);
-        if (err || !socket) {
-          callback(err ?? new Error('no socket'), null);
+        if (err || !socket) callback(err ?? new Error('no socket'), null);
+        else callback(null, socket);
+      };
+      const sni = servername ?? (isIP(options.hostname) ? undefined : options.hostname);
+      const socket: Socket = secure
+        ? tlsConnect({
+          host: options.hostname,
+          port,
+          ...(sni !== undefined ? { servername: sni } : {}),
+          ...(ca !== undefined ? { ca } : {}),
+          ...(identity ? { cert: identity.certPem, key: identity.keyPem } : {}),
+          // Judged below, so that a refused certificate is still described in the transcript.
+          rejectUnauthorized: false,
+          ALPNProtocols: alpn,
+        })
+        : netConnect({ host: options.hostname, port });
+      socket.setNoDelay(true);
+      socket.setKeepAlive(true, 60_000);
+      socket.once('error', (err: Error) => settle(err, null));
+      socket.once(secure ? 'secureConnect' : 'connect', () => {
+        const peer = `${socket.remoteAddress}:${socket.remotePort}`;
+        if (!secure) {
+          tapSocket(socket, { socket, peer, reread: 0, httpVersion: '1.1' });
+          origin.socket = socket;
+          settle(null, socket);
           return;
         }
         const tlsSocket = socket as TLSSocket;
         const facts = tlsFacts(tlsSocket);
         const refusal = this.options.rejectUnauthorized === false ? undefined
-          : refusalOf(facts, servername ?? options.servername ?? options.hostname);
+          : refusalOf(facts, servername ?? options.hostname);
         if (refusal) {
           tlsSocket.destroy();
-          callback(new TransportFailure('tls', refusal, facts), null);
+          settle(new TransportFailure('tls', refusal, facts), null);
           return;
         }
-        tapSocket(tlsSocket, { socket: tlsSocket, tls: facts, peer: `${tlsSocket.remoteAddress}:${tlsSocket.remotePort}`, reread: 0 });
+        if (tlsSocket.alpnProtocol === 'h2') {
+          const tap: SocketTap = { socket: tlsSocket, tls: facts, peer, reread: 0, httpVersion: '2' };
+          const connection = tapHttp2(tlsSocket, tap, maxResponseBytes);
+          origin.socket = connection;
+          settle(null, connection as unknown as Socket);
+          return;
+        }
+        tapSocket(tlsSocket, { socket: tlsSocket, tls: facts, peer, reread: 0, httpVersion: '1.1' });
         origin.socket = tlsSocket;
-        callback(null, tlsSocket);
-      }) as TLSSocket | undefined;
+        settle(null, tlsSocket);
+      });
       const timer = setTimeout(() => {
-        connecting?.destroy(new TransportFailure('timeout', `no TLS connection to ${where} within ${connectMs} ms`));
+        socket.destroy(new TransportFailure('timeout', `no ${secure ? 'TLS ' : ''}connection to ${where} within ${connectMs} ms`));
       }, connectMs);
     };
   }
@@ -229,7 +322,9 @@ interface Limits {
 
 interface Outgoing {
   target: URL;
-  headers: Record<string, string>;
+  method: string;
+  /** Name/value pairs as handed to undici. */
+  headers: string[];
   body: Buffer;
   timeoutMs: number;
 }
@@ -311,7 +406,9 @@ class ExchangeRecorder implements Dispatcher.DispatchHandler {
     if (this.response) this.response.body = Buffer.concat(this.chunks);
     const tap = this.tap;
     // On a connection that stays open, give bytes sent right after the body a moment to arrive before returning.
-    const watch = failure === undefined && tap !== undefined && !tap.socket.destroyed && this.limits.trailingWindowMs > 0;
+    // HTTP/2 frames every body, so nothing can trail one.
+    const watch = failure === undefined && tap !== undefined && tap.httpVersion === '1.1' && !tap.socket.destroyed
+      && this.limits.trailingWindowMs > 0;
     const record = () => this.record(endedAt, failure);
     if (watch) setTimeout(record, this.limits.trailingWindowMs);
     else setImmediate(record);
@@ -322,25 +419,64 @@ class ExchangeRecorder implements Dispatcher.DispatchHandler {
     const exchange: Omit<Exchange, 'index'> = {
       startedAt: this.startedAt,
       endedAt,
-      request: requestRecord(this.outgoing, capture),
+      request: requestRecord(this.outgoing, capture, tap?.httpVersion),
       wire: { bytesSent: capture.bytesSent, bytesReceived: capture.bytesReceived },
     };
     if (response) exchange.response = response;
     if (tap) {
-      exchange.tls = tap.tls;
+      if (tap.tls) exchange.tls = tap.tls;
       exchange.peer = tap.peer;
+      exchange.httpVersion = tap.httpVersion;
     }
+    if (this.outgoing.target.protocol === 'http:') exchange.cleartext = true;
     if (failure !== undefined) {
-      const { error, lengthMismatch } = this.classify(failure);
+      const { error, lengthMismatch, body } = this.classify(failure);
       if (failure instanceof TransportFailure && failure.tls) exchange.tls = failure.tls;
       exchange.error = error;
       if (response && lengthMismatch) response.lengthMismatch = lengthMismatch;
+      if (response && body) response.body = body;
     }
+    if (tap?.h2 && capture.streamId !== undefined) tap.h2.inbound.forget(capture.streamId);
     // A body cut off at the size limit is not a document to judge.
     if (response && exchange.error?.kind !== 'too-large') attachParse(response);
     capture.recorded = this.transcript.append(exchange);
     noteTrailing(capture);
     this.promise.resolve(capture.recorded);
+  }
+
+  /**
+   * Over HTTP/2 the frames tell what Node's stack only summarises as a stream error: a body whose DATA disagrees
+   * with its content-length (a malformed response, RFC 9113 8.1.1, whose bytes Node drops), a RST_STREAM or a
+   * GOAWAY from the server.
+   */
+  private classifyHttp2(failure: unknown): Classified | undefined {
+    const evidence = h2Evidence(this.tap, this.capture);
+    if (!evidence) return undefined;
+    const { streamId, stream, goaway } = evidence;
+    const { response } = this;
+    const declared = response?.declaredLength;
+    if (response && declared !== undefined && stream && (stream.dataBytes > declared || (stream.ended && stream.dataBytes < declared))) {
+      const received = stream.dataBytes;
+      const message = received > declared
+        ? `body longer than Content-Length ${declared}: ${received} bytes of DATA on HTTP/2 stream ${streamId}, a malformed response (RFC 9113 8.1.1)`
+        : `body shorter than Content-Length ${declared}: HTTP/2 stream ${streamId} ended after ${received} bytes of DATA, a malformed response (RFC 9113 8.1.1)`;
+      return { error: { kind: 'protocol', message }, lengthMismatch: { declared, received }, body: Buffer.concat(stream.data) };
+    }
+    const during = response ? 'during the response body' : 'before answering';
+    if (stream?.reset !== undefined) {
+      return { error: { kind: 'reset', message: `the server reset HTTP/2 stream ${streamId} ${during} (RST_STREAM ${h2ErrorName(stream.reset)})` } };
+    }
+    if (goaway && goaway.lastStreamId < streamId) {
+      return { error: { kind: 'reset', message: `the server sent GOAWAY (${h2ErrorName(goaway.code)}) and did not process HTTP/2 stream ${streamId}` } };
+    }
+    const code = errorCode(failure);
+    if (code === 'ERR_HTTP2_STREAM_ERROR') {
+      return { error: { kind: 'protocol', message: `the response on HTTP/2 stream ${streamId} is malformed (RFC 9113 8.1.1): ${errorText(failure)}` } };
+    }
+    if (code?.startsWith('ERR_HTTP2_') || code === 'UND_ERR_INFO') {
+      return { error: { kind: 'protocol', message: `HTTP/2 exchange on stream ${streamId} failed ${during}: ${errorText(failure)}${code ? ` (${code})` : ''}` } };
+    }
+    return undefined;
   }
 
   private timeoutMessage(): string {
@@ -351,14 +487,16 @@ class ExchangeRecorder implements Dispatcher.DispatchHandler {
     return `response body incomplete after ${timeoutMs} ms: ${received}${of} bytes received`;
   }
 
-  private classify(failure: unknown): { error: ExchangeError; lengthMismatch?: { declared: number; received: number } } {
+  private classify(failure: unknown): Classified {
     if (failure instanceof TransportFailure) return { error: { kind: failure.kind, message: failure.message } };
     if (this.tap?.tlsError) return { error: { kind: 'tls', message: tlsAlertMessage(this.tap.tlsError) } };
+    const h2 = this.classifyHttp2(failure);
+    if (h2) return h2;
     const { response, received } = this;
     const code = errorCode(failure);
     const message = errorText(failure);
-    const { hostname, port } = this.outgoing.target;
-    const where = `${hostname}:${port || '443'}`;
+    const { hostname, port, protocol } = this.outgoing.target;
+    const where = `${hostname}:${port || (protocol === 'http:' ? '80' : '443')}`;
     const declared = response?.declaredLength;
     // undici says "other side closed" or "content-length mismatch" depending on keep-alive; both mean a short body.
     const ended = code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH' || code === 'UND_ERR_SOCKET' || code === 'ECONNRESET';
@@ -375,7 +513,7 @@ class ExchangeRecorder implements Dispatcher.DispatchHandler {
       case 'EAI_AGAIN': return error('connect', `cannot resolve host name ${hostname}`);
       case 'EHOSTUNREACH':
       case 'ENETUNREACH': return error('connect', `no route to ${where} (${code})`);
-      case 'ETIMEDOUT': return error('timeout', `no TLS connection to ${where} within ${this.limits.connectMs} ms`);
+      case 'ETIMEDOUT': return error('timeout', `no ${protocol === 'http:' ? '' : 'TLS '}connection to ${where} within ${this.limits.connectMs} ms`);
       case 'UND_ERR_HEADERS_TIMEOUT':
       case 'UND_ERR_BODY_TIMEOUT': return error('timeout', this.timeoutMessage());
       case 'UND_ERR_DESTROYED': return error('reset', 'the client was closed before the exchange completed');
@@ -396,6 +534,14 @@ class ExchangeRecorder implements Dispatcher.DispatchHandler {
   }
 }
 
+type Classified = { error: ExchangeError; lengthMismatch?: { declared: number; received: number }; body?: Buffer };
+
+/** The HTTP/2 evidence read off the wire for one exchange: its stream in the server's frames, and any GOAWAY. */
+function h2Evidence(tap: SocketTap | undefined, capture: Capture) {
+  if (!tap?.h2 || capture.streamId === undefined) return undefined;
+  return { streamId: capture.streamId, stream: tap.h2.inbound.get(capture.streamId), goaway: tap.h2.inbound.goaway };
+}
+
 function mergeHeaders(...layers: Array<Readonly<HeaderOverrides> | undefined>): Record<string, string> {
   const merged: Record<string, string> = {};
   for (const layer of layers) {
@@ -408,12 +554,18 @@ function mergeHeaders(...layers: Array<Readonly<HeaderOverrides> | undefined>): 
   return merged;
 }
 
-/** The request as it went on the wire when it did; as it was meant to go when nothing was written. */
-function requestRecord({ target, headers, body }: Outgoing, capture: Capture): HttpMessage {
-  const record: HttpMessage = { method: 'POST', url: target.href, headers: {}, body };
+/**
+ * The request as it went on the wire when it did; as it was meant to go when nothing was written. Over HTTP/2 the
+ * header block is compressed, so the fields are those undici hands to Node, pseudo-header fields first.
+ */
+function requestRecord(outgoing: Outgoing, capture: Capture, httpVersion: HttpVersion | undefined): HttpMessage {
+  const { target, method, headers, body } = outgoing;
+  const record: HttpMessage = { method, url: target.href, headers: {}, body };
   const head = capture.sentHead;
-  const end = head.indexOf('\r\n\r\n');
-  if (end >= 0) {
+  const end = httpVersion === '2' ? -1 : head.indexOf('\r\n\r\n');
+  if (httpVersion === '2') {
+    Object.assign(record, headersFromRaw(http2RequestFields(outgoing)));
+  } else if (end >= 0) {
     const lines = head.subarray(0, end).toString('latin1').split('\r\n').slice(1);
     const raw = lines.flatMap((l) => {
       const colon = l.indexOf(':');
@@ -421,11 +573,24 @@ function requestRecord({ target, headers, body }: Outgoing, capture: Capture): H
     });
     Object.assign(record, headersFromRaw(raw));
   } else {
-    Object.assign(record, headersFromRaw(Object.entries(headers).flat()));
+    Object.assign(record, headersFromRaw(headers));
   }
   const declared = declaredLength(record.headers);
   if (declared !== undefined) record.declaredLength = declared;
   return attachParse(record);
+}
+
+/** The fields of an HTTP/2 request as undici builds them: pseudo-header fields, the rest lower-cased, content-length. */
+function http2RequestFields({ target, method, headers, body }: Outgoing): string[] {
+  let authority = target.host;
+  const fields: string[] = [];
+  for (let i = 0; i + 1 < headers.length; i += 2) {
+    const name = headers[i]!.toLowerCase();
+    if (name === 'host') authority = headers[i + 1]!;
+    else fields.push(name, headers[i + 1]!);
+  }
+  const pseudo = [':method', method, ':path', `${target.pathname}${target.search}`, ':scheme', target.protocol.slice(0, -1), ':authority', authority];
+  return [...pseudo, ...fields, 'content-length', String(body.length)];
 }
 
 /** OpenSSL's one-line reason, with what a refused client certificate usually means. */
@@ -472,11 +637,9 @@ function refusalOf(facts: TlsFacts, host: string): string | undefined {
  * Observes the plaintext the HTTP client reads and writes, without changing how it reads: undici pulls with
  * `read()` and gives back what it did not consume with `unshift()`, so counting both keeps the tally exact.
  */
-function tapSocket(socket: TLSSocket, tap: SocketTap): void {
+function tapSocket(socket: Socket, tap: SocketTap): void {
   taps.set(socket, tap);
-  socket.on('error', (err: Error) => {
-    if (!tap.tlsError && errorCode(err)?.startsWith('ERR_SSL_')) tap.tlsError = err;
-  });
+  watchTlsErrors(socket, tap);
   const read = socket.read.bind(socket);
   const unshift = socket.unshift.bind(socket);
   const write = socket.write.bind(socket) as (...args: unknown[]) => boolean;
@@ -494,6 +657,43 @@ function tapSocket(socket: TLSSocket, tap: SocketTap): void {
     if (capture) noteSent(capture, args[0], typeof args[1] === 'string' ? (args[1] as BufferEncoding) : 'utf8');
     return write(...args);
   }) as typeof socket.write;
+}
+
+function watchTlsErrors(socket: Socket, tap: SocketTap): void {
+  socket.on('error', (err: Error) => {
+    if (!tap.tlsError && errorCode(err)?.startsWith('ERR_SSL_')) tap.tlsError = err;
+  });
+}
+
+/**
+ * Routes an h2 connection through a TappedConnection: bytes are counted for the exchange in progress, and the
+ * frames read in both directions (the opening HEADERS names the exchange's stream; the server's frames are kept per
+ * stream). Returns the stream undici speaks HTTP/2 through.
+ */
+function tapHttp2(socket: TLSSocket, tap: SocketTap, maxBodyBytes: number): TappedConnection {
+  const inbound = new StreamLedger(maxBodyBytes);
+  const h2: H2Wire = {
+    inbound,
+    reader: new FrameReader((frame) => inbound.note(frame)),
+    writer: new FrameReader((frame) => {
+      const capture = tap.capture;
+      if (capture && capture.streamId === undefined && frame.type === FRAME.HEADERS) capture.streamId = frame.streamId;
+    }, { preface: true }),
+  };
+  tap.h2 = h2;
+  watchTlsErrors(socket, tap);
+  const connection = new TappedConnection(socket, {
+    received: (chunk) => {
+      if (tap.capture) tap.capture.bytesReceived += chunk.length;
+      h2.reader.feed(chunk);
+    },
+    sent: (chunk) => {
+      if (tap.capture) tap.capture.bytesSent += chunk.length;
+      h2.writer.feed(chunk);
+    },
+  });
+  taps.set(connection, tap);
+  return connection;
 }
 
 function noteSent(capture: Capture, chunk: unknown, encoding: BufferEncoding): void {
@@ -528,6 +728,7 @@ function noteTrailing(capture: Capture): void {
   const extra = capture.framer.trailing;
   if (!exchange || !response || extra === 0) return;
   if (exchange.wire) exchange.wire.bytesReceived = capture.bytesReceived;
+  response.trailing = Buffer.concat(capture.framer.trailingBytes);
   if (exchange.error && !capture.trailingNoted) return;
   capture.trailingNoted = true;
   const declared = response.declaredLength;

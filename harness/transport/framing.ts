@@ -8,6 +8,8 @@
  */
 
 const MAX_HEAD_BYTES = 64 * 1024;
+/** How many of the bytes after the end of a response are kept (all are counted). */
+const MAX_TRAILING_KEPT = 64 * 1024;
 const MAX_LINE_BYTES = 8 * 1024;
 
 type State = 'head' | 'length' | 'chunk-size' | 'chunk-data' | 'chunk-end' | 'trailers' | 'until-close' | 'done' | 'lost';
@@ -19,6 +21,8 @@ export class ResponseFramer {
   private remaining = 0;
   /** Bytes that arrived after the response ended. */
   trailing = 0;
+  /** The first of those bytes, up to 64 KiB: what a proxy must pass on for the defect to reach its client. */
+  readonly trailingBytes: Buffer[] = [];
 
   get complete(): boolean {
     return this.state === 'done';
@@ -34,11 +38,17 @@ export class ResponseFramer {
         case 'chunk-data': at = this.skipBody(chunk, at); break;
         case 'chunk-end': at = this.readLine(chunk, at, () => { this.state = 'chunk-size'; }); break;
         case 'trailers': at = this.readLine(chunk, at, (l) => { if (l === '') this.state = 'done'; }); break;
-        case 'done': this.trailing += chunk.length - at; return;
+        case 'done': this.keepTrailing(chunk.subarray(at)); return;
         case 'until-close':
         case 'lost': return;
       }
     }
+  }
+
+  private keepTrailing(bytes: Buffer): void {
+    const room = MAX_TRAILING_KEPT - this.trailing;
+    if (room > 0) this.trailingBytes.push(Buffer.from(bytes.subarray(0, room)));
+    this.trailing += bytes.length;
   }
 
   private readHead(chunk: Buffer, at: number): number {

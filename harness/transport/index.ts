@@ -1,7 +1,8 @@
 /**
  * HTTPS transports for the reference peers, both recording every exchange in a transcript:
  *   HttpsClient  the reference device's side (undici), POSTing to a server under test
- *   HttpsServer  the reference server's side (node:https), answering a client under test
+ *   HttpsServer  the reference server's side (node:https and node:http2), answering a client under test
+ * Both speak HTTP/1.1 and, by ALPN, h2.
  */
 export {
   Transcript,
@@ -14,6 +15,7 @@ export {
   type ExchangeJSON,
   type HttpMessage,
   type HttpMessageJSON,
+  type HttpVersion,
   type PeerCertificateFacts,
   type TlsFacts,
   type TranscriptJSON,
@@ -23,6 +25,7 @@ export {
   WINDOWS_DEVICE_HEADERS,
   type HeaderOverrides,
   type HttpsClientOptions,
+  type OutgoingRequest,
   type PostOptions,
 } from './client';
 export {
@@ -34,3 +37,4 @@ export {
   type RequestHandler,
 } from './server';
 export { DEFAULT_MAX_BODY_BYTES } from './record';
+export { endToEndHeaders, hopByHopNames, isPseudoHeader } from './headers';

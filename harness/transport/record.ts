@@ -33,15 +33,28 @@ export function declaredLength(headers: Record<string, string>): number | undefi
   return value !== undefined && /^\d+$/.test(value) ? Number(value) : undefined;
 }
 
+/**
+ * The parse of each body recorded so far, by the Buffer itself: a body relayed as it is (the proxy's two legs see
+ * the same bytes) is parsed once. Recorded bodies are never written to.
+ */
+const parses = new WeakMap<Buffer, Pick<HttpMessage, 'parsed' | 'parseError'>>();
+
 /** Adds `parsed` or `parseError`; a body that is not SyncML is a fact to record, never an exception. */
 export function attachParse(message: HttpMessage): HttpMessage {
   if (message.body.length === 0) return message;
-  try {
-    message.parsed = parseSyncML(message.body);
-  } catch (e) {
-    if (e instanceof SyncMLParseError) message.parseError = { code: e.code, message: e.message };
-    else message.parseError = { code: 'internal', message: `the codec failed on this body: ${errorText(e)}` };
+  let result = parses.get(message.body);
+  if (!result) {
+    try {
+      result = { parsed: parseSyncML(message.body) };
+    } catch (e) {
+      result = e instanceof SyncMLParseError
+        ? { parseError: { code: e.code, message: e.message } }
+        : { parseError: { code: 'internal', message: `the codec failed on this body: ${errorText(e)}` } };
+    }
+    parses.set(message.body, result);
   }
+  if (result.parsed) message.parsed = result.parsed;
+  if (result.parseError) message.parseError = result.parseError;
   return message;
 }
 
@@ -90,6 +103,7 @@ export function tlsFacts(socket: TLSSocket): TlsFacts {
   if (protocol) facts.protocol = protocol;
   const cipher = socket.getCipher();
   if (cipher?.name) facts.cipher = cipher.name;
+  if (typeof socket.alpnProtocol === 'string') facts.alpnProtocol = socket.alpnProtocol;
   return facts;
 }
 

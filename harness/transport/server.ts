@@ -5,14 +5,24 @@
  * session with a missing or untrusted certificate still reaches the handler, which sees the facts and decides. What
  * the client does wrong at the HTTP or TLS level (garbage, a short body, an aborted handshake) is recorded, answered
  * where HTTP allows, and never stops the server.
+ *
+ * HTTP/2 and HTTP/1.1 share the port: one TLS listener offers both by ALPN and hands each connection to Node's
+ * HTTP/1.1 server or to an HTTP/2 session, and both paths end in the same handler, limits and records.
  */
 import { createServer, type Server } from 'node:https';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { validateHeaderName, validateHeaderValue, type IncomingMessage, type ServerResponse } from 'node:http';
+import {
+  constants as h2, createServer as createHttp2Server, type Http2Server, type Http2Session, type ServerHttp2Session,
+  type ServerHttp2Stream,
+} from 'node:http2';
 import { isIP, type Socket } from 'node:net';
+import type { Readable } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { ParsedSyncML } from '../syncml';
+import { h2ErrorName } from './h2-frames';
+import { hopByHopNames } from './headers';
 import { attachParse, DEFAULT_MAX_BODY_BYTES, declaredLength, errorCode, errorText, headersFromRaw, tlsFacts } from './record';
-import { Transcript, type Exchange, type ExchangeError, type HttpMessage, type TlsFacts } from './transcript';
+import { Transcript, type Exchange, type ExchangeError, type HttpMessage, type HttpVersion, type TlsFacts } from './transcript';
 
 export interface IncomingRequest {
   method: string;
@@ -28,6 +38,8 @@ export interface IncomingRequest {
   /** `host:port` of the client. */
   peer: string;
   startedAt: number;
+  /** `2` when the client spoke h2 (then `headers` and `rawHeaders` include the pseudo-header fields). */
+  httpVersion: HttpVersion;
   /** For fault injection that needs the raw connection (for example writing a malformed response). */
   socket: TLSSocket;
 }
@@ -35,6 +47,11 @@ export interface IncomingRequest {
 export interface HandlerResponse {
   status: number;
   headers?: Record<string, string>;
+  /**
+   * Name/value pairs sent in this order and spelling, repeated names included (a proxy relaying Set-Cookie, say);
+   * used instead of `headers` when given.
+   */
+  rawHeaders?: readonly string[];
   body?: Uint8Array | string;
   /** Wait this long before answering: a slow server. */
   delayMs?: number;
@@ -49,8 +66,15 @@ export interface HttpsServerOptions {
   identity: { certPem: string; keyPem: string };
   /** CA certificate(s) client certificates are judged against. */
   ca?: string | string[];
-  /** A loopback address or `localhost`. Default `127.0.0.1`. */
+  /** A loopback address or `localhost`, unless `exposed`. Default `127.0.0.1`. */
   host?: string;
+  /**
+   * Allow a `host` that is not a loopback address. Only for an address the user named: the server answers anyone
+   * who reaches it. Default false.
+   */
+  exposed?: boolean;
+  /** Offer h2 by ALPN beside HTTP/1.1, as Windows' servers do. Default true. */
+  http2?: boolean;
   /** Default 0: a free port. */
   port?: number;
   /** A larger request body is answered 413 without being read whole. Default 16 MiB. */
@@ -65,16 +89,60 @@ export interface HttpsServerOptions {
   keepAliveMs?: number;
   transcript?: Transcript;
   handler: RequestHandler;
+  /**
+   * Called as each exchange is recorded, with the request the handler saw when it got that far (not for garbage,
+   * TLS failures, refused or abandoned requests).
+   */
+  onExchange?: (exchange: Exchange, request?: IncomingRequest) => void;
+}
+
+type ExchangeBase = Pick<Exchange, 'startedAt' | 'request' | 'tls' | 'peer' | 'httpVersion'>;
+
+/**
+ * One request's way back to its client: a ServerResponse over HTTP/1.1, a stream over HTTP/2. The answering logic
+ * (handler, delay, fault, record) is the same for both.
+ */
+interface ReplyChannel {
+  socket: TLSSocket;
+  /** The client can no longer be answered. */
+  gone(): boolean;
+  /** Sends an answer; throws before anything is sent when a header cannot be sent. */
+  send(status: number, raw: string[], body: Buffer): HttpMessage;
+  /** Calls back once: `true` when the answer went out in full, `false` when the client went away first. */
+  whenSent(done: (complete: boolean) => void): void;
+  /** Drops the connection without an answer (a fault the handler asks for). */
+  drop(): void;
+}
+
+/** What HTTP/2 sessions need beside the session itself. */
+interface Http2Connection {
+  socket: TLSSocket;
+  peer: string;
+  /** When the connection was handed over. */
+  since: number;
+  /** Streams in progress. */
+  open: number;
+  /** Streams the client has opened so far. */
+  seen: number;
+  /** Waits for a request head, or lets an idle connection go. */
+  timer?: NodeJS.Timeout;
 }
 
 export class HttpsServer {
   readonly transcript: Transcript;
   handler: RequestHandler;
   private readonly server: Server;
+  /** Never listens: it only runs the HTTP/2 sessions of connections the TLS listener hands over. */
+  private readonly http2: Http2Server;
+  private readonly http2Connections = new WeakMap<Http2Session, Http2Connection>();
+  /** The connection being handed to the HTTP/2 server, whose session is created synchronously. */
+  private handingOver?: Http2Connection;
   private readonly host: string;
   private readonly maxRequestBytes: number;
   private readonly tooLargeStatus: number;
   private readonly bodyMs: number;
+  private readonly headersMs: number;
+  private readonly keepAliveMs: number;
   private readonly connections = new Set<Socket>();
   /** Connections with a request in progress: their failures are recorded by the request, not as client errors. */
   private readonly busy = new WeakSet<Socket>();
@@ -82,24 +150,27 @@ export class HttpsServer {
 
   constructor(private readonly options: HttpsServerOptions) {
     this.host = options.host ?? '127.0.0.1';
-    assertLoopback(this.host);
+    if (!options.exposed) assertLoopback(this.host);
     this.transcript = options.transcript ?? new Transcript();
     this.handler = options.handler;
     this.maxRequestBytes = options.maxRequestBytes ?? DEFAULT_MAX_BODY_BYTES;
     this.tooLargeStatus = options.tooLargeStatus ?? 413;
     this.bodyMs = options.bodyMs ?? 10_000;
     const headersMs = options.headersMs ?? 5_000;
+    this.headersMs = headersMs;
+    this.keepAliveMs = options.keepAliveMs ?? 5_000;
     this.server = createServer({
       cert: options.identity.certPem,
       key: options.identity.keyPem,
       ...(options.ca !== undefined ? { ca: options.ca } : {}),
       requestCert: true,
       rejectUnauthorized: false,
+      ALPNProtocols: options.http2 === false ? ['http/1.1'] : ['h2', 'http/1.1'],
       handshakeTimeout: headersMs,
       headersTimeout: headersMs,
       // Node's own limit is only a backstop: the body timer below answers first and records why.
       requestTimeout: headersMs + this.bodyMs + 1_000,
-      keepAliveTimeout: options.keepAliveMs ?? 5_000,
+      keepAliveTimeout: this.keepAliveMs,
       // Node checks those timeouts on this period (30 s by default), far too coarse for short test timeouts.
       connectionsCheckingInterval: Math.max(25, Math.min(1_000, Math.floor(headersMs / 4))),
     });
@@ -110,6 +181,20 @@ export class HttpsServer {
     this.server.on('request', (req: IncomingMessage, res: ServerResponse) => this.onRequest(req, res));
     this.server.on('clientError', (err: Error, socket: Socket) => this.onClientError(err, socket));
     this.server.on('tlsClientError', (err: Error, socket: TLSSocket) => this.onTlsClientError(err, socket));
+
+    // The HTTPS server parses HTTP/1.1 on every secure connection; those that chose h2 go to the HTTP/2 server.
+    const http1 = this.server.listeners('secureConnection') as Array<(socket: TLSSocket) => void>;
+    this.server.removeAllListeners('secureConnection');
+    this.server.on('secureConnection', (socket: TLSSocket) => {
+      if (socket.alpnProtocol === 'h2') this.acceptHttp2(socket);
+      else for (const listener of http1) listener.call(this.server, socket);
+    });
+    // Room (in MB) for a body at the 16 MiB limit in flight; Node's default of 10 would refuse it.
+    this.http2 = createHttp2Server({ maxSessionMemory: 64 });
+    this.http2.on('session', (session: ServerHttp2Session) => this.onSession(session));
+    this.http2.on('stream', (stream: ServerHttp2Stream, _headers: unknown, _flags: number, rawHeaders: string[]) => {
+      this.onStream(stream, rawHeaders);
+    });
   }
 
   listen(): Promise<{ url: string; port: number }> {
@@ -152,12 +237,42 @@ export class HttpsServer {
     };
     const declared = declaredLength(request.headers);
     if (declared !== undefined) request.declaredLength = declared;
-    const base = { startedAt, request, tls: tlsFacts(socket), peer: `${socket.remoteAddress}:${socket.remotePort}` };
+    const base: ExchangeBase = { startedAt, request, tls: tlsFacts(socket), peer: `${socket.remoteAddress}:${socket.remotePort}`, httpVersion: '1.1' };
     req.on('error', () => undefined);
     res.on('error', () => undefined);
+    this.readBody(req, base, {
+      refuse: (status, error) => this.refuse(res, socket, base, status, error),
+      complete: () => void this.answer(base, http1Channel(req, res, socket)),
+      abandoned: (exchange) => {
+        this.busy.delete(socket);
+        this.append(exchange);
+      },
+      endedBy: () => 'client closed the connection',
+    });
+  }
 
+  /**
+   * Reads a request body within the server's bounds. A declared or actual size above the limit is refused (413 by
+   * default) and so is a body that stalls (408); a client that goes away mid-body is recorded; a complete body is
+   * parsed and answered.
+   */
+  private readBody(
+    source: Readable,
+    base: ExchangeBase,
+    on: {
+      refuse: (status: number, error: ExchangeError) => void;
+      complete: () => void;
+      abandoned: (exchange: Omit<Exchange, 'index'>) => void;
+      /** How the body ended early, for example "client closed the connection". */
+      endedBy: () => string;
+      /** HTTP/2: a stream the client resets also ends its body, as aborted. */
+      aborted?: () => boolean;
+    },
+  ): void {
+    const { request } = base;
+    const declared = request.declaredLength;
     if (declared !== undefined && declared > this.maxRequestBytes) {
-      this.refuse(res, socket, base, this.tooLargeStatus, {
+      on.refuse(this.tooLargeStatus, {
         kind: 'too-large',
         message: `request declares Content-Length ${declared}, above the limit of ${this.maxRequestBytes} bytes; answered ${this.tooLargeStatus} without reading it`,
       });
@@ -170,25 +285,25 @@ export class HttpsServer {
     const stop = () => {
       done = true;
       clearTimeout(timer);
-      req.removeAllListeners('data');
+      source.removeAllListeners('data');
     };
     const timer = setTimeout(() => {
       if (done) return;
       stop();
       request.body = Buffer.concat(chunks);
       const of = declared !== undefined ? ` of ${declared}` : '';
-      this.refuse(res, socket, base, 408, {
+      on.refuse(408, {
         kind: 'timeout',
         message: `request body incomplete after ${this.bodyMs} ms: ${received}${of} bytes received; answered 408`,
       });
     }, this.bodyMs);
 
-    req.on('data', (chunk: Buffer) => {
+    source.on('data', (chunk: Buffer) => {
       if (done) return;
       if (received + chunk.length > this.maxRequestBytes) {
         stop();
         request.body = Buffer.concat(chunks);
-        this.refuse(res, socket, base, this.tooLargeStatus, {
+        on.refuse(this.tooLargeStatus, {
           kind: 'too-large',
           message: `request body exceeds the limit of ${this.maxRequestBytes} bytes; answered ${this.tooLargeStatus} after ${received} bytes`,
         });
@@ -197,39 +312,36 @@ export class HttpsServer {
       chunks.push(chunk);
       received += chunk.length;
     });
-    req.on('end', () => {
+    const complete = () => {
       if (done) return;
       stop();
       request.body = Buffer.concat(chunks);
       attachParse(request);
-      void this.answer(req, res, socket, base);
-    });
-    req.on('close', () => {
+      on.complete();
+    };
+    source.on('end', () => (on.aborted?.() ? abandon() : complete()));
+    const abandon = () => {
       if (done) return;
       stop();
       request.body = Buffer.concat(chunks);
       attachParse(request);
       const exchange: Omit<Exchange, 'index'> = { ...base, endedAt: Date.now() };
+      const how = on.endedBy();
       if (declared !== undefined) {
         request.lengthMismatch = { declared, received };
         exchange.error = {
           kind: 'protocol',
-          message: `request body shorter than Content-Length ${declared}: ${received} bytes arrived before the client closed the connection`,
+          message: `request body shorter than Content-Length ${declared}: ${received} bytes arrived before the ${how}`,
         };
       } else {
-        exchange.error = { kind: 'reset', message: `client closed the connection before the request body ended (${received} bytes received)` };
+        exchange.error = { kind: 'reset', message: `${how} before the request body ended (${received} bytes received)` };
       }
-      this.busy.delete(socket);
-      this.transcript.append(exchange);
-    });
+      on.abandoned(exchange);
+    };
+    source.on('close', abandon);
   }
 
-  private async answer(
-    req: IncomingMessage,
-    res: ServerResponse,
-    socket: TLSSocket,
-    base: Pick<Exchange, 'startedAt' | 'request' | 'tls' | 'peer'>,
-  ): Promise<void> {
+  private async answer(base: ExchangeBase, channel: ReplyChannel): Promise<void> {
     const { request } = base;
     const incoming: IncomingRequest = {
       method: request.method ?? '',
@@ -240,7 +352,8 @@ export class HttpsServer {
       tls: base.tls!,
       peer: base.peer!,
       startedAt: base.startedAt,
-      socket,
+      httpVersion: base.httpVersion ?? '1.1',
+      socket: channel.socket,
     };
     if (request.declaredLength !== undefined) incoming.declaredLength = request.declaredLength;
     if (request.parsed) incoming.parsed = request.parsed;
@@ -253,30 +366,25 @@ export class HttpsServer {
     if (handlerError) exchange.error = handlerError;
     const record = () => {
       exchange.endedAt = Date.now();
-      this.busy.delete(socket);
-      this.transcript.append(exchange);
+      this.busy.delete(channel.socket);
+      this.append(exchange, incoming);
     };
     if (result.destroy) {
-      socket.destroy();
+      channel.drop();
       exchange.error ??= { kind: 'reset', message: 'connection dropped without an answer (fault injected by the handler)' };
       record();
       return;
     }
-    if (socket.destroyed || req.destroyed && !req.complete) {
+    if (channel.gone()) {
       exchange.error ??= { kind: 'reset', message: 'client closed the connection before the response was sent' };
       record();
       return;
     }
-    let recorded = false;
-    const onDone = () => {
-      if (recorded) return;
-      recorded = true;
-      if (!res.writableFinished) exchange.error ??= { kind: 'reset', message: 'client closed the connection before the response was fully sent' };
+    channel.whenSent((complete) => {
+      if (!complete) exchange.error ??= { kind: 'reset', message: 'client closed the connection before the response was fully sent' };
       record();
-    };
-    res.once('finish', onDone);
-    res.once('close', onDone);
-    const written = this.write(res, result);
+    });
+    const written = this.write(channel, result);
     exchange.response = written.message;
     if (written.error) exchange.error ??= written.error;
   }
@@ -295,37 +403,37 @@ export class HttpsServer {
     }
   }
 
-  /** Writes the handler's answer; Content-Length is added unless the handler framed the body itself. */
-  private write(res: ServerResponse, result: HandlerResponse): { message: HttpMessage; error?: ExchangeError } {
-    const body = Buffer.from(result.body ?? '');
-    const raw = Object.entries(result.headers ?? {}).flat();
+  /**
+   * Writes the handler's answer; Content-Length is added unless the handler framed the body itself. A Content-Length
+   * the handler chose is sent as it is, whatever the body: that is how framing faults are injected.
+   */
+  private write(channel: ReplyChannel, result: HandlerResponse): { message: HttpMessage; error?: ExchangeError } {
+    const body = Buffer.isBuffer(result.body) ? result.body : Buffer.from(result.body ?? '');
+    const raw = result.rawHeaders ? [...result.rawHeaders] : Object.entries(result.headers ?? {}).flat();
     const names = raw.filter((_, i) => i % 2 === 0).map((n) => n.toLowerCase());
     if (!names.includes('content-length') && !names.includes('transfer-encoding')) raw.push('Content-Length', String(body.length));
     try {
-      res.statusCode = result.status;
-      for (let i = 0; i < raw.length; i += 2) res.setHeader(raw[i]!, raw[i + 1]!);
+      return { message: channel.send(result.status, raw, body) };
     } catch (e) {
       const error: ExchangeError = { kind: 'handler', message: `request handler failed: ${errorText(e)}` };
-      for (const name of res.getHeaderNames()) res.removeHeader(name);
-      return { message: this.writePlain(res, 500, Buffer.from(error.message)), error };
+      const text = Buffer.from(error.message);
+      return { message: channel.send(500, plainHeaders(text), text), error };
     }
-    res.end(body);
-    return { message: responseRecord(res, body, raw) };
   }
 
   private writePlain(res: ServerResponse, status: number, body: Buffer, extra: string[] = []): HttpMessage {
-    const raw = ['Content-Type', 'text/plain; charset=utf-8', 'Content-Length', String(body.length), ...extra];
+    const raw = [...plainHeaders(body), ...extra];
     res.statusCode = status;
     for (let i = 0; i < raw.length; i += 2) res.setHeader(raw[i]!, raw[i + 1]!);
     res.end(body);
-    return responseRecord(res, body, raw);
+    return responseRecord(res.statusCode, res.statusMessage, body, raw);
   }
 
   /** Answers without calling the handler and closes the connection, which may still carry unread body bytes. */
   private refuse(
     res: ServerResponse,
     socket: TLSSocket,
-    base: Pick<Exchange, 'startedAt' | 'request' | 'tls' | 'peer'>,
+    base: ExchangeBase,
     status: number,
     error: ExchangeError,
   ): void {
@@ -351,9 +459,139 @@ export class HttpsServer {
     } else res.once('close', () => socket.destroy());
     exchange.endedAt = Date.now();
     this.busy.delete(socket);
-    this.transcript.append(exchange);
+    this.append(exchange);
   }
 
+  private append(exchange: Omit<Exchange, 'index'>, request?: IncomingRequest): void {
+    const recorded = this.transcript.append(exchange);
+    this.options.onExchange?.(recorded, request);
+  }
+
+  private acceptHttp2(socket: TLSSocket): void {
+    const connection: Http2Connection = {
+      socket, peer: `${socket.remoteAddress}:${socket.remotePort}`, since: Date.now(), open: 0, seen: 0,
+    };
+    this.handingOver = connection;
+    try {
+      this.http2.emit('connection', socket);
+    } finally {
+      this.handingOver = undefined;
+    }
+  }
+
+  private onSession(session: ServerHttp2Session): void {
+    const connection = this.handingOver;
+    if (!connection) {
+      session.destroy();
+      return;
+    }
+    this.http2Connections.set(session, connection);
+    session.on('error', (err: Error) => this.onSessionError(connection, err));
+    session.on('close', () => clearTimeout(connection.timer));
+    this.awaitRequest(session, connection);
+  }
+
+  /**
+   * A connection with no stream in progress waits for a request head: the first for `headersMs` (a client that
+   * connects and says nothing, or trickles its HEADERS, is recorded and dropped, as over HTTP/1.1), later ones for
+   * the keep-alive time, after which the connection is let go quietly.
+   */
+  private awaitRequest(session: Http2Session, connection: Http2Connection): void {
+    clearTimeout(connection.timer);
+    const first = connection.seen === 0;
+    const waitMs = first ? this.headersMs : this.keepAliveMs;
+    connection.timer = setTimeout(() => {
+      if (connection.open > 0 || session.destroyed) return;
+      if (first) {
+        this.append({
+          startedAt: connection.since,
+          endedAt: Date.now(),
+          request: { headers: {}, body: Buffer.alloc(0) },
+          tls: tlsFacts(connection.socket),
+          peer: connection.peer,
+          httpVersion: '2',
+          error: { kind: 'timeout', message: `no complete request head within ${this.headersMs} ms` },
+        });
+      }
+      // Sends GOAWAY before the connection closes.
+      session.destroy();
+    }, waitMs);
+  }
+
+  /** A client that breaks HTTP/2 outside any request is recorded; inside one, the request records it. */
+  private onSessionError(connection: Http2Connection, err: Error): void {
+    const code = errorCode(err);
+    if (connection.open > 0 || code === 'ECONNRESET' || code === 'EPIPE') return;
+    this.append({
+      startedAt: Date.now(),
+      endedAt: Date.now(),
+      request: { headers: {}, body: Buffer.alloc(0) },
+      tls: tlsFacts(connection.socket),
+      peer: connection.peer,
+      httpVersion: '2',
+      error: { kind: 'protocol', message: `the client broke the HTTP/2 protocol: ${err.message}${code ? ` (${code})` : ''}` },
+    });
+  }
+
+  private onStream(stream: ServerHttp2Stream, rawHeaders: string[]): void {
+    const startedAt = Date.now();
+    const session = stream.session;
+    const connection = session ? this.http2Connections.get(session) : undefined;
+    stream.on('error', () => undefined);
+    if (!session || !connection) {
+      stream.close(h2.NGHTTP2_REFUSED_STREAM);
+      return;
+    }
+    connection.open++;
+    connection.seen++;
+    clearTimeout(connection.timer);
+    stream.once('close', () => {
+      connection.open--;
+      if (connection.open === 0 && !session.destroyed && !session.closed) this.awaitRequest(session, connection);
+    });
+    const fields = headersFromRaw(rawHeaders);
+    const request: HttpMessage = {
+      method: fields.headers[':method'] ?? '',
+      url: fields.headers[':path'] ?? '',
+      ...fields,
+      body: Buffer.alloc(0),
+    };
+    const declared = declaredLength(request.headers);
+    if (declared !== undefined) request.declaredLength = declared;
+    const base: ExchangeBase = { startedAt, request, tls: tlsFacts(connection.socket), peer: connection.peer, httpVersion: '2' };
+    this.readBody(stream, base, {
+      refuse: (status, error) => this.refuseStream(stream, base, status, error),
+      complete: () => void this.answer(base, http2Channel(stream, connection.socket)),
+      abandoned: (exchange) => this.append(exchange),
+      aborted: () => stream.aborted,
+      endedBy: () => {
+        const code = stream.rstCode;
+        if (session.destroyed) return 'client closed the connection';
+        if (code === h2.NGHTTP2_PROTOCOL_ERROR) return 'stream was reset as malformed (PROTOCOL_ERROR: its DATA disagreed with its content-length or broke RFC 9113 8.1.1)';
+        if (code !== undefined && code !== h2.NGHTTP2_NO_ERROR) return `client reset the stream (RST_STREAM ${h2ErrorName(code)})`;
+        return 'client closed the connection';
+      },
+    });
+  }
+
+  /**
+   * Answers an HTTP/2 request without calling the handler. Once the answer is sent in full, RST_STREAM NO_ERROR asks
+   * the client to stop sending the rest of its body (RFC 9113 8.1), so nothing needs draining and other streams on
+   * the connection go on.
+   */
+  private refuseStream(stream: ServerHttp2Stream, base: ExchangeBase, status: number, error: ExchangeError): void {
+    const body = Buffer.from(`${error.message}\n`);
+    const exchange: Omit<Exchange, 'index'> = { ...base, endedAt: 0, error };
+    const stopUpload = () => {
+      if (!stream.closed && !stream.destroyed) stream.close(h2.NGHTTP2_NO_ERROR);
+    };
+    if (!stream.headersSent && !stream.destroyed) {
+      exchange.response = http2Channel(stream, undefined).send(status, plainHeaders(body), body);
+      stream.once('finish', stopUpload);
+    } else stopUpload();
+    exchange.endedAt = Date.now();
+    this.append(exchange);
+  }
 
   private onClientError(err: Error, socket: Socket): void {
     const code = errorCode(err);
@@ -373,6 +611,7 @@ export class HttpsServer {
       startedAt: Date.now(),
       endedAt: Date.now(),
       request: { headers: {}, body: Buffer.isBuffer(raw) ? raw : Buffer.alloc(0) },
+      httpVersion: '1.1',
       error,
     };
     const tlsSocket = socket as TLSSocket;
@@ -384,7 +623,7 @@ export class HttpsServer {
       exchange.response = { status, statusText: reason, headers: { connection: 'close', 'content-length': '0' }, body: Buffer.alloc(0), declaredLength: 0 };
     }
     socket.destroySoon?.();
-    this.transcript.append(exchange);
+    this.append(exchange);
   }
 
   /** A client that refuses our certificate, or speaks something other than TLS, is recorded: that is evidence. */
@@ -400,13 +639,13 @@ export class HttpsServer {
     };
     if (socket.remoteAddress) exchange.peer = `${socket.remoteAddress}:${socket.remotePort}`;
     socket.destroy();
-    this.transcript.append(exchange);
+    this.append(exchange);
   }
 }
 
 /** Node adds Date and keep-alive framing fields of its own; the record holds what the handler chose. */
-function responseRecord(res: ServerResponse, body: Buffer, raw: string[]): HttpMessage {
-  const record: HttpMessage = { status: res.statusCode, statusText: res.statusMessage, ...headersFromRaw(raw), body };
+function responseRecord(status: number, statusText: string, body: Buffer, raw: string[]): HttpMessage {
+  const record: HttpMessage = { status, statusText, ...headersFromRaw(raw), body };
   const declared = declaredLength(record.headers);
   if (declared !== undefined) record.declaredLength = declared;
   return attachParse(record);
@@ -424,4 +663,84 @@ export function assertLoopback(host: string): void {
       'to reach it from another machine, forward a port to it',
     );
   }
+}
+
+function plainHeaders(body: Buffer): string[] {
+  return ['Content-Type', 'text/plain; charset=utf-8', 'Content-Length', String(body.length)];
+}
+
+function once(done: (complete: boolean) => void, complete: () => boolean): () => void {
+  let called = false;
+  return () => {
+    if (called) return;
+    called = true;
+    done(complete());
+  };
+}
+
+function http1Channel(req: IncomingMessage, res: ServerResponse, socket: TLSSocket): ReplyChannel {
+  return {
+    socket,
+    gone: () => socket.destroyed || (req.destroyed && !req.complete),
+    send: (status, raw, body) => {
+      try {
+        res.statusCode = status;
+        const named = new Set<string>();
+        for (let i = 0; i + 1 < raw.length; i += 2) {
+          const name = raw[i]!.toLowerCase();
+          if (named.has(name)) res.appendHeader(raw[i]!, raw[i + 1]!);
+          else res.setHeader(raw[i]!, raw[i + 1]!);
+          named.add(name);
+        }
+      } catch (e) {
+        for (const name of res.getHeaderNames()) res.removeHeader(name);
+        throw e;
+      }
+      res.end(body);
+      return responseRecord(res.statusCode, res.statusMessage, body, raw);
+    },
+    whenSent: (done) => {
+      const settle = once(done, () => res.writableFinished);
+      res.once('finish', settle);
+      res.once('close', settle);
+    },
+    drop: () => socket.destroy(),
+  };
+}
+
+/**
+ * Over HTTP/2 the answer goes out as HEADERS and DATA: connection-specific fields cannot be sent (RFC 9113 8.2.2)
+ * and are left out of the answer and of its record. A content-length that disagrees with the body is sent as it is,
+ * with the body's true DATA: the client sees the malformed response a broken server would send (RFC 9113 8.1.1).
+ */
+function http2Channel(stream: ServerHttp2Stream, socket: TLSSocket | undefined): ReplyChannel {
+  const session = stream.session;
+  return {
+    socket: socket as TLSSocket,
+    gone: () => stream.destroyed || stream.closed,
+    send: (status, raw, body) => {
+      const drop = hopByHopNames(raw);
+      const fields: Record<string, string | string[]> = {};
+      const sent: string[] = [];
+      for (let i = 0; i + 1 < raw.length; i += 2) {
+        const name = raw[i]!.toLowerCase();
+        const value = raw[i + 1]!;
+        if (drop.has(name)) continue;
+        validateHeaderName(name);
+        validateHeaderValue(name, value);
+        const known = fields[name];
+        fields[name] = known === undefined ? value : [...(Array.isArray(known) ? known : [known]), value];
+        sent.push(name, value);
+      }
+      stream.respond({ ...fields, [h2.HTTP2_HEADER_STATUS]: status });
+      stream.end(body);
+      return responseRecord(status, '', body, sent);
+    },
+    // The stream closes once both sides sent END_STREAM; a reset or a lost connection closes it early. ('finish'
+    // is no signal: Node may destroy a closed stream before emitting it.)
+    whenSent: (done) => {
+      stream.once('close', once(done, () => stream.rstCode === h2.NGHTTP2_NO_ERROR && session !== undefined && !session.destroyed));
+    },
+    drop: () => stream.session?.destroy(),
+  };
 }

@@ -14,6 +14,8 @@ import type { ParsedSyncML } from '../syncml';
  */
 export type ExchangeErrorKind = 'timeout' | 'connect' | 'tls' | 'reset' | 'protocol' | 'too-large' | 'handler';
 
+export type HttpVersion = '1.1' | '2';
+
 export interface ExchangeError {
   kind: ExchangeErrorKind;
   message: string;
@@ -40,6 +42,11 @@ export interface HttpMessage {
   declaredLength?: number;
   /** The body on the wire disagreed with Content-Length: fewer bytes before the connection ended, or more after. */
   lengthMismatch?: { declared: number; received: number };
+  /**
+   * HTTP/1.1 responses only: bytes that followed the end of the response on its connection (at most 64 KiB), which
+   * is the rest of a body longer than its Content-Length, or garbage. Not part of `body`.
+   */
+  trailing?: Buffer;
   /** Set when the body is non-empty and is a SyncML document. */
   parsed?: ParsedSyncML;
   /** Set when the body is non-empty and is not a SyncML document (the code comes from the codec). */
@@ -71,6 +78,8 @@ export interface TlsFacts {
   /** For example `TLSv1.3`. */
   protocol?: string;
   cipher?: string;
+  /** The application protocol ALPN settled on (`h2`, `http/1.1`); absent when the peers negotiated none. */
+  alpnProtocol?: string;
 }
 
 export interface Exchange {
@@ -87,6 +96,16 @@ export interface Exchange {
   /** The peer's address as `host:port`, when a connection existed. */
   peer?: string;
   /**
+   * The HTTP version the exchange used: `2` when the peers agreed on h2 by ALPN. Absent when no connection carried
+   * the exchange (refused, TLS failure).
+   */
+  httpVersion?: HttpVersion;
+  /**
+   * Set when the exchange went over plain TCP (an `http://` URL, a server behind a TLS-terminating proxy): there
+   * are no TLS facts because there was no TLS, not because the handshake failed.
+   */
+  cleartext?: true;
+  /**
    * Plaintext bytes that crossed the connection for this exchange, client side only. `bytesSent: 0` proves that
    * nothing was sent, for example after refusing the server certificate.
    */
@@ -95,8 +114,9 @@ export interface Exchange {
 }
 
 /** An HttpMessage with the body as text when it is valid UTF-8 and as base64 otherwise. */
-export interface HttpMessageJSON extends Omit<HttpMessage, 'body' | 'parsed'> {
+export interface HttpMessageJSON extends Omit<HttpMessage, 'body' | 'parsed' | 'trailing'> {
   body: { encoding: 'utf8'; text: string } | { encoding: 'base64'; data: string };
+  trailing?: HttpMessageJSON['body'];
   /** The element tree is left out: the body already holds the exact document. */
   parsed?: Omit<ParsedSyncML, 'root'>;
 }
@@ -121,8 +141,9 @@ export function bodyToJSON(body: Uint8Array): HttpMessageJSON['body'] {
 }
 
 export function httpMessageToJSON(m: HttpMessage): HttpMessageJSON {
-  const { body, parsed, ...rest } = m;
+  const { body, parsed, trailing, ...rest } = m;
   const out: HttpMessageJSON = { ...rest, body: bodyToJSON(body) };
+  if (trailing) out.trailing = bodyToJSON(trailing);
   if (parsed) out.parsed = { message: parsed.message, deviations: parsed.deviations };
   return out;
 }

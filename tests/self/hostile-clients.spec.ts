@@ -3,9 +3,10 @@
  * (never sends, never starts TLS, trickles its head or its body, sends 100 MB with or without a Content-Length)
  * while a well-behaved device runs a session, and asserts what the server answered, what it recorded, that it did
  * so within its timeouts, that memory stayed bounded (a body is never buffered past the 16 MiB request limit), and
- * that the device's sessions during and after the abuse completed.
+ * that the device's sessions during and after the abuse completed. The same cases run over HTTP/2 where they apply.
  */
 import { expect, test } from '@playwright/test';
+import { connect as http2Connect, type ClientHttp2Stream } from 'node:http2';
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { ReferenceDevice } from '../../harness/device/reference-device';
@@ -181,6 +182,160 @@ for (const c of cases) {
       const records = server.transcript.exchanges.slice(before).filter((x) => x.error);
       expect(records.map((x) => x.error), 'what the server recorded').toEqual([expect.objectContaining({ kind: c.record.kind, message: expect.stringMatching(c.record.message) })]);
       // Both ends live in this process: the 100 MB never sit in memory, the server keeps at most its 16 MiB limit.
+      expect(process.memoryUsage().rss - rssBefore).toBeLessThan(64 * 1024 * 1024);
+      const after = await device.runSession(url.href);
+      expect(after.end, 'a session after the abuse').toEqual({ reason: 'completed' });
+    } finally {
+      await device.close();
+    }
+  });
+}
+
+/**
+ * The same abuse over HTTP/2 where it applies (a connection that never starts TLS is the same at any HTTP version):
+ * the client negotiates h2 by ALPN and misbehaves in frames; devices speaking h2 keep being served.
+ */
+interface Http2Outcome {
+  /** What the client saw: frame types for a raw connection, `status body` for a request. */
+  answer: string;
+  ms: number;
+}
+
+const FRAME_NAMES: Record<number, string> = { 0x0: 'DATA', 0x1: 'HEADERS', 0x3: 'RST_STREAM', 0x4: 'SETTINGS', 0x6: 'PING', 0x7: 'GOAWAY', 0x8: 'WINDOW_UPDATE' };
+
+/** A TLS connection that picked h2 and writes what `act` gives it; resolves with the frame types it got back. */
+async function rawHttp2(act: (socket: Socket) => void): Promise<Http2Outcome> {
+  const started = Date.now();
+  const socket = tlsConnect({
+    host: '127.0.0.1', port: Number(url.port), ca: pki.ca.certPem, servername: 'localhost', ALPNProtocols: ['h2'],
+    cert: pki.device.certPem, key: pki.device.keyPem,
+  });
+  socket.on('error', () => undefined);
+  let received = Buffer.alloc(0);
+  socket.on('data', (d: Buffer) => { received = Buffer.concat([received, d]); });
+  await new Promise((r) => socket.once('secureConnect', r));
+  expect(socket.alpnProtocol).toBe('h2');
+  act(socket);
+  await new Promise((r) => socket.once('close', r));
+  const types: string[] = [];
+  for (let at = 0; at + 9 <= received.length; at += 9 + received.readUIntBE(at, 3)) types.push(FRAME_NAMES[received[at + 3]!] ?? '?');
+  return { answer: types.join(' '), ms: Date.now() - started };
+}
+
+/** One request over a real HTTP/2 client; `write` sends the body. Resolves when the stream closes. */
+async function http2Request(headers: Record<string, string>, write: (stream: ClientHttp2Stream) => void | Promise<void>): Promise<Http2Outcome> {
+  const started = Date.now();
+  const session = http2Connect(url.origin, { ca: pki.ca.certPem, servername: 'localhost', cert: pki.device.certPem, key: pki.device.keyPem });
+  session.on('error', () => undefined);
+  try {
+    const stream = session.request({ ':method': 'POST', ':path': url.pathname, 'content-type': 'application/vnd.syncml.dm+xml', ...headers });
+    stream.on('error', () => undefined);
+    let status = '';
+    let body = '';
+    stream.on('response', (h) => { status = String(h[':status']); });
+    stream.on('data', (d: Buffer) => { body += d.toString(); });
+    const closed = new Promise((r) => stream.once('close', r));
+    await write(stream);
+    await closed;
+    return { answer: `${status} ${body} (RST_STREAM ${stream.rstCode})`, ms: Date.now() - started };
+  } finally {
+    session.destroy();
+  }
+}
+
+/** Writes `total` bytes on an HTTP/2 stream, respecting flow control, until written or the stream closes. */
+async function pumpStream(stream: ClientHttp2Stream, total: number): Promise<void> {
+  const block = Buffer.alloc(256 * 1024, 0x61);
+  let sent = 0;
+  while (sent < total && !stream.closed && !stream.destroyed) {
+    sent += block.length;
+    if (!stream.write(block)) {
+      await new Promise<void>((r) => {
+        const go = () => {
+          stream.off('drain', go);
+          stream.off('close', go);
+          r();
+        };
+        stream.once('drain', go);
+        stream.once('close', go);
+      });
+    }
+  }
+  if (!stream.closed) stream.end();
+}
+
+const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
+const EMPTY_SETTINGS = Buffer.from([0, 0, 0, 0x4, 0, 0, 0, 0, 0]);
+
+interface Http2Case {
+  name: string;
+  act: () => Promise<Http2Outcome>;
+  answer: RegExp;
+  record: { kind: string; message: RegExp };
+  withinMs: number;
+}
+
+const http2Cases: Http2Case[] = [
+  {
+    name: 'negotiates h2 and never sends a frame',
+    act: () => rawHttp2(() => undefined),
+    answer: /^SETTINGS GOAWAY$/,
+    record: { kind: 'timeout', message: /^no complete request head within 500 ms$/ },
+    withinMs: HEADERS_MS + 1_000,
+  },
+  {
+    name: 'sends the preface and trickles a HEADERS frame a byte at a time',
+    act: () => rawHttp2((socket) => {
+      socket.write(Buffer.concat([PREFACE, EMPTY_SETTINGS]));
+      // A HEADERS frame announcing 200 bytes of header block, which comes one byte every 50 ms.
+      const frame = Buffer.concat([Buffer.from([0, 0, 200, 0x1, 0x4, 0, 0, 0, 1]), Buffer.alloc(200, 0x40)]);
+      trickle(socket, frame.toString('latin1'), 50);
+    }),
+    answer: /^SETTINGS SETTINGS GOAWAY$/,
+    record: { kind: 'timeout', message: /^no complete request head within 500 ms$/ },
+    withinMs: HEADERS_MS + 1_000,
+  },
+  {
+    name: 'sends its body slower than the body timeout',
+    act: () => http2Request({ 'content-length': '1000' }, (stream) => {
+      const timer = setInterval(() => (stream.closed ? clearInterval(timer) : stream.write('<')), 50);
+    }),
+    answer: /^408 request body incomplete after 800 ms: \d+ of 1000 bytes received; answered 408\n \(RST_STREAM 0\)$/,
+    record: { kind: 'timeout', message: /^request body incomplete after 800 ms: \d+ of 1000 bytes received; answered 408$/ },
+    withinMs: BODY_MS + 1_000,
+  },
+  {
+    name: 'sends 100 MB with its content-length',
+    act: () => http2Request({ 'content-length': String(HUNDRED_MB) }, (stream) => pumpStream(stream, HUNDRED_MB)),
+    answer: /^413 request declares Content-Length 104857600, above the limit of 16777216 bytes; answered 413 without reading it\n \(RST_STREAM 0\)$/,
+    record: { kind: 'too-large', message: /^request declares Content-Length 104857600, above the limit of 16777216 bytes; answered 413 without reading it$/ },
+    withinMs: 2_000,
+  },
+  {
+    name: 'sends 100 MB with no content-length',
+    act: () => http2Request({}, (stream) => pumpStream(stream, HUNDRED_MB)),
+    answer: /^413 request body exceeds the limit of 16777216 bytes; answered 413 after \d+ bytes\n \(RST_STREAM 0\)$/,
+    record: { kind: 'too-large', message: /^request body exceeds the limit of 16777216 bytes; answered 413 after \d+ bytes$/ },
+    withinMs: 3_000,
+  },
+];
+
+for (const c of http2Cases) {
+  test(`over h2, a client that ${c.name} is answered within the server's timeouts, with bounded memory, and h2 devices keep being served`, async () => {
+    const before = server.transcript.exchanges.length;
+    const rssBefore = process.memoryUsage().rss;
+    const device = new ReferenceDevice({ deviceId: pki.deviceId, identity: pki.device, serverCa: pki.ca.certPem, timeoutMs: 3_000, http2: true });
+    try {
+      const acting = c.act();
+      const during = await device.runSession(url.href);
+      expect(during.end, 'a session during the abuse').toEqual({ reason: 'completed' });
+      expect(during.exchanges.map((x) => x.httpVersion)).toEqual(during.exchanges.map(() => '2'));
+      const { answer, ms } = await acting;
+      expect(answer, 'what the client read back').toMatch(c.answer);
+      expect(ms, 'the server ended the connection or stream within its timeout').toBeLessThan(c.withinMs);
+      const records = server.transcript.exchanges.slice(before).filter((x) => x.error);
+      expect(records.map((x) => x.error), 'what the server recorded').toEqual([expect.objectContaining({ kind: c.record.kind, message: expect.stringMatching(c.record.message) })]);
+      expect(records[0]!.httpVersion).toBe('2');
       expect(process.memoryUsage().rss - rssBefore).toBeLessThan(64 * 1024 * 1024);
       const after = await device.runSession(url.href);
       expect(after.end, 'a session after the abuse').toEqual({ reason: 'completed' });

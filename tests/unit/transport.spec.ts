@@ -1,11 +1,16 @@
 import { expect, test } from '@playwright/test';
+import { createServer as createHttpServer, type IncomingMessage } from 'node:http';
+import {
+  connect as http2Connect, constants as h2constants, createSecureServer,
+  type ClientHttp2Session, type ClientHttp2Stream, type Http2Session, type ServerHttp2Stream,
+} from 'node:http2';
 import { createServer as createTcpServer, type Socket } from 'node:net';
 import * as tls from 'node:tls';
 import { createTestPki, mintDeviceIdentity, mintServerIdentity, type Identity, type TestPki } from '../../harness/pki';
 import { alert, message, serializeSyncML } from '../../harness/syncml';
 import {
   HttpsClient, HttpsServer, Transcript, WINDOWS_DEVICE_HEADERS,
-  type HttpsClientOptions, type HttpsServerOptions, type RequestHandler,
+  type HandlerResponse, type HttpsClientOptions, type HttpsServerOptions, type RequestHandler,
 } from '../../harness/transport';
 
 const MANAGEMENT_PATH = '/ManagementServer/MDM.svc';
@@ -615,5 +620,331 @@ test.describe('HttpsServer faults and limits', () => {
     await server.close();
 
     expect(Date.now() - started).toBeLessThan(500);
+  });
+});
+
+/** A node:http2 server on loopback whose streams are answered by `respond`, for client behaviour under test. */
+async function rawHttp2Server(respond: (stream: ServerHttp2Stream) => void) {
+  const server = createSecureServer({ key: pki.server.keyPem, cert: pki.server.certPem });
+  const sessions = new Set<Http2Session>();
+  server.on('session', (s: Http2Session) => {
+    sessions.add(s);
+    s.on('close', () => sessions.delete(s));
+  });
+  server.on('stream', (stream: ServerHttp2Stream) => {
+    stream.on('error', () => undefined);
+    stream.resume();
+    stream.once('end', () => respond(stream));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  cleanups.push(() => new Promise<void>((resolve) => {
+    for (const s of sessions) s.destroy();
+    server.close(() => resolve());
+  }));
+  return `https://127.0.0.1:${port}${MANAGEMENT_PATH}`;
+}
+
+/** An HTTP/2 client session to the HttpsServer, for server behaviour under test. */
+function http2Session(url: string): ClientHttp2Session {
+  const session = http2Connect(url, { ca: pki.ca.certPem, servername: 'localhost', cert: pki.device.certPem, key: pki.device.keyPem });
+  session.on('error', () => undefined);
+  cleanups.push(async () => session.destroy());
+  return session;
+}
+
+/** Sends one request on `session` and collects the answer; `write` sends the body (and may never end it). */
+async function http2Request(session: ClientHttp2Session, headers: Record<string, string>, write: (stream: ClientHttp2Stream) => void) {
+  const stream = session.request({ ':method': 'POST', ':path': MANAGEMENT_PATH, ...headers });
+  stream.on('error', () => undefined);
+  let status = 0;
+  let body = '';
+  stream.on('response', (h) => { status = Number(h[':status']); });
+  stream.on('data', (d: Buffer) => { body += d.toString(); });
+  write(stream);
+  await new Promise((resolve) => stream.once('close', resolve));
+  return { status, body, rstCode: stream.rstCode };
+}
+
+/** Writes HTTP/2 frames by hand (literal header fields, no HPACK indexing): what a broken client would send. */
+async function rawHttp2Client(url: string) {
+  const { port } = new URL(url);
+  const socket = tls.connect({
+    host: '127.0.0.1', port: Number(port), ca: pki.ca.certPem, servername: 'localhost', ALPNProtocols: ['h2'],
+    cert: pki.device.certPem, key: pki.device.keyPem,
+  });
+  socket.on('error', () => undefined);
+  socket.resume();
+  cleanups.push(async () => socket.destroy());
+  await new Promise((resolve) => socket.once('secureConnect', resolve));
+  const frame = (type: number, flags: number, id: number, payload: Buffer) => {
+    const head = Buffer.alloc(9);
+    head.writeUIntBE(payload.length, 0, 3);
+    head[3] = type;
+    head[4] = flags;
+    head.writeUInt32BE(id, 5);
+    return Buffer.concat([head, payload]);
+  };
+  const literal = (name: string, value: string) => Buffer.concat([Buffer.from([0x00, name.length]), Buffer.from(name), Buffer.from([value.length]), Buffer.from(value)]);
+  socket.write(Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), frame(0x4, 0, 0, Buffer.alloc(0))]));
+  return {
+    socket,
+    /** HEADERS (END_HEADERS) then one DATA frame, END_STREAM on it when `end`. */
+    request(id: number, fields: string[], body: string, end: boolean) {
+      const block = Buffer.concat(fields.flatMap((_, i) => (i % 2 ? [] : [literal(fields[i]!, fields[i + 1]!)])));
+      socket.write(Buffer.concat([frame(0x1, 0x4, id, block), frame(0x0, end ? 0x1 : 0, id, Buffer.from(body))]));
+    },
+    reset(id: number, code: number) {
+      const payload = Buffer.alloc(4);
+      payload.writeUInt32BE(code);
+      socket.write(frame(0x3, 0, id, payload));
+    },
+  };
+}
+
+test.describe('HTTP/2 (MDM-TRN-001)', () => {
+  test('with http2 the client offers h2 and both sides record it: pseudo-headers, the Windows headers, bodies, TLS facts, the connection reused', async () => {
+    const { server, url } = await startServer();
+    const client = newClient({ http2: true });
+    const target = `${url}${MANAGEMENT_PATH}?mode=Maintenance&Platform=WoA`;
+
+    const first = await client.post(target, package1());
+    const second = await client.post(target, package1('2'));
+
+    expect(first.error).toBeUndefined();
+    expect(first.httpVersion).toBe('2');
+    expect(first.tls).toMatchObject({ authorized: true, alpnProtocol: 'h2' });
+    expect(first.request.headers).toMatchObject({
+      ...WINDOWS_DEVICE_HEADERS,
+      ':method': 'POST',
+      ':path': `${MANAGEMENT_PATH}?mode=Maintenance&Platform=WoA`,
+      ':scheme': 'https',
+      ':authority': new URL(url).host,
+      'content-length': String(Buffer.byteLength(package1())),
+    });
+    expect(first.response?.status).toBe(200);
+    expect(first.response?.body.toString()).toBe(reply());
+    expect(first.response?.declaredLength).toBe(Buffer.byteLength(reply()));
+    expect(first.response?.parsed?.message.hdr.target?.locURI).toBe(pki.deviceId);
+    // Plaintext HTTP/2 bytes: the preface, SETTINGS, HEADERS and DATA of the request; HEADERS and DATA of the answer.
+    expect(first.wire!.bytesSent).toBeGreaterThan(Buffer.byteLength(package1()) + 24);
+    expect(first.wire!.bytesReceived).toBeGreaterThan(Buffer.byteLength(reply()));
+    expect(second.error).toBeUndefined();
+    expect(second.peer).toBe(first.peer);
+
+    const seen = server.transcript.exchanges;
+    expect(seen.map((x) => x.httpVersion)).toEqual(['2', '2']);
+    expect(seen[0]!.error).toBeUndefined();
+    expect(seen[0]!.request).toMatchObject({ method: 'POST', url: `${MANAGEMENT_PATH}?mode=Maintenance&Platform=WoA` });
+    expect(seen[0]!.request.headers).toMatchObject({ ...WINDOWS_DEVICE_HEADERS, ':method': 'POST' });
+    expect(seen[0]!.request.body.toString()).toBe(package1());
+    expect(seen[0]!.tls).toMatchObject({ authorized: true, alpnProtocol: 'h2' });
+    expect(seen[0]!.tls?.peerCertificate?.subjectCN).toBe(pki.deviceId);
+    expect(seen[1]!.request.parsed?.message.hdr.sessionID).toBe('2');
+  });
+
+  test('without http2 the client offers only http/1.1, even to a server that speaks h2; with it, an HTTP/1.1-only server is spoken to in HTTP/1.1', async () => {
+    const { url: both } = await startServer();
+    const { url: http1Only } = await startServer({ http2: false });
+
+    const plain = await newClient().post(`${both}${MANAGEMENT_PATH}`, package1());
+    const fallback = await newClient({ http2: true }).post(`${http1Only}${MANAGEMENT_PATH}`, package1());
+
+    expect(plain).toMatchObject({ httpVersion: '1.1', tls: { alpnProtocol: 'http/1.1' } });
+    expect(plain.request.headers.host).toBe(new URL(both).host);
+    expect(fallback.error).toBeUndefined();
+    expect(fallback).toMatchObject({ httpVersion: '1.1', tls: { alpnProtocol: 'http/1.1' } });
+  });
+
+  for (const [name, declared, expected] of [
+    ['larger', 116, { message: 'body shorter than Content-Length 116: HTTP/2 stream 1 ended after 100 bytes of DATA, a malformed response (RFC 9113 8.1.1)' }],
+    ['smaller', 84, { message: 'body longer than Content-Length 84: 100 bytes of DATA on HTTP/2 stream 1, a malformed response (RFC 9113 8.1.1)' }],
+  ] as const) {
+    test(`a content-length ${name} than the DATA of an h2 response is recorded as a framing defect with the true body (RFC 9113 8.1.1)`, async () => {
+      const url = await rawHttp2Server((stream) => {
+        stream.respond({ ':status': 200, 'content-type': SYNCML_XML, 'content-length': String(declared) });
+        stream.end('x'.repeat(100));
+      });
+      const client = newClient({ http2: true });
+
+      const exchange = await client.post(url, package1());
+
+      expect(exchange.httpVersion).toBe('2');
+      expect(exchange.error).toEqual({ kind: 'protocol', ...expected });
+      expect(exchange.response?.lengthMismatch).toEqual({ declared, received: 100 });
+      expect(exchange.response?.body.toString()).toBe('x'.repeat(100));
+    });
+  }
+
+  test('a well-framed h2 response is not mistaken for a mismatch', async () => {
+    const url = await rawHttp2Server((stream) => {
+      stream.respond({ ':status': 200, 'content-length': '100' });
+      stream.write('x'.repeat(40));
+      stream.end('x'.repeat(60));
+    });
+
+    const exchange = await newClient({ http2: true }).post(url, package1());
+
+    expect(exchange.error).toBeUndefined();
+    expect(exchange.response?.lengthMismatch).toBeUndefined();
+    expect(exchange.response?.body.length).toBe(100);
+  });
+
+  test('an h2 server that resets the stream, or never answers, is recorded as a reset or a timeout (MDM-TERM-003)', async () => {
+    const reset = await rawHttp2Server((stream) => stream.close(h2constants.NGHTTP2_INTERNAL_ERROR));
+    const silent = await rawHttp2Server(() => undefined);
+    const client = newClient({ http2: true, responseMs: 300 });
+
+    const wasReset = await client.post(reset, package1());
+    const timedOut = await client.post(silent, package1());
+
+    expect(wasReset.error).toEqual({ kind: 'reset', message: 'the server reset HTTP/2 stream 1 before answering (RST_STREAM INTERNAL_ERROR)' });
+    expect(timedOut.error).toEqual({ kind: 'timeout', message: 'no response within 300 ms' });
+  });
+
+  test('an h2 response above maxResponseBytes is aborted as too-large', async () => {
+    const url = await rawHttp2Server((stream) => {
+      stream.respond({ ':status': 200 });
+      stream.end('y'.repeat(5_000));
+    });
+
+    const exchange = await newClient({ http2: true, maxResponseBytes: 1_000 }).post(url, package1());
+
+    expect(exchange.error).toEqual({ kind: 'too-large', message: 'response body exceeds the limit of 1000 bytes; aborted after 1000 bytes' });
+    expect(exchange.response?.body.length).toBe(1_000);
+  });
+
+  test('the HttpsServer sends a handler\'s wrong content-length over h2 as it is, leaves connection-specific fields out, and answers 500 for a header it cannot send', async () => {
+    let answer: HandlerResponse = { status: 200 };
+    const { server, url } = await startServer({ handler: () => answer });
+    const client = newClient({ http2: true });
+    const body = 'z'.repeat(50);
+
+    answer = { status: 200, headers: { 'Content-Type': SYNCML_XML, 'Content-Length': '66', Connection: 'close' }, body };
+    const tooLarge = await client.post(`${url}${MANAGEMENT_PATH}`, package1());
+    answer = { status: 200, headers: { 'X-Bad': 'a\r\nb' }, body };
+    const unsendable = await client.post(`${url}${MANAGEMENT_PATH}`, package1());
+
+    expect(tooLarge.response?.lengthMismatch).toEqual({ declared: 66, received: 50 });
+    expect(tooLarge.response?.headers).not.toHaveProperty('connection');
+    const sent = server.transcript.exchanges[0]!;
+    expect(sent.response?.headers).toEqual({ 'content-type': SYNCML_XML, 'content-length': '66' });
+    expect(sent.response?.body.toString()).toBe(body);
+    expect(unsendable.response?.status).toBe(500);
+    expect(server.transcript.exchanges[1]!.error?.kind).toBe('handler');
+  });
+
+  test('an h2 request above maxRequestBytes is answered 413 in full and the upload stopped with RST_STREAM NO_ERROR (MDM-ROB-010)', async () => {
+    const { server, url } = await startServer({ maxRequestBytes: 1_000 });
+    const session = http2Session(url);
+
+    const declared = await http2Request(session, { 'content-length': '5000' }, (s) => s.write('x'.repeat(500)));
+    const streamed = await http2Request(session, {}, (s) => {
+      s.write('x'.repeat(800));
+      s.write('x'.repeat(800));
+    });
+
+    expect(declared).toMatchObject({ status: 413, rstCode: h2constants.NGHTTP2_NO_ERROR });
+    expect(declared.body).toBe('request declares Content-Length 5000, above the limit of 1000 bytes; answered 413 without reading it\n');
+    expect(streamed).toMatchObject({ status: 413, rstCode: h2constants.NGHTTP2_NO_ERROR });
+    expect(server.transcript.exchanges.map((x) => [x.httpVersion, x.error?.kind, x.response?.status])).toEqual([['2', 'too-large', 413], ['2', 'too-large', 413]]);
+  });
+
+  test('an h2 request body that stalls is answered 408; one the client resets, or cuts short of its content-length, is recorded (MDM-TRN-001)', async () => {
+    const { server, url } = await startServer({ bodyMs: 200 });
+    const stalled = await http2Request(http2Session(url), { 'content-length': '100' }, (s) => s.write('<SyncML>'));
+    const client = await rawHttp2Client(url);
+
+    client.request(1, [':method', 'POST', ':path', MANAGEMENT_PATH, ':scheme', 'https', ':authority', 'x'], '<SyncML>', false);
+    client.reset(1, h2constants.NGHTTP2_CANCEL);
+    client.request(3, [':method', 'POST', ':path', MANAGEMENT_PATH, ':scheme', 'https', ':authority', 'x', 'content-length', '100'], '<SyncML>', true);
+
+    expect(stalled.status).toBe(408);
+    await expect.poll(() => server.transcript.length).toBe(3);
+    const [timedOut, reset, short] = server.transcript.exchanges;
+    expect(timedOut!.error).toEqual({ kind: 'timeout', message: 'request body incomplete after 200 ms: 8 of 100 bytes received; answered 408' });
+    expect(reset!.error).toEqual({ kind: 'reset', message: 'client reset the stream (RST_STREAM CANCEL) before the request body ended (8 bytes received)' });
+    expect(short!.request.lengthMismatch).toEqual({ declared: 100, received: 8 });
+    expect(short!.error).toEqual({
+      kind: 'protocol',
+      message: expect.stringMatching(/^request body shorter than Content-Length 100: 8 bytes arrived before the stream was reset as malformed \(PROTOCOL_ERROR/),
+    });
+    expect(short!.response).toBeUndefined();
+  });
+
+  test('a client that picks h2 and then sends no HTTP/2 is recorded and dropped with GOAWAY (MDM-TRN-001)', async () => {
+    const { server, url } = await startServer();
+    const { port } = new URL(url);
+    const socket = tls.connect({ host: '127.0.0.1', port: Number(port), ca: pki.ca.certPem, servername: 'localhost', ALPNProtocols: ['h2'] });
+    socket.on('error', () => undefined);
+    let received = Buffer.alloc(0);
+    socket.on('data', (d: Buffer) => { received = Buffer.concat([received, d]); });
+    await new Promise((resolve) => socket.once('secureConnect', resolve));
+
+    socket.write('POST / HTTP/1.1\r\nHost: x\r\n\r\n');
+    await new Promise((resolve) => socket.once('close', resolve));
+
+    // SETTINGS, then GOAWAY (frame type 7).
+    expect(received[3]).toBe(0x4);
+    expect(received.subarray(9 + received.readUIntBE(0, 3))[3]).toBe(0x7);
+    expect(server.transcript.exchanges[0]!).toMatchObject({
+      httpVersion: '2',
+      error: { kind: 'protocol', message: expect.stringMatching(/^the client broke the HTTP\/2 protocol: .*client magic/) },
+    });
+  });
+});
+
+test.describe('plain HTTP behind a TLS-terminating proxy, and forwarding', () => {
+  test('an http:// URL is spoken over TCP in HTTP/1.1, recorded as cleartext, with the device certificate in the named header as nginx escapes it', async () => {
+    const seen: IncomingMessage[] = [];
+    const plain = createHttpServer((req, res) => {
+      seen.push(req);
+      req.resume();
+      req.on('end', () => res.writeHead(200, { 'Content-Type': SYNCML_XML }).end(reply()));
+    });
+    await new Promise<void>((resolve) => plain.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise((resolve) => plain.close(resolve)));
+    const { port } = plain.address() as { port: number };
+    const client = newClient({ http2: true, clientCertHeader: 'X-SSL-Client-Cert' });
+
+    const exchange = await client.post(`http://127.0.0.1:${port}${MANAGEMENT_PATH}`, package1());
+
+    expect(exchange.error).toBeUndefined();
+    expect(exchange).toMatchObject({ cleartext: true, httpVersion: '1.1' });
+    expect(exchange.tls).toBeUndefined();
+    const header = seen[0]!.headers['x-ssl-client-cert'] as string;
+    expect(header).toMatch(/^-----BEGIN%20CERTIFICATE-----%0A[A-Za-z0-9%]+-----END%20CERTIFICATE-----%0A$/);
+    expect(header).not.toMatch(/[+/=\n ]/);
+    expect(decodeURIComponent(header)).toBe(pki.device.certPem);
+
+    const refused = await client.post(`http://127.0.0.1:${await freePort()}${MANAGEMENT_PATH}`, package1());
+    expect(refused).toMatchObject({ cleartext: true, error: { kind: 'connect' } });
+  });
+
+  test('send() forwards a request as given: method, order and spelling of headers, no Windows defaults, Content-Length from the body', async () => {
+    const { server, url } = await startServer({ handler: () => ({ status: 204 }) });
+    const client = newClient();
+
+    const exchange = await client.send(`${url}/x?y=1`, {
+      method: 'PUT',
+      headers: ['X-First', 'a', 'Content-Type', 'text/plain', 'x-first', 'b', 'Content-Length', '999'],
+      body: Buffer.from('hello'),
+    });
+
+    expect(exchange.error).toBeUndefined();
+    const { request } = server.transcript.exchanges[0]!;
+    expect(request.method).toBe('PUT');
+    expect(request.url).toBe('/x?y=1');
+    // undici puts Host first and its own Connection field beside; what was given keeps its order and spelling.
+    expect(request.rawHeaders?.filter((_, i, raw) => !['host', 'connection'].includes(raw[i - (i % 2)]!))).toEqual(
+      ['X-First', 'a', 'Content-Type', 'text/plain', 'x-first', 'b', 'content-length', '5'],
+    );
+    expect(request.headers.host).toBe(new URL(url).host);
+    expect(request.headers).not.toHaveProperty('user-agent');
+  });
+
+  test('exposed lets the server take an address that is not loopback; without it the address is refused (MDM-TRN-002)', () => {
+    expect(() => new HttpsServer({ identity: pki.server, host: '0.0.0.0', handler: syncmlReply })).toThrow(/refusing to listen on 0\.0\.0\.0/);
+    expect(() => new HttpsServer({ identity: pki.server, host: '0.0.0.0', exposed: true, handler: syncmlReply })).not.toThrow();
   });
 });
