@@ -90,7 +90,8 @@ export type PresentedCredential =
   | { policy: 'OnPremise'; user: string; password: string }
   | { policy: 'Federated'; token: string }
   | { policy: 'Certificate'; certPem: string }
-  | { policy: 'none'; problem: string };
+  /** `malformed`: a header that is there but cannot be read or verified (MS-MDE2 2.2.10 InvalidSecurity). */
+  | { policy: 'none'; problem: string; malformed: boolean };
 
 /**
  * Reads and, for a signature, verifies the security header of a request. A signature that does not verify, an
@@ -98,12 +99,12 @@ export type PresentedCredential =
  */
 export function presentedCredential(root: XmlElement, header: XmlElement | undefined, now: Date): PresentedCredential {
   const security = child(header, NS.wsse, 'Security');
-  if (!security) return { policy: 'none', problem: 'no wsse:Security header' };
+  if (!security) return { policy: 'none', problem: 'no wsse:Security header', malformed: false };
   const username = child(security, NS.wsse, 'UsernameToken');
   if (username) {
     const user = trimmedText(child(username, NS.wsse, 'Username'));
     const password = child(username, NS.wsse, 'Password');
-    if (!user || !password) return { policy: 'none', problem: 'UsernameToken without Username or Password' };
+    if (!user || !password) return { policy: 'none', problem: 'UsernameToken without Username or Password', malformed: true };
     // The password is taken as written: white space can be part of it.
     return { policy: 'OnPremise', user, password: password.children.map((c) => (c.type === 'text' ? c.text : '')).join('') };
   }
@@ -112,14 +113,14 @@ export function presentedCredential(root: XmlElement, header: XmlElement | undef
   const token = children(security, NS.wsse, 'BinarySecurityToken').find((t) => attr(t, 'ValueType') === TOKEN.userToken);
   if (token) {
     const text = (trimmedText(token) ?? '').replace(/\s+/g, '');
-    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text)) return { policy: 'none', problem: 'BinarySecurityToken is not base64' };
+    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text)) return { policy: 'none', problem: 'BinarySecurityToken is not base64', malformed: true };
     return { policy: 'Federated', token: Buffer.from(text, 'base64').toString('utf8') };
   }
-  return { policy: 'none', problem: 'wsse:Security carries no UsernameToken, BinarySecurityToken or Signature' };
+  return { policy: 'none', problem: 'wsse:Security carries no UsernameToken, BinarySecurityToken or Signature', malformed: false };
 }
 
 function verifySignature(root: XmlElement, security: XmlElement, signature: XmlElement, now: Date): PresentedCredential {
-  const none = (problem: string): PresentedCredential => ({ policy: 'none', problem });
+  const none = (problem: string): PresentedCredential => ({ policy: 'none', problem, malformed: true });
   const signedInfo = findWithScope(root, (el) => el === child(signature, NS.ds, 'SignedInfo'));
   if (!signedInfo) return none('ds:Signature without ds:SignedInfo');
   const method = attr(child(signedInfo.element, NS.ds, 'SignatureMethod'), 'Algorithm');
