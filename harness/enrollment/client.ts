@@ -173,7 +173,7 @@ export async function enroll(opts: EnrollOptions): Promise<EnrollmentResult> {
       provisioning: result.doc, provisioningXml: rstr.provisioningXml, exchanges: http.exchanges, advisories,
     };
   } catch (e) {
-    if (e instanceof EnrollmentError) Object.assign(e, { exchanges: http.exchanges });
+    if (e instanceof EnrollmentError) Object.assign(e, { exchanges: http.exchanges, advisories });
     throw e;
   } finally {
     await http.close();
@@ -302,4 +302,9 @@ function macAddress(random: SeededRandom): string {
 /** The exchanges of a failed enrollment, for a caller that wants to show them. */
 export function exchangesOf(error: EnrollmentError): RecordedExchange[] {
   return (error as EnrollmentError & { exchanges?: RecordedExchange[] }).exchanges ?? [];
+}
+
+/** The advisories noted before an enrollment failed. */
+export function advisoriesOf(error: EnrollmentError): EnrollmentAdvisory[] {
+  return (error as EnrollmentError & { advisories?: EnrollmentAdvisory[] }).advisories ?? [];
 }

@@ -7,7 +7,7 @@
  *   new EnrollmentService(opts).handle(req) / .knows(cert)
  *   ENROLLMENT_SERVICE_FAULTS          the service's switchable faults
  */
-export { enroll, exchangesOf, type DeviceFacts, type EnrollOptions, type EnrollmentResult } from './client';
+export { advisoriesOf, enroll, exchangesOf, type DeviceFacts, type EnrollOptions, type EnrollmentResult } from './client';
 export { EnrollmentError, type EnrollmentAdvisory, type EnrollmentStep } from './errors';
 export { enrollmentRecord, exchangeText, readEnrollment, writeEnrollment, type EnrollmentRecord } from './output';
 export { EnrollmentService, type EnrollmentServiceOptions, type IssuedCertificate } from './service';
