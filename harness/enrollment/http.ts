@@ -1,5 +1,6 @@
 /**
- * The client's HTTPS leg of an enrollment: the GET probe and the SOAP POSTs, each bounded in time and size, each
+ * The client's HTTPS leg of an enrollment (MS-MDE2 3.1: the GET probe of the discovery URL, then SOAP 1.2 POSTs
+ * of Content-Type application/soap+xml to the discovery, policy and enrollment services): each bounded in time and size, each
  * recorded (redacted) for the enrollment's record. A transport failure comes back as one line naming the problem
  * and, for an untrusted server certificate, the way out.
  */

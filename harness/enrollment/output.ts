@@ -5,6 +5,8 @@
  * enrollment.json (DM server URL, provider id, device id, DMClient settings, authentication policy, advisories),
  * provisioning.xml and exchanges/ with the SOAP exchanges, passwords and tokens redacted.
  *
+ * (The provisioning document's layout is that of MS-MDE2 3.4.4.1.1.2 and the Windows enrollment pages.)
+ *
  * The folder is written under a temporary sibling name and renamed at the end, so a failed or interrupted
  * enrollment never leaves a folder that looks usable.
  */
@@ -81,8 +83,12 @@ export function writeEnrollment(dir: string, result: EnrollmentResult, enrolledA
     file(ENROLLMENT_RECORD_FILE, `${JSON.stringify(enrollmentRecord(result, enrolledAt), null, 2)}\n`);
     file('provisioning.xml', redactProvisioning(result.provisioningXml));
     mkdirSync(join(partial, 'exchanges'));
+    // APPAUTH secrets travel base64 inside the response: the recorded answer gets the redacted document instead.
+    const encoded = Buffer.from(result.provisioningXml, 'utf8').toString('base64');
+    const redactedEncoded = Buffer.from(redactProvisioning(result.provisioningXml), 'utf8').toString('base64');
     result.exchanges.forEach((x, i) => {
-      writeFileSync(join(partial, 'exchanges', `${String(i + 1).padStart(2, '0')}-${x.step}.txt`), exchangeText(x));
+      const shown = x.responseBody?.includes(encoded) ? { ...x, responseBody: x.responseBody.split(encoded).join(redactedEncoded) } : x;
+      writeFileSync(join(partial, 'exchanges', `${String(i + 1).padStart(2, '0')}-${x.step}.txt`), exchangeText(shown));
     });
     if (existsSync(dir)) rmSync(dir, { recursive: true });
     renameSync(partial, dir);
