@@ -4,6 +4,7 @@
  */
 import { UsageError } from './cli/args';
 import { deviceCommand } from './cli/device';
+import { enrollCommand } from './cli/enroll';
 import { loadCommand } from './cli/load';
 import { mergeCommand } from './cli/merge';
 import { serveCommand } from './cli/serve';
@@ -20,11 +21,15 @@ const USAGE = `usage: mdm-conformance <command> [options]
   test-client [--trigger 'COMMAND {url} {ca} {cert} {key} {deviceId}'] [--wait] [--listen HOST:PORT] [--pki DIR]
               [--suite NAME]... [--reports DIR] [--auth md5|basic --client-credentials USER:SECRET] [--expect FILE]
       test a client; without --trigger, the embedded reference device
-  serve [--listen HOST:PORT] [--pki DIR] [--fault NAME]...     run the reference server
+  serve [--listen HOST:PORT] [--pki DIR] [--fault NAME]... [--enroll-credentials USER:SECRET]
+      run the reference server; with --enroll-credentials, its MS-MDE2 enrollment service too
   device --url URL [--pki DIR] [--device-id ID] [--fault NAME]...   run one reference-device session
   load [--url URL --pki DIR] [--devices N] [--concurrency C] (--sessions S | --duration D) [--reports DIR]
       a fleet of simulated devices checking in concurrently; without --url, the embedded reference server
   merge REPORT... [--out DIR]      one conformance report from shards (--shard) or several load machines
+  enroll --discovery URL --email ADDRESS [--auth-policy OnPremise|Federated|Certificate]
+         [--user U --password P | --token T] [--cert FILE --key FILE] [--ca FILE] [--device-id ID] [--seed N] --out DIR
+      enroll like Windows (MS-MDE2) and write the issued identity for --pki
   pki init --out DIR [--device-id ID] [--force]                 write a test PKI
 
 exit codes: 0 conforming, 1 a requirement failed, 2 the run could not be judged`;
@@ -36,6 +41,7 @@ const COMMANDS: Record<string, Command> = {
   'test-client': testClientCommand,
   serve: serveCommand,
   device: deviceCommand,
+  enroll: enrollCommand,
   load: loadCommand,
   merge: mergeCommand,
   pki: (argv, out) => runPkiCommand(argv, out),

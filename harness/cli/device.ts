@@ -4,7 +4,7 @@ import { DEVICE_FAULTS, DEVICE_WEAKNESSES } from '../device/faults';
 import { seeded as seededRng } from '../protocol/random';
 import { one, parseArgs, seedOf, UsageError } from './args';
 import { credentialsOf, faultsNamed } from './options';
-import { loadPki, readPem } from './identity';
+import { loadDevicePki, readPem } from './identity';
 import { printExchanges } from './transcript-print';
 
 export async function deviceCommand(argv: string[], out: (line: string) => void): Promise<number> {
@@ -14,7 +14,7 @@ export async function deviceCommand(argv: string[], out: (line: string) => void)
   const url = one(args, 'url');
   if (!url) throw new UsageError('device needs --url URL (the management endpoint to POST to)');
   const pkiDir = one(args, 'pki');
-  const pki = pkiDir ? loadPki(pkiDir) : undefined;
+  const pki = pkiDir ? loadDevicePki(pkiDir) : undefined;
   const certFile = one(args, 'cert');
   const keyFile = one(args, 'key');
   if (!!certFile !== !!keyFile) throw new UsageError('--cert and --key go together');

@@ -1,13 +1,25 @@
 /** Where a CLI command gets its TLS material: a `pki init` directory, explicit files, or a fresh throwaway PKI. */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTestPki, readPki, writePki, type TestPki } from '../pki';
+import { createTestPki, ENROLLMENT_RECORD_FILE, PKI_FILES, readDevicePki, readPki, writePki, type DevicePki, type TestPki } from '../pki';
 import { UsageError } from './args';
 
 export function loadPki(dir: string): TestPki {
+  if (existsSync(join(dir, ENROLLMENT_RECORD_FILE)) && !existsSync(join(dir, PKI_FILES.caKey))) {
+    throw new UsageError(`${dir} holds an enrolled device identity (written by enroll), not a test PKI with a CA key; this needs a folder from: npx mdm-conformance pki init --out DIR`);
+  }
   try {
     return readPki(dir);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+/** The device side of a `pki init` folder or of an `enroll` folder: what a device presents and trusts. */
+export function loadDevicePki(dir: string): DevicePki {
+  try {
+    return readDevicePki(dir);
   } catch (e) {
     throw new UsageError((e as Error).message);
   }

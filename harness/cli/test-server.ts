@@ -8,7 +8,7 @@ import type { RunConfig } from '../iut/run-config';
 import { many, one, parseArgs, seedOf, UsageError, type ParsedArgs } from './args';
 import { credentialsOf } from './options';
 import { readExpectations } from './expectations';
-import { loadPki, readPem, throwawayPki } from './identity';
+import { loadDevicePki, loadPki, readPem, throwawayPki } from './identity';
 import { runSuites, SUITE_NAMES } from './run-suites';
 
 export const COMMON_FLAGS = {
@@ -65,7 +65,7 @@ export async function testServerCommand(argv: string[], out: (line: string) => v
     out('testing the embedded reference server (pass --url to test yours)');
   } else {
     const pkiDir = one(args, 'pki');
-    const pki = pkiDir ? loadPki(pkiDir) : undefined;
+    const pki = pkiDir ? loadDevicePki(pkiDir) : undefined;
     const certFile = one(args, 'client-cert') ?? (pkiDir && join(pkiDir, 'device.pem'));
     const keyFile = one(args, 'client-key') ?? (pkiDir && join(pkiDir, 'device-key.pem'));
     const caFile = one(args, 'server-ca') ?? (pkiDir && join(pkiDir, 'ca.pem'));
@@ -81,7 +81,7 @@ export async function testServerCommand(argv: string[], out: (line: string) => v
       return 2;
     }
     config.server = {
-      embedded: false, url, pkiDir: pki && !one(args, 'client-cert') ? pkiDir : undefined, serverCa: caFile, clientCert: certFile, clientKey: keyFile,
+      embedded: false, url, pkiDir: pki && 'keyPem' in pki.ca && !one(args, 'client-cert') ? pkiDir : undefined, serverCa: caFile, clientCert: certFile, clientKey: keyFile,
       deviceId, control: one(args, 'control'), credentials,
     };
     config.features = [...featuresOf(profile, credentials ? (credentials.scheme === 'syncml:auth-md5' ? 'md5' : 'basic') : undefined)];

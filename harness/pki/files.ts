@@ -136,3 +136,58 @@ export function readPki(dir: string): TestPki {
     device: { certPem: device.pem, keyPem: deviceKeyPem },
   };
 }
+
+/** The record an `enroll` folder carries beside its PKI files; its presence marks an enrolled identity. */
+export const ENROLLMENT_RECORD_FILE = 'enrollment.json';
+
+/** What a device needs of a PKI folder: its identity and the CA it trusts for the server. */
+export interface DevicePki {
+  deviceId: string;
+  ca: { certPem: string };
+  device: { certPem: string; keyPem: string };
+}
+
+/**
+ * Reads the device side of a PKI folder: a `pki init` folder (read and checked as `readPki` does), or a folder
+ * written by `enroll`, which has no CA key and no server identity. There `ca.pem` holds the roots the enrollment
+ * delivered, `device.pem` the issued certificate (with any intermediates after it), and the CN of the certificate
+ * need not be the device id: the enrollment service chose it.
+ */
+export function readDevicePki(dir: string): DevicePki {
+  if (!existsSync(join(dir, ENROLLMENT_RECORD_FILE)) || existsSync(join(dir, PKI_FILES.caKey))) return readPki(dir);
+  const bad = (file: string, problem: string): Error =>
+    new Error(`bad enrolled identity file ${join(dir, file)}: ${problem}; enroll again with: npx mdm-conformance enroll --discovery URL --email ADDRESS --out DIR`);
+  const read = (file: string): string => {
+    const path = join(dir, file);
+    if (!existsSync(path)) throw bad(file, 'missing');
+    return readFileSync(path, 'utf8');
+  };
+  const certificates = (file: string): X509Certificate[] => {
+    const blocks = read(file).match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+    if (!blocks.length) throw bad(file, 'no PEM certificate in it');
+    try {
+      return blocks.map((b) => new X509Certificate(b));
+    } catch {
+      throw bad(file, 'not a PEM certificate');
+    }
+  };
+  const roots = certificates(PKI_FILES.caCert);
+  const [leaf, ...chain] = certificates(PKI_FILES.deviceCert);
+  const keyPem = read(PKI_FILES.deviceKey);
+  let key: KeyObject;
+  try {
+    key = createPrivateKey(keyPem);
+  } catch {
+    throw bad(PKI_FILES.deviceKey, 'not a PEM private key');
+  }
+  if (!leaf.checkPrivateKey(key)) throw bad(PKI_FILES.deviceKey, `not the private key of ${PKI_FILES.deviceCert}`);
+  let current = leaf;
+  for (let depth = 0; !roots.some((r) => current.checkIssued(r) && current.verify(r.publicKey)); depth++) {
+    const next = chain.find((c) => current.checkIssued(c) && current.verify(c.publicKey));
+    if (!next || depth > 5) throw bad(PKI_FILES.deviceCert, `does not chain to ${PKI_FILES.caCert}`);
+    current = next;
+  }
+  const deviceId = read(PKI_FILES.deviceId).trim();
+  if (!deviceId) throw bad(PKI_FILES.deviceId, 'empty');
+  return { deviceId, ca: { certPem: read(PKI_FILES.caCert) }, device: { certPem: read(PKI_FILES.deviceCert), keyPem } };
+}

@@ -5,6 +5,7 @@
  * Identity comes from the client certificate; a certificate that does not verify, lacks clientAuth, or whose CN is
  * not the device named in the header Source is refused with HTTP 403 (MDM-TRN-004).
  */
+import type { EnrollmentService } from '../enrollment/service';
 import type { Identity } from '../pki';
 import { fetchLoopbackEntities } from '../protocol/external-entities';
 import { behaviourOf, render, type WireOut } from '../protocol/fault';
@@ -64,6 +65,13 @@ export interface ReferenceServerOptions {
   onSessionEnd?: (record: SessionRecord) => void;
   /** Where the server's nonces come from: the run's seed, so a run repeats exactly. */
   rng?: Rng;
+  /** MS-MDE2 enrollment endpoints, tried before the management endpoint. */
+  enrollment?: EnrollmentService;
+  /**
+   * Accept a DM session only with a client certificate the enrollment service issued, for the device it was issued
+   * to; anything else is refused with 403, as a real MDM server refuses identities it did not enroll.
+   */
+  acceptOnlyEnrolled?: boolean;
 }
 
 export interface SessionRecord {
@@ -195,11 +203,17 @@ export class ReferenceServer {
   }
 
   private handle(req: IncomingRequest): HandlerResponse | Promise<HandlerResponse> {
+    const enrollment = this.opts.enrollment?.handle(req);
+    if (enrollment) return enrollment;
     const path = req.url.split('?')[0];
     if (path !== MANAGEMENT_PATH) return text(404, `no management endpoint at ${path}; POST to ${MANAGEMENT_PATH}`);
     if (req.method !== 'POST') return text(405, 'the management endpoint takes POST only (MS-MDM 2.1)');
     const refusal = this.refuseIdentity(req);
     if (refusal) return this.refuse(req, refusal);
+    const enrolledAs = this.opts.acceptOnlyEnrolled ? this.opts.enrollment?.knows(req.tls.peerCertificate?.fingerprint256 ?? '') : undefined;
+    if (this.opts.acceptOnlyEnrolled && !enrolledAs) {
+      return this.refuse(req, 'client certificate was not issued by this server\'s enrollment service: enroll the device first (MS-MDE2)');
+    }
     if (!req.parsed) {
       if (!this.behaviour.survivesMalformedInput) return text(500, 'internal error');
       const notSyncML = text(400, `not a SyncML message: ${req.parseError?.message ?? 'empty body'}`);
@@ -210,7 +224,10 @@ export class ReferenceServer {
     const deviceId = (msg.hdr.source?.locURI ?? '').trim();
     const sessionID = (msg.hdr.sessionID ?? '').trim();
     const cn = req.tls.peerCertificate?.subjectCN;
-    if (this.behaviour.matchCertificateToDevice && cn !== undefined && cn !== deviceId) {
+    if (enrolledAs !== undefined && enrolledAs !== deviceId) {
+      return this.refuse(req, `client certificate was enrolled for device "${enrolledAs}", not the device "${deviceId}" in the SyncHdr Source`);
+    }
+    if (this.behaviour.matchCertificateToDevice && enrolledAs === undefined && cn !== undefined && cn !== deviceId) {
       return this.refuse(req, `client certificate CN "${cn}" does not match the device "${deviceId}" in the SyncHdr Source`);
     }
     const live = this.sessionFor(deviceId, sessionID);
