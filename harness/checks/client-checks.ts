@@ -8,7 +8,7 @@ import {
   sentBy, statusesOf,
 } from './common';
 import { defineCheck, type Check } from './finding';
-import { commandsWithPaths, trimmed, type SessionView, type WireMessage } from './session';
+import { commandsWithPaths, trimmed, type AnySessionView, type SessionView, type WireMessage } from './session';
 
 /** What the harness told the client: the management URL and the device identity in its certificate. */
 export interface ClientSessionView extends SessionView {
@@ -16,7 +16,13 @@ export interface ClientSessionView extends SessionView {
   deviceId?: string;
 }
 
-type ClientCheck = Check<ClientSessionView>;
+/** A live or captured client session with what the harness told the client, when it is known: what the checks read. */
+export interface AnyClientSessionView extends AnySessionView {
+  serverUrl?: string;
+  deviceId?: string;
+}
+
+type ClientCheck = Check<AnyClientSessionView>;
 
 const DEVINFO = ['./DevInfo/DevId', './DevInfo/Man', './DevInfo/Mod', './DevInfo/DmV', './DevInfo/Lang'];
 const WINDOWS_USER_AGENT = 'MSFT OMA DM Client/1.2.0.1';
@@ -25,10 +31,10 @@ const nonStatus = (msg: SyncML) => msg.body.commands.filter((c) => c.kind !== 'S
 const hdrStatus = (msg: SyncML) => statusesOf(msg).find((s) => trimmed(s.status.cmdRef) === '0')?.status;
 
 /** Device messages paired with the server message each one answers (undefined for the first). */
-function* deviceTurns(session: SessionView): Generator<{ m: WireMessage; msg: SyncML; prev?: SyncML; prevWire?: WireMessage }> {
+function* deviceTurns(session: AnySessionView): Generator<{ m: WireMessage; msg: SyncML; prev?: SyncML; prevWire?: WireMessage }> {
   let prev: WireMessage | undefined;
   for (const x of session.exchanges) {
-    if (x.request.syncml) yield { m: x.request, msg: x.request.syncml, prev: prev?.syncml, prevWire: prev };
+    if (x.request?.syncml) yield { m: x.request, msg: x.request.syncml, prev: prev?.syncml, prevWire: prev };
     prev = x.response;
   }
 }
@@ -38,7 +44,7 @@ const DOCUMENT_IDS = [
   'MDM-HDR-003', 'MDM-HDR-004', 'MDM-ID-001', 'MDM-STS-001', 'MDM-RES-001', 'MDM-CMD-ALT-002', 'MDM-AUTH-013', 'MDM-HDR-015',
 ] as const;
 
-export const deviceMessagesAreWellFormed = defineCheck<ClientSessionView>({
+export const deviceMessagesAreWellFormed = defineCheck<AnyClientSessionView>({
   name: 'deviceMessagesAreWellFormed',
   ids: DOCUMENT_IDS,
   run(session, judge) {
@@ -59,7 +65,7 @@ export const deviceMessagesAreWellFormed = defineCheck<ClientSessionView>({
   },
 });
 
-export const deviceHttp = defineCheck<ClientSessionView>({
+export const deviceHttp = defineCheck<AnyClientSessionView>({
   name: 'deviceHttp',
   ids: ['MDM-TRN-001', 'MDM-TRN-005', 'MDM-TRN-009', 'MDM-TRN-011', 'MDM-XML-001'],
   run(session, judge) {
@@ -78,14 +84,16 @@ export const deviceHttp = defineCheck<ClientSessionView>({
   },
 });
 
-export const deviceHeaderIsConsistent = defineCheck<ClientSessionView>({
+export const deviceHeaderIsConsistent = defineCheck<AnyClientSessionView>({
   name: 'deviceHeaderIsConsistent',
   ids: ['MDM-HDR-005', 'MDM-HDR-008', 'MDM-HDR-010', 'MDM-HDR-012'],
   run(session, judge) {
     let first: SyncML | undefined;
+    let firstWire: WireMessage | undefined;
     let expected = 1;
     for (const { m, msg } of deviceTurns(session)) {
       first ??= msg;
+      firstWire ??= m;
       judge.saw('MDM-HDR-005', 'MDM-HDR-008', 'MDM-HDR-010');
       if (trimmed(msg.hdr.sessionID) !== trimmed(first.hdr.sessionID)) {
         judge.fail('MDM-HDR-005', m, '/SyncHdr/SessionID', `SessionID changed from "${trimmed(first.hdr.sessionID)}" to "${trimmed(msg.hdr.sessionID)}" within the session`);
@@ -106,7 +114,7 @@ export const deviceHeaderIsConsistent = defineCheck<ClientSessionView>({
     if (first && devId !== undefined) {
       judge.saw('MDM-HDR-012');
       if (devId !== trimmed(first.hdr.source?.locURI)) {
-        judge.fail('MDM-HDR-012', session.exchanges[0].request, '/SyncHdr/Source/LocURI', `header Source "${trimmed(first.hdr.source?.locURI)}" differs from ./DevInfo/DevId "${devId}"`);
+        judge.fail('MDM-HDR-012', firstWire, '/SyncHdr/Source/LocURI', `header Source "${trimmed(first.hdr.source?.locURI)}" differs from ./DevInfo/DevId "${devId}"`);
       }
     }
   },
@@ -121,7 +129,7 @@ function devInfoValue(msg: SyncML, uri: string): string | undefined {
   return undefined;
 }
 
-export const devicePackage1 = defineCheck<ClientSessionView>({
+export const devicePackage1 = defineCheck<AnyClientSessionView>({
   name: 'devicePackage1',
   ids: ['MDM-CMD-ALT-001', 'MDM-SES-002', 'MDM-SES-003', 'MDM-SES-004', 'MDM-CMD-ALT-004', 'MDM-CMD-ALT-009'],
   run(session, judge) {
@@ -143,7 +151,7 @@ export const devicePackage1 = defineCheck<ClientSessionView>({
     if (missing.length) judge.fail('MDM-SES-003', first, '/SyncBody/Replace', `package 1 lacks ${missing.join(', ')}`);
     // Package 1 may span messages; its last message (the one before the server's package 2 starts) carries Final.
     for (const x of session.exchanges) {
-      const m = x.request.syncml;
+      const m = x.request?.syncml;
       if (!m) break;
       if (m.body.final) break;
       const reply = x.response?.syncml;
@@ -166,7 +174,7 @@ export const devicePackage1 = defineCheck<ClientSessionView>({
   },
 });
 
-export const deviceOriginatesOnlyWhatItMay = defineCheck<ClientSessionView>({
+export const deviceOriginatesOnlyWhatItMay = defineCheck<AnyClientSessionView>({
   name: 'deviceOriginatesOnlyWhatItMay',
   ids: ['MDM-SES-005'],
   run(session, judge) {
@@ -182,7 +190,7 @@ export const deviceOriginatesOnlyWhatItMay = defineCheck<ClientSessionView>({
   },
 });
 
-export const deviceStatusesAnswerTheServer = defineCheck<ClientSessionView>({
+export const deviceStatusesAnswerTheServer = defineCheck<AnyClientSessionView>({
   name: 'deviceStatusesAnswerTheServer',
   ids: ['MDM-STS-003', 'MDM-ID-002', 'MDM-ID-003', 'MDM-ID-005', 'MDM-ID-006', 'MDM-STS-007', 'MDM-STS-015', 'MDM-STS-016'],
   run(session, judge) {
@@ -200,7 +208,7 @@ export const deviceStatusesAnswerTheServer = defineCheck<ClientSessionView>({
 });
 
 /** A Status for every server command, containers and members included, and Results for each successful Get. */
-export const deviceAnswersEveryCommand = defineCheck<ClientSessionView>({
+export const deviceAnswersEveryCommand = defineCheck<AnyClientSessionView>({
   name: 'deviceAnswersEveryCommand',
   ids: ['MDM-STS-004', 'MDM-SES-010', 'MDM-CMD-GET-002', 'MDM-RES-002', 'MDM-RES-004', 'MDM-CMD-SEQ-004', 'MDM-LO-006'],
   run(session, judge) {
@@ -250,7 +258,7 @@ export const deviceAnswersEveryCommand = defineCheck<ClientSessionView>({
   },
 });
 
-export const deviceEndsSessionProperly = defineCheck<ClientSessionView>({
+export const deviceEndsSessionProperly = defineCheck<AnyClientSessionView>({
   name: 'deviceEndsSessionProperly',
   ids: ['MDM-STS-011', 'MDM-TERM-001', 'MDM-TERM-007'],
   run(session, judge) {
@@ -277,7 +285,7 @@ export const deviceEndsSessionProperly = defineCheck<ClientSessionView>({
 });
 
 /** Final and Alert 1222 on the device side of multi-message packages (MDM-LO-001..003, MDM-LO-010). */
-export const deviceFinalRules = defineCheck<ClientSessionView>({
+export const deviceFinalRules = defineCheck<AnyClientSessionView>({
   name: 'deviceFinalRules',
   ids: ['MDM-LO-002', 'MDM-LO-003', 'MDM-LO-010'],
   run(session, judge) {

@@ -8,14 +8,14 @@ import {
   mediaType, peerMsgIDs, sentBy, statusesOf,
 } from './common';
 import { defineCheck, type Check } from './finding';
-import { commandsWithPaths, trimmed, type Exchange, type SessionView, type WireMessage } from './session';
+import { commandsWithPaths, trimmed, type AnyExchange, type AnySessionView, type WireMessage } from './session';
 
-type ServerCheck = Check<SessionView>;
+type ServerCheck = Check<AnySessionView>;
 
 /** Exchanges where both sides produced a readable message. */
-function* answered(session: SessionView): Generator<{ x: Exchange; req: SyncML; res: SyncML; reply: WireMessage }> {
+function* answered(session: AnySessionView): Generator<{ x: AnyExchange; req: SyncML; res: SyncML; ask: WireMessage; reply: WireMessage }> {
   for (const x of session.exchanges) {
-    if (x.request.syncml && x.response?.syncml) yield { x, req: x.request.syncml, res: x.response.syncml, reply: x.response };
+    if (x.request?.syncml && x.response?.syncml) yield { x, req: x.request.syncml, res: x.response.syncml, ask: x.request, reply: x.response };
   }
 }
 
@@ -29,11 +29,13 @@ const DOCUMENT_IDS = [
   'MDM-CMD-DEL-001', 'MDM-CMD-EXE-001', 'MDM-CMD-ALT-002', 'MDM-CMD-ATO-001', 'MDM-AUTH-013', 'MDM-AUTH-018',
 ] as const;
 
-export const serverAnswersEveryPackage = defineCheck<SessionView>({
+export const serverAnswersEveryPackage = defineCheck<AnySessionView>({
   name: 'serverAnswersEveryPackage',
   ids: ['MDM-TERM-003', 'MDM-STS-012'],
   run(session, judge) {
     for (const x of session.exchanges) {
+      if (!x.request) continue; // a captured reply whose request is not in the capture answers nothing we saw
+      if (!x.response && x.replyNotCaptured) continue; // absent from a capture, not from the wire
       judge.saw('MDM-TERM-003', 'MDM-STS-012');
       if (!x.response) {
         judge.fail('MDM-TERM-003', x.request, '', `no reply to this message: ${x.failure ?? 'no response'}`);
@@ -45,7 +47,7 @@ export const serverAnswersEveryPackage = defineCheck<SessionView>({
   },
 });
 
-export const serverMessagesAreWellFormed = defineCheck<SessionView>({
+export const serverMessagesAreWellFormed = defineCheck<AnySessionView>({
   name: 'serverMessagesAreWellFormed',
   ids: DOCUMENT_IDS,
   run(session, judge) {
@@ -73,7 +75,7 @@ export const serverMessagesAreWellFormed = defineCheck<SessionView>({
   },
 });
 
-export const serverHttpFraming = defineCheck<SessionView>({
+export const serverHttpFraming = defineCheck<AnySessionView>({
   name: 'serverHttpFraming',
   ids: ['MDM-TRN-005', 'MDM-TRN-008', 'MDM-TRN-025', 'MDM-XML-001'],
   run(session, judge) {
@@ -83,7 +85,7 @@ export const serverHttpFraming = defineCheck<SessionView>({
       judgeHttp(res, judge);
       judge.saw('MDM-TRN-025');
       if (res.http.status !== 200) judge.fail('MDM-TRN-025', res, 'HTTP status', `HTTP ${res.http.status} carrying a SyncML reply; SyncML errors belong in Status codes`);
-      const asked = mediaType(x.request.http?.contentType);
+      const asked = mediaType(x.request?.http?.contentType);
       if (DM_MEDIA_TYPES.includes(asked)) {
         judge.saw('MDM-TRN-008');
         if (mediaType(res.http.contentType) !== asked) judge.fail('MDM-TRN-008', res, 'Content-Type', `answered ${res.http.contentType ?? '(none)'} to a request in ${asked}`);
@@ -92,7 +94,7 @@ export const serverHttpFraming = defineCheck<SessionView>({
   },
 });
 
-export const serverHeaderMirrorsDevice = defineCheck<SessionView>({
+export const serverHeaderMirrorsDevice = defineCheck<AnySessionView>({
   name: 'serverHeaderMirrorsDevice',
   ids: ['MDM-HDR-007', 'MDM-HDR-009', 'MDM-HDR-011'],
   run(session, judge) {
@@ -120,7 +122,7 @@ export const serverHeaderMirrorsDevice = defineCheck<SessionView>({
   },
 });
 
-export const serverStatusesAnswerTheDevice = defineCheck<SessionView>({
+export const serverStatusesAnswerTheDevice = defineCheck<AnySessionView>({
   name: 'serverStatusesAnswerTheDevice',
   ids: ['MDM-STS-003', 'MDM-ID-002', 'MDM-ID-003', 'MDM-ID-005', 'MDM-ID-006', 'MDM-STS-007', 'MDM-STS-015', 'MDM-STS-016'],
   run(session, judge) {
@@ -136,7 +138,7 @@ export const serverStatusesAnswerTheDevice = defineCheck<SessionView>({
   },
 });
 
-export const serverAnswersAlertsAndDevInfo = defineCheck<SessionView>({
+export const serverAnswersAlertsAndDevInfo = defineCheck<AnySessionView>({
   name: 'serverAnswersAlertsAndDevInfo',
   ids: ['MDM-STS-005', 'MDM-STS-006', 'MDM-CMD-ALT-005', 'MDM-CMD-ALT-006', 'MDM-LO-006'],
   run(session, judge) {
@@ -176,7 +178,7 @@ export const serverAnswersAlertsAndDevInfo = defineCheck<SessionView>({
   },
 });
 
-export const serverSendsNoStatusFor200Results = defineCheck<SessionView>({
+export const serverSendsNoStatusFor200Results = defineCheck<AnySessionView>({
   name: 'serverSendsNoStatusFor200Results',
   ids: ['MDM-STS-014'],
   run(session, judge) {
@@ -195,7 +197,7 @@ export const serverSendsNoStatusFor200Results = defineCheck<SessionView>({
 });
 
 /** Final on every server message but large-object chunks and Next Message replies (MDM-LO-005, MDM-TERM-004). */
-export const serverFinalRules = defineCheck<SessionView>({
+export const serverFinalRules = defineCheck<AnySessionView>({
   name: 'serverFinalRules',
   ids: ['MDM-LO-005', 'MDM-LO-004', 'MDM-LO-007', 'MDM-TERM-004'],
   run(session, judge) {
@@ -226,7 +228,7 @@ export const serverFinalRules = defineCheck<SessionView>({
 });
 
 /** No new commands before every command of the previous package was answered (MDM-SES-009). */
-export const serverWaitsForStatuses = defineCheck<SessionView>({
+export const serverWaitsForStatuses = defineCheck<AnySessionView>({
   name: 'serverWaitsForStatuses',
   ids: ['MDM-SES-009'],
   run(session, judge) {
@@ -250,7 +252,7 @@ export const serverWaitsForStatuses = defineCheck<SessionView>({
   },
 });
 
-export const serverHonoursDeviceLimits = defineCheck<SessionView>({
+export const serverHonoursDeviceLimits = defineCheck<AnySessionView>({
   name: 'serverHonoursDeviceLimits',
   ids: ['MDM-LO-018', 'MDM-LO-019', 'MDM-LO-009', 'MDM-LO-022'],
   run(session, judge) {
@@ -291,7 +293,7 @@ export const serverHonoursDeviceLimits = defineCheck<SessionView>({
 });
 
 /** Chunks of a server large object (MDM-LO-009, MDM-LO-011, MDM-LO-013, MDM-LO-016). */
-export const serverLargeObjectChunks = defineCheck<SessionView>({
+export const serverLargeObjectChunks = defineCheck<AnySessionView>({
   name: 'serverLargeObjectChunks',
   ids: ['MDM-LO-009', 'MDM-LO-011', 'MDM-LO-013', 'MDM-LO-016'],
   run(session, judge) {
@@ -325,7 +327,7 @@ export const serverLargeObjectChunks = defineCheck<SessionView>({
 });
 
 /** Device Results chunks are acknowledged with 213 and pulled with 1222; a size mismatch gets 424 (MDM-LO-010, LO-012, LO-021). */
-export const serverTakesChunkedResults = defineCheck<SessionView>({
+export const serverTakesChunkedResults = defineCheck<AnySessionView>({
   name: 'serverTakesChunkedResults',
   ids: ['MDM-LO-010', 'MDM-LO-021', 'MDM-LO-012'],
   run(session, judge) {
@@ -360,7 +362,7 @@ export const serverTakesChunkedResults = defineCheck<SessionView>({
   },
 });
 
-export const serverHandlesAbort = defineCheck<SessionView>({
+export const serverHandlesAbort = defineCheck<AnySessionView>({
   name: 'serverHandlesAbort',
   ids: ['MDM-TERM-006'],
   run(session, judge) {
@@ -373,7 +375,7 @@ export const serverHandlesAbort = defineCheck<SessionView>({
   },
 });
 
-export const serverChallengesProperly = defineCheck<SessionView>({
+export const serverChallengesProperly = defineCheck<AnySessionView>({
   name: 'serverChallengesProperly',
   ids: ['MDM-AUTH-004', 'MDM-AUTH-007'],
   run(session, judge) {
@@ -396,19 +398,19 @@ export const serverChallengesProperly = defineCheck<SessionView>({
   },
 });
 
-export const serverStopsAfter214 = defineCheck<SessionView>({
+export const serverStopsAfter214 = defineCheck<AnySessionView>({
   name: 'serverStopsAfter214',
   ids: ['MDM-STS-024'],
   run(session, judge) {
     let cancelled: WireMessage | undefined;
-    for (const { x, res, reply } of answered(session)) {
+    for (const { req, res, ask, reply } of answered(session)) {
       if (cancelled) {
         const fresh = nonStatus(res).filter((c) => !isAlert(c, '1222'));
         if (fresh.length) judge.fail('MDM-STS-024', reply, '/SyncBody', `still sends ${fresh.map((c) => c.kind).join(', ')} after the device answered 214 in msg ${cancelled.n}`);
       }
-      if (statusesOf(x.request.syncml!).some((s) => codeOf(s.status) === '214')) {
+      if (statusesOf(req).some((s) => codeOf(s.status) === '214')) {
         judge.saw('MDM-STS-024');
-        cancelled = x.request;
+        cancelled = ask;
       }
     }
   },

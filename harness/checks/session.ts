@@ -2,6 +2,10 @@
  * What checks read: one DM session as the ordered list of its HTTP exchanges, each a device message (the POST)
  * and the server's reply (the response), parsed once. Built from a transport transcript or, for offline grading
  * and unit tests, straight from messages.
+ *
+ * A live session always has the device's message of every exchange (`SessionView`). A captured one (a HAR file, a
+ * folder of saved messages) may hold a server message whose device message was never captured; checks read
+ * `AnySessionView`, which allows such a `ReplyOnlyExchange`.
  */
 import { parseSyncML, serializeSyncML, SyncMLParseError, type Command, type Deviation, type SyncML } from '../syncml';
 
@@ -36,11 +40,32 @@ export interface Exchange {
   response?: WireMessage;
   /** Why there is no usable reply, in words. */
   failure?: string;
+  /** Captures only: the capture holds no reply, which says nothing of whether one was sent. */
+  replyNotCaptured?: true;
 }
+
+/**
+ * Captures only: a server message whose device message the capture lacks (it starts mid-session, or lost a
+ * message). It keeps its place in the session, so the device message after it is still read as its answer.
+ */
+export interface ReplyOnlyExchange {
+  request?: undefined;
+  response: WireMessage;
+  failure?: undefined;
+  replyNotCaptured?: undefined;
+}
+
+export type AnyExchange = Exchange | ReplyOnlyExchange;
 
 export interface SessionView {
   exchanges: Exchange[];
   /** How the session ended, as the peer driving it saw it (e.g. "completed", "round limit reached"). */
+  outcome?: string;
+}
+
+/** A live or a captured session: what the passive checks read. */
+export interface AnySessionView {
+  exchanges: readonly AnyExchange[];
   outcome?: string;
 }
 
@@ -81,10 +106,10 @@ export function sessionFromMessages(messages: (SyncML | string | undefined)[]): 
 }
 
 /** Every message of the session in order. */
-export function messagesOf(session: SessionView): WireMessage[] {
+export function messagesOf(session: AnySessionView): WireMessage[] {
   const out: WireMessage[] = [];
   for (const x of session.exchanges) {
-    out.push(x.request);
+    if (x.request) out.push(x.request);
     if (x.response) out.push(x.response);
   }
   return out;
