@@ -5,6 +5,7 @@
  */
 import { benchCodec } from './codec';
 import { benchFleet } from './fleet';
+import { benchGrade } from './grade';
 import { benchSelfSuite } from './self-suite';
 import { benchSessions } from './sessions';
 
@@ -13,6 +14,7 @@ const seconds = secondsArg > 0 ? Number(process.argv[secondsArg + 1]) : 1;
 
 async function main(): Promise<void> {
   for (const line of benchCodec(seconds)) console.log(line);
+  for (const line of benchGrade(seconds)) console.log(line);
   for (const line of await benchSessions(seconds)) console.log(line);
   for (const line of await benchFleet(Math.round(500 * seconds))) console.log(line);
   if (!process.argv.includes('--no-suite')) for (const line of benchSelfSuite()) console.log(line);

@@ -12,6 +12,7 @@ import { readFileBytes } from './json-input';
 
 const ROOT_START = /<((?:[A-Za-z_][\w.-]*:)?)SyncML(?=[\s>/])/g;
 /** Declaration and comments directly before a root start, with nothing else between. */
+const PROLOG_WINDOW = 4096;
 const PROLOG_BEFORE = /(?:\xEF\xBB\xBF)?<\?xml\b[^?]*\?>\s*(?:<!--(?:(?!-->)[\s\S])*-->\s*)*$|(?:<!--(?:(?!-->)[\s\S])*-->\s*)+$/;
 
 export function readConcatenated(file: string): CapturedMessage[] {
@@ -30,9 +31,10 @@ export function readConcatenated(file: string): CapturedMessage[] {
   for (let k = 0; k < starts.length; k++) {
     const { at, prefix } = starts[k];
     const next = k + 1 < starts.length ? starts[k + 1].at : text.length;
-    const between = text.slice(previousEnd, at);
-    const prolog = PROLOG_BEFORE.exec(between);
-    const begin = prolog ? previousEnd + prolog.index : at;
+    // A prolog is short: looking only at the tail keeps long logs between documents linear.
+    const lookFrom = Math.max(previousEnd, at - PROLOG_WINDOW);
+    const prolog = PROLOG_BEFORE.exec(text.slice(lookFrom, at));
+    const begin = prolog ? lookFrom + prolog.index : at;
     const close = new RegExp(`</${prefix.replace(/\./g, '\\.')}SyncML\\s*>`, 'g');
     close.lastIndex = at;
     const found = close.exec(text);
@@ -41,8 +43,9 @@ export function readConcatenated(file: string): CapturedMessage[] {
       end = found.index + found[0].length;
     } else {
       // Cut short: up to the next document (and its prolog), without the white space before it.
-      const nextProlog = k + 1 < starts.length ? PROLOG_BEFORE.exec(text.slice(at, next)) : null;
-      end = nextProlog ? at + nextProlog.index : next;
+      const tailFrom = Math.max(at, next - PROLOG_WINDOW);
+      const nextProlog = k + 1 < starts.length ? PROLOG_BEFORE.exec(text.slice(tailFrom, next)) : null;
+      end = nextProlog ? tailFrom + nextProlog.index : next;
       while (end > at && /\s/.test(text[end - 1])) end--;
     }
     for (let i = text.indexOf('\n', counted); i !== -1 && i < begin; i = text.indexOf('\n', i + 1)) line++;

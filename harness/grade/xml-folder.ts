@@ -26,7 +26,14 @@ export function readXmlFolder(dir: string): CapturedMessage[] {
     const code = (e as NodeJS.ErrnoException).code;
     throw new GradeInputError(dir, undefined, code === 'ENOENT' ? 'no such file or directory' : `cannot be read (${code ?? String(e)})`);
   }
-  const files = names.filter((n) => /\.xml$/i.test(n) && statSync(join(dir, n)).isFile()).sort(naturalCompare);
+  const isFile = (name: string) => {
+    try {
+      return statSync(join(dir, name)).isFile();
+    } catch {
+      return false; // a dangling link is no message
+    }
+  };
+  const files = names.filter((n) => /\.xml$/i.test(n) && isFile(n)).sort(naturalCompare);
   if (!files.length) {
     throw new GradeInputError(dir, undefined, `no .xml files in this folder${names.length ? ` (it holds ${names.length} other entries)` : ' (it is empty)'}; save each SyncML message as its own .xml file`);
   }
