@@ -72,6 +72,8 @@ interface Building {
   hint?: string;
   slots: Slot[];
   hasDevice: boolean;
+  /** Whether a readable SyncHdr gave it its device and SessionID yet. */
+  keyed: boolean;
 }
 
 function unitsOf(messages: readonly CapturedMessage[]): Unit[] {
@@ -132,11 +134,17 @@ export function groupSessions(messages: readonly CapturedMessage[]): CapturedSes
       building = open.get(keyOf(deviceId, sessionID));
       const newPackage1 = !!unit.device && factsOf(unit.device)?.package1 === true && building?.hasDevice === true;
       if (building && (newPackage1 || building.hint !== hint)) building = undefined;
+      // Unreadable messages just before it (a capture whose first message is broken) belong to this session.
+      if (!building && !newPackage1 && last && !last.keyed && last.hint === hint) {
+        building = last;
+        Object.assign(building, { deviceId, sessionID, keyed: true });
+        open.set(keyOf(deviceId, sessionID), building);
+      }
     } else if (last && last.hint === hint) {
       building = last;
     }
     if (!building) {
-      building = { deviceId, sessionID, hint, slots: [], hasDevice: false };
+      building = { deviceId, sessionID, hint, slots: [], hasDevice: false, keyed: !!facts };
       sessions.push(building);
       if (facts) open.set(keyOf(deviceId, sessionID), building);
     }

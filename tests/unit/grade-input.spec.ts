@@ -299,6 +299,16 @@ test.describe('grouping', () => {
     expect(failures(t.view).map((f) => f.id)).not.toContain('MDM-TERM-003');
   });
 
+  test('an unreadable first message joins the session of the readable ones after it', () => {
+    const [a, b, c, d] = session();
+    const [s, ...rest] = groupSessions([a.slice(0, 120), b, c, d].map((xml, i) => ({ source: { file: 'mem', position: `message ${i + 1}` }, body: Buffer.from(xml) })));
+    expect(rest).toEqual([]);
+    expect(s.deviceId).toBe(FIXTURE_DEVICE);
+    expect(s.sources.map((x) => `${x.n} ${x.from}`)).toEqual(['1 device', '2 server', '3 device', '4 server']);
+    expect(s.startsAtPackage1).toBe(false);
+    expect(s.hints.unreadable).toBe(1);
+  });
+
   test('a lone server message at the start of a capture', () => {
     const [, b, c, d] = session();
     const [s] = groupSessions([b, c, d].map((xml, i) => ({ source: { file: 'mem', position: `message ${i + 1}` }, body: Buffer.from(xml) })));
