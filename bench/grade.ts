@@ -138,7 +138,7 @@ export function benchGrade(seconds: number): string[] {
     `  codec, the session's messages         ${fmt(mixRate)} msg/s  (baseline)`,
     `  codec + grouping into sessions        ${fmt(groupRate)} msg/s  ratio ${(groupRate / mixRate).toFixed(2)}`,
     `  codec + grouping + all passive checks ${fmt(judgeRate)} msg/s  ratio ${(judgeRate / mixRate).toFixed(2)}  (target 5,000 msg/s)`,
-    `  the same, ${rounds * 4}-exchange sessions     ${fmt(judgedLong.opsPerSec * long.length)} msg/s  ratio ${((judgedLong.opsPerSec * long.length) / mixRate).toFixed(2)}`,
+    `  ${`the same, ${rounds * 4}-exchange sessions`.padEnd(37)} ${fmt(judgedLong.opsPerSec * long.length)} msg/s  ratio ${((judgedLong.opsPerSec * long.length) / mixRate).toFixed(2)}`,
   ];
 }
 
