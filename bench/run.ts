@@ -6,6 +6,7 @@
 import { benchCodec } from './codec';
 import { benchFleet } from './fleet';
 import { benchProxy } from './proxy';
+import { benchGrade } from './grade';
 import { benchSelfSuite } from './self-suite';
 import { benchSessions } from './sessions';
 
@@ -14,6 +15,7 @@ const seconds = secondsArg > 0 ? Number(process.argv[secondsArg + 1]) : 1;
 
 async function main(): Promise<void> {
   for (const line of benchCodec(seconds)) console.log(line);
+  for (const line of benchGrade(seconds)) console.log(line);
   for (const line of await benchSessions(seconds)) console.log(line);
   for (const line of await benchProxy(seconds)) console.log(line);
   for (const line of await benchFleet(Math.round(500 * seconds))) console.log(line);

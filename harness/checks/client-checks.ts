@@ -10,7 +10,7 @@ import {
 } from './common';
 import { numberKey, numberOf, sameNumber, sameUrl } from './compare';
 import { defineCheck, type Check } from './finding';
-import { commandsWithPaths, label, startsAtPackage1, trimmed, type SessionView, type WireMessage } from './session';
+import { commandsWithPaths, label, startsAtPackage1, trimmed, type AnySessionView, type SessionView, type WireMessage } from './session';
 
 /** What the harness told the client: the management URL (and the device id it expects, for evidence only). */
 export interface ClientSessionView extends SessionView {
@@ -18,7 +18,13 @@ export interface ClientSessionView extends SessionView {
   deviceId?: string;
 }
 
-type ClientCheck = Check<ClientSessionView>;
+/** A live or captured client session with what the harness told the client, when it is known: what the checks read. */
+export interface AnyClientSessionView extends AnySessionView {
+  serverUrl?: string;
+  deviceId?: string;
+}
+
+type ClientCheck = Check<AnyClientSessionView>;
 
 const DEVINFO = ['./DevInfo/DevId', './DevInfo/Man', './DevInfo/Mod', './DevInfo/DmV', './DevInfo/Lang'];
 const WINDOWS_USER_AGENT = 'MSFT OMA DM Client/1.2.0.1';
@@ -29,16 +35,16 @@ const hdrStatus = (msg: SyncML) => statusesOf(msg).find((s) => numberKey(s.statu
 const resultsMsgRef = (r: Results) => (r.msgRef === undefined ? '1' : r.msgRef);
 
 /** Device messages paired with the server message each one answers (undefined for the first). */
-function* deviceTurns(session: SessionView): Generator<{ m: WireMessage; msg: SyncML; prev?: SyncML; prevWire?: WireMessage }> {
+function* deviceTurns(session: AnySessionView): Generator<{ m: WireMessage; msg: SyncML; prev?: SyncML; prevWire?: WireMessage }> {
   let prev: WireMessage | undefined;
   for (const x of session.exchanges) {
-    if (x.request.syncml) yield { m: x.request, msg: x.request.syncml, prev: prev?.syncml, prevWire: prev };
+    if (x.request?.syncml) yield { m: x.request, msg: x.request.syncml, prev: prev?.syncml, prevWire: prev };
     prev = x.response;
   }
 }
 
 /** Device messages with whether each opens a package (the first of the session, or the first after the device's Final). */
-function* deviceMessagesWithPackageStart(session: SessionView): Generator<{ m: WireMessage; first: boolean }> {
+function* deviceMessagesWithPackageStart(session: AnySessionView): Generator<{ m: WireMessage; first: boolean }> {
   let previousClosed = true;
   for (const m of sentBy(session, 'device')) {
     yield { m, first: previousClosed };
@@ -51,7 +57,7 @@ const DOCUMENT_IDS = [
   'MDM-HDR-003', 'MDM-HDR-004', 'MDM-ID-001', 'MDM-STS-001', 'MDM-RES-001', 'MDM-CMD-ALT-002', 'MDM-AUTH-013', 'MDM-HDR-015',
 ] as const;
 
-export const deviceMessagesAreWellFormed = defineCheck<ClientSessionView>({
+export const deviceMessagesAreWellFormed = defineCheck<AnyClientSessionView>({
   name: 'deviceMessagesAreWellFormed',
   ids: DOCUMENT_IDS,
   when: { 'MDM-AUTH-013': 'the device to send credentials (Cred): application-level authentication (--auth)', 'MDM-HDR-015': 'the device to send credentials (Cred)' },
@@ -78,7 +84,7 @@ export const deviceMessagesAreWellFormed = defineCheck<ClientSessionView>({
   },
 });
 
-export const deviceHttp = defineCheck<ClientSessionView>({
+export const deviceHttp = defineCheck<AnyClientSessionView>({
   name: 'deviceHttp',
   ids: ['MDM-TRN-001', 'MDM-TRN-005', 'MDM-TRN-009', 'MDM-TRN-011', 'MDM-XML-001'],
   when: 'HTTP headers of the device\'s requests (a live run or a capture that keeps them)',
@@ -103,7 +109,7 @@ export const deviceHttp = defineCheck<ClientSessionView>({
  * in its header Source, tied to ./DevInfo/DevId (MDM-HDR-012); how its certificate is named is the server's
  * business, not a rule of the catalogue.
  */
-export const deviceHeaderIsConsistent = defineCheck<ClientSessionView>({
+export const deviceHeaderIsConsistent = defineCheck<AnyClientSessionView>({
   name: 'deviceHeaderIsConsistent',
   ids: ['MDM-HDR-005', 'MDM-HDR-008', 'MDM-HDR-010', 'MDM-HDR-012'],
   when: { 'MDM-HDR-012': 'package 1 with the DevInfo Replace' },
@@ -147,7 +153,7 @@ function devInfoValue(msg: SyncML, uri: string): string | undefined {
   return undefined;
 }
 
-export const devicePackage1 = defineCheck<ClientSessionView>({
+export const devicePackage1 = defineCheck<AnyClientSessionView>({
   name: 'devicePackage1',
   ids: ['MDM-CMD-ALT-001', 'MDM-SES-002', 'MDM-SES-003', 'MDM-SES-004', 'MDM-CMD-ALT-004', 'MDM-CMD-ALT-009'],
   when: {
@@ -156,7 +162,7 @@ export const devicePackage1 = defineCheck<ClientSessionView>({
   },
   run(session, judge) {
     // A capture that begins after package 1 says nothing of package 1.
-    if (!startsAtPackage1(session) && session.exchanges[0]?.request.syncml) return;
+    if (!startsAtPackage1(session)) return;
     const first = session.exchanges[0]?.request;
     const msg = first?.syncml;
     if (!msg) return;
@@ -175,8 +181,8 @@ export const devicePackage1 = defineCheck<ClientSessionView>({
     if (missing.length) judge.fail('MDM-SES-003', first, '/SyncBody/Replace', `package 1 lacks ${missing.join(', ')}`);
     // Package 1 may span messages (the server pulls each next one with 1222); its last message carries Final.
     for (const x of session.exchanges) {
-      const m = x.request.syncml;
-      if (!m || m.body.final) break;
+      const m = x.request?.syncml;
+      if (!x.request || !m || m.body.final) break;
       const reply = x.response?.syncml;
       if (!reply || !reply.body.commands.some((c) => isAlert(c, '1222'))) {
         judge.fail('MDM-SES-004', x.request, '/SyncBody', 'package 1 ends without Final');
@@ -197,7 +203,7 @@ export const devicePackage1 = defineCheck<ClientSessionView>({
   },
 });
 
-export const deviceOriginatesOnlyWhatItMay = defineCheck<ClientSessionView>({
+export const deviceOriginatesOnlyWhatItMay = defineCheck<AnyClientSessionView>({
   name: 'deviceOriginatesOnlyWhatItMay',
   ids: ['MDM-SES-005'],
   run(session, judge) {
@@ -213,7 +219,7 @@ export const deviceOriginatesOnlyWhatItMay = defineCheck<ClientSessionView>({
   },
 });
 
-export const deviceStatusesAnswerTheServer = defineCheck<ClientSessionView>({
+export const deviceStatusesAnswerTheServer = defineCheck<AnyClientSessionView>({
   name: 'deviceStatusesAnswerTheServer',
   ids: ['MDM-STS-003', 'MDM-ID-002', 'MDM-ID-003', 'MDM-ID-005', 'MDM-ID-006', 'MDM-STS-007', 'MDM-STS-015', 'MDM-STS-016'],
   run(session, judge) {
@@ -261,7 +267,7 @@ function answersFrom(turns: { msg: SyncML; m: WireMessage }[]): Answers[] {
 }
 
 /** A Status for every server command, containers and members included, and Results for each successful Get. */
-export const deviceAnswersEveryCommand = defineCheck<ClientSessionView>({
+export const deviceAnswersEveryCommand = defineCheck<AnyClientSessionView>({
   name: 'deviceAnswersEveryCommand',
   ids: ['MDM-STS-004', 'MDM-SES-010', 'MDM-CMD-GET-002', 'MDM-RES-002', 'MDM-RES-004', 'MDM-CMD-SEQ-004', 'MDM-LO-006'],
   when: {
@@ -319,7 +325,7 @@ export const deviceAnswersEveryCommand = defineCheck<ClientSessionView>({
   },
 });
 
-export const deviceEndsSessionProperly = defineCheck<ClientSessionView>({
+export const deviceEndsSessionProperly = defineCheck<AnyClientSessionView>({
   name: 'deviceEndsSessionProperly',
   ids: ['MDM-STS-011', 'MDM-TERM-001', 'MDM-TERM-007'],
   when: { 'MDM-TERM-001': 'the server to end the session (a package with no command)', 'MDM-TERM-007': 'the server to abort with Alert 1223' },
@@ -351,7 +357,7 @@ export const deviceEndsSessionProperly = defineCheck<ClientSessionView>({
  * that never ends (MDM-TERM-004): a message without Final promises more of the package, so a session that stops
  * right after one, though the server asked for the rest, broke that promise.
  */
-export const deviceFinalRules = defineCheck<ClientSessionView>({
+export const deviceFinalRules = defineCheck<AnyClientSessionView>({
   name: 'deviceFinalRules',
   ids: ['MDM-LO-002', 'MDM-LO-003', 'MDM-LO-010', 'MDM-TERM-004', 'MDM-SES-004', 'MDM-SES-010'],
   when: {
@@ -385,11 +391,11 @@ export const deviceFinalRules = defineCheck<ClientSessionView>({
       }
     }
     // The device's last word in the session was a message without Final, and the server asked for the rest.
-    const lastTurn = session.exchanges.filter((x) => x.request.syncml).at(-1);
-    const lastMsg = lastTurn?.request.syncml;
+    const lastTurn = session.exchanges.filter((x) => x.request?.syncml).at(-1);
+    const lastMsg = lastTurn?.request?.syncml;
     const reply = lastTurn?.response?.syncml;
-    if (lastTurn && lastMsg && !lastMsg.body.final && reply?.body.commands.some((c) => isAlert(c, '1222'))) {
-      const package1 = session.exchanges.every((x) => !x.request.syncml?.body.final);
+    if (lastTurn?.request && lastMsg && !lastMsg.body.final && reply?.body.commands.some((c) => isAlert(c, '1222'))) {
+      const package1 = session.exchanges.every((x) => !x.request?.syncml?.body.final);
       judge.fail('MDM-TERM-004', lastTurn.request, '/SyncBody', 'a message without Final promises more of the package, yet the device sent nothing more after the server asked for it (Alert 1222)');
       judge.consequence(package1 && startsAtPackage1(session) ? 'MDM-SES-004' : 'MDM-SES-010', 'MDM-TERM-004', lastTurn.request, '/SyncBody', 'the device\'s package never got its last message with Final');
     }

@@ -6,7 +6,7 @@ import { codeOf, type Command, type Deviation, type Status, type SyncML } from '
 import { numberKey, sameNumber } from './compare';
 import type { Judge } from './finding';
 import { requirement } from './registry';
-import { commandsWithPaths, trimmed, type Party, type SessionView, type WireMessage } from './session';
+import { commandsWithPaths, trimmed, type AnySessionView, type Party, type WireMessage } from './session';
 
 export const DM_MEDIA_TYPES = ['application/vnd.syncml.dm+xml', 'application/vnd.syncml.dm+wbxml'];
 
@@ -14,7 +14,7 @@ export function mediaType(contentType: string | undefined): string {
   return (contentType ?? '').split(';')[0].trim().toLowerCase();
 }
 
-export function sentBy(session: SessionView, party: Party): WireMessage[] {
+export function sentBy(session: AnySessionView, party: Party): WireMessage[] {
   const out: WireMessage[] = [];
   for (const x of session.exchanges) {
     const m = party === 'device' ? x.request : x.response;

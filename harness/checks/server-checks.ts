@@ -13,12 +13,12 @@ import {
 } from './common';
 import { numberKey, numberOf, sameNumber, sameUrl } from './compare';
 import { defineCheck, type Check } from './finding';
-import { commandsWithPaths, liveExchanges, startsAtPackage1, trimmed, type Exchange, type SessionView, type WireMessage } from './session';
+import { commandsWithPaths, liveExchanges, startsAtPackage1, trimmed, type AnySessionView, type Exchange, type WireMessage } from './session';
 
-type ServerCheck = Check<SessionView>;
+type ServerCheck = Check<AnySessionView>;
 
 /** Exchanges where both sides produced a readable message (throttled requests are judged where they land). */
-function* answered(session: SessionView): Generator<{ x: Exchange; req: SyncML; res: SyncML; reply: WireMessage }> {
+function* answered(session: AnySessionView): Generator<{ x: Exchange; req: SyncML; res: SyncML; reply: WireMessage }> {
   for (const x of liveExchanges(session)) {
     if (x.request.syncml && x.response?.syncml) yield { x, req: x.request.syncml, res: x.response.syncml, reply: x.response };
   }
@@ -34,7 +34,7 @@ const isKeepAlive = (msg: SyncML) => msg.body.commands.some((c) => isAlert(c, '1
 const freshCommands = (msg: SyncML) => nonStatus(msg).filter((c) => !isAlert(c, '1222') && !isAlert(c, '1223'));
 
 /** The server message opens a package: the first of the session, or the first after one with Final. */
-function* serverMessagesWithPackageStart(session: SessionView): Generator<{ m: WireMessage; first: boolean }> {
+function* serverMessagesWithPackageStart(session: AnySessionView): Generator<{ m: WireMessage; first: boolean }> {
   let previousClosed = true;
   for (const m of sentBy(session, 'server')) {
     yield { m, first: previousClosed };
@@ -48,11 +48,12 @@ const DOCUMENT_IDS = [
   'MDM-CMD-DEL-001', 'MDM-CMD-EXE-001', 'MDM-CMD-ALT-002', 'MDM-CMD-ATO-001', 'MDM-AUTH-013', 'MDM-AUTH-018',
 ] as const;
 
-export const serverAnswersEveryPackage = defineCheck<SessionView>({
+export const serverAnswersEveryPackage = defineCheck<AnySessionView>({
   name: 'serverAnswersEveryPackage',
   ids: ['MDM-TERM-003', 'MDM-STS-012'],
   run(session, judge) {
     for (const x of liveExchanges(session)) {
+      if (!x.response && x.replyNotCaptured) continue; // absent from a capture, not from the wire
       judge.saw('MDM-TERM-003', 'MDM-STS-012');
       if (!x.response) {
         judge.fail('MDM-TERM-003', x.request, '', `no reply to this message: ${x.failure ?? 'no response'}`);
@@ -66,7 +67,7 @@ export const serverAnswersEveryPackage = defineCheck<SessionView>({
 });
 
 /** HTTP 429/503 with Retry-After (MDM-TRN-022, a MAY): the device waits and resends; a throttle it never got past is a warning. */
-export const serverThrottlesWithRetryAfter = defineCheck<SessionView>({
+export const serverThrottlesWithRetryAfter = defineCheck<AnySessionView>({
   name: 'serverThrottlesWithRetryAfter',
   ids: ['MDM-TRN-022'],
   when: 'the server to throttle a request with HTTP 429 or 503 and Retry-After',
@@ -80,7 +81,7 @@ export const serverThrottlesWithRetryAfter = defineCheck<SessionView>({
   },
 });
 
-export const serverMessagesAreWellFormed = defineCheck<SessionView>({
+export const serverMessagesAreWellFormed = defineCheck<AnySessionView>({
   name: 'serverMessagesAreWellFormed',
   ids: DOCUMENT_IDS,
   when: { 'MDM-AUTH-018': 'the server to challenge with md5 or MAC (a Chal)', 'MDM-AUTH-013': 'the server to present credentials of its own (Cred)' },
@@ -112,7 +113,7 @@ export const serverMessagesAreWellFormed = defineCheck<SessionView>({
   },
 });
 
-export const serverHttpFraming = defineCheck<SessionView>({
+export const serverHttpFraming = defineCheck<AnySessionView>({
   name: 'serverHttpFraming',
   ids: ['MDM-TRN-005', 'MDM-TRN-008', 'MDM-TRN-025', 'MDM-XML-001'],
   when: { 'MDM-TRN-005': 'HTTP headers of the replies (a live run or a capture that keeps them)', 'MDM-TRN-025': 'HTTP headers of the replies', 'MDM-TRN-008': 'a request in a DM media type, with the reply headers' },
@@ -132,7 +133,7 @@ export const serverHttpFraming = defineCheck<SessionView>({
   },
 });
 
-export const serverHeaderMirrorsDevice = defineCheck<SessionView>({
+export const serverHeaderMirrorsDevice = defineCheck<AnySessionView>({
   name: 'serverHeaderMirrorsDevice',
   ids: ['MDM-HDR-007', 'MDM-HDR-009', 'MDM-HDR-011'],
   run(session, judge) {
@@ -162,7 +163,7 @@ export const serverHeaderMirrorsDevice = defineCheck<SessionView>({
   },
 });
 
-export const serverStatusesAnswerTheDevice = defineCheck<SessionView>({
+export const serverStatusesAnswerTheDevice = defineCheck<AnySessionView>({
   name: 'serverStatusesAnswerTheDevice',
   ids: ['MDM-STS-003', 'MDM-ID-002', 'MDM-ID-003', 'MDM-ID-005', 'MDM-ID-006', 'MDM-STS-007', 'MDM-STS-015', 'MDM-STS-016'],
   run(session, judge) {
@@ -183,7 +184,7 @@ function malformedAlert(c: Command): boolean {
   return c.kind === 'Alert' && (c.cmdID === undefined || !/^\d{4}$/.test(codeOf(c) ?? ''));
 }
 
-export const serverAnswersAlertsAndDevInfo = defineCheck<SessionView>({
+export const serverAnswersAlertsAndDevInfo = defineCheck<AnySessionView>({
   name: 'serverAnswersAlertsAndDevInfo',
   ids: ['MDM-STS-005', 'MDM-STS-006', 'MDM-CMD-ALT-005', 'MDM-CMD-ALT-006', 'MDM-LO-006'],
   when: { 'MDM-CMD-ALT-006': 'the device to send a generic alert 1226', 'MDM-LO-006': 'the device to ask for the next message with Alert 1222' },
@@ -226,7 +227,7 @@ export const serverAnswersAlertsAndDevInfo = defineCheck<SessionView>({
   },
 });
 
-export const serverSendsNoStatusFor200Results = defineCheck<SessionView>({
+export const serverSendsNoStatusFor200Results = defineCheck<AnySessionView>({
   name: 'serverSendsNoStatusFor200Results',
   ids: ['MDM-STS-014'],
   when: 'the device to return Results',
@@ -246,7 +247,7 @@ export const serverSendsNoStatusFor200Results = defineCheck<SessionView>({
 });
 
 /** Final on every server message but large-object chunks and Next Message replies (MDM-LO-005, MDM-TERM-004). */
-export const serverFinalRules = defineCheck<SessionView>({
+export const serverFinalRules = defineCheck<AnySessionView>({
   name: 'serverFinalRules',
   ids: ['MDM-LO-005', 'MDM-LO-004', 'MDM-LO-007', 'MDM-TERM-004'],
   when: { 'MDM-LO-004': 'the device to spread its package over several messages', 'MDM-LO-007': 'the device to spread its package over several messages' },
@@ -279,7 +280,7 @@ export const serverFinalRules = defineCheck<SessionView>({
 });
 
 /** A Windows keep-alive (request pending) gets the Statuses and nothing new; the server keeps waiting (MDM-CMD-ALT-016). */
-export const serverWaitsThroughKeepAlive = defineCheck<SessionView>({
+export const serverWaitsThroughKeepAlive = defineCheck<AnySessionView>({
   name: 'serverWaitsThroughKeepAlive',
   ids: ['MDM-CMD-ALT-016'],
   when: 'the device to send a request-pending keep-alive (Alert 1224)',
@@ -301,7 +302,7 @@ export const serverWaitsThroughKeepAlive = defineCheck<SessionView>({
  * MDM-SES-009: a server package with new commands starts only once the device has answered every command of the
  * server's previous package. A device message without Final means its answers are still coming.
  */
-export const serverWaitsForStatuses = defineCheck<SessionView>({
+export const serverWaitsForStatuses = defineCheck<AnySessionView>({
   name: 'serverWaitsForStatuses',
   ids: ['MDM-SES-009'],
   when: 'the server to start a new package of commands',
@@ -339,7 +340,7 @@ function* itemsOf(msg: SyncML): Generator<{ command: Command; item: NonNullable<
   }
 }
 
-export const serverHonoursDeviceLimits = defineCheck<SessionView>({
+export const serverHonoursDeviceLimits = defineCheck<AnySessionView>({
   name: 'serverHonoursDeviceLimits',
   ids: ['MDM-LO-018', 'MDM-LO-019', 'MDM-LO-009', 'MDM-LO-022'],
   when: {
@@ -391,7 +392,7 @@ export const serverHonoursDeviceLimits = defineCheck<SessionView>({
  * message sequence (A-23): the first item command of the next message continues the object, whether or not it
  * repeats the CmdID or the Target; a command addressing another node is a new object before the last chunk.
  */
-export const serverLargeObjectChunks = defineCheck<SessionView>({
+export const serverLargeObjectChunks = defineCheck<AnySessionView>({
   name: 'serverLargeObjectChunks',
   ids: ['MDM-LO-009', 'MDM-LO-011', 'MDM-LO-013', 'MDM-LO-016'],
   when: 'the server to send a large object in chunks',
@@ -433,7 +434,7 @@ export const serverLargeObjectChunks = defineCheck<SessionView>({
 });
 
 /** Device Results chunks are acknowledged with 213 and pulled with 1222; a size mismatch gets 424 (MDM-LO-010, LO-012, LO-021). */
-export const serverTakesChunkedResults = defineCheck<SessionView>({
+export const serverTakesChunkedResults = defineCheck<AnySessionView>({
   name: 'serverTakesChunkedResults',
   ids: ['MDM-LO-010', 'MDM-LO-021', 'MDM-LO-012'],
   when: 'the device to return Results in chunks',
@@ -476,7 +477,7 @@ export const serverTakesChunkedResults = defineCheck<SessionView>({
   },
 });
 
-export const serverHandlesAbort = defineCheck<SessionView>({
+export const serverHandlesAbort = defineCheck<AnySessionView>({
   name: 'serverHandlesAbort',
   ids: ['MDM-TERM-006'],
   when: 'the device to abort the session with Alert 1223',
@@ -490,7 +491,7 @@ export const serverHandlesAbort = defineCheck<SessionView>({
   },
 });
 
-export const serverChallengesProperly = defineCheck<SessionView>({
+export const serverChallengesProperly = defineCheck<AnySessionView>({
   name: 'serverChallengesProperly',
   ids: ['MDM-AUTH-004', 'MDM-AUTH-007'],
   when: 'the server to answer with 401 or 407 (application-level authentication: --auth)',
@@ -515,7 +516,7 @@ export const serverChallengesProperly = defineCheck<SessionView>({
 });
 
 /** After the device answered 214 (cancelled), its very reply and every later one carry no new command (MDM-STS-024). */
-export const serverStopsAfter214 = defineCheck<SessionView>({
+export const serverStopsAfter214 = defineCheck<AnySessionView>({
   name: 'serverStopsAfter214',
   ids: ['MDM-STS-024'],
   when: 'the device to answer a command with 214 (cancelled)',

@@ -43,7 +43,23 @@ export interface Exchange {
    * message and the device sends the same request again. The value is the Retry-After field.
    */
   throttled?: string;
+  /** Captures only: the capture holds no reply, which says nothing of whether one was sent. */
+  replyNotCaptured?: true;
 }
+
+/**
+ * Captures only: a server message whose device message the capture lacks (it starts mid-session, or lost a
+ * message). It keeps its place in the session, so the device message after it is still read as its answer.
+ */
+export interface ReplyOnlyExchange {
+  request?: undefined;
+  response: WireMessage;
+  failure?: undefined;
+  throttled?: undefined;
+  replyNotCaptured?: undefined;
+}
+
+export type AnyExchange = Exchange | ReplyOnlyExchange;
 
 export interface SessionView {
   exchanges: Exchange[];
@@ -53,6 +69,13 @@ export interface SessionView {
    * Whether the view begins with package 1. A capture can start in the middle of a session: then the rules about
    * how a session starts are not judged on it. Derived from the first device message when not given.
    */
+  startsAtPackage1?: boolean;
+}
+
+/** A live or a captured session: what the passive checks read. */
+export interface AnySessionView {
+  exchanges: readonly AnyExchange[];
+  outcome?: string;
   startsAtPackage1?: boolean;
 }
 
@@ -93,10 +116,10 @@ export function sessionFromMessages(messages: (SyncML | string | undefined)[]): 
 }
 
 /** Every message of the session in order. */
-export function messagesOf(session: SessionView): WireMessage[] {
+export function messagesOf(session: AnySessionView): WireMessage[] {
   const out: WireMessage[] = [];
   for (const x of session.exchanges) {
-    out.push(x.request);
+    if (x.request) out.push(x.request);
     if (x.response) out.push(x.response);
   }
   return out;
@@ -130,14 +153,18 @@ export function* commandsWithPaths(commands: Command[], parent = '/SyncBody'): G
  * The session begins with package 1. A live view is told so by its transport; a capture is taken to start there when
  * its first device message is MsgID 1 (what that message holds is then judged, not assumed).
  */
-export function startsAtPackage1(session: SessionView): boolean {
+export function startsAtPackage1(session: AnySessionView): boolean {
   if (session.startsAtPackage1 !== undefined) return session.startsAtPackage1;
-  const first = session.exchanges[0]?.request.syncml;
-  if (!first) return session.exchanges.length > 0;
-  return /^0*1$/.test(trimmed(first.hdr.msgID));
+  const request = session.exchanges[0]?.request;
+  if (!request) return false; // empty, or it opens with a reply whose request the capture lacks
+  if (!request.syncml) return true; // unreadable: nothing says it is not package 1, and it is judged as such
+  return /^0*1$/.test(trimmed(request.syncml.hdr.msgID));
 }
 
-/** Exchanges that carry a SyncML exchange of the session: throttled requests are resent, and judged where they land. */
-export function liveExchanges(session: SessionView): Exchange[] {
-  return session.exchanges.filter((x) => !x.throttled);
+/**
+ * Exchanges with both halves to judge together: a device message and what came back for it. Throttled requests are
+ * resent, and judged where they land; a captured reply without its request answers nothing the view holds.
+ */
+export function liveExchanges(session: AnySessionView): Exchange[] {
+  return session.exchanges.filter((x): x is Exchange => !!x.request && !x.throttled);
 }

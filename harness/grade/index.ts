@@ -1,0 +1,18 @@
+/**
+ * Captured MS-MDM traffic read into sessions the passive checks can judge offline:
+ *
+ *   readInput(path)         any capture: HAR, folder of .xml messages, text of concatenated messages, the harness's
+ *                           conformance-transcript JSON or a run's Allure results folder
+ *   groupSessions(messages) -> CapturedSession[] (one device, one SessionID, exchanges numbered like a live view)
+ *   groupDevices(sessions)  -> sessions by device
+ *   toHar(exchanges)        a live transcript as HAR 1.2
+ */
+export * from './capture';
+export { readBody, headerOf, httpFacts, wireOf, WBXML_NOT_DECODED, type ReadBody, type HeaderFacts } from './body';
+export { readHar, harMessages, isHar } from './har';
+export { readXmlFolder, naturalCompare } from './xml-folder';
+export { readConcatenated } from './concatenated';
+export { readTranscriptJson, readAllureResults, transcriptMessages, isTranscriptExport, isAllureResults } from './transcript-json';
+export { readInput } from './read-input';
+export { groupSessions, groupDevices, REPLY_NOT_CAPTURED, type CapturedSession, type CapturedDevice, type SessionHints } from './sessions';
+export { toHar, type Har, type HarEntry, type HarOptions } from './har-writer';
