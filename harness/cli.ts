@@ -2,66 +2,76 @@
  * The `mdm-conformance` command (shared/design/cli-contract.md). Every error a user can cause is a one-line
  * message and exit code 2, never a stack trace.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { UsageError } from './cli/args';
-import { deviceCommand } from './cli/device';
-import { enrollCommand } from './cli/enroll';
-import { loadCommand } from './cli/load';
-import { mergeCommand } from './cli/merge';
-import { serveCommand } from './cli/serve';
-import { testClientCommand } from './cli/test-client';
-import { testServerCommand } from './cli/test-server';
-import { runPkiCommand } from './pki/cli';
+import { HelpRequested } from './cli/command';
+import { DEVICE, deviceCommand } from './cli/device';
+import { ENROLL, enrollCommand } from './cli/enroll';
+import { listCommand, LIST } from './cli/list';
+import { LOAD, loadCommand } from './cli/load';
+import { MERGE, mergeCommand } from './cli/merge';
+import { PKI_INIT, runPkiCommand } from './cli/pki';
+import { SERVE, serveCommand } from './cli/serve';
+import { TEST_CLIENT, testClientCommand } from './cli/test-client';
+import { TEST_SERVER, testServerCommand } from './cli/test-server';
+import type { CommandSpec } from './cli/command';
 
-const USAGE = `usage: mdm-conformance <command> [options]
+type Run = (argv: string[], out: (line: string) => void) => Promise<number> | number;
 
-  test-server [--url URL] [--pki DIR] [--server-ca FILE] [--client-cert FILE --client-key FILE]
-              [--device-id ID] [--control 'COMMAND {deviceId} {file}'] [--suite NAME]... [--reports DIR]
-              [--auth md5|basic --client-credentials USER:SECRET] [--profile FILE] [--expect FILE] [--strict]
-      test a server; without --url, the embedded reference server
-  test-client [--trigger 'COMMAND {url} {ca} {cert} {key} {deviceId}'] [--wait] [--listen HOST:PORT] [--pki DIR]
-              [--suite NAME]... [--reports DIR] [--auth md5|basic --client-credentials USER:SECRET] [--expect FILE]
-      test a client; without --trigger, the embedded reference device
-  serve [--listen HOST:PORT] [--pki DIR] [--fault NAME]... [--enroll-credentials USER:SECRET]
-      run the reference server; with --enroll-credentials, its MS-MDE2 enrollment service too
-  device --url URL [--pki DIR] [--device-id ID] [--fault NAME]...   run one reference-device session
-  load [--url URL --pki DIR] [--devices N] [--concurrency C] (--sessions S | --duration D) [--reports DIR]
-      a fleet of simulated devices checking in concurrently; without --url, the embedded reference server
-  merge REPORT... [--out DIR]      one conformance report from shards (--shard) or several load machines
-  enroll --discovery URL --email ADDRESS [--auth-policy OnPremise|Federated|Certificate]
-         [--user U --password P | --token T] [--cert FILE --key FILE] [--ca FILE] [--device-id ID] [--seed N] --out DIR
-      enroll like Windows (MS-MDE2) and write the issued identity for --pki
-  pki init --out DIR [--device-id ID] [--force]                 write a test PKI
-
-exit codes: 0 conforming, 1 a requirement failed, 2 the run could not be judged`;
-
-type Command = (argv: string[], out: (line: string) => void) => Promise<number> | number;
-
-const COMMANDS: Record<string, Command> = {
-  'test-server': testServerCommand,
-  'test-client': testClientCommand,
-  serve: serveCommand,
-  device: deviceCommand,
-  enroll: enrollCommand,
-  load: loadCommand,
-  merge: mergeCommand,
-  pki: (argv, out) => runPkiCommand(argv, out),
+const COMMANDS: Record<string, { spec: CommandSpec; run: Run }> = {
+  'test-server': { spec: TEST_SERVER, run: testServerCommand },
+  'test-client': { spec: TEST_CLIENT, run: testClientCommand },
+  serve: { spec: SERVE, run: serveCommand },
+  device: { spec: DEVICE, run: deviceCommand },
+  load: { spec: LOAD, run: loadCommand },
+  merge: { spec: MERGE, run: mergeCommand },
+  enroll: { spec: ENROLL, run: enrollCommand },
+  list: { spec: LIST, run: listCommand },
+  pki: { spec: PKI_INIT, run: (argv, out) => runPkiCommand(argv, out) },
 };
+
+function version(): string {
+  return (JSON.parse(readFileSync(join(__dirname, '../package.json'), 'utf8')) as { version: string }).version;
+}
+
+const USAGE = [
+  'usage: mdm-conformance <command> [options]      (mdm-conformance <command> --help for its options)',
+  '',
+  ...Object.values(COMMANDS).map(({ spec }) => `  ${spec.name.padEnd(13)}${spec.brief}`),
+  '',
+  'exit codes: 0 conforms, 1 a requirement failed, 2 the run could not be judged (bad usage, unreachable, nothing judged)',
+  '  --version     the harness version',
+].join('\n');
 
 async function main(argv: string[]): Promise<number> {
   const out = (line: string) => process.stdout.write(`${line}\n`);
   const [name, ...rest] = argv;
-  if (!name || name === '--help' || name === '-h' || name === 'help') {
-    out(USAGE);
-    return name ? 0 : 2;
+  if (name === '--help' || name === 'help') {
+    const topic = rest[0] && COMMANDS[rest[0]];
+    out(topic ? (await import('./cli/command')).helpText(topic.spec) : USAGE);
+    return 0;
+  }
+  if (name === '--version') {
+    out(`mdm-conformance ${version()}`);
+    return 0;
+  }
+  if (!name) {
+    process.stderr.write(`${USAGE}\n`);
+    return 2;
   }
   const command = COMMANDS[name];
   if (!command) {
-    process.stderr.write(`mdm-conformance: unknown command "${name}"\n${USAGE}\n`);
+    process.stderr.write(`mdm-conformance: unknown command "${name}"; commands: ${Object.keys(COMMANDS).join(', ')} (see mdm-conformance --help)\n`);
     return 2;
   }
   try {
-    return await command(rest, out);
+    return await command.run(rest, out);
   } catch (e) {
+    if (e instanceof HelpRequested) {
+      out(e.text);
+      return 0;
+    }
     if (e instanceof UsageError) {
       process.stderr.write(`mdm-conformance ${name}: ${e.message}\n`);
       return 2;

@@ -57,15 +57,16 @@ export function userSecret(value: string, flag: string): { user: string; passwor
   return { user: value.slice(0, colon), password: value.slice(colon + 1) };
 }
 
-/** `HOST:PORT` on a loopback address. */
-export function hostPort(value: string, flag: string): { host: string; port: number } {
+/**
+ * `HOST:PORT` where a listener binds. Loopback unless the user names another address: a real device on another
+ * host needs one, and `exposed` tells the caller to warn that the listener is reachable from the network.
+ */
+export function listenAddress(value: string, flag: string): { host: string; port: number; exposed: boolean } {
   const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(value);
-  if (!m) throw new UsageError(`${flag} takes HOST:PORT, e.g. 127.0.0.1:8443`);
+  if (!m || Number(m[2]) > 65535) throw new UsageError(`${flag} takes HOST:PORT, e.g. 127.0.0.1:8443 (or 0.0.0.0:8443 to be reached from other hosts)`);
   const host = m[1].replace(/^\[|\]$/g, '');
-  if (!['127.0.0.1', '::1', 'localhost'].includes(host) && !host.startsWith('127.')) {
-    throw new UsageError(`${flag}: ${host} is not a loopback address; the harness only listens on 127.0.0.1 or ::1`);
-  }
-  return { host, port: Number(m[2]) };
+  const loopback = ['127.0.0.1', '::1', 'localhost'].includes(host) || host.startsWith('127.');
+  return { host, port: Number(m[2]), exposed: !loopback };
 }
 
 /** `--seed N` (default the fixed default seed): the run's random choices follow it. */

@@ -2,15 +2,36 @@
 import { ReferenceDevice } from '../device/reference-device';
 import { DEVICE_FAULTS, DEVICE_WEAKNESSES } from '../device/faults';
 import { seeded as seededRng } from '../protocol/random';
-import { one, parseArgs, seedOf, UsageError } from './args';
+import { one, seedOf, UsageError } from './args';
+import { parseCommand, type CommandSpec } from './command';
+import { durationOf } from './duration';
 import { credentialsOf, faultsNamed } from './options';
 import { loadDevicePki, readPem } from './identity';
 import { printExchanges } from './transcript-print';
 
+export const DEVICE: CommandSpec = {
+  name: 'device',
+  brief: 'run one session of the reference device',
+  summary: 'Runs one session of the reference device against a server and prints the transcript. '
+    + 'Exit 0 completed, 1 the session went wrong, 2 the server was unreachable or bad usage.',
+  flags: [
+    { name: 'url', value: 'URL', help: 'the management endpoint to POST to (required)' },
+    { name: 'pki', value: 'DIR', help: 'pki init or enroll folder: the device identity, the CA for the server, the device id' },
+    { name: 'device-id', value: 'ID', default: 'DIR/device-id.txt', help: 'the device id to speak as' },
+    { name: 'ca', value: 'FILE', default: 'DIR/ca.pem', help: 'CA the server certificate must chain to' },
+    { name: 'cert', value: 'FILE', default: 'DIR/device.pem', help: 'device certificate to present' },
+    { name: 'key', value: 'FILE', default: 'DIR/device-key.pem', help: 'its private key' },
+    { name: 'fault', value: 'NAME', repeat: true, help: 'switch on a catalogued fault or weakness of the reference device (see mdm-conformance list faults)' },
+    { name: 'auth', value: 'md5|basic', help: 'application-level credentials to answer a challenge with' },
+    { name: 'client-credentials', value: 'USER:SECRET', help: 'the credentials for --auth' },
+    { name: 'http2', help: 'offer HTTP/2 (ALPN h2), as Windows does' },
+    { name: 'timeout', value: 'DURATION', default: '10s', help: 'per request' },
+    { name: 'seed', value: 'N', default: 'the clock, as a device keeps its session counter', help: 'fixes the SessionID and every random choice' },
+  ],
+};
+
 export async function deviceCommand(argv: string[], out: (line: string) => void): Promise<number> {
-  const args = parseArgs(argv, {
-    values: { url: false, pki: false, 'device-id': false, ca: false, cert: false, key: false, fault: true, auth: false, 'client-credentials': false, timeout: false, seed: false },
-  });
+  const args = parseCommand(argv, DEVICE);
   const url = one(args, 'url');
   if (!url) throw new UsageError('device needs --url URL (the management endpoint to POST to)');
   const pkiDir = one(args, 'pki');
@@ -35,7 +56,8 @@ export async function deviceCommand(argv: string[], out: (line: string) => void)
     identity,
     serverCa,
     faults,
-    timeoutMs: Number(one(args, 'timeout') ?? 10_000),
+    timeoutMs: durationOf(one(args, 'timeout'), '--timeout') ?? 10_000,
+    http2: args.switches.has('http2'),
     credentials,
   });
   try {

@@ -4,16 +4,39 @@
  * failure one line `error: enrollment failed at <step>: <why>` and exit 2, and no folder.
  */
 import { enroll, EnrollmentError, isAuthPolicy, writeEnrollment, type AuthPolicy } from '../enrollment';
-import { one, parseArgs, UsageError } from './args';
+import { one, UsageError } from './args';
+import { parseCommand, refuseIgnored, type CommandSpec, type FlagSpec } from './command';
 import { readPem } from './identity';
 
+/** The options of an enrollment, shared by `enroll` and `test-server --enroll`. */
+export const ENROLL_FLAGS: readonly FlagSpec[] = [
+  { name: 'discovery', value: 'URL', help: 'the discovery endpoint, e.g. https://enterpriseenrollment.example.com/EnrollmentServer/Discovery.svc' },
+  { name: 'email', value: 'ADDRESS', help: 'the user who enrolls' },
+  { name: 'auth-policy', value: 'OnPremise|Federated|Certificate', default: 'OnPremise', help: 'how the enrollment authenticates' },
+  { name: 'user', value: 'U', help: 'OnPremise user' },
+  { name: 'password', value: 'P', help: 'OnPremise password (never written to disk)' },
+  { name: 'token', value: 'T', help: 'Federated token' },
+  { name: 'cert', value: 'FILE', help: 'Certificate policy: the client certificate to present' },
+  { name: 'key', value: 'FILE', help: 'its private key' },
+  { name: 'ca', value: 'FILE', help: 'CA of the discovery and enrollment servers\' TLS certificates' },
+];
+
+export const ENROLL: CommandSpec = {
+  name: 'enroll',
+  brief: 'enroll like Windows (MS-MDE2) and write the identity for --pki',
+  summary: 'Enrolls like Windows (MS-MDE2 discovery, MS-XCEP policy, MS-WSTEP enrollment) and writes the issued identity as a folder '
+    + 'that --pki of test-server and device take. One line per step; a failure says at which step and why. Exit 0 enrolled, 2 failed or bad usage.',
+  flags: [
+    ...ENROLL_FLAGS,
+    { name: 'device-id', value: 'ID', default: 'a fresh GUID', help: 'the DeviceID the enrollment request carries' },
+    { name: 'seed', value: 'N', default: '1', help: 'message ids and every random choice of the requests follow it' },
+    { name: 'timeout', value: 'MS', default: '10000', help: 'per request' },
+    { name: 'out', value: 'DIR', help: 'where the enrolled identity is written (required); written whole or not at all' },
+  ],
+};
+
 export async function enrollCommand(argv: string[], out: (line: string) => void): Promise<number> {
-  const args = parseArgs(argv, {
-    values: {
-      discovery: false, email: false, 'auth-policy': false, user: false, password: false, token: false, cert: false, key: false,
-      ca: false, 'device-id': false, seed: false, out: false, timeout: false,
-    },
-  });
+  const args = parseCommand(argv, ENROLL);
   const discoveryUrl = one(args, 'discovery');
   if (!discoveryUrl) throw new UsageError('enroll needs --discovery URL (e.g. https://enterpriseenrollment.example.com/EnrollmentServer/Discovery.svc)');
   const email = one(args, 'email');
@@ -37,6 +60,11 @@ export async function enrollCommand(argv: string[], out: (line: string) => void)
   const timeoutText = one(args, 'timeout') ?? '10000';
   if (!/^\d+$/.test(timeoutText) || Number(timeoutText) === 0) throw new UsageError('--timeout takes milliseconds, e.g. 10000');
   const caFile = one(args, 'ca');
+  refuseIgnored(args, [
+    { flag: 'user', when: authPolicy !== 'OnPremise', why: `the ${authPolicy} policy sends no user name` },
+    { flag: 'password', when: authPolicy !== 'OnPremise', why: `the ${authPolicy} policy sends no password` },
+    { flag: 'token', when: authPolicy !== 'Federated', why: `only the Federated policy sends a token` },
+  ]);
 
   try {
     const result = await enroll({

@@ -2,17 +2,35 @@
 import { EnrollmentService } from '../enrollment';
 import { ReferenceServer } from '../server/reference-server';
 import { SERVER_FAULTS, SERVER_WEAKNESSES } from '../server/faults';
-import { hostPort, one, parseArgs, UsageError, userSecret } from './args';
+import { seeded } from '../protocol/random';
+import { listenAddress, one, seedOf, UsageError, userSecret } from './args';
+import { parseCommand, refuseIgnored, type CommandSpec } from './command';
 import { credentialsOf, faultsNamed } from './options';
 import { loadPki, throwawayPki } from './identity';
 import { printExchanges } from './transcript-print';
 
+export const SERVE: CommandSpec = {
+  name: 'serve',
+  brief: 'run the reference server until Ctrl-C',
+  summary: 'Runs the reference server until interrupted (Ctrl-C), printing each session\'s transcript: point a client at it while you develop. '
+    + 'Exit 0 when stopped, 2 when it cannot listen or on bad usage.',
+  flags: [
+    { name: 'listen', value: 'HOST:PORT', default: '127.0.0.1:8443', help: 'where to listen; a non-loopback address is allowed when named, with a warning' },
+    { name: 'pki', value: 'DIR', default: 'a fresh test PKI', help: 'pki init folder: the server identity and the CA it trusts for device certificates' },
+    { name: 'fault', value: 'NAME', repeat: true, help: 'switch on a catalogued fault or weakness of the reference server (see mdm-conformance list faults)' },
+    { name: 'auth', value: 'md5|basic', help: 'require application-level credentials of every device' },
+    { name: 'client-credentials', value: 'USER:SECRET', help: 'the credentials --auth requires' },
+    { name: 'enroll-credentials', value: 'USER:SECRET', help: 'run the MS-MDE2 enrollment service too, taking this OnPremise account (and the secret as Federated token)' },
+    { name: 'enrolled-only', help: 'take DM sessions only from certificates the enrollment service issued' },
+    { name: 'seed', value: 'N', default: 'a fixed seed', help: 'the nonces the server makes follow it' },
+  ],
+};
+
 export async function serveCommand(argv: string[], out: (line: string) => void): Promise<number> {
-  const args = parseArgs(argv, {
-    values: { listen: false, pki: false, fault: true, auth: false, 'client-credentials': false, 'enroll-credentials': false },
-    switches: ['enrolled-only'],
-  });
-  const { host, port } = hostPort(one(args, 'listen') ?? '127.0.0.1:8443', '--listen');
+  const args = parseCommand(argv, SERVE);
+  refuseIgnored(args, [{ flag: 'client-credentials', when: !one(args, 'auth'), why: 'credentials are required only with --auth md5|basic' }]);
+  const { host, port, exposed } = listenAddress(one(args, 'listen') ?? '127.0.0.1:8443', '--listen');
+  if (exposed) out(`warning: listening on ${host}, reachable from other hosts; use it only on a network you trust`);
   const pkiDir = one(args, 'pki');
   const { pki, dir } = pkiDir ? { pki: loadPki(pkiDir), dir: pkiDir } : throwawayPki();
   const credentials = credentialsOf(args, 'client-credentials');
@@ -27,6 +45,8 @@ export async function serveCommand(argv: string[], out: (line: string) => void):
     })
     : undefined;
   const server = new ReferenceServer({
+    rng: seeded(seedOf(args), 'reference-server'),
+    exposed,
     enrollment,
     acceptOnlyEnrolled: args.switches.has('enrolled-only'),
     identity: pki.server,

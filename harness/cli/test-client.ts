@@ -4,64 +4,128 @@ import { EMBEDDED_CLIENT_CREDENTIALS, EMBEDDED_CLIENT_FEATURES } from '../iut/em
 import { featuresOf } from '../iut/capability-profile';
 import { execTrigger } from '../iut/trigger';
 import type { RunConfig } from '../iut/run-config';
+import { suitesOf as modeSuites } from '../scenarios/catalog';
 import { ReferenceServer } from '../server/reference-server';
-import { hostPort, one, parseArgs, seedOf, UsageError } from './args';
+import { listenAddress, one, seedOf, UsageError } from './args';
+import { parseCommand, refuseIgnored, type CommandSpec } from './command';
 import { readExpectations } from './expectations';
 import { loadPki, throwawayPki } from './identity';
 import { runSuites } from './run-suites';
 import { credentialsOf } from './options';
-import { COMMON_FLAGS, profileOf, shardOf, suitesOf } from './test-server';
+import { durationOf } from './duration';
+import { profileOf, RUN_FLAGS, shardOf, suitesOf, timeoutOf } from './test-server';
 
 /** How long the first, probing session may take before the client counts as one that never connects. */
 const PROBE_TIMEOUT_MS = 30_000;
 
+export const TEST_CLIENT: CommandSpec = {
+  name: 'test-client',
+  brief: 'test a client (the harness plays the server); without --trigger or --wait, the embedded reference device',
+  summary: 'Tests an MS-MDM (OMA-DM) client: the harness plays the reference server, makes the client run a session per scenario, '
+    + 'and judges every message it sends. Without --trigger or --wait it tests the embedded reference device. '
+    + 'Exit 0 conforms, 1 a requirement failed, 2 the run could not be judged (the client never connected, bad usage).',
+  flags: [
+    { name: 'trigger', value: "'COMMAND'", help: 'runs once per session with {url} {ca} {cert} {key} {deviceId} substituted; starts one client-initiated session and exits when it ends' },
+    { name: 'wait', help: 'instead of a trigger, wait for a client that polls by itself (a real device on its schedule)' },
+    { name: 'wait-timeout', value: 'DURATION', default: '5m', help: 'with --wait: how long each session may take to come' },
+    { name: 'listen', value: 'HOST:PORT', default: '127.0.0.1 on a free port per session', help: 'where the reference server listens, for every session; a non-loopback address (a device on another host) is allowed when named, with a warning' },
+    { name: 'pki', value: 'DIR', default: 'a fresh test PKI', help: 'pki init folder: the client trusts DIR/ca.pem for the server and presents DIR/device.pem' },
+    { name: 'client-auth', value: 'tls|none', default: 'tls', help: 'none: take a client that presents no certificate (MDM-TRN-004 then fails, everything else is judged)' },
+    ...RUN_FLAGS,
+  ],
+  examples: [
+    'mdm-conformance test-client',
+    "mdm-conformance test-client --trigger './my-client --server {url} --ca {ca} --cert {cert} --key {key} --id {deviceId}'",
+    'mdm-conformance test-client --wait --listen 0.0.0.0:8443 --pki pki',
+  ],
+};
+
 export async function testClientCommand(argv: string[], out: (line: string) => void): Promise<number> {
-  const args = parseArgs(argv, { values: { ...COMMON_FLAGS, trigger: false, listen: false }, switches: ['strict', 'wait'] });
+  const args = parseCommand(argv, TEST_CLIENT);
+  const trigger = one(args, 'trigger');
+  const wait = args.switches.has('wait');
+  if (trigger && wait) throw new UsageError('--trigger and --wait exclude each other: either the harness starts each session, or the client polls by itself');
+  refuseIgnored(args, [
+    { flag: 'client-credentials', when: !one(args, 'auth'), why: 'credentials are checked only with --auth md5|basic' },
+    { flag: 'listen', when: !trigger && !wait, why: 'the embedded reference device talks to a server on loopback; --listen is for --trigger or --wait' },
+    { flag: 'wait-timeout', when: !wait, why: 'it bounds the wait of --wait' },
+  ]);
   const reportsDir = resolve(one(args, 'reports') ?? 'reports');
   const expectFile = one(args, 'expect');
   const expectations = expectFile ? { file: expectFile, content: readExpectations(expectFile) } : undefined;
   const profile = profileOf(args);
-  const trigger = one(args, 'trigger');
-  const wait = args.switches.has('wait');
-  if (trigger && wait) throw new UsageError('--trigger and --wait exclude each other: either the harness starts each session, or the client polls by itself');
-  const listen = one(args, 'listen');
-  if (listen) hostPort(listen, '--listen');
+  const listenText = one(args, 'listen');
+  const listen = listenText ? listenAddress(listenText, '--listen') : undefined;
+  if (listen?.exposed) out(`warning: the reference server will listen on ${listen.host}, reachable from other hosts; use it only on a network you trust`);
+  const clientAuth = one(args, 'client-auth') ?? 'tls';
+  if (clientAuth !== 'tls' && clientAuth !== 'none') throw new UsageError('--client-auth takes tls or none');
   const pkiDir = one(args, 'pki') ?? throwawayPki().dir;
-  loadPki(pkiDir); // a bad --pki directory is a usage error before anything runs
+  const pki = loadPki(pkiDir); // a bad --pki directory is a usage error before anything runs
+  const seed = seedOf(args);
   const config: RunConfig = {
-    mode: 'client', reportsDir, startedAt: new Date().toISOString(), strict: args.switches.has('strict'), seed: seedOf(args), suites: suitesOf(args), shard: shardOf(args),
-    features: [], profilePath: one(args, 'profile'),
+    mode: 'client', reportsDir, startedAt: new Date().toISOString(), strict: args.switches.has('strict'), seed,
+    suites: suitesOf(args, 'client', modeSuites('client')), shard: shardOf(args), features: [], profilePath: one(args, 'profile'),
   };
   if (!trigger && !wait) {
-    config.client = { embedded: true, pkiDir, credentials: EMBEDDED_CLIENT_CREDENTIALS };
+    config.client = { embedded: true, pkiDir, credentials: EMBEDDED_CLIENT_CREDENTIALS, timeoutMs: timeoutOf(args) };
     config.features = [...(profile ? featuresOf(profile, 'md5') : EMBEDDED_CLIENT_FEATURES)];
-    out('testing the embedded reference device (pass --trigger to test your client)');
+    out(`testing the embedded reference device (pass --trigger to test your client); seed ${seed}`);
     return runSuites(config, expectations, out);
   }
   const credentials = credentialsOf(args, 'client-credentials');
-  config.client = { embedded: false, trigger, wait, listen, pkiDir, credentials, serverCredentials: credentialsOf(args, 'server-credentials', false) };
+  const waitMs = wait ? durationOf(one(args, 'wait-timeout'), '--wait-timeout') ?? 300_000 : undefined;
+  config.client = {
+    embedded: false, trigger, wait, listen: listenText, pkiDir, credentials, clientAuth, waitTimeoutMs: waitMs, timeoutMs: timeoutOf(args),
+  };
   config.features = [...featuresOf(profile, credentials ? (credentials.scheme === 'syncml:auth-md5' ? 'md5' : 'basic') : undefined)];
+  // One early error for a port in use, rather than one per scenario.
+  const problem = listen ? await portProblem(listen, pki) : undefined;
+  if (problem) {
+    out(`error: ${problem}`);
+    return 2;
+  }
   if (trigger) {
-    const problem = await probeClient(trigger, pkiDir);
-    if (problem) {
-      out(`error: ${problem}`);
+    const never = await probeClient(trigger, pkiDir, listen);
+    if (never) {
+      out(`error: ${never}`);
       return 2;
     }
+  } else {
+    const host = listen?.host ?? '127.0.0.1';
+    out(`waiting for your client: point it at https://${host.includes(':') ? `[${host}]` : host}:${listen?.port ?? '<a port chosen per session; pass --listen HOST:PORT>'}/ManagementServer/MDM.svc`);
+    out(`  the client trusts ${join(pkiDir, 'ca.pem')} for the server certificate and presents ${join(pkiDir, 'device.pem')} (key ${join(pkiDir, 'device-key.pem')}), device id ${pki.deviceId}`);
+    out(`  each session may take up to ${Math.round(waitMs! / 1000)} s to come (--wait-timeout)`);
   }
-  out(`PKI in ${pkiDir}: the client trusts ${join(pkiDir, 'ca.pem')} and presents ${join(pkiDir, 'device.pem')}`);
+  out(`PKI in ${pkiDir}: the client trusts ${join(pkiDir, 'ca.pem')} and presents ${join(pkiDir, 'device.pem')}; seed ${seed}`);
   return runSuites(config, expectations, out);
 }
 
-/** One session against a plain reference server: a client that never connects makes the run unjudgeable (exit 2). */
-async function probeClient(trigger: string, pkiDir: string): Promise<string | undefined> {
+/** Whether the reference server can listen where asked; a port in use is one error before anything runs. */
+async function portProblem(listen: { host: string; port: number; exposed: boolean }, pki: ReturnType<typeof loadPki>): Promise<string | undefined> {
+  const server = new ReferenceServer({ identity: pki.server, ca: pki.ca.certPem, host: listen.host, port: listen.port, exposed: listen.exposed });
+  try {
+    await server.start();
+    return undefined;
+  } catch (e) {
+    return `cannot listen on ${listen.host}:${listen.port}: ${(e as Error).message.replace(/^cannot listen on [^:]+:\d+: /, '')}; pick a free port with --listen`;
+  } finally {
+    await server.stop().catch(() => undefined);
+  }
+}
+
+/**
+ * One session against a plain reference server, where the client will meet it (--listen): a client that never
+ * connects makes the run unjudgeable (exit 2), and so does a trigger that could not even run.
+ */
+async function probeClient(trigger: string, pkiDir: string, listen: { host: string; port: number; exposed: boolean } | undefined): Promise<string | undefined> {
   const pki = loadPki(pkiDir);
-  const server = new ReferenceServer({ identity: pki.server, ca: pki.ca.certPem });
+  const server = new ReferenceServer({ identity: pki.server, ca: pki.ca.certPem, host: listen?.host, port: listen?.port, exposed: listen?.exposed });
   const url = await server.start();
   const exec = execTrigger({ command: trigger, pki, timeoutMs: PROBE_TIMEOUT_MS });
   try {
     const result = await exec.trigger({ url, timeoutMs: PROBE_TIMEOUT_MS });
     if (server.transcript.exchanges.length > 0) return undefined;
-    const why = result.timedOut ? `it was stopped after ${PROBE_TIMEOUT_MS} ms` : result.error ?? `the trigger exited ${result.exitCode}`;
+    const why = result.error ? `the trigger could not run: ${result.error}` : result.timedOut ? `it was stopped after ${PROBE_TIMEOUT_MS} ms` : `the trigger exited ${result.exitCode}`;
     const tail = (result.stderr || result.stdout).trim().split('\n').slice(-5).join('\n');
     return `the client never connected to ${url} (${why}); check --trigger and its placeholders {url} {ca} {cert} {key} {deviceId}${tail ? `\ntrigger output:\n${tail}` : ''}`;
   } finally {

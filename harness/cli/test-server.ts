@@ -1,19 +1,55 @@
 /** `mdm-conformance test-server` (CLI contract, "Testing a server"). */
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { certificateFacts } from '../pki';
 import { featuresOf, ProfileFileError, readCapabilityProfile } from '../iut/capability-profile';
 import { EMBEDDED_CREDENTIALS, EMBEDDED_FEATURES } from '../iut/embedded-server';
-import { reachServer } from '../iut/preflight';
+import { preflight } from '../iut/preflight';
 import type { RunConfig } from '../iut/run-config';
-import { many, one, parseArgs, seedOf, UsageError, type ParsedArgs } from './args';
+import { SUITE_NAMES } from '../scenarios/catalog';
+import { many, one, seedOf, UsageError, type ParsedArgs } from './args';
+import { parseCommand, refuseIgnored, type CommandSpec, type FlagSpec } from './command';
 import { credentialsOf } from './options';
 import { readExpectations } from './expectations';
-import { loadDevicePki, loadPki, readPem, throwawayPki } from './identity';
-import { runSuites, SUITE_NAMES } from './run-suites';
+import { loadDevicePki, readPem, throwawayPki } from './identity';
+import { runSuites } from './run-suites';
 
-export const COMMON_FLAGS = {
-  suite: true, shard: false, reports: false, auth: false, 'client-credentials': false, 'server-credentials': false, profile: false, expect: false, pki: false, seed: false,
-} as const;
+/** Flags both test commands take, in the contract's words. */
+export const RUN_FLAGS: readonly FlagSpec[] = [
+  { name: 'suite', value: 'NAME', repeat: true, default: 'every suite', help: `run only this suite: ${SUITE_NAMES.join(', ')}` },
+  { name: 'reports', value: 'DIR', default: './reports', help: 'where the reports are written (replaced on every run)' },
+  { name: 'auth', value: 'md5|basic', help: 'the SyncML Cred scheme the implementation under test uses (default: none, mutual TLS only)' },
+  { name: 'client-credentials', value: 'USER:SECRET', help: "the device's credentials for --auth (what a device sends in its SyncHdr Cred)" },
+  { name: 'profile', value: 'FILE', help: 'capability profile: optional features declared, and (for clients) the node map; see mdm-conformance list features' },
+  { name: 'expect', value: 'FILE', help: 'expected failures: {"expectedFailures": [{"id": "MDM-…", "reason": "…"}]}; a listed failure does not fail the run' },
+  { name: 'strict', help: 'warnings (SHOULD-level and observed-traffic deviations) fail the run' },
+  { name: 'seed', value: 'N', default: 'a fixed seed, printed', help: 'drives every random choice: the same implementation and seed give the same verdicts' },
+  { name: 'shard', value: 'I/N', help: 'run part I of N of the tests (join the reports with merge)' },
+  { name: 'timeout', value: 'MS', default: '5000', help: 'per request to the implementation under test; a setup problem is found within twice this' },
+];
+
+export const TEST_SERVER: CommandSpec = {
+  name: 'test-server',
+  brief: 'test a server (the harness plays the device); without --url, the embedded reference server',
+  summary: 'Tests an MS-MDM server: the harness plays a Windows-like reference device and drives the suites against it. '
+    + 'Without --url it tests the embedded reference server. Exit 0 conforms, 1 a requirement failed, 2 the run could not be judged.',
+  flags: [
+    { name: 'url', value: 'URL', default: 'the embedded reference server', help: 'the management endpoint of the server under test, e.g. https://127.0.0.1:8443/ManagementServer/MDM.svc' },
+    { name: 'pki', value: 'DIR', help: 'a pki init (or enroll) folder: the device identity, the CA for the server certificate, the device id' },
+    { name: 'server-ca', value: 'FILE', default: 'DIR/ca.pem', help: 'CA the server certificate must chain to' },
+    { name: 'client-cert', value: 'FILE', default: 'DIR/device.pem', help: 'device certificate to present' },
+    { name: 'client-key', value: 'FILE', default: 'DIR/device-key.pem', help: 'its private key' },
+    { name: 'device-id', value: 'ID', default: 'DIR/device-id.txt, or the certificate CN', help: 'the enrolled device id the harness speaks as' },
+    { name: 'control', value: "'COMMAND {deviceId} {file}'", help: 'queues management commands on the server: runs COMMAND with a file of SyncML commands; without it, scenarios that need queued commands are inconclusive' },
+    { name: 'http2', help: 'offer HTTP/2 (ALPN h2) as Windows does, and speak it when the server picks it' },
+    { name: 'client-cert-header', value: 'NAME', help: 'for a server behind a TLS-terminating proxy: speak HTTP to --url (http://…) and send the device certificate in this header (URL-encoded PEM); TLS rows are then inconclusive' },
+    ...RUN_FLAGS,
+  ],
+  examples: [
+    'mdm-conformance test-server',
+    "mdm-conformance test-server --url https://mdm.example.test/ManagementServer/MDM.svc --pki pki --control './queue.sh {deviceId} {file}'",
+  ],
+};
 
 export function shardOf(args: ParsedArgs): string | undefined {
   const shard = one(args, 'shard');
@@ -23,9 +59,12 @@ export function shardOf(args: ParsedArgs): string | undefined {
   return shard;
 }
 
-export function suitesOf(args: ParsedArgs): string[] {
+export function suitesOf(args: ParsedArgs, mode: 'server' | 'client', available: readonly string[]): string[] {
   const suites = many(args, 'suite');
-  for (const s of suites) if (!SUITE_NAMES.includes(s)) throw new UsageError(`unknown suite "${s}"; suites: ${SUITE_NAMES.join(', ')}`);
+  for (const s of suites) {
+    if (!SUITE_NAMES.includes(s as never)) throw new UsageError(`unknown suite "${s}"; suites: ${available.join(', ')}`);
+    if (!available.includes(s)) throw new UsageError(`the ${mode} mode has no ${s} suite; its suites: ${available.join(', ')}`);
+  }
   return suites;
 }
 
@@ -40,52 +79,81 @@ export function profileOf(args: ParsedArgs) {
   }
 }
 
+function hasCaKey(dir: string): boolean {
+  return existsSync(join(dir, 'ca-key.pem'));
+}
+
+export function timeoutOf(args: ParsedArgs): number {
+  const text = one(args, 'timeout');
+  if (text === undefined) return 5_000;
+  if (!/^\d+$/.test(text) || Number(text) < 100) throw new UsageError('--timeout takes milliseconds, at least 100 (e.g. 5000)');
+  return Number(text);
+}
+
 export async function testServerCommand(argv: string[], out: (line: string) => void): Promise<number> {
-  const args = parseArgs(argv, {
-    values: { ...COMMON_FLAGS, url: false, 'server-ca': false, 'client-cert': false, 'client-key': false, 'device-id': false, control: false },
-    switches: ['strict'],
-  });
+  const args = parseCommand(argv, TEST_SERVER);
+  const url = one(args, 'url');
+  refuseIgnored(args, [
+    { flag: 'client-credentials', when: !one(args, 'auth'), why: 'credentials are sent only with --auth md5|basic' },
+    { flag: 'server-ca', when: !url, why: 'the embedded reference server uses its own test CA; --server-ca is for --url' },
+    { flag: 'client-cert', when: !url, why: 'the embedded reference server issues its own device identity; --client-cert is for --url' },
+    { flag: 'client-key', when: !url, why: 'the embedded reference server issues its own device identity; --client-key is for --url' },
+    { flag: 'control', when: !url, why: 'the embedded reference server queues commands itself; --control is for --url' },
+    { flag: 'client-cert-header', when: !url, why: 'it is for a server behind a TLS-terminating proxy, given with --url http://…' },
+  ]);
   const reportsDir = resolve(one(args, 'reports') ?? 'reports');
   const expectFile = one(args, 'expect');
   const expectations = expectFile ? { file: expectFile, content: readExpectations(expectFile) } : undefined;
   const profile = profileOf(args);
-  const url = one(args, 'url');
+  const timeoutMs = timeoutOf(args);
+  const seed = seedOf(args);
   const config: RunConfig = {
-    mode: 'server', reportsDir, startedAt: new Date().toISOString(), strict: args.switches.has('strict'), seed: seedOf(args), suites: suitesOf(args), shard: shardOf(args),
-    features: [], profilePath: one(args, 'profile'),
+    mode: 'server', reportsDir, startedAt: new Date().toISOString(), strict: args.switches.has('strict'), seed,
+    suites: suitesOf(args, 'server', SUITE_NAMES), shard: shardOf(args), features: [], profilePath: one(args, 'profile'),
   };
   if (!url) {
     const dir = one(args, 'pki') ?? throwawayPki().dir;
-    const pki = loadPki(dir);
+    const pki = loadDevicePki(dir);
     config.server = {
       embedded: true, pkiDir: dir, serverCa: join(dir, 'ca.pem'), clientCert: join(dir, 'device.pem'), clientKey: join(dir, 'device-key.pem'),
-      deviceId: pki.deviceId, credentials: EMBEDDED_CREDENTIALS,
+      deviceId: pki.deviceId, credentials: EMBEDDED_CREDENTIALS, http2: args.switches.has('http2'), timeoutMs,
     };
     config.features = [...(profile ? featuresOf(profile, 'md5') : EMBEDDED_FEATURES)];
-    out('testing the embedded reference server (pass --url to test yours)');
-  } else {
-    const pkiDir = one(args, 'pki');
-    const pki = pkiDir ? loadDevicePki(pkiDir) : undefined;
-    const certFile = one(args, 'client-cert') ?? (pkiDir && join(pkiDir, 'device.pem'));
-    const keyFile = one(args, 'client-key') ?? (pkiDir && join(pkiDir, 'device-key.pem'));
-    const caFile = one(args, 'server-ca') ?? (pkiDir && join(pkiDir, 'ca.pem'));
-    if (!certFile || !keyFile) throw new UsageError('the device needs an identity the server trusts: pass --pki DIR (from pki init) or --client-cert FILE --client-key FILE');
-    if (!caFile) throw new UsageError('the harness must verify the server certificate: pass --server-ca FILE or --pki DIR');
-    const certPem = readPem(certFile, '--client-cert');
-    const deviceId = one(args, 'device-id') ?? pki?.deviceId ?? certificateFacts(certPem).subjectCN;
-    if (!deviceId) throw new UsageError('cannot tell the device id: pass --device-id ID');
-    const credentials = credentialsOf(args, 'client-credentials');
-    const problem = await reachServer(url, { ca: readPem(caFile, '--server-ca'), certPem, keyPem: readPem(keyFile, '--client-key') });
-    if (problem) {
-      out(`error: ${problem}`);
-      return 2;
-    }
-    config.server = {
-      embedded: false, url, pkiDir: pki && 'keyPem' in pki.ca && !one(args, 'client-cert') ? pkiDir : undefined, serverCa: caFile, clientCert: certFile, clientKey: keyFile,
-      deviceId, control: one(args, 'control'), credentials,
-    };
-    config.features = [...featuresOf(profile, credentials ? (credentials.scheme === 'syncml:auth-md5' ? 'md5' : 'basic') : undefined)];
-    if (!config.server.control) out('note: no --control given: scenarios that need queued commands will be inconclusive');
+    out(`testing the embedded reference server (pass --url to test yours); seed ${seed}`);
+    return runSuites(config, expectations, out);
   }
+  const pkiDir = one(args, 'pki');
+  const pki = pkiDir ? loadDevicePki(pkiDir) : undefined;
+  const certFile = one(args, 'client-cert') ?? (pkiDir && join(pkiDir, 'device.pem'));
+  const keyFile = one(args, 'client-key') ?? (pkiDir && join(pkiDir, 'device-key.pem'));
+  const caFile = one(args, 'server-ca') ?? (pkiDir && join(pkiDir, 'ca.pem'));
+  const plain = url.startsWith('http://');
+  const certHeader = one(args, 'client-cert-header');
+  if (plain && !certHeader) throw new UsageError(`--url ${url} is plain HTTP: the management endpoint is HTTPS (MS-MDM 2.1); for a server behind a TLS-terminating proxy, add --client-cert-header NAME`);
+  if (certHeader && !plain) throw new UsageError('--client-cert-header speaks plain HTTP to the server behind its proxy: give --url http://…');
+  if (!certFile || !keyFile) throw new UsageError('the device needs an identity the server trusts: pass --pki DIR (from pki init or enroll) or --client-cert FILE --client-key FILE');
+  if (!caFile && !plain) throw new UsageError('the harness must verify the server certificate: pass --server-ca FILE or --pki DIR');
+  const certPem = readPem(certFile, '--client-cert');
+  const keyPem = readPem(keyFile, '--client-key');
+  const serverCa = caFile ? readPem(caFile, '--server-ca') : '';
+  const deviceId = one(args, 'device-id') ?? pki?.deviceId ?? certificateFacts(certPem).subjectCN;
+  if (!deviceId) throw new UsageError('cannot tell the device id: pass --device-id ID');
+  const credentials = credentialsOf(args, 'client-credentials');
+  const problem = await preflight({
+    url, deviceId, identity: { certPem, keyPem }, serverCa, credentials, timeoutMs, http2: args.switches.has('http2'), clientCertHeader: certHeader,
+    caHint: pkiDir ? join(pkiDir, 'ca.pem') : undefined,
+  });
+  if (problem) {
+    out(`error: ${problem}`);
+    return 2;
+  }
+  config.server = {
+    // Bad identities for the auth scenarios can be minted only from a CA key: a pki init folder has one, an enrolled one not.
+    embedded: false, url, pkiDir: pkiDir && hasCaKey(pkiDir) && !one(args, 'client-cert') ? pkiDir : undefined, serverCa: caFile ?? '', clientCert: certFile, clientKey: keyFile,
+    deviceId, control: one(args, 'control'), credentials, http2: args.switches.has('http2'), clientCertHeader: certHeader, timeoutMs,
+  };
+  config.features = [...featuresOf(profile, credentials ? (credentials.scheme === 'syncml:auth-md5' ? 'md5' : 'basic') : undefined)];
+  out(`testing ${url} as device ${deviceId}; seed ${seed}`);
+  if (!one(args, 'control')) out('note: no --control given: scenarios that need queued commands are skipped, their requirements not judged');
   return runSuites(config, expectations, out);
 }

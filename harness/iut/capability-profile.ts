@@ -4,18 +4,19 @@ import { readFileSync } from 'node:fs';
 import type { Feature } from '../scenarios/scenario';
 import schema from './capability-profile.schema.json';
 
-const FEATURE_KEYS: Record<string, Feature> = {
-  md5Auth: 'md5-auth',
-  basicAuth: 'basic-auth',
-  largeObjects: 'large-objects',
-  atomic: 'atomic',
-  wbxml: 'wbxml',
-  messageSigning: 'message-signing',
-};
+/** The optional features, under the one name they have everywhere: the profile, the report, `list features`. */
+export const FEATURES: readonly { name: Feature; help: string }[] = [
+  { name: 'md5-auth', help: 'SyncML MD5 digest authentication (syncml:auth-md5); on with --auth md5' },
+  { name: 'basic-auth', help: 'SyncML basic authentication (syncml:auth-basic); on with --auth basic' },
+  { name: 'large-objects', help: 'large objects and multi-message packages (OMA-DMP 6, 7); on by default, servers must support them (MDM-LO-008)' },
+  { name: 'atomic', help: 'Atomic command groups; on by default' },
+  { name: 'wbxml', help: 'WBXML encoding (application/vnd.syncml.dm+wbxml)' },
+  { name: 'message-signing', help: 'MS-Signature message signing (MDM-TRN-014, MDM-TRN-015)' },
+];
 
 export interface CapabilityProfile {
   name?: string;
-  features?: Partial<Record<keyof typeof FEATURE_KEYS, boolean>>;
+  features?: Partial<Record<Feature, boolean>>;
 }
 
 const validate = new Ajv({ allErrors: true }).compile<CapabilityProfile>(schema);
@@ -32,7 +33,9 @@ export function readCapabilityProfile(path: string): CapabilityProfile {
   if (!validate(json)) {
     const err = validate.errors![0];
     const where = err.instancePath || '/';
-    const detail = err.keyword === 'additionalProperties' ? `unknown field "${(err.params as { additionalProperty: string }).additionalProperty}"` : err.message;
+    const unknown = err.keyword === 'additionalProperties' ? (err.params as { additionalProperty: string }).additionalProperty : undefined;
+    const valid = where === '/features' ? `; features: ${FEATURES.map((f) => f.name).join(', ')}` : '';
+    const detail = unknown !== undefined ? `unknown field "${unknown}"${valid}` : err.message;
     throw new ProfileFileError(`profile ${path}: ${where}: ${detail}`);
   }
   return json;
@@ -43,6 +46,6 @@ export function readCapabilityProfile(path: string): CapabilityProfile {
  * on unless the profile says otherwise; authentication schemes follow --auth.
  */
 export function featuresOf(profile: CapabilityProfile | undefined, auth: 'md5' | 'basic' | undefined): Set<Feature> {
-  const declared: Record<string, boolean> = { largeObjects: true, atomic: true, md5Auth: auth === 'md5', basicAuth: auth === 'basic', ...profile?.features };
-  return new Set(Object.entries(declared).filter(([, on]) => on).map(([k]) => FEATURE_KEYS[k]));
+  const declared: Partial<Record<Feature, boolean>> = { 'large-objects': true, atomic: true, 'md5-auth': auth === 'md5', 'basic-auth': auth === 'basic', ...profile?.features };
+  return new Set(Object.entries(declared).filter(([, on]) => on).map(([k]) => k as Feature));
 }

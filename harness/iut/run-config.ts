@@ -25,16 +25,28 @@ export interface ServerRunConfig {
   deviceId: string;
   control?: string;
   credentials?: Credentials;
+  /** Offer HTTP/2 (`--http2`). */
+  http2?: boolean;
+  /** Plain HTTP with the device certificate in this header (`--client-cert-header`). */
+  clientCertHeader?: string;
+  /** Per request (`--timeout`). */
+  timeoutMs?: number;
 }
 
 export interface ClientRunConfig {
   embedded: boolean;
   trigger?: string;
   wait?: boolean;
+  /** With --wait: how long each session may take to come. */
+  waitTimeoutMs?: number;
   listen?: string;
   pkiDir: string;
   credentials?: Credentials;
   serverCredentials?: Credentials;
+  /** `none`: the reference server takes a client that presents no certificate (`--client-auth none`). */
+  clientAuth?: 'tls' | 'none';
+  /** Per request of the embedded device. */
+  timeoutMs?: number;
 }
 
 export interface RunConfig {

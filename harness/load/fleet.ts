@@ -9,6 +9,8 @@ import { ReferenceDevice } from '../device/reference-device';
 import { mintDeviceIdentity, type Identity, type TestPki } from '../pki';
 
 export interface FleetOptions {
+  /** The run's seed: device ids follow it. */
+  seed?: number;
   url: string;
   /** CA used to mint one identity per device; the server under test must trust it for client certificates. */
   pki: TestPki;
@@ -77,7 +79,7 @@ export function mintFleet(pki: TestPki, count: number, rng: Rng = seeded(undefin
   });
 }
 
-export async function runFleet(opts: FleetOptions, fleet = mintFleet(opts.pki, opts.devices)): Promise<LoadResult> {
+export async function runFleet(opts: FleetOptions, fleet = mintFleet(opts.pki, opts.devices, seeded(opts.seed, 'fleet'))): Promise<LoadResult> {
   if (!opts.sessions && !opts.durationMs) throw new Error('give a number of sessions or a duration');
   const started = Date.now();
   const deadline = opts.durationMs ? started + opts.durationMs : Infinity;

@@ -10,7 +10,7 @@ import {
   certificateFacts, createTestPki, mintDeviceIdentity, mintServerIdentity, readPki, writePki, PKI_FILES,
   type BadDeviceIdentity, type BadServerIdentity, type Identity, type KeyType, type TestPki,
 } from '../../harness/pki';
-import { runPkiCommand } from '../../harness/pki/cli';
+import { runPkiCommand } from '../../harness/cli/pki';
 
 const OPENSSL = '/usr/bin/openssl';
 const OPENSSL_MISSING = `${OPENSSL} not found: the openssl cross-checks of the test PKI need it`;

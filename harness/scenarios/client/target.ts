@@ -106,7 +106,9 @@ export interface ClientUnderTest {
   /** Per triggered session. Default 30 s. */
   sessionTimeoutMs?: number;
   /** Where the reference server listens (`--listen`); default a free loopback port per scenario. */
-  listen?: { host?: string; port?: number };
+  listen?: { host?: string; port?: number; exposed?: boolean };
+  /** Take a client that presents no certificate (`--client-auth none`): MDM-TRN-004 fails, the rest is judged. */
+  acceptWithoutCertificate?: boolean;
 }
 
 export function nodesOf(t: ClientUnderTest): ClientNodes {
@@ -148,7 +150,8 @@ export class ScenarioServer {
       ca: t.pki.ca.certPem,
       host: t.listen?.host,
       port: t.listen?.port,
-      behaviour: setup.behaviour,
+      exposed: t.listen?.exposed,
+      behaviour: t.acceptWithoutCertificate ? { verifyClientCertificate: false, ...setup.behaviour } : setup.behaviour,
       malformedReply: setup.malformedReply,
       entityUrl: setup.entityUrl,
       clientAuth: setup.clientAuth,

@@ -29,6 +29,10 @@ export interface ServerUnderTest {
   credentials?: { scheme: CredScheme; user: string; password: string };
   /** Per HTTP request. */
   timeoutMs?: number;
+  /** Offer HTTP/2, as Windows does (`--http2`). */
+  http2?: boolean;
+  /** Plain HTTP to a server behind a TLS-terminating proxy, the device certificate in this header. */
+  clientCertHeader?: string;
   /** Size of the "oversized body" robustness probe; by default just over the 16 MiB most servers accept. */
   oversizedBodyBytes?: number;
 }
@@ -45,6 +49,8 @@ export function deviceFor(t: ServerUnderTest, log: ScenarioLog, opts: Partial<Re
     serverCa: t.serverCa,
     timeoutMs: t.timeoutMs ?? 5_000,
     credentials: t.credentials,
+    http2: t.http2,
+    clientCertHeader: t.clientCertHeader,
     ...opts,
   });
 }
