@@ -1,6 +1,7 @@
 /** The `--profile FILE` capability profile: which optional features the implementation under test declares. */
 import Ajv from 'ajv';
 import { readFileSync } from 'node:fs';
+import type { ClientUnderTest } from '../scenarios/client/target';
 import type { Feature } from '../scenarios/scenario';
 import schema from './capability-profile.schema.json';
 
@@ -17,6 +18,8 @@ export const FEATURES: readonly { name: Feature; help: string }[] = [
 export interface CapabilityProfile {
   name?: string;
   features?: Partial<Record<Feature, boolean>>;
+  /** The node map of a client under test (see ClientNodes): a role replaced, or unmapped with null. */
+  nodes?: ClientUnderTest['nodes'];
 }
 
 const validate = new Ajv({ allErrors: true }).compile<CapabilityProfile>(schema);

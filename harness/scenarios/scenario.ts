@@ -25,6 +25,11 @@ export interface Scenario<Target> {
   feature?: Feature;
   /** What the target must offer (e.g. a control adapter); without it the requirements are inconclusive. */
   needs?: (target: Target) => string | undefined;
+  /**
+   * Why the scenario does not apply to this target (a node role its map leaves out): its requirements are then
+   * not applicable, as for an undeclared feature.
+   */
+  notApplicable?: (target: Target) => string | undefined;
   run(target: Target, out: ScenarioLog): Promise<void>;
 }
 
@@ -99,6 +104,10 @@ export async function runScenario<T extends SeededTarget>(scenario: Scenario<T>,
   if (scenario.feature && !features.has(scenario.feature)) {
     const evidence = `feature "${scenario.feature}" is not declared in the capability profile`;
     return { ...base, findings: scenario.requirements.map((id) => ({ id, verdict: 'not-applicable', check: scenario.id, evidence })) };
+  }
+  const outside = scenario.notApplicable?.(target);
+  if (outside) {
+    return { ...base, findings: scenario.requirements.map((id) => ({ id, verdict: 'not-applicable', check: scenario.id, evidence: outside })) };
   }
   const missing = scenario.needs?.(target);
   if (missing) {

@@ -43,9 +43,9 @@ test.beforeAll(async () => {
   try {
     server.queue(
       pki.deviceId,
-      get('./DevDetail/SwV'), get('./DevInfo'), replace('./Vendor/MSFT/HarnessCSP/Settings/Name', 'captured', { format: 'chr' }),
+      get('./DevDetail/SwV'), get('./DevInfo'), replace('./Device/Vendor/MSFT/NodeCache/MDMConformance/CacheVersion', 'captured', { format: 'chr' }),
       get('./DevInfo/Lang'), get('./DevDetail/HwV'), get('./DevInfo/Man'), get('./DevInfo/Mod'), get('./DevInfo/DmV'),
-      get('./Vendor/MSFT/HarnessCSP/Settings/Name'), get('./DevDetail/OEM'),
+      get('./Device/Vendor/MSFT/NodeCache/MDMConformance/CacheVersion'), get('./DevDetail/OEM'),
     );
     const run = await device.runSession(url);
     expect(run.end).toEqual({ reason: 'completed' });

@@ -8,13 +8,14 @@ import { createTestPki, type TestPki } from '../../harness/pki';
 import { ReferenceServer, type ReferenceServerOptions } from '../../harness/server/reference-server';
 import { add, atomic, del, eventAlert, exec, get, replace, sequence, type Command, type SyncML } from '../../harness/syncml';
 import type { Exchange } from '../../harness/transport';
+import { NODES } from '../../harness/scenarios/server/nodes';
 
 let pki: TestPki;
 test.beforeAll(() => {
   pki = createTestPki({ keyType: 'ec' });
 });
 
-const CSP = './Vendor/MSFT/HarnessCSP';
+const ENTRIES = NODES.nodeEntries;
 
 /** One line per message: `D2 Status(SyncHdr 1/0=200) Results(Get 1/5) Final`. */
 function lines(exchanges: Exchange[]): string[] {
@@ -68,7 +69,7 @@ test('minimal session: package 1, a Status-only close, and nothing more from the
 
 test('Get of a leaf, an interior node and a missing node: Status then Results, no Status for the Results (S2; MDM-STS-014, MDM-CMD-GET-004)', async () => {
   await pair({}, {}, async (server, device, url) => {
-    server.queue(pki.deviceId, get('./DevDetail/SwV'), get('./DevInfo'), get(`${CSP}/Nothing`));
+    server.queue(pki.deviceId, get('./DevDetail/SwV'), get('./DevInfo'), get(`${ENTRIES}/404`));
     const run = await device.runSession(url);
     expect(lines(run.exchanges)).toEqual([
       'D1 Alert(1201) Alert(1224) Replace Final',
@@ -88,20 +89,20 @@ test('management over several rounds: Add, Replace, Exec, Sequence, Delete with 
   await pair({}, { maxMsgSize: 1400 }, async (server, device, url) => {
     server.queue(
       pki.deviceId,
-      add(`${CSP}/Items/Second`),
-      add(`${CSP}/Items/Second/Value`, 'two', { format: 'chr' }),
+      add(`${ENTRIES}/2`),
+      add(`${ENTRIES}/2/ExpectedValue`, 'two', { format: 'chr' }),
       replace('./DevInfo/Man', 'Other'),
-      exec(`${CSP}/Actions/Deferred`),
-      sequence(replace(`${CSP}/Settings/Name`, 'first', { format: 'chr' }), get(`${CSP}/Settings/Name`)),
-      add(`${CSP}/Items/Second`),
-      del(`${CSP}/Items/Second`),
+      exec('./Device/Vendor/MSFT/Defender/Scan', '1'),
+      sequence(replace(NODES.cacheVersion, 'first', { format: 'chr' }), get(NODES.cacheVersion)),
+      add(`${ENTRIES}/2`),
+      del(`${ENTRIES}/2`),
     );
     const run = await device.runSession(url);
     expect(run.end).toEqual({ reason: 'completed' });
     const codes = server.sessions[0].events.flatMap((e) => (e.type === 'status' && e.answers ? [`${e.answers.command.kind}=${e.code}`] : []));
     expect(codes).toEqual(['Add=200', 'Add=200', 'Replace=405', 'Exec=202', 'Sequence=200', 'Replace=200', 'Get=200', 'Add=418', 'Delete=200']);
     expect(lines(run.exchanges).filter((l) => l.startsWith('S')).length).toBeGreaterThan(2); // spread over rounds by MaxMsgSize
-    expect(device.tree.get(`${CSP}/Items/Second`).ok).toBe(false);
+    expect(device.tree.get(`${ENTRIES}/2`).ok).toBe(false);
   });
 });
 
@@ -109,15 +110,15 @@ test('Atomic success and rollback: 200s, then 507 with 216 and the tree unchange
   await pair({}, {}, async (server, device, url) => {
     server.queue(
       pki.deviceId,
-      atomic(replace(`${CSP}/Settings/Name`, 'kept', { format: 'chr' }), replace(`${CSP}/Settings/Count`, '9', { format: 'int' })),
-      atomic(replace(`${CSP}/Settings/Name`, 'rolled back', { format: 'chr' }), replace(`${CSP}/Missing`, 'x')),
+      atomic(replace(NODES.cacheVersion, 'kept', { format: 'chr' }), replace(NODES.activeHoursStart, '9', { format: 'int' })),
+      atomic(replace(NODES.cacheVersion, 'rolled back', { format: 'chr' }), replace(`${ENTRIES}/404/ExpectedValue`, 'x')),
     );
     const run = await device.runSession(url);
     expect(lines(run.exchanges)[2]).toBe(
       'D2 Status(SyncHdr 1/0=200) Status(Atomic 1/5=200) Status(Replace 1/6=200) Status(Replace 1/7=200) ' +
         'Status(Atomic 1/8=507) Status(Replace 1/9=216) Status(Replace 1/10=404) Final',
     );
-    const name = device.tree.get(`${CSP}/Settings/Name`);
+    const name = device.tree.get(NODES.cacheVersion);
     expect(name.ok && name.data).toBe('kept');
   });
 });
@@ -156,16 +157,16 @@ test('MD5 challenge: 407 with Chal, package 1 re-sent with Cred, 212 with the ne
 test('large objects both ways and a multi-message device package (S8; MDM-LO-004, MDM-LO-009, MDM-LO-010, MDM-LO-021)', async () => {
   const big = 'chunk <me> & more '.repeat(300);
   await pair({}, { maxMsgSize: 2000, maxSendSize: 1500 }, async (server, device, url) => {
-    server.queue(pki.deviceId, replace(`${CSP}/Settings/Notes`, big, { format: 'chr' }));
+    server.queue(pki.deviceId, replace(NODES.expectedValue, big, { format: 'chr' }));
     const down = await device.runSession(url);
     const l = lines(down.exchanges);
     expect(l[1]).toBe('S1 Status(SyncHdr 1/0=200) Status(Alert 1/2=200) Status(Alert 1/3=200) Status(Replace 1/4=200) Replace(chunk)');
     expect(l[2]).toBe('D2 Status(SyncHdr 1/0=200) Status(Replace 1/5=213) Alert(1222)');
     expect(l.at(-2)).toMatch(/^D\d+ Status\(SyncHdr \d+\/0=200\) Status\(Replace \d+\/\d+=200\) Final$/);
-    const notes = device.tree.get(`${CSP}/Settings/Notes`);
+    const notes = device.tree.get(NODES.expectedValue);
     expect(notes.ok && notes.data).toBe(big);
 
-    server.queue(pki.deviceId, get(`${CSP}/Settings/Notes`));
+    server.queue(pki.deviceId, get(NODES.expectedValue));
     const up = await device.runSession(url);
     const u = lines(up.exchanges);
     expect(u[2]).toMatch(/^D2 Status\(SyncHdr 1\/0=200\) Status\(Get 1\/5=200\) Results\(1\/5 chunk\)$/);

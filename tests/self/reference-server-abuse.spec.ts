@@ -10,8 +10,9 @@ import { ReferenceDevice, type SteppedSession } from '../../harness/device/refer
 import { createTestPki, mintDeviceIdentity, type Identity, type TestPki } from '../../harness/pki';
 import { ReferenceServer, type SessionRecord } from '../../harness/server/reference-server';
 import { get, replace, serializeSyncML } from '../../harness/syncml';
+import { NODES } from '../../harness/scenarios/server/nodes';
 
-const NAME = './Vendor/MSFT/HarnessCSP/Settings/Name';
+const NAME = NODES.cacheVersion;
 
 let pki: TestPki;
 const identities = new Map<string, Identity>();

@@ -1,10 +1,17 @@
 import { expect, test } from '@playwright/test';
 import { CLEAN_DEVICE_BEHAVIOUR, executeCommands, type DeviceBehaviour } from '../../harness/device/execute';
-import { loadDefaultTree } from '../../harness/device/profile';
+import { join } from 'node:path';
+import { loadProfile, readProfileFile } from '../../harness/device/profile';
 import type { DmTree } from '../../harness/device/tree';
 import {
   add, alert, atomic, codeOf, del, exec, get, item, meta, parseSyncML, replace, sequence, status, type Command, type Status,
 } from '../../harness/syncml';
+
+/** The DM tree engine is tested on a profile with a writable test subtree, not on the reference device's Windows tree. */
+const ENGINE_TEST_PROFILE = join(__dirname, 'engine-test-device.json');
+function engineTestTree(deviceId: string): DmTree {
+  return loadProfile(readProfileFile(ENGINE_TEST_PROFILE), { deviceId });
+}
 
 const CSP = './Vendor/MSFT/HarnessCSP';
 const MSG = '3';
@@ -29,7 +36,7 @@ function fromXml(body: string): Command[] {
   return parseSyncML(xml).message.body.commands;
 }
 
-function run(commands: Command[], behaviour?: Partial<DeviceBehaviour>, tree: DmTree = loadDefaultTree('dev-0001')) {
+function run(commands: Command[], behaviour?: Partial<DeviceBehaviour>, tree: DmTree = engineTestTree('dev-0001')) {
   const outcome = executeCommands(tree, commands, { msgRef: MSG, behaviour });
   return { ...outcome, tree, codes: outcome.statuses.map(line) };
 }
@@ -69,7 +76,7 @@ test.describe('Get and Results', () => {
   });
 
   test('Get of an interior node returns its child names, URI-encoded, with Format node (MDM-CMD-GET-004)', () => {
-    const tree = loadDefaultTree('dev-0001');
+    const tree = engineTestTree('dev-0001');
     run(numbered(add(`${CSP}/Items/two%20words`, 'x')), undefined, tree);
     const { results } = run(numbered(get('./DevInfo', `${CSP}/Items`)), undefined, tree);
     expect(results[0].items).toEqual([
@@ -304,7 +311,7 @@ test.describe('Atomic', () => {
   });
 
   test('a failing member rolls back the whole Atomic: 507, the member its own code, earlier members 216, later 215, tree unchanged (MDM-CMD-ATO-002, MDM-CMD-ATO-006)', () => {
-    const tree = loadDefaultTree('dev-0001');
+    const tree = engineTestTree('dev-0001');
     const before = dump(tree);
     const { codes } = run(
       numbered(

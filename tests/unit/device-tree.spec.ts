@@ -1,12 +1,19 @@
 import { expect, test } from '@playwright/test';
+import { join } from 'node:path';
 import {
   defaultProfilePath, displayPointer, loadDefaultTree, loadProfile, ProfileError, readProfileFile, validateProfile,
   type DeviceProfile,
 } from '../../harness/device/profile';
 import { DmTree, encodeSegment, fitsFormat, parseNodeUri, type TreeResult } from '../../harness/device/tree';
 
+/** The DM tree engine is tested on a profile with a writable test subtree, not on the reference device's Windows tree. */
+const ENGINE_TEST_PROFILE = join(__dirname, 'engine-test-device.json');
+function engineTestTree(deviceId: string): DmTree {
+  return loadProfile(readProfileFile(ENGINE_TEST_PROFILE), { deviceId });
+}
+
 const CSP = './Vendor/MSFT/HarnessCSP';
-const tree = () => loadDefaultTree('dev-0001');
+const tree = () => engineTestTree('dev-0001');
 
 function failure(r: TreeResult): { reason: string; uri: string } {
   if (r.ok) throw new Error('expected a refusal');
@@ -275,8 +282,8 @@ test.describe('device profile', () => {
 
   test('values fit their format, async needs Exec or Replace, DevId is not declared', () => {
     expect(
-      profileError((p) => (p.tree.Vendor.children!.MSFT.children!.HarnessCSP.children!.Settings.children!.Count.value = 'abc')),
-    ).toBe("profile /tree/Vendor/MSFT/HarnessCSP/Settings/Count/value: 'abc' is not a valid int value");
+      profileError((p) => (p.tree.Vendor.children!.MSFT.children!.Policy.children!.Config.children!.Update.children!.ActiveHoursStart.value = 'abc')),
+    ).toBe("profile /tree/Vendor/MSFT/Policy/Config/Update/ActiveHoursStart/value: 'abc' is not a valid int value");
     expect(profileError((p) => (p.tree.DevInfo.children!.Man.async = true))).toBe(
       'profile /tree/DevInfo/Man/async: an async node needs Exec or Replace access',
     );

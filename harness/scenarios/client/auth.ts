@@ -40,14 +40,14 @@ export const mutualTls: ClientScenario = {
   async run(t, log) {
     const n = nodesOf(t);
     const check = this.id;
-    const valid = await oneSession(t, log, { rounds: [[get(n.leaf)]] }, { check });
+    const valid = await oneSession(t, log, { rounds: [[get(n.readableLeaf)]] }, { check });
     if (!valid.connected) {
       log.add([{ id: 'MDM-AUTH-002', verdict: 'inconclusive', check, evidence: 'the client did not connect to a server with a valid certificate either, so a refusal of bad ones would prove nothing' }]);
       return;
     }
     log.add([presentsIdentity(valid, t.deviceId, check)]);
     for (const bad of BAD_SERVERS) {
-      const run = await oneSession(t, log, { identity: bad.kind, rounds: [[get(n.leaf)]] }, { check, mayStayAway: true });
+      const run = await oneSession(t, log, { identity: bad.kind, rounds: [[get(n.readableLeaf)]] }, { check, mayStayAway: true });
       // The client's own account of the refusal says why; the server only sees the handshake break off.
       const why = run.trigger.stderr.trim().split('\n').at(-1) || run.refused.map((x) => x.error?.message).filter(Boolean).join('; ') || 'no request arrived';
       log.add([run.connected
@@ -208,7 +208,7 @@ function challengeScenario(scheme: 'md5' | 'basic'): ClientScenario {
       const creds = t.credentials!;
       const check = this.id;
       const n = nodesOf(t);
-      const run = await oneSession(t, log, { clientAuth: creds, rounds: [[get(n.leaf)]] }, { check });
+      const run = await oneSession(t, log, { clientAuth: creds, rounds: [[get(n.readableLeaf)]] }, { check });
       if (!run.connected) return;
       const [first] = challengesOf(run);
       if (!first) {
@@ -217,7 +217,7 @@ function challengeScenario(scheme: 'md5' | 'basic'): ClientScenario {
         const index = run.view.exchanges.findIndex((x) => x.response === first.at);
         log.add([judgeResend(first, run.view.exchanges[index]?.request.syncml, check), ...judgeCred(first, creds, check)]);
       }
-      const refused = await oneSession(t, log, { clientAuth: { ...creds, password: `${creds.password}-not-this` }, rounds: [[get(n.leaf)]] }, { check });
+      const refused = await oneSession(t, log, { clientAuth: { ...creds, password: `${creds.password}-not-this` }, rounds: [[get(n.readableLeaf)]] }, { check });
       if (refused.connected) log.add(judgeGivingUp(refused, creds, check));
     },
   };

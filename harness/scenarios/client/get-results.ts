@@ -8,7 +8,7 @@ import { label, trimmed, type SessionView } from '../../checks/session';
 import { get } from '../../syncml';
 import type { Scenario } from '../scenario';
 import { describe, expectStatus, notSent, resultsFor, sentCommand, statusFor, type CommandMatch } from './expect';
-import { nodesOf, oneSession, type ClientUnderTest } from './target';
+import { freshTag, nodesOf, oneSession, type ClientUnderTest } from './target';
 
 type ClientScenario = Scenario<ClientUnderTest>;
 
@@ -79,12 +79,14 @@ export const getResults: ClientScenario = {
   async run(t, log) {
     const n = nodesOf(t);
     const check = this.id;
-    const leaf: CommandMatch = { kind: 'Get', target: n.leaf, label: `Get of the leaf ${n.leaf} (nodes.leaf)` };
-    const interior: CommandMatch = { kind: 'Get', target: n.interior, label: `Get of the interior node ${n.interior} (nodes.interior)` };
-    const missing: CommandMatch = { kind: 'Get', target: n.missing, label: `Get of the missing node ${n.missing} (nodes.missing)` };
-    const several: CommandMatch = { kind: 'Get', target: n.leaves[0], label: `Get of ${n.leaves.join(', ')} (nodes.leaves)` };
-    const int: CommandMatch = { kind: 'Get', target: n.int, label: `Get of the int leaf ${n.int} (nodes.int)` };
-    const run = await oneSession(t, log, { rounds: [[get(n.leaf), get(n.interior), get(n.missing), get(...n.leaves), get(n.int)]] }, { check });
+    const missingUri = `${n.interiorNode}/${freshTag(log)}`;
+    const leaf: CommandMatch = { kind: 'Get', target: n.readableLeaf, label: `Get of the leaf ${n.readableLeaf} (nodes.readableLeaf)` };
+    const interior: CommandMatch = { kind: 'Get', target: n.interiorNode, label: `Get of the interior node ${n.interiorNode} (nodes.interiorNode)` };
+    const missing: CommandMatch = { kind: 'Get', target: missingUri, label: `Get of the missing node ${missingUri}` };
+    const several: CommandMatch = { kind: 'Get', target: n.readableLeaves[0], label: `Get of ${n.readableLeaves.join(', ')} (nodes.readableLeaves)` };
+    const int: CommandMatch | undefined = n.readableIntLeaf ? { kind: 'Get', target: n.readableIntLeaf, label: `Get of the int leaf ${n.readableIntLeaf} (nodes.readableIntLeaf)` } : undefined;
+    const gets = [get(n.readableLeaf), get(n.interiorNode), get(missingUri), get(...n.readableLeaves), ...(n.readableIntLeaf ? [get(n.readableIntLeaf)] : [])];
+    const run = await oneSession(t, log, { rounds: [gets] }, { check });
     if (!run.connected) return;
     const v = run.view;
     const findings: (Finding | undefined)[] = [
@@ -95,10 +97,10 @@ export const getResults: ClientScenario = {
       ...judgeResults(v, leaf, check),
       ...judgeResults(v, several, check),
       ...judgeResults(v, interior, check),
-      judgeChildList(v, interior, n.interior, n.interiorChildren, check),
-      judgeFormat(v, interior, n.interior, 'node', check),
-      judgeFormat(v, int, n.int, 'int', check),
-      judgeFormat(v, leaf, n.leaf, 'chr', check),
+      judgeChildList(v, interior, n.interiorNode, n.interiorChildren, check),
+      judgeFormat(v, interior, n.interiorNode, 'node', check),
+      int ? judgeFormat(v, int, n.readableIntLeaf!, 'int', check) : undefined,
+      judgeFormat(v, leaf, n.readableLeaf, 'chr', check),
     ];
     log.add(findings.filter((f): f is Finding => f !== undefined));
   },

@@ -8,7 +8,7 @@ import { commandsWithPaths, label, trimmed, type SessionView, type WireMessage }
 import { codeOf, get, metaValue, replace, type Results } from '../../syncml';
 import type { Scenario } from '../scenario';
 import { expectStatus, expectValue, resultsFor, sentCommand, show, type CommandMatch } from './expect';
-import { freshTag, nodesOf, oneSession, type ClientUnderTest } from './target';
+import { freshTag, nodesOf, oneSession, unmapped, type ClientUnderTest } from './target';
 
 type ClientScenario = Scenario<ClientUnderTest>;
 
@@ -31,15 +31,17 @@ export const serverObjectInChunks: ClientScenario = {
   title: `sends a Replace of a few kilobytes in chunks of ${CHUNK_BYTES} bytes without being asked to: each chunk is acknowledged with 213, the object is applied whole`,
   requirements: ['MDM-LO-002', 'MDM-LO-003', 'MDM-LO-010', 'MDM-LO-012', 'MDM-LO-015'],
   feature: 'large-objects',
+  notApplicable: (t) => unmapped(nodesOf(t), 'largeObjectNode'),
   async run(t, log) {
     const n = nodesOf(t);
+    const node = n.largeObjectNode!;
     const check = this.id;
     const value = payload(3_500, freshTag(log));
-    const run = await oneSession(t, log, { rounds: [[replace(n.text, value, { format: 'chr' })], [get(n.text)]], behaviour: { chunkBytes: CHUNK_BYTES } }, { check });
+    const run = await oneSession(t, log, { rounds: [[replace(node, value, { format: 'chr' })], [get(node)]], behaviour: { chunkBytes: CHUNK_BYTES } }, { check });
     if (!run.connected) return;
     log.add([
-      expectStatus(run.view, lastChunk(n.text), ['200', '202'], 'MDM-LO-012', check, 'the reassembled object matches the declared Size'),
-      expectValue(run.view, { kind: 'Get', target: n.text, label: `Get of ${n.text} after the chunked Replace` }, n.text, value, 'MDM-LO-015', check,
+      expectStatus(run.view, lastChunk(node), ['200', '202'], 'MDM-LO-012', check, 'the reassembled object matches the declared Size'),
+      expectValue(run.view, { kind: 'Get', target: node, label: `Get of ${node} after the chunked Replace` }, node, value, 'MDM-LO-015', check,
         'the object was applied whole once its last chunk arrived'),
     ]);
   },
@@ -51,16 +53,18 @@ export const sizeMismatch: ClientScenario = {
   title: 'sends a chunked Replace whose first chunk declares a Size 10 bytes too large: the device answers 424 and keeps the old value',
   requirements: ['MDM-LO-012', 'MDM-LO-015'],
   feature: 'large-objects',
+  notApplicable: (t) => unmapped(nodesOf(t), 'largeObjectNode'),
   async run(t, log) {
     const n = nodesOf(t);
+    const node = n.largeObjectNode!;
     const check = this.id;
-    const rounds = [[get(n.text)], [replace(n.text, payload(2_500, freshTag(log)), { format: 'chr' })], [get(n.text)]];
+    const rounds = [[get(node)], [replace(node, payload(2_500, freshTag(log)), { format: 'chr' })], [get(node)]];
     const run = await oneSession(t, log, { rounds, behaviour: { chunkBytes: CHUNK_BYTES, chunkSizeError: 10 } }, { check });
     if (!run.connected) return;
     log.add([
-      expectStatus(run.view, lastChunk(n.text), '424', 'MDM-LO-012', check, 'the reassembled object is 10 bytes shorter than its declared Size'),
-      ...keptOldValue(run.view, n.text, 'MDM-LO-012', check, 'an object whose size does not match is not applied'),
-      ...keptOldValue(run.view, n.text, 'MDM-LO-015', check, 'nothing of a chunked object is committed unless it is complete'),
+      expectStatus(run.view, lastChunk(node), '424', 'MDM-LO-012', check, 'the reassembled object is 10 bytes shorter than its declared Size'),
+      ...keptOldValue(run.view, node, 'MDM-LO-012', check, 'an object whose size does not match is not applied'),
+      ...keptOldValue(run.view, node, 'MDM-LO-015', check, 'nothing of a chunked object is committed unless it is complete'),
     ]);
   },
 };
@@ -97,16 +101,18 @@ export const interruptedObject: ClientScenario = {
   title: 'sends the first chunk of a Replace, then a Get instead of the next chunk: the device sends Alert 1225 and does not apply the object',
   requirements: ['MDM-LO-014', 'MDM-LO-015'],
   feature: 'large-objects',
+  notApplicable: (t) => unmapped(nodesOf(t), 'largeObjectNode'),
   async run(t, log) {
     const n = nodesOf(t);
+    const node = n.largeObjectNode!;
     const check = this.id;
-    const rounds = [[get(n.text)], [replace(n.text, payload(2_500, freshTag(log)), { format: 'chr' }), get(n.text)]];
+    const rounds = [[get(node)], [replace(node, payload(2_500, freshTag(log)), { format: 'chr' }), get(node)]];
     const run = await oneSession(t, log, { rounds, behaviour: { chunkBytes: CHUNK_BYTES, interruptChunkedObject: true } }, { check });
     if (!run.connected) return;
     log.add([
-      judgeNoEndOfData(run.view, n.text, check),
-      ...keptOldValue(run.view, n.text, 'MDM-LO-014', check, 'an interrupted object is not applied'),
-      ...keptOldValue(run.view, n.text, 'MDM-LO-015', check, 'nothing of a chunked object is committed before its last chunk'),
+      judgeNoEndOfData(run.view, node, check),
+      ...keptOldValue(run.view, node, 'MDM-LO-014', check, 'an interrupted object is not applied'),
+      ...keptOldValue(run.view, node, 'MDM-LO-015', check, 'nothing of a chunked object is committed before its last chunk'),
     ]);
   },
 };
@@ -162,13 +168,15 @@ export const resultsInChunks: ClientScenario = {
   title: 'writes 16 KiB to a node and reads it back: Results too large for one client message go out in chunks, the package spanning messages',
   requirements: ['MDM-LO-001', 'MDM-LO-006', 'MDM-LO-009', 'MDM-LO-011'],
   feature: 'large-objects',
+  notApplicable: (t) => unmapped(nodesOf(t), 'largeObjectNode'),
   async run(t, log) {
     const n = nodesOf(t);
+    const node = n.largeObjectNode!;
     const check = this.id;
     const value = payload(16 * 1024, freshTag(log));
-    const run = await oneSession(t, log, { rounds: [[replace(n.text, value, { format: 'chr' })], [get(n.text)]] }, { check });
+    const run = await oneSession(t, log, { rounds: [[replace(node, value, { format: 'chr' })], [get(node)]] }, { check });
     if (!run.connected) return;
-    log.add(judgeUpload(run.view, { kind: 'Get', target: n.text }, value, check));
+    log.add(judgeUpload(run.view, { kind: 'Get', target: node }, value, check));
   },
 };
 
@@ -180,8 +188,8 @@ export const serverHeaderMaxMsgSize: ClientScenario = {
   async run(t, log) {
     const n = nodesOf(t);
     const check = this.id;
-    const match: CommandMatch = { kind: 'Get', target: n.leaf, label: `Get of ${n.leaf} in a message whose SyncHdr carries MaxMsgSize` };
-    const run = await oneSession(t, log, { rounds: [[get(n.leaf)]], behaviour: { advertiseMaxMsgSize: 524_288 } }, { check });
+    const match: CommandMatch = { kind: 'Get', target: n.readableLeaf, label: `Get of ${n.readableLeaf} in a message whose SyncHdr carries MaxMsgSize` };
+    const run = await oneSession(t, log, { rounds: [[get(n.readableLeaf)]], behaviour: { advertiseMaxMsgSize: 524_288 } }, { check });
     if (!run.connected) return;
     log.add([run.trigger.timedOut
       ? { id: 'MDM-HDR-013', verdict: 'fail', check, evidence: 'the session never ended after a server SyncHdr carrying MaxMsgSize' }

@@ -9,7 +9,7 @@ import type { Scenario } from '../scenario';
 import type { MalformedReply } from '../../server/malformed';
 import { UNKNOWN_COMMAND } from '../../server/malformed';
 import { expectStatus } from './expect';
-import { nodesOf, oneSession, serverFor, session, type ClientUnderTest } from './target';
+import { nodesOf, unmapped, oneSession, serverFor, session, type ClientUnderTest } from './target';
 
 type ClientScenario = Scenario<ClientUnderTest>;
 
@@ -29,7 +29,7 @@ export const unreadableReplies: ClientScenario = {
     const n = nodesOf(t);
     const check = this.id;
     for (const c of UNREADABLE) {
-      const server = await serverFor(t, log, { malformedReply: c.kind, rounds: [[get(n.leaf)]] });
+      const server = await serverFor(t, log, { malformedReply: c.kind, rounds: [[get(n.readableLeaf)]] });
       try {
         const spoilt = await session(t, log, server, { check });
         if (!spoilt.connected) return;
@@ -42,7 +42,7 @@ export const unreadableReplies: ClientScenario = {
             ? { id: 'MDM-ROB-009', verdict: 'fail', check, evidence: 'after an empty HTTP 200 reply at the end of the session the client hung' }
             : { id: 'MDM-ROB-009', verdict: 'pass', check, evidence: `the empty HTTP 200 reply ended the session (${spoilt.trigger.exitCode === 0 ? 'the client exited 0' : `exit ${spoilt.trigger.exitCode}`})` });
         }
-        server.reference.queue(t.deviceId, get(n.leaf));
+        server.reference.queue(t.deviceId, get(n.readableLeaf));
         const next = await session(t, log, server, { check });
         if (next.connected && !spoilt.trigger.timedOut) findings.push(freshStart(spoilt.sessionIDs, next, c.what, check));
         log.add(findings);
@@ -76,38 +76,41 @@ export const malformedCommands: ClientScenario = {
   async run(t, log) {
     const n = nodesOf(t);
     const check = this.id;
-    const [other] = n.leaves;
+    const [other] = n.readableLeaves;
 
-    const unknown = await oneSession(t, log, { malformedReply: 'unknown-command', rounds: [[get(n.leaf)]] }, { check });
+    const unknown = await oneSession(t, log, { malformedReply: 'unknown-command', rounds: [[get(n.readableLeaf)]] }, { check });
     if (unknown.connected) {
       log.add([
         expectStatus(unknown.view, { kind: UNKNOWN_COMMAND, label: `<${UNKNOWN_COMMAND}> element under SyncBody` }, '400', 'MDM-XML-013', check),
-        expectStatus(unknown.view, { kind: 'Get', target: n.leaf }, '200', 'MDM-XML-013', check, 'an unknown element does not stop the rest of the message'),
+        expectStatus(unknown.view, { kind: 'Get', target: n.readableLeaf }, '200', 'MDM-XML-013', check, 'an unknown element does not stop the rest of the message'),
       ]);
     }
 
-    const noCmdID = await oneSession(t, log, { malformedReply: 'missing-cmdid', rounds: [[get(n.leaf), get(other)]] }, { check });
+    const noCmdID = await oneSession(t, log, { malformedReply: 'missing-cmdid', rounds: [[get(n.readableLeaf), get(other)]] }, { check });
     if (noCmdID.connected) {
       log.add([expectStatus(noCmdID.view, { kind: 'Get', target: other, label: `Get of ${other} without CmdID` }, '400', 'MDM-XML-014', check,
         'a command without CmdID is answered 400 with a blank CmdRef (A-34)')]);
     }
 
-    const slashed = n.leaf.replace(/^\.\//, '/');
-    const slash = await oneSession(t, log, { malformedReply: 'slash-locuri', rounds: [[get(n.leaf)]] }, { check });
+    const slashed = n.readableLeaf.replace(/^\.\//, '/');
+    const slash = await oneSession(t, log, { malformedReply: 'slash-locuri', rounds: [[get(n.readableLeaf)]] }, { check });
     if (slash.connected) {
       log.add([expectStatus(slash.view, { kind: 'Get', target: slashed, label: `Get of "${slashed}"` }, 'non-2xx', 'MDM-XML-015', check,
         'a LocURI may not start with "/"; the code is not documented (A-33)')]);
     }
 
-    const emptySegment = n.leaf.replace(/\/([^/]+)$/, '//$1');
-    const star = n.leaf.replace(/\/[^/]+\/([^/]+)$/, '/*/$1');
-    const noData: Replace = { kind: 'Replace', items: [item({ target: n.text, format: 'chr' })] };
-    const bad = await oneSession(t, log, { rounds: [[get(emptySegment), get(star), noData]] }, { check });
+    const emptySegment = n.readableLeaf.replace(/\/([^/]+)$/, '//$1');
+    const star = n.readableLeaf.replace(/\/[^/]+\/([^/]+)$/, '/*/$1');
+    const writable = n.writableChrLeaf;
+    const noData: Replace[] = writable ? [{ kind: 'Replace', items: [item({ target: writable, format: 'chr' })] }] : [];
+    const bad = await oneSession(t, log, { rounds: [[get(emptySegment), get(star), ...noData]] }, { check });
     if (bad.connected) {
       log.add([
         expectStatus(bad.view, { kind: 'Get', target: emptySegment, label: `Get of "${emptySegment}" (empty segment)` }, 'non-2xx', 'MDM-XML-017', check),
         expectStatus(bad.view, { kind: 'Get', target: star, label: `Get of "${star}" ("*" segment)` }, 'non-2xx', 'MDM-XML-017', check),
-        expectStatus(bad.view, { kind: 'Replace', target: n.text, label: `Replace of ${n.text} with Format chr and no Data (nodes.text)` }, ['400', '412'], 'MDM-XML-020', check),
+        writable
+          ? expectStatus(bad.view, { kind: 'Replace', target: writable, label: `Replace of ${writable} with Format chr and no Data (nodes.writableChrLeaf)` }, ['400', '412'], 'MDM-XML-020', check)
+          : { id: 'MDM-XML-020', verdict: 'not-applicable', check, evidence: unmapped(n, 'writableChrLeaf')! },
       ]);
     }
   },

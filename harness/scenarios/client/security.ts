@@ -96,10 +96,10 @@ export const protocolDowngrade: ClientScenario = {
   async run(t, log) {
     const n = nodesOf(t);
     const check = this.id;
-    const old = await oneSession(t, log, { malformedReply: 'old-protocol', rounds: [[get(n.leaf)]] }, { check });
-    if (old.connected) log.add(judgeOldProtocol(old.view, n.leaf, check));
-    const unknown = await oneSession(t, log, { malformedReply: 'unknown-protocol', rounds: [[get(n.leaf)]] }, { check });
-    const finding = unknown.connected ? judgeUnknownProtocol(unknown.view, n.leaf, check) : undefined;
+    const old = await oneSession(t, log, { malformedReply: 'old-protocol', rounds: [[get(n.readableLeaf)]] }, { check });
+    if (old.connected) log.add(judgeOldProtocol(old.view, n.readableLeaf, check));
+    const unknown = await oneSession(t, log, { malformedReply: 'unknown-protocol', rounds: [[get(n.readableLeaf)]] }, { check });
+    const finding = unknown.connected ? judgeUnknownProtocol(unknown.view, n.readableLeaf, check) : undefined;
     if (finding) log.add([finding]);
   },
 };
@@ -119,17 +119,17 @@ export const locuriTricks: ClientScenario = {
     const n = nodesOf(t);
     const check = this.id;
     const escapedSeparator = (() => {
-      const at = n.text.lastIndexOf('/');
-      return `${n.text.slice(0, at)}%2F${n.text.slice(at + 1)}`;
+      const at = n.readableLeaf.lastIndexOf('/');
+      return `${n.readableLeaf.slice(0, at)}%2F${n.readableLeaf.slice(at + 1)}`;
     })();
-    const depth = n.interior.replace(/^\.\//, '').split('/').length;
-    const traversal = `${n.interior}/${'../'.repeat(depth)}${n.leaf.replace(/^\.\//, '')}`;
+    const depth = n.interiorNode.replace(/^\.\//, '').split('/').length;
+    const traversal = `${n.interiorNode}/${'../'.repeat(depth)}${n.readableLeaf.replace(/^\.\//, '')}`;
     const encodedTraversal = traversal.split('/..').join('/%2E%2E');
-    const dotted = beforeLast(n.leaf, './');
+    const dotted = beforeLast(n.readableLeaf, './');
     const run = await oneSession(t, log, { rounds: [[get(escapedSeparator), get(traversal), get(encodedTraversal), get(dotted)]] }, { check });
     if (!run.connected) return;
-    log.add([expectStatus(run.view, { kind: 'Get', target: escapedSeparator, label: `Get of "${escapedSeparator}" (nodes.text with its last "/" escaped)` }, 'non-2xx', 'MDM-XML-018', check,
-      `"%2F" is a "/" inside a node name, not a separator, so the URI names no node; decoding before splitting reaches ${n.text}`)]);
+    log.add([expectStatus(run.view, { kind: 'Get', target: escapedSeparator, label: `Get of "${escapedSeparator}" (nodes.readableLeaf with its last "/" escaped)` }, 'non-2xx', 'MDM-XML-018', check,
+      `"%2F" is a "/" inside a node name, not a separator, so the URI names no node; decoding before splitting reaches ${n.readableLeaf}`)]);
     const tricks: { uri: string; what: string }[] = [
       { uri: traversal, what: '".." segments' },
       { uri: encodedTraversal, what: 'percent-encoded ".." segments' },
@@ -139,7 +139,7 @@ export const locuriTricks: ClientScenario = {
       const sent = sentCommand(run.view, { kind: 'Get', target: trick.uri });
       const answer = sent && statusFor(run.view, sent, trick.uri);
       if (answer?.code.startsWith('2')) {
-        log.advise('locuri-dot-segments', `${label(answer.msg)} ${answer.path}/Data: Get of "${trick.uri}" (${trick.what}) answered ${answer.code}: the client resolves dot-segments, so a command addressed below one node reaches ${n.leaf}; node URIs have no dot-segments past the leading "./" (MDM-XML-016 states it for servers)`);
+        log.advise('locuri-dot-segments', `${label(answer.msg)} ${answer.path}/Data: Get of "${trick.uri}" (${trick.what}) answered ${answer.code}: the client resolves dot-segments, so a command addressed below one node reaches ${n.readableLeaf}; node URIs have no dot-segments past the leading "./" (MDM-XML-016 states it for servers)`);
       } else {
         log.note(`Get of "${trick.uri}" (${trick.what}): ${answer ? `answered ${answer.code}` : 'not answered'}`);
       }
@@ -163,7 +163,7 @@ export const xmlEntities: ClientScenario = {
     const canary = await startCanary();
     try {
       for (const c of HOSTILE_XML) {
-        const server = await serverFor(t, log, { malformedReply: c.kind, entityUrl: canary.url, rounds: [[get(n.leaf)]] });
+        const server = await serverFor(t, log, { malformedReply: c.kind, entityUrl: canary.url, rounds: [[get(n.readableLeaf)]] });
         try {
           const spoilt = await session(t, log, server, { check });
           if (!spoilt.connected) return;
@@ -171,7 +171,7 @@ export const xmlEntities: ClientScenario = {
             log.add([{ id: 'MDM-TERM-008', verdict: 'fail', check, evidence: `after ${c.what} the client hung until the session timed out` }]);
             continue;
           }
-          server.reference.queue(t.deviceId, get(n.leaf));
+          server.reference.queue(t.deviceId, get(n.readableLeaf));
           const next = await session(t, log, server, { check });
           if (next.connected) log.add([freshStart(spoilt.sessionIDs, next, c.what, check)]);
         } finally {

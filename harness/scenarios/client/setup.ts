@@ -32,7 +32,8 @@ function loginStatus(run: ClientRun, check: string): Finding[] {
   const alerts = first?.syncml?.body.commands.filter((c) => c.kind === 'Alert' && codeOf(c) === '1224') ?? [];
   const present = alerts.some((a) => a.kind === 'Alert' && a.items.some((it) => metaValue(it.meta, 'Type') === 'com.microsoft/MDM/LoginStatus'));
   if (!first || present) return [];
-  return [{ id: 'MDM-CMD-ALT-009', verdict: 'warn', check, evidence: `${label(first)} /SyncBody: no Alert 1224 com.microsoft/MDM/LoginStatus in package 1, which Windows sends (user, others or none)` }];
+  // A MAY left undone is no deviation and no pass: the rule simply did not arise.
+  return [{ id: 'MDM-CMD-ALT-009', verdict: 'inconclusive', check, evidence: `${label(first)} /SyncBody: no Alert 1224 com.microsoft/MDM/LoginStatus in package 1 (a MAY; Windows sends it: user, others or none)` }];
 }
 
 export const package1: ClientScenario = {

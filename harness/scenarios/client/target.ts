@@ -12,7 +12,7 @@ import type { CredScheme } from '../../protocol/credentials';
 import type { ReferenceServerBehaviour } from '../../server/faults';
 import type { MalformedReply } from '../../server/malformed';
 import { ReferenceServer, type SessionRecord } from '../../server/reference-server';
-import type { Command } from '../../syncml';
+import { add, type Command } from '../../syncml';
 import type { Exchange } from '../../transport';
 import type { ScenarioLog } from '../scenario';
 
@@ -37,58 +37,70 @@ export type TriggerResult = CommandResult;
 export type Trigger = (opts: TriggerOptions) => Promise<TriggerResult>;
 
 /**
- * Nodes the management scenarios address. The defaults are the reference device's (fixtures/profiles/
- * windows-device.json); a vendor's client has other CSPs, so each one can be replaced, and every finding that
- * depends on one names it.
+ * The node map: the nodes of the device under test the scenarios address, by role. Every role maps to a node that
+ * every Windows 10/11 device has (DevInfo, DevDetail and standard CSPs), none of them destructive to write or run (no
+ * wipe, no reboot, no unenrollment); a vendor maps its own in the capability profile (`nodes`). A role mapped to
+ * nothing (`null` in the profile) makes the rules that need it not applicable. Evidence names the role
+ * (`nodes.readOnlyLeaf`), under the same name as in the profile.
  */
 export interface ClientNodes {
   /** A readable chr leaf. */
-  leaf: string;
+  readableLeaf: string;
   /** Further readable leaves, read together in one multi-Item Get. */
-  leaves: string[];
+  readableLeaves: string[];
+  /** A readable int leaf: its Results state Format int (MDM-RES-003). */
+  readableIntLeaf?: string;
   /** An interior node, and some of the child names a Get of it must list (MDM-CMD-GET-004). */
-  interior: string;
+  interiorNode: string;
   interiorChildren: string[];
-  /** A URI no node has (MDM-STS-017). */
-  missing: string;
-  /** An interior node below which the harness may Add and Delete nodes of its own. */
-  writableParent: string;
-  /** A writable chr leaf (Sequence order, large objects). */
-  text: string;
-  /** A writable int leaf (Replace, Atomic rollback). */
-  int: string;
-  /** A leaf the device refuses to write (MDM-STS-019). */
-  readOnly: string;
-  /** A leaf of a feature the device does not support (MDM-STS-020: 406). */
-  unsupported: string;
-  /** A node that grants Delete but cannot be deleted (MDM-CMD-DEL-002: 405). */
-  permanent: string;
-  /** A node that exists, for the Add that must answer 418 (MDM-STS-018). */
-  existing: string;
-  /** An executable node that completes at once. */
-  exec: string;
-  /** An executable node whose work runs on after the Status (200 or 202, MDM-CMD-EXE-002). */
-  execAsync: string;
+  /** A leaf the device refuses to write (405, MDM-STS-019). */
+  readOnlyLeaf?: string;
+  /** A node that cannot be deleted (405, MDM-CMD-DEL-002). */
+  permanentNode?: string;
+  /** An interior node below which the harness may Add nodes of its own (and Delete them again). */
+  addableParent?: string;
+  /** The name of a chr leaf the harness may Add below a node it added under addableParent. */
+  addableLeafName?: string;
+  /** A writable chr leaf that reads back what was written (Sequence order, chunked objects). */
+  writableChrLeaf?: string;
+  /** A writable int leaf that reads back what was written (Replace, Atomic rollback, 415 for a non-number). */
+  writableIntLeaf?: string;
+  /** A node of a feature the device does not support (406, MDM-STS-020). */
+  unsupportedNode?: string;
+  /** A node whose Exec completes at once, and the Data to send with it. */
+  executableNode?: string;
+  executableData?: string;
+  /** A node whose Exec work runs on after the Status (200 or 202, MDM-CMD-EXE-002, MDM-STS-022). */
+  asyncExecutableNode?: string;
+  asyncExecutableData?: string;
+  /** A chr leaf that takes a value of several kilobytes (large objects). */
+  largeObjectNode?: string;
+  /** Nodes the harness Adds before it uses the map, when they may not exist yet (an Add answered 418 is fine). */
+  prepare?: string[];
 }
 
-const CSP = './Vendor/MSFT/HarnessCSP';
+const NODE_CACHE = './Device/Vendor/MSFT/NodeCache/MDMConformance';
 
 export const DEFAULT_CLIENT_NODES: Readonly<ClientNodes> = Object.freeze({
-  leaf: './DevDetail/SwV',
-  leaves: ['./DevInfo/Man', './DevInfo/Mod', './DevDetail/FwV'],
-  interior: `${CSP}/Settings`,
-  interiorChildren: ['Name', 'Count', 'Enabled', 'Notes'],
-  missing: `${CSP}/Nothing/Here`,
-  writableParent: `${CSP}/Items`,
-  text: `${CSP}/Settings/Notes`,
-  int: `${CSP}/Settings/Count`,
-  readOnly: './DevInfo/Man',
-  unsupported: `${CSP}/Legacy/Mode`,
-  permanent: `${CSP}/Settings/Name`,
-  existing: `${CSP}/Settings/Name`,
-  exec: `${CSP}/Actions/Echo`,
-  execAsync: `${CSP}/Actions/Deferred`,
+  readableLeaf: './DevDetail/SwV',
+  readableLeaves: ['./DevInfo/Man', './DevInfo/Mod', './DevDetail/FwV'],
+  readableIntLeaf: './DevDetail/Ext/Microsoft/ProcessorArchitecture',
+  interiorNode: './DevInfo',
+  interiorChildren: ['DevId', 'Man', 'Mod', 'DmV', 'Lang'],
+  readOnlyLeaf: './DevInfo/Man',
+  permanentNode: './DevDetail/HwV',
+  addableParent: `${NODE_CACHE}/Nodes`,
+  addableLeafName: 'ExpectedValue',
+  writableChrLeaf: `${NODE_CACHE}/CacheVersion`,
+  writableIntLeaf: './Device/Vendor/MSFT/Policy/Config/Update/ActiveHoursStart',
+  executableNode: './Device/Vendor/MSFT/Defender/UpdateSignature',
+  asyncExecutableNode: './Device/Vendor/MSFT/Defender/Scan',
+  asyncExecutableData: '1',
+  largeObjectNode: `${NODE_CACHE}/CacheVersion`,
+  prepare: [NODE_CACHE],
 });
+
+export type NodeRole = keyof ClientNodes;
 
 export interface ClientUnderTest {
   /** The run's seed (`--seed`). */
@@ -101,8 +113,8 @@ export interface ClientUnderTest {
   trigger: Trigger;
   /** Application-level credentials the client sends (`--auth`, `--client-credentials`); absent: mutual TLS only. */
   credentials?: { scheme: CredScheme; user: string; password: string };
-  /** Replacements for the default node URIs. */
-  nodes?: Partial<ClientNodes>;
+  /** The capability profile's node map: roles replaced, or unmapped with null. */
+  nodes?: { [R in NodeRole]?: ClientNodes[R] | null };
   /** Per triggered session. Default 30 s. */
   sessionTimeoutMs?: number;
   /** Where the reference server listens (`--listen`); default a free loopback port per scenario. */
@@ -111,8 +123,29 @@ export interface ClientUnderTest {
   acceptWithoutCertificate?: boolean;
 }
 
+/** The map in force: the defaults, overridden role by role by the profile (null unmaps a role). */
 export function nodesOf(t: ClientUnderTest): ClientNodes {
-  return { ...DEFAULT_CLIENT_NODES, ...t.nodes };
+  const map: Record<string, unknown> = { ...DEFAULT_CLIENT_NODES };
+  for (const [role, node] of Object.entries(t.nodes ?? {})) {
+    if (node === null) delete map[role];
+    else map[role] = node;
+  }
+  return map as unknown as ClientNodes;
+}
+
+/**
+ * The rounds of a scenario that writes with the map, preceded by the Adds of `prepare` in its first round: nodes such
+ * as a NodeCache group may not exist on a device yet. Their outcome (200, or 418 when present) is not judged.
+ */
+export function prepared(n: ClientNodes, rounds: Command[][]): Command[][] {
+  if (!n.prepare?.length || !rounds.length) return rounds;
+  return [[...n.prepare.map((uri) => add(uri)), ...rounds[0]], ...rounds.slice(1)];
+}
+
+/** Roles of the map that are not mapped, for the reason of the rules that need them. */
+export function unmapped(n: ClientNodes, ...roles: NodeRole[]): string | undefined {
+  const missing = roles.filter((r) => n[r] === undefined);
+  return missing.length ? `the node map has no ${missing.map((r) => `nodes.${r}`).join(' or ')} (capability profile "nodes"), so this cannot be judged` : undefined;
 }
 
 /**

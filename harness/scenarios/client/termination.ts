@@ -37,7 +37,7 @@ export const silentClose: ClientScenario = {
   requirements: ['MDM-TERM-001', 'MDM-STS-011', 'MDM-TERM-004', 'MDM-SES-010'],
   async run(t, log) {
     const n = nodesOf(t);
-    const run = await oneSession(t, log, { rounds: [[get(n.leaf)]] }, { check: this.id });
+    const run = await oneSession(t, log, { rounds: [[get(n.readableLeaf)]] }, { check: this.id });
     if (run.connected) log.add(finalOnLastMessage(run.view, this.id));
   },
 };
@@ -50,7 +50,7 @@ export const serverAbort: ClientScenario = {
   async run(t, log) {
     const n = nodesOf(t);
     // Server message 2 is where the second round would have gone.
-    await oneSession(t, log, { rounds: [[get(n.leaf)], [get(n.interior)]], behaviour: { abortInMessage: 2 } }, { check: this.id });
+    await oneSession(t, log, { rounds: [[get(n.readableLeaf)], [get(n.interiorNode)]], behaviour: { abortInMessage: 2 } }, { check: this.id });
   },
 };
 

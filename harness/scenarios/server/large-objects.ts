@@ -1,13 +1,14 @@
 /** Server scenarios of the large-object phase (catalogue S8, column "server under test"; OMA-DMP 6 and 7). */
 import { get, replace } from '../../syncml';
 import type { Scenario } from '../scenario';
+import { NODES } from './nodes';
 import { needsControl, reachable, session, type ServerUnderTest } from './target';
 
 type ServerScenario = Scenario<ServerUnderTest>;
 
 /** A text node: its large values exercise escaping across chunk boundaries. */
-const BLOB = './Vendor/MSFT/HarnessCSP/Settings/Notes';
-const NAME = './Vendor/MSFT/HarnessCSP/Settings/Name';
+const BLOB = NODES.expectedValue;
+const NAME = NODES.cacheVersion;
 
 /** Text of `n` bytes that exercises escaping as it is chunked. */
 function payload(n: number): string {

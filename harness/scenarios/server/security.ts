@@ -24,6 +24,7 @@ import { decodeNonce } from '../../protocol/auth';
 import { codeOf, get, metaValue, replace, serializeSyncML, type Status, type SyncML } from '../../syncml';
 import type { Exchange } from '../../transport';
 import { CANARY_TEXT, startCanary } from '../canary';
+import { NODES } from './nodes';
 import type { Scenario } from '../scenario';
 import { verdictOf } from './robustness';
 import { deviceFor, judgeSession, needsControl, reachable, session, type ServerUnderTest } from './target';
@@ -301,7 +302,7 @@ export const sessionIsolation: ServerScenario = {
       }
       const lastServerMsgID = Number(opened.response?.parsed?.message.hdr.msgID ?? 0);
       // What a session taken over would hand out: a command only the first device may get, queued while it waits.
-      await t.queue!(t.deviceId, [replace('./Vendor/MSFT/HarnessCSP/Settings/Name', `${tag} for ${t.deviceId}`, { format: 'chr' })]);
+      await t.queue!(t.deviceId, [replace(NODES.cacheVersion, `${tag} for ${t.deviceId}`, { format: 'chr' })]);
 
       // The second device, its own certificate and header Source, the first device's SessionID.
       const b = second.openSession(t.url, { sessionID: a.sessionID });

@@ -4,11 +4,11 @@
  */
 import { add, atomic, del, eventAlert, exec, get, replace, sequence, type Command } from '../../syncml';
 import type { Scenario } from '../scenario';
+import { NODES } from './nodes';
 import { needsControl, reachable, session, type ServerUnderTest } from './target';
 
 type ServerScenario = Scenario<ServerUnderTest>;
 
-const CSP = './Vendor/MSFT/HarnessCSP';
 
 /** Ends the session within the device's round limit once nothing is queued (MDM-SES-012). */
 function judgeEnd(log: Parameters<ServerScenario['run']>[1], run: Awaited<ReturnType<typeof session>>, check: string): void {
@@ -69,12 +69,12 @@ export const managementRounds: ServerScenario = {
   needs: needsControl,
   async run(t, log) {
     await queued(t, [
-      add(`${CSP}/Items/Second`),
-      add(`${CSP}/Items/Second/Value`, 'two', { format: 'chr' }),
-      replace(`${CSP}/Settings/Count`, '7', { format: 'int' }),
-      exec(`${CSP}/Actions/Echo`, 'ping'),
-      sequence(replace(`${CSP}/Settings/Name`, 'first', { format: 'chr' }), get(`${CSP}/Settings/Name`)),
-      del(`${CSP}/Items/Second`),
+      add(`${NODES.nodeEntries}/2`),
+      add(`${NODES.nodeEntries}/2/ExpectedValue`, 'two', { format: 'chr' }),
+      replace(NODES.activeHoursStart, '7', { format: 'int' }),
+      exec(NODES.updateSignature),
+      sequence(replace(NODES.cacheVersion, 'first', { format: 'chr' }), get(NODES.cacheVersion)),
+      del(`${NODES.nodeEntries}/2`),
     ]);
     // A small MaxMsgSize makes the server spread its commands over several packages (rounds).
     const run = await session(t, log, { maxMsgSize: 1400 });
@@ -90,11 +90,11 @@ export const errorStatuses: ServerScenario = {
   needs: needsControl,
   async run(t, log) {
     await queued(t, [
-      get('./Vendor/MSFT/HarnessCSP/Nothing'),
+      get(`${NODES.nodeEntries}/404`),
       replace('./DevInfo/Man', 'Other'),
-      add(`${CSP}/Settings`),
-      atomic(add(`${CSP}/Items/Third`), replace(`${CSP}/Missing`, 'x')),
-      atomic(get(`${CSP}/Settings/Name`)),
+      add(NODES.nodeCacheGroup),
+      atomic(add(`${NODES.nodeEntries}/3`), replace(`${NODES.nodeEntries}/404/ExpectedValue`, 'x')),
+      atomic(get(NODES.cacheVersion)),
     ]);
     const run = await session(t, log);
     if (reachable(log, run, this.id)) judgeEnd(log, run, this.id);
@@ -108,7 +108,7 @@ export const stopsAfter214: ServerScenario = {
   requirements: ['MDM-STS-024'],
   needs: needsControl,
   async run(t, log) {
-    await queued(t, [1, 2, 3, 4, 5].map((n) => replace(`${CSP}/Settings/Name`, `value ${n} ${'x'.repeat(300)}`, { format: 'chr' })));
+    await queued(t, [1, 2, 3, 4, 5].map((n) => replace(NODES.cacheVersion, `value ${n} ${'x'.repeat(300)}`, { format: 'chr' })));
     const run = await session(t, log, { maxMsgSize: 1200, cancelCommands: 1 });
     reachable(log, run, this.id);
   },
