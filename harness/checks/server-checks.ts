@@ -42,6 +42,14 @@ function* serverMessagesWithPackageStart(session: AnySessionView): Generator<{ m
   }
 }
 
+/**
+ * An HTTP error answer that is no SyncML at all (a 500 page, a proxy's 502): a reply that did not come, for
+ * MDM-TERM-003, rather than a SyncML message to judge for its syntax or media type.
+ */
+function isErrorPage(m: WireMessage | undefined): boolean {
+  return !!m?.parseError && m.parseError !== 'empty body' && m.http?.status !== undefined && m.http.status !== 200;
+}
+
 const DOCUMENT_IDS = [
   'MDM-XML-001', 'MDM-XML-002', 'MDM-XML-004', 'MDM-XML-005', 'MDM-XML-011', 'MDM-XML-012', 'MDM-HDR-001', 'MDM-HDR-002',
   'MDM-HDR-003', 'MDM-HDR-004', 'MDM-ID-001', 'MDM-STS-001', 'MDM-CMD-GET-001', 'MDM-CMD-ADD-001', 'MDM-CMD-REP-001',
@@ -61,6 +69,8 @@ export const serverAnswersEveryPackage = defineCheck<AnySessionView>({
         judge.fail('MDM-TERM-003', x.response, '', `HTTP ${x.response.http?.status ?? ''} with an empty body instead of a SyncML reply (A-22)`);
         // One fact, one failure: the missing SyncHdr Status is the empty reply seen again.
         judge.consequence('MDM-STS-012', 'MDM-TERM-003', x.response, '', 'the reply holds no SyncML message, not even the SyncHdr Status');
+      } else if (isErrorPage(x.response)) {
+        judge.fail('MDM-TERM-003', x.response, '', `HTTP ${x.response.http?.status} (${x.response.http?.contentType ?? 'no Content-Type'}) instead of a SyncML reply: ${x.response.parseError}`);
       }
     }
   },
@@ -88,7 +98,7 @@ export const serverMessagesAreWellFormed = defineCheck<AnySessionView>({
   run(session, judge) {
     const index = commandIndex(sentBy(session, 'device'));
     for (const { m, first } of serverMessagesWithPackageStart(session)) {
-      if (m.parseError === 'empty body') continue; // judged by serverAnswersEveryPackage
+      if (m.parseError === 'empty body' || isErrorPage(m)) continue; // judged by serverAnswersEveryPackage
       judgeDocument(m, 'server', judge, DOCUMENT_IDS, { firstOfPackage: first, peerIndex: index });
       const hdr = m.syncml?.hdr;
       if (!hdr) continue;
@@ -120,7 +130,7 @@ export const serverHttpFraming = defineCheck<AnySessionView>({
   run(session, judge) {
     for (const x of liveExchanges(session)) {
       const res = x.response;
-      if (!res?.http) continue;
+      if (!res?.http || isErrorPage(res)) continue;
       judgeHttp(res, judge);
       judge.saw('MDM-TRN-025');
       if (res.http.status !== 200) judge.fail('MDM-TRN-025', res, 'HTTP status', `HTTP ${res.http.status} carrying a SyncML reply; SyncML errors belong in Status codes`);

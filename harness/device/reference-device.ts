@@ -2,7 +2,7 @@
  * The reference device: a Windows-like DM client that runs sessions against a server over HTTPS with mutual TLS,
  * driven by the sans-IO DeviceSession, executing commands on its DM tree, with switchable faults.
  */
-import { sessionFromTranscript } from '../checks/from-transcript';
+import { sessionFromTranscript, throttledBy } from '../checks/from-transcript';
 import type { SessionView } from '../checks/session';
 import type { Identity } from '../pki';
 import { DeviceSession, type DeviceCredentials, type SessionEnd } from '../protocol/device-session';
@@ -47,8 +47,10 @@ export interface ReferenceDeviceOptions {
   rewrite?: (xml: string) => string;
   /** Where the device's random choices (its first SessionID) come from; default the default seed's stream. */
   rng?: Rng;
+  /** The longest wait for a Retry-After, so that a throttling server cannot stall a run. Default 5 000 ms. */
+  throttleWaitMaxMs?: number;
   /** The session counter as a device that has run before keeps it: the next session is numbered one more. */
-  sessionCounter?: number;
+  sessionCounter?: number | SessionCounter;
   /** Offer h2 by ALPN, as Windows does, and speak it when the server picks it. Default false: HTTP/1.1. */
   http2?: boolean;
   /**
@@ -67,7 +69,16 @@ export interface SessionOptions {
   sessionID?: string;
 }
 
-export type DeviceRunEnd = SessionEnd | { reason: 'transport-error' | 'protocol-error' | 'round-limit'; detail: string };
+export type DeviceRunEnd = SessionEnd | { reason: 'transport-error' | 'protocol-error' | 'round-limit' | 'throttled'; detail: string };
+
+/** How often a throttled message is sent again before the device gives up for this session. */
+const THROTTLE_RETRIES = 3;
+
+/** Retry-After in milliseconds: delay-seconds or an HTTP-date (RFC 9110 10.2.3), at most `maxMs`. */
+export function retryAfterMs(value: string, maxMs: number): number {
+  const seconds = /^\d+$/.test(value.trim()) ? Number(value.trim()) : (Date.parse(value) - Date.now()) / 1000;
+  return Math.max(0, Math.min(maxMs, Number.isFinite(seconds) ? seconds * 1000 : maxMs));
+}
 
 export interface DeviceRun {
   sessionID: string;
@@ -88,20 +99,32 @@ export interface SteppedSession {
   step(): Promise<Exchange | undefined>;
 }
 
+/** A device's session counter, shared by the ReferenceDevice objects that play one device (as one Windows keeps one). */
+export class SessionCounter {
+  constructor(private value: number) {}
+
+  /** Opaque, at most 4 bytes: a decimal counter, as Windows sends until SyncApplicationVersion 2.0 (MDM-SES-014). */
+  next(): string {
+    this.value = (this.value % 9999) + 1;
+    return String(this.value);
+  }
+}
+
 export class ReferenceDevice {
   readonly id: string;
   readonly tree: DmTree;
   readonly transcript = new Transcript();
   private readonly behaviour: Partial<ReferenceDeviceBehaviour>;
   private readonly client: HttpsClient;
-  private lastSessionID: number;
+  private readonly sessions: SessionCounter;
   private toCancel: number;
   private nonce: string | undefined;
 
   constructor(private readonly opts: ReferenceDeviceOptions) {
     this.id = opts.deviceId;
     // Windows numbers sessions with a small decimal counter (MDM-SES-014, MDM-HDR-006); where it starts is seeded.
-    this.lastSessionID = opts.sessionCounter ?? (opts.rng ?? seeded(undefined, 'device', opts.deviceId)).int(1, 200);
+    const counter = opts.sessionCounter ?? (opts.rng ?? seeded(undefined, 'device', opts.deviceId)).int(1, 200);
+    this.sessions = counter instanceof SessionCounter ? counter : new SessionCounter(counter);
     this.tree = opts.tree ?? loadDefaultTree(opts.deviceId);
     this.behaviour = behaviourOf(opts.faults ?? []);
     this.nonce = opts.credentials?.nonce;
@@ -136,7 +159,11 @@ export class ReferenceDevice {
         break;
       }
       rounds++;
-      const exchange = await this.send(session.respURI ?? url, next, session.end !== undefined);
+      const exchange = await this.sendHonouringThrottle(session.respURI ?? url, next, session.end !== undefined);
+      if (throttledBy(exchange) !== undefined) {
+        end = { reason: 'throttled', detail: `the server still throttled the device (HTTP ${exchange.response?.status}, Retry-After ${throttledBy(exchange)}) after ${THROTTLE_RETRIES} waits` };
+        break;
+      }
       if (exchange.error && !exchange.response?.parsed) {
         end = { reason: 'transport-error', detail: `${exchange.error.kind}: ${exchange.error.message}` };
         break;
@@ -204,6 +231,19 @@ export class ReferenceDevice {
     });
   }
 
+  /**
+   * Sends a message; a throttling reply (HTTP 429 or 503 with Retry-After, MDM-TRN-022) is waited out and the same
+   * message sent again, as Windows does (MDM-TRN-021), at most THROTTLE_RETRIES times and each wait bounded.
+   */
+  private async sendHonouringThrottle(url: string, msg: SyncML, closing: boolean): Promise<Exchange> {
+    let exchange = await this.send(url, msg, closing);
+    for (let i = 0; i < THROTTLE_RETRIES && throttledBy(exchange) !== undefined; i++) {
+      await new Promise((resolve) => setTimeout(resolve, retryAfterMs(throttledBy(exchange)!, this.opts.throttleWaitMaxMs ?? 5_000)));
+      exchange = await this.send(url, msg, closing);
+    }
+    return exchange;
+  }
+
   /** Posts arbitrary bytes as this device (robustness scenarios); recorded like any exchange. */
   post(url: string, body: string | Uint8Array, headers: Record<string, string | null> = {}): Promise<Exchange> {
     return this.client.post(this.withQuery(url), body, { headers });
@@ -244,13 +284,9 @@ export class ReferenceDevice {
     return `${url}${url.includes('?') ? '&' : '?'}${query}`;
   }
 
-  /**
-   * Opaque, new per session, at most 4 bytes (MDM-HDR-004, MDM-HDR-006): a decimal counter, as Windows sends until
-   * the server sets SyncApplicationVersion 2.0 (MDM-SES-014). Other forms are MDM-ROB-007's probes.
-   */
+  /** New per session, at most 4 bytes (MDM-HDR-004, MDM-HDR-006); other forms are MDM-ROB-007's probes. */
   private nextSessionID(): string {
-    this.lastSessionID = (this.lastSessionID % 9999) + 1;
-    return String(this.lastSessionID);
+    return this.sessions.next();
   }
 
   private devInfo(name: string): string {

@@ -62,6 +62,8 @@ export interface ServerBehaviour {
   renewNonce: boolean;
   /** Octets of each nonce the server makes (MDM-AUTH-021: at least 16). */
   nonceBytes: number;
+  /** Answer a malformed command (not a DM command, no CmdID, an Alert without its code) with 400/412 (MDM-ROB-006). */
+  answerMalformedCommands: boolean;
   /** Every 401/407 carries a nonce never issued before (MDM-AUTH-022); false re-issues the current one. */
   freshNonceOnChallenge: boolean;
   /**
@@ -109,6 +111,7 @@ export const CONFORMING_SERVER: ServerBehaviour = {
   renewNonce: true,
   nonceBytes: NONCE_BYTES,
   freshNonceOnChallenge: true,
+  answerMalformedCommands: true,
   authenticatePerMessage: false,
   abortInMessage: 0,
   chunkBytes: 0,
@@ -290,7 +293,7 @@ export class ServerSession {
         continue;
       }
       if (c.kind === 'Unknown' || c.cmdID === undefined) {
-        reply(c, c.kind === 'Unknown' ? c.name : c.kind, 400); // MDM-ROB-006
+        reply(c, c.kind === 'Unknown' ? c.name : c.kind, this.behaviour.answerMalformedCommands ? 400 : 200); // MDM-ROB-006
         continue;
       }
       if (c.kind === 'Results') {
@@ -300,6 +303,10 @@ export class ServerSession {
       }
       if (c.kind === 'Alert') {
         const code = codeOf(c) ?? '';
+        if (!/^\d{4}$/.test(code)) {
+          reply(c, 'Alert', this.behaviour.answerMalformedCommands ? 412 : 200); // MDM-ROB-006: an Alert lacking its code is incomplete
+          continue;
+        }
         this.events.push({ type: 'alert', code, items: c.items });
         if (code === '1223') abort = true;
         if (code === '1224' && c.items.some((i) => metaValue(i.meta, 'Type') === REQUEST_PENDING)) requestPending = true;

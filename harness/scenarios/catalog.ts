@@ -10,9 +10,9 @@
 import { CLIENT_CHECKS } from '../checks/client-checks';
 import type { Check } from '../checks/finding';
 import { SERVER_CHECKS } from '../checks/server-checks';
-import { CLIENT_SCENARIOS } from './client';
+import { CLIENT_SCENARIOS, type ClientUnderTest } from './client';
 import type { Scenario } from './scenario';
-import { SERVER_SCENARIOS } from './server';
+import { SERVER_SCENARIOS, type ServerUnderTest } from './server';
 
 export type Mode = 'server' | 'client';
 
@@ -40,7 +40,10 @@ function bySuite<T>(scenarios: readonly Scenario<T>[]): ReadonlyMap<SuiteName, r
 const SUITES = { server: bySuite(SERVER_SCENARIOS), client: bySuite(CLIENT_SCENARIOS) };
 
 /** The scenarios of one suite of a mode, in run order (empty when the mode has no such suite). */
-export function scenariosOf<M extends Mode>(mode: M, suite: SuiteName): readonly Scenario<never>[] {
+export function scenariosOf(mode: 'server', suite: SuiteName): readonly Scenario<ServerUnderTest>[];
+export function scenariosOf(mode: 'client', suite: SuiteName): readonly Scenario<ClientUnderTest>[];
+export function scenariosOf(mode: Mode, suite: SuiteName): readonly Scenario<never>[];
+export function scenariosOf(mode: Mode, suite: SuiteName): readonly Scenario<never>[] {
   return (SUITES[mode].get(suite) ?? []) as readonly Scenario<never>[];
 }
 

@@ -72,6 +72,18 @@ export class ScenarioLog {
     if (this.transcripts.length) for (const f of findings) this.sessionOf.set(f, this.transcripts.length - 1);
   }
 
+  /**
+   * One cause, one failure: the failures the passive checks found in the latest session follow from `root`, which the
+   * scenario just failed (a SessionID the server cannot parse breaks every message of that session). They are kept,
+   * listed under the root as consequences, and not counted on their own.
+   */
+  blame(root: string): void {
+    const session = this.transcripts.length - 1;
+    for (const f of this.findings) {
+      if (f.verdict === 'fail' && f.id !== root && !f.consequenceOf && this.sessionOf.get(f) === session) f.consequenceOf = root;
+    }
+  }
+
   note(text: string): void {
     this.notes.push(text);
   }

@@ -17,6 +17,10 @@ export interface ReferenceServerBehaviour extends ServerBehaviour {
   requireClientAuthEku: boolean;
   /** Answer malformed requests with a 4xx (false: crash the request with a 500, as fragile servers do). */
   survivesMalformedInput: boolean;
+  /** Take any SessionID as opaque text; false parses it as a decimal number and crashes on anything else (MDM-ROB-007). */
+  opaqueSessionIDs: boolean;
+  /** Read namespaced Windows extensions (`msft:originalerror`) as a namespace-aware parser does; false refuses them (MDM-XML-008). */
+  acceptsMsftExtensions: boolean;
   /** Key sessions by device and SessionID (MDM-SES-021); false keys them by SessionID alone. */
   sessionsKeyedByDevice: boolean;
   /** Fetch the external entities a DOCTYPE names, as an XML parser with external entities enabled does (XXE). */
@@ -94,6 +98,9 @@ export const SERVER_FAULTS: readonly ServerFault[] = [
   { name: 'accepts-untrusted-certificates', summary: 'accepts client certificates that do not verify (untrusted CA, expired, not yet valid, none)', violates: ['MDM-TRN-004'], behaviour: { verifyClientCertificate: false } },
   { name: 'accepts-wrong-key-usage', summary: 'accepts a client certificate without clientAuth EKU', violates: ['MDM-TRN-004'], behaviour: { requireClientAuthEku: false } },
   { name: 'crashes-on-malformed-input', summary: 'answers malformed requests with HTTP 500', violates: ['MDM-ROB-006'], behaviour: { survivesMalformedInput: false } },
+  { name: 'sessionid-parsed-as-number', summary: 'parses the SessionID as a decimal number and answers HTTP 500 to any other form', violates: ['MDM-ROB-007'], behaviour: { opaqueSessionIDs: false } },
+  { name: 'rejects-msft-attributes', summary: 'refuses a message whose elements carry msft: attributes (HTTP 400), as a parser that is not namespace-aware does', violates: ['MDM-XML-008'], behaviour: { acceptsMsftExtensions: false } },
+  { name: 'malformed-command-answered-200', summary: 'answers an element that is not a command, or an Alert without its code, with 200', violates: ['MDM-ROB-006'], behaviour: { answerMalformedCommands: false } },
   { name: 'oversized-body-crashes', summary: 'answers a request body over its bound with HTTP 500 instead of 413', violates: ['MDM-ROB-006'], behaviour: { refuseOversizedWith413: false } },
   { name: 'sessions-keyed-by-sessionid', summary: 'looks sessions up by SessionID alone, so a second device that picks the same SessionID lands in the first one\'s session', violates: ['MDM-SES-021'], behaviour: { sessionsKeyedByDevice: false } },
   { name: 'nonce-not-renewed', summary: 'hands out the same MD5 nonce with every 212, so a credential of an earlier session is accepted again', violates: ['MDM-AUTH-019'], behaviour: { renewNonce: false } },

@@ -11,7 +11,7 @@ import { fetchLoopbackEntities } from '../protocol/external-entities';
 import { behaviourOf, render, type WireOut } from '../protocol/fault';
 import { seeded, type Rng } from '../protocol/random';
 import { ServerSession, CONFORMING_SERVER, type ServerCredentialCheck, type ServerEvent } from '../protocol/server-session';
-import type { Command } from '../syncml';
+import type { Command, SyncML } from '../syncml';
 import { HttpsServer, Transcript, type Exchange, type HandlerResponse, type IncomingRequest } from '../transport';
 import type { ReferenceServerBehaviour, ServerFault } from './faults';
 import { malformedBody, malformsThis, type MalformedReply } from './malformed';
@@ -25,6 +25,8 @@ export const CONFORMING_REFERENCE_SERVER: ReferenceServerBehaviour = {
   matchCertificateToDevice: true,
   requireClientAuthEku: true,
   survivesMalformedInput: true,
+  opaqueSessionIDs: true,
+  acceptsMsftExtensions: true,
   sessionsKeyedByDevice: true,
   resolveExternalEntities: false,
   limitRequestBody: true,
@@ -223,6 +225,8 @@ export class ReferenceServer {
     const msg = req.parsed.message;
     const deviceId = (msg.hdr.source?.locURI ?? '').trim();
     const sessionID = (msg.hdr.sessionID ?? '').trim();
+    if (!this.behaviour.opaqueSessionIDs && sessionID && !/^\d+$/.test(sessionID)) return text(500, `internal error: SessionID "${sessionID}" is not a number`);
+    if (!this.behaviour.acceptsMsftExtensions && req.body.includes('msft:')) return text(400, 'unknown attribute prefix msft');
     const cn = req.tls.peerCertificate?.subjectCN;
     if (enrolledAs !== undefined && enrolledAs !== deviceId) {
       return this.refuse(req, `client certificate was enrolled for device "${enrolledAs}", not the device "${deviceId}" in the SyncHdr Source`);
@@ -230,7 +234,7 @@ export class ReferenceServer {
     if (this.behaviour.matchCertificateToDevice && enrolledAs === undefined && cn !== undefined && cn !== deviceId) {
       return this.refuse(req, `client certificate CN "${cn}" does not match the device "${deviceId}" in the SyncHdr Source`);
     }
-    const live = this.sessionFor(deviceId, sessionID);
+    const live = this.sessionFor(deviceId, sessionID, isPackage1(msg));
     const reply = live.engine.receive(msg);
     const closing = live.engine.state !== 'open';
     const out: WireOut = { headers: { 'content-type': 'application/vnd.syncml.dm+xml' }, body: render(reply, this.opts.faults ?? []) };
@@ -272,12 +276,18 @@ export class ReferenceServer {
     return text(403, reason);
   }
 
-  private sessionFor(deviceId: string, sessionID: string): LiveSession {
+  private sessionFor(deviceId: string, sessionID: string, opensSession = false): LiveSession {
     this.expireIdle();
     // MDM-SES-021: a session is the device's and its SessionID together; the SessionID alone is the device's choice
     // and says nothing about who sends it.
     const key = this.behaviour.sessionsKeyedByDevice ? `${deviceId}\u0000${sessionID}` : sessionID;
     let live = this.live.get(key);
+    // A new package 1 (MsgID 1 with a session alert) opens a new session even under a SessionID still open: a device's
+    // counter wraps (MDM-HDR-006), and a device that lost a session starts afresh (MDM-TERM-008).
+    if (live && opensSession) {
+      this.close(live, 'expired');
+      live = undefined;
+    }
     if (!live) {
       const record: SessionRecord = { deviceId, sessionID, events: [], state: 'open' };
       const auth = this.opts.clientAuth;
@@ -316,4 +326,9 @@ export class ReferenceServer {
 
 function text(status: number, message: string): HandlerResponse {
   return { status, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: `${message}\n` };
+}
+
+/** A device's package 1: MsgID 1 with the session alert (1201, or 1200 answering a notification). */
+function isPackage1(msg: SyncML): boolean {
+  return msg.hdr.msgID?.trim() === '1' && msg.body.commands.some((c) => c.kind === 'Alert' && ['1200', '1201'].includes(c.data?.text.trim() ?? ''));
 }

@@ -1,6 +1,6 @@
-// Client under test, phase "auth": the reference server drives the client; every message the client sends is
-// also judged by the passive checks. Each test's annotations name the catalogue requirements it judges.
+// The auth suite of client conformance: one test per scenario of the suite (harness/scenarios/catalog.ts), each
+// judged by its own checks and by the passive checks on every message. Annotations name the requirements judged.
 import { clientScenarioTests } from '../../fixtures/conformance';
-import { AUTH_SCENARIOS } from '../../harness/scenarios/client/auth';
+import { scenariosOf } from '../../harness/scenarios/catalog';
 
-clientScenarioTests(AUTH_SCENARIOS);
+clientScenarioTests(scenariosOf('client', 'auth'));

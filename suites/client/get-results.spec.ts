@@ -1,6 +1,6 @@
-// Client under test, phase "get-results": the reference server drives the client; every message the client sends is
-// also judged by the passive checks. Each test's annotations name the catalogue requirements it judges.
+// The get-results suite of client conformance: one test per scenario of the suite (harness/scenarios/catalog.ts), each
+// judged by its own checks and by the passive checks on every message. Annotations name the requirements judged.
 import { clientScenarioTests } from '../../fixtures/conformance';
-import { GET_RESULT_SCENARIOS } from '../../harness/scenarios/client/get-results';
+import { scenariosOf } from '../../harness/scenarios/catalog';
 
-clientScenarioTests(GET_RESULT_SCENARIOS);
+clientScenarioTests(scenariosOf('client', 'get-results'));

@@ -1,7 +1,6 @@
-// Client under test, "security": external entities and entity expansion in replies, protocol downgrade and LocURI
-// path tricks. Each test's annotations name the catalogue requirements it judges; weaknesses the catalogue is silent
-// on are reported as security advisories, which never fail the run.
+// The security suite of client conformance: one test per scenario of the suite (harness/scenarios/catalog.ts), each
+// judged by its own checks and by the passive checks on every message. Annotations name the requirements judged.
 import { clientScenarioTests } from '../../fixtures/conformance';
-import { SECURITY_SCENARIOS } from '../../harness/scenarios/client/security';
+import { scenariosOf } from '../../harness/scenarios/catalog';
 
-clientScenarioTests(SECURITY_SCENARIOS);
+clientScenarioTests(scenariosOf('client', 'security'));

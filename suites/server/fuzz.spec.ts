@@ -1,6 +1,6 @@
-// Server under test, "fuzz": a bounded, seeded batch of mutated messages; a crash or a 5xx fails MDM-ROB-006
-// with the seed and the minimal message in the evidence.
+// The fuzz suite of server conformance: one test per scenario of the suite (harness/scenarios/catalog.ts), each
+// judged by its own checks and by the passive checks on every message. Annotations name the requirements judged.
 import { serverScenarioTests } from '../../fixtures/conformance';
-import { mutatedRequests } from '../../harness/scenarios/server/fuzz';
+import { scenariosOf } from '../../harness/scenarios/catalog';
 
-serverScenarioTests([mutatedRequests]);
+serverScenarioTests(scenariosOf('server', 'fuzz'));

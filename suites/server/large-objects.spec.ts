@@ -1,6 +1,6 @@
-// Server under test, phase "large-objects": the reference device drives the server; every message it sends is also
-// judged by the passive checks. Each test's annotations name the catalogue requirements it judges.
+// The large-objects suite of server conformance: one test per scenario of the suite (harness/scenarios/catalog.ts), each
+// judged by its own checks and by the passive checks on every message. Annotations name the requirements judged.
 import { serverScenarioTests } from '../../fixtures/conformance';
-import { deferredCommands, chunkedItem, maxObjSize, chunkedResults, resultsSizeMismatch, devicePackageSpansMessages } from '../../harness/scenarios/server/large-objects';
+import { scenariosOf } from '../../harness/scenarios/catalog';
 
-serverScenarioTests([deferredCommands, chunkedItem, maxObjSize, chunkedResults, resultsSizeMismatch, devicePackageSpansMessages]);
+serverScenarioTests(scenariosOf('server', 'large-objects'));

@@ -1,6 +1,6 @@
-// Server under test, phase "management-rounds": the reference device drives the server; every message it sends is also
-// judged by the passive checks. Each test's annotations name the catalogue requirements it judges.
+// The management-rounds suite of server conformance: one test per scenario of the suite (harness/scenarios/catalog.ts), each
+// judged by its own checks and by the passive checks on every message. Annotations name the requirements judged.
 import { serverScenarioTests } from '../../fixtures/conformance';
-import { managementRounds, errorStatuses, stopsAfter214 } from '../../harness/scenarios/server/sessions';
+import { scenariosOf } from '../../harness/scenarios/catalog';
 
-serverScenarioTests([managementRounds, errorStatuses, stopsAfter214]);
+serverScenarioTests(scenariosOf('server', 'management-rounds'));

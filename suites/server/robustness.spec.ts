@@ -1,6 +1,6 @@
-// Server under test, phase "robustness": the reference device drives the server; every message it sends is also
-// judged by the passive checks. Each test's annotations name the catalogue requirements it judges.
+// The robustness suite of server conformance: one test per scenario of the suite (harness/scenarios/catalog.ts), each
+// judged by its own checks and by the passive checks on every message. Annotations name the requirements judged.
 import { serverScenarioTests } from '../../fixtures/conformance';
-import { malformedRequests, windowsHabits } from '../../harness/scenarios/server/robustness';
+import { scenariosOf } from '../../harness/scenarios/catalog';
 
-serverScenarioTests([malformedRequests, windowsHabits]);
+serverScenarioTests(scenariosOf('server', 'robustness'));

@@ -1,8 +1,6 @@
-// Server under test, "security": hostile XML, oversized bodies of unknown length, one device's SessionID sent by
-// another, a replayed MD5 credential and protocol downgrade. Each test's annotations name the catalogue
-// requirements it judges; weaknesses the catalogue is silent on are reported as security advisories, which never
-// fail the run.
+// The security suite of server conformance: one test per scenario of the suite (harness/scenarios/catalog.ts), each
+// judged by its own checks and by the passive checks on every message. Annotations name the requirements judged.
 import { serverScenarioTests } from '../../fixtures/conformance';
-import { SECURITY_SCENARIOS } from '../../harness/scenarios/server/security';
+import { scenariosOf } from '../../harness/scenarios/catalog';
 
-serverScenarioTests(SECURITY_SCENARIOS);
+serverScenarioTests(scenariosOf('server', 'security'));

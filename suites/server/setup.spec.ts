@@ -1,6 +1,6 @@
-// Server under test, phase "setup": the reference device drives the server; every message it sends is also
-// judged by the passive checks. Each test's annotations name the catalogue requirements it judges.
+// The setup suite of server conformance: one test per scenario of the suite (harness/scenarios/catalog.ts), each
+// judged by its own checks and by the passive checks on every message. Annotations name the requirements judged.
 import { serverScenarioTests } from '../../fixtures/conformance';
-import { minimalSession, serverInitiatedAlert } from '../../harness/scenarios/server/sessions';
+import { scenariosOf } from '../../harness/scenarios/catalog';
 
-serverScenarioTests([minimalSession, serverInitiatedAlert]);
+serverScenarioTests(scenariosOf('server', 'setup'));

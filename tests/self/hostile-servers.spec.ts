@@ -80,7 +80,6 @@ const cases: { name: string; behaviour: Behaviour; plain?: boolean; id: string; 
     message: /timeout/,
   },
   { name: 'resets the connection', behaviour: (s) => s.destroy(), id: 'MDM-TERM-003', message: /reset|closed/ },
-  { name: 'speaks no TLS at all', behaviour: (s) => s.end('HTTP/1.1 200 OK\r\n\r\nhello'), plain: true, id: 'MDM-TERM-003', message: /tls/i },
   {
     name: 'answers with elements nested ten thousand deep',
     behaviour: (s) => {
@@ -100,6 +99,18 @@ const cases: { name: string; behaviour: Behaviour; plain?: boolean; id: string; 
     message: /DOCTYPE declarations are refused/,
   },
 ];
+
+// No TLS at all is a setup problem, not a verdict: the scenario stops with the reason, and the run exits 2.
+test('a server that speaks no TLS at all stops the scenario as a setup problem, with a clear message, within its timeout', async () => {
+  const server = await hostile((s) => s.end('HTTP/1.1 200 OK\r\n\r\nhello'), true);
+  const started = Date.now();
+  try {
+    await expect(runScenario(minimalSession, target(server.url), new Set())).rejects.toThrow(/cannot reach the server: .*TLS/i);
+    expect(Date.now() - started).toBeLessThan(TIMEOUT_MS * 3);
+  } finally {
+    await server.close();
+  }
+});
 
 for (const c of cases) {
   test(`a server that ${c.name} fails ${c.id} with a clear message, within its timeout`, async () => {

@@ -273,6 +273,9 @@ export async function session(t: ClientUnderTest, log: ScenarioLog, server: Scen
   log.note(`session ${sessionIDs.join(', ') || '(none)'} against ${server.url}: ${exchanges.length} exchange(s); ${describeTrigger(trigger)}`);
   if (run.connected) {
     log.add(runChecks(CLIENT_CHECKS, view));
+  } else if (trigger.error) {
+    // The command line could not even start: a configuration problem (exit 2), not something the client did.
+    throw new Error(`the trigger could not run: ${trigger.error}; check --trigger`);
   } else if (!opts.mayStayAway) {
     log.add([neverConnected(run, timeoutMs, opts.check)]);
   }

@@ -5,7 +5,8 @@
 import { runChecks, type Finding } from '../../checks/finding';
 import { SERVER_CHECKS } from '../../checks/server-checks';
 import type { SessionView } from '../../checks/session';
-import { ReferenceDevice, type DeviceRun, type ReferenceDeviceOptions } from '../../device/reference-device';
+import { ReferenceDevice, SessionCounter, type DeviceRun, type ReferenceDeviceOptions } from '../../device/reference-device';
+import { seeded } from '../../protocol/random';
 import type { Identity, TestPki } from '../../pki';
 import type { CredScheme } from '../../protocol/credentials';
 import type { Command } from '../../syncml';
@@ -40,10 +41,21 @@ export interface ServerUnderTest {
 export const needsControl = (t: ServerUnderTest) =>
   t.queue ? undefined : 'needs queued commands: pass --control to let the harness queue commands on the server';
 
+/** One session counter per device the harness plays against a server, for the whole run, as a device keeps one. */
+const counters = new WeakMap<ServerUnderTest, Map<string, SessionCounter>>();
+function counterOf(t: ServerUnderTest, deviceId: string): SessionCounter {
+  let byDevice = counters.get(t);
+  if (!byDevice) counters.set(t, (byDevice = new Map()));
+  let counter = byDevice.get(deviceId);
+  if (!counter) byDevice.set(deviceId, (counter = new SessionCounter(seeded(t.seed, 'sessions', deviceId).int(1, 200))));
+  return counter;
+}
+
 /** A reference device bound to the server under test; its random choices come from the scenario's seed. */
 export function deviceFor(t: ServerUnderTest, log: ScenarioLog, opts: Partial<ReferenceDeviceOptions> = {}): ReferenceDevice {
   return new ReferenceDevice({
     rng: log.nextRng('device'),
+    sessionCounter: counterOf(t, opts.deviceId ?? t.deviceId),
     deviceId: t.deviceId,
     identity: t.identity,
     serverCa: t.serverCa,
@@ -76,9 +88,32 @@ export async function session(t: ServerUnderTest, log: ScenarioLog, opts: Partia
   }
 }
 
-/** A session that could not run at all is itself the finding: the server was not reachable or refused us. */
+/**
+ * The harness could not talk to the server at all (connection refused, TLS refused): no requirement can be judged,
+ * and the run ends as one that could not be judged (exit 2) with this as the reason, not as a failure.
+ */
+export class SetupError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SetupError';
+  }
+}
+
+/**
+ * Whether the session reached the server. A server that broke an exchange (no answer, a reset, no SyncML) fails
+ * MDM-TERM-003; one that could not be connected to at all is a setup problem (SetupError); one that kept throttling
+ * the device (MDM-TRN-022) judged nothing, and the throttling check says so.
+ */
 export function reachable(log: ScenarioLog, run: DeviceRun, check: string): boolean {
+  if (run.end.reason === 'throttled') {
+    log.note(run.end.detail);
+    return false;
+  }
   if (run.end.reason !== 'transport-error' && run.end.reason !== 'protocol-error') return true;
+  const first = run.exchanges.at(-1)?.error;
+  if (first && (first.kind === 'connect' || (first.kind === 'tls' && !run.exchanges.some((x) => x.response)))) {
+    throw new SetupError(`cannot reach the server: ${first.message}`);
+  }
   log.add([{ id: 'MDM-TERM-003', verdict: 'fail', check, evidence: `no SyncML reply from the server: ${run.end.detail}` }]);
   return false;
 }
