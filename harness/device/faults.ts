@@ -16,6 +16,10 @@ export interface ReferenceDeviceBehaviour extends DeviceBehaviour, DeviceSession
   presentClientCertificate: boolean;
   /** Fetch the external entities a server reply's DOCTYPE names, as an XML parser with them enabled does (XXE). */
   resolveExternalEntities: boolean;
+  /** Take an HTTP 200 with an empty body as the end of the session, as Windows does (MDM-ROB-009); false: crash on it. */
+  endSessionOnEmptyReply: boolean;
+  /** Die without answering when a server message carries this command, as a client with a fatal bug in its handler does. */
+  crashOnCommand?: string;
 }
 
 export type DeviceFault = Fault<ReferenceDeviceBehaviour>;
@@ -73,6 +77,8 @@ export const DEVICE_FAULTS: readonly DeviceFault[] = [
   { name: 'sequence-reordered', summary: 'runs Sequence members in reverse order', violates: ['MDM-CMD-SEQ-001'], behaviour: { sequenceInOrder: false } },
   { name: 'results-wrong-cmdref', summary: 'Results point one past the Get', violates: ['MDM-CMD-GET-002'], behaviour: { resultsCmdRef: 'off-by-one' } },
   { name: 'header-only-closing-message', summary: 'sends a message holding only the SyncHdr Status when the session is over', violates: ['MDM-STS-011', 'MDM-TERM-001'], behaviour: { silentWhenDone: false } },
+  { name: 'crashes-on-empty-reply', summary: 'crashes on an HTTP 200 with an empty body at the end of a session', violates: ['MDM-ROB-009'], warningOnly: true, behaviour: { endSessionOnEmptyReply: false } },
+  { name: 'crashes-on-exec', summary: 'dies without answering a server message that carries an Exec', violates: ['MDM-SES-012'], behaviour: { crashOnCommand: 'Exec' } },
   { name: 'replies-after-abort', summary: 'answers a server Alert 1223', violates: ['MDM-TERM-007'], warningOnly: true, behaviour: { silentOnAbort: false } },
   { name: 'final-while-server-package-open', summary: 'closes its package while the server package is open', violates: ['MDM-LO-002'], behaviour: { waitForServerPackage: false } },
   { name: 'no-ack-for-chunks', summary: 'acknowledges chunks with 200 instead of 213', violates: ['MDM-LO-010'], behaviour: { ackChunks: false } },

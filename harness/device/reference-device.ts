@@ -69,7 +69,12 @@ export interface SessionOptions {
   sessionID?: string;
 }
 
-export type DeviceRunEnd = SessionEnd | { reason: 'transport-error' | 'protocol-error' | 'round-limit' | 'throttled'; detail: string };
+/**
+ * How a session ended beyond the protocol's own ends. `empty-reply`: an HTTP 200 with an empty body where a package
+ * belonged, which the device takes as the end (MDM-ROB-009) but which is no SyncML reply (MDM-TERM-003).
+ * `crashed`: a device fault made the client die mid-session (a client under test exits with a signal then).
+ */
+export type DeviceRunEnd = SessionEnd | { reason: 'transport-error' | 'protocol-error' | 'empty-reply' | 'round-limit' | 'throttled' | 'crashed'; detail: string };
 
 /** How often a throttled message is sent again before the device gives up for this session. */
 const THROTTLE_RETRIES = 3;
@@ -169,6 +174,17 @@ export class ReferenceDevice {
         break;
       }
       const reply = exchange.response;
+      if (reply?.status === 200 && reply.body.length === 0 && !session.end) {
+        end = this.behaviour.endSessionOnEmptyReply === false
+          ? { reason: 'crashed', detail: 'the empty HTTP 200 reply crashed the device' }
+          : { reason: 'empty-reply', detail: 'the server answered HTTP 200 with an empty body; the device took it as the end of the session' };
+        break;
+      }
+      const crashOn = this.behaviour.crashOnCommand;
+      if (crashOn && reply?.parsed?.message.body.commands.some((c) => c.kind === crashOn)) {
+        end = { reason: 'crashed', detail: `the device died on the server's ${crashOn}` };
+        break;
+      }
       if (!reply?.parsed) {
         if (this.behaviour.resolveExternalEntities && reply) await fetchLoopbackEntities(reply.body);
         if (session.end) break; // the device sent its last word; whatever came back ends nothing more

@@ -73,7 +73,8 @@ export function embeddedTrigger(device: ReferenceDevice, base: ReferenceDeviceOp
       const overran = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), o.timeoutMs ?? 30_000)));
       const run = await Promise.race([d.runSession(o.url), overran]);
       if (run === 'timeout') return result(started, null, true, '', 'the session overran its time');
-      const ok = run.end.reason === 'completed' || run.end.reason === 'aborted-by-server' || run.end.reason === 'aborted-by-device';
+      if (run.end.reason === 'crashed') return { ...result(started, null, false, '', run.end.detail), signal: 'SIGABRT' };
+      const ok = ['completed', 'empty-reply', 'aborted-by-server', 'aborted-by-device'].includes(run.end.reason);
       const line = `session ${run.sessionID}: ${run.rounds} round trip(s), ${'detail' in run.end ? `${run.end.reason}: ${run.end.detail}` : run.end.reason}`;
       return ok ? result(started, 0, false, line, '') : result(started, 1, false, '', line);
     } catch (e) {

@@ -74,5 +74,5 @@ export const waitTrigger: Trigger = async (o) => {
     new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), o.timeoutMs ?? DEFAULT_TRIGGER_TIMEOUT_MS))),
   ]);
   clearTimeout(timer);
-  return { exitCode: timedOut ? null : 0, timedOut, stdout: '', stderr: '', ms: Date.now() - started };
+  return { exitCode: timedOut ? null : 0, timedOut, unobserved: true, stdout: '', stderr: '', ms: Date.now() - started };
 };

@@ -72,15 +72,24 @@ export class ScenarioLog {
     if (this.transcripts.length) for (const f of findings) this.sessionOf.set(f, this.transcripts.length - 1);
   }
 
+  /** Root causes by session: every other failure judged on that session is one of its consequences. */
+  private readonly roots = new Map<number, string>();
+
   /**
-   * One cause, one failure: the failures the passive checks found in the latest session follow from `root`, which the
-   * scenario just failed (a SessionID the server cannot parse breaks every message of that session). They are kept,
-   * listed under the root as consequences, and not counted on their own.
+   * One cause, one failure: the latest session failed because of `root` (a SessionID the server cannot parse, a
+   * client that crashed mid-session), so every other failure judged on that session, by the passive checks or by
+   * the scenario, follows from it: kept, listed under the root, not counted on its own.
    */
   blame(root: string): void {
-    const session = this.transcripts.length - 1;
+    this.roots.set(this.transcripts.length - 1, root);
+  }
+
+  /** Applies the roots (at the end of the scenario, once every finding is in). */
+  attributeConsequences(): void {
     for (const f of this.findings) {
-      if (f.verdict === 'fail' && f.id !== root && !f.consequenceOf && this.sessionOf.get(f) === session) f.consequenceOf = root;
+      const session = this.sessionOf.get(f);
+      const root = session === undefined ? undefined : this.roots.get(session);
+      if (root && f.verdict === 'fail' && f.id !== root && !f.consequenceOf) f.consequenceOf = root;
     }
   }
 
@@ -126,6 +135,7 @@ export async function runScenario<T extends SeededTarget>(scenario: Scenario<T>,
     return { ...base, findings: scenario.requirements.map((id) => ({ id, verdict: 'inconclusive', check: scenario.id, evidence: missing })) };
   }
   await scenario.run(target, log);
+  log.attributeConsequences();
   const judged = new Set(log.findings.map((f) => f.id));
   for (const id of scenario.requirements) {
     if (!judged.has(id)) log.findings.push({ id, verdict: 'inconclusive', check: scenario.id, evidence: 'the scenario ran but did not reach this requirement' });

@@ -5,6 +5,7 @@
  * `msg 4 (device->server) /SyncBody/Status[3]/Data: expected 404, found 200 (Get of ./X, msg 3 CmdID 5)`.
  */
 import { statusesOf } from '../../checks/common';
+import { sameNumber } from '../../checks/compare';
 import type { Finding } from '../../checks/finding';
 import { commandsWithPaths, label, trimmed, type SessionView, type WireMessage } from '../../checks/session';
 import { codeOf, metaValue, type Command, type Results, type Status } from '../../syncml';
@@ -77,7 +78,7 @@ export function statusFor(view: SessionView, sent: SentCommand, target?: string)
     const m = x.request;
     if (m.n < sent.msg.n || !m.syncml) continue;
     for (const { status, path } of statusesOf(m.syncml)) {
-      if (trimmed(status.msgRef) !== sent.msgID || trimmed(status.cmdRef) !== sent.cmdID) continue;
+      if (!sameNumber(status.msgRef, sent.msgID) || !sameNumber(status.cmdRef, sent.cmdID)) continue;
       // A blank CmdRef answers a command without CmdID (A-34); Cmd tells which, when several lacked one.
       if (!sent.cmdID && trimmed(status.cmd) !== nameOf(sent.command)) continue;
       found.push({ status, code: codeOf(status) ?? '', msg: m, path });
@@ -121,6 +122,10 @@ export function expectStatus(view: SessionView, match: CommandMatch, expected: C
     return { id, verdict: 'fail', check, evidence: `${label(sent.msg)} ${sent.path}: the device returned no Status for the ${sentAs(sent)}; expected ${wanted(expected)}${because}` };
   }
   const at = `${label(answer.msg)} ${answer.path}/Data`;
+  if (!/^\d{3}$/.test(answer.code)) {
+    // Not a response code at all: MDM-STS-016 fails on it, and this expectation only follows from that.
+    return { id, verdict: 'fail', check, evidence: `${at}: expected ${wanted(expected)}, found "${answer.code}", which is no SyncML response code (${sentAs(sent)})`, consequenceOf: 'MDM-STS-016' };
+  }
   return meets(answer.code, expected)
     ? { id, verdict: 'pass', check, evidence: `${at}: ${answer.code} for the ${sentAs(sent)}` }
     : { id, verdict: 'fail', check, evidence: `${at}: expected ${wanted(expected)}, found ${answer.code || '(no code)'} (${sentAs(sent)})${because}` };
@@ -149,7 +154,8 @@ export function resultsFor(view: SessionView, sent: SentCommand): Map<string, Re
     if (m.n < sent.msg.n || !m.syncml) continue;
     for (const { command, path } of commandsWithPaths(m.syncml.body.commands)) {
       if (command.kind !== 'Results') continue;
-      if (trimmed(command.msgRef) !== sent.msgID || trimmed(command.cmdRef) !== sent.cmdID) continue;
+      // A Results without MsgRef refers to message 1 (MDM-ID-007).
+      if (!sameNumber(trimmed(command.msgRef) || '1', sent.msgID) || !sameNumber(command.cmdRef, sent.cmdID)) continue;
       for (const it of command.items) {
         const uri = trimmed(it.source?.locURI);
         const data = it.data?.text ?? '';

@@ -5,6 +5,7 @@
  */
 import type { CommandResult } from '../../iut/shell';
 import { CLIENT_CHECKS, type ClientSessionView } from '../../checks/client-checks';
+import { numberOf } from '../../checks/compare';
 import { runChecks, type Finding } from '../../checks/finding';
 import { sessionFromTranscript } from '../../checks/from-transcript';
 import { mintServerIdentity, type BadServerIdentity, type Identity, type TestPki } from '../../pki';
@@ -32,7 +33,13 @@ export interface TriggerOptions {
 
 /** How a triggered session went, seen from outside the client: evidence, never a verdict by itself. */
 /** What one triggered session left behind: exit code, timeout, output tails (the exec adapter's command result). */
-export type TriggerResult = CommandResult;
+export interface TriggerResult extends CommandResult {
+  /**
+   * The client runs on its own (`--wait`): its process is not the harness's to watch, so `exitCode` 0 only means
+   * the server saw the session end, and nothing says whether the client crashed afterwards.
+   */
+  unobserved?: boolean;
+}
 
 export type Trigger = (opts: TriggerOptions) => Promise<TriggerResult>;
 
@@ -260,8 +267,6 @@ export async function session(t: ClientUnderTest, log: ScenarioLog, server: Scen
   const trigger = await t.trigger({ url: server.url, ca: t.pki.ca.certPem, timeoutMs, serverSawEnd: server.sessionEnd(t.deviceId) });
   await settle(server.reference);
   const all = server.reference.transcript.exchanges.slice(before);
-  // Everything the server saw while the client ran is the session: a client that changes its SessionID or header
-  // Source mid-session is judged on all of it, not split into sessions the harness would invent.
   const exchanges = all.filter((x) => x.request.method !== undefined);
   const refused = all.filter((x) => x.request.method === undefined);
   const view: ClientSessionView = { ...sessionFromTranscript(exchanges, outcomeOf(trigger)), serverUrl: server.url, deviceId: t.deviceId };
@@ -272,7 +277,12 @@ export async function session(t: ClientUnderTest, log: ScenarioLog, server: Scen
   log.transcripts.push(exchanges);
   log.note(`session ${sessionIDs.join(', ') || '(none)'} against ${server.url}: ${exchanges.length} exchange(s); ${describeTrigger(trigger)}`);
   if (run.connected) {
-    log.add(runChecks(CLIENT_CHECKS, view));
+    for (const one of sessionsOf(view)) log.add(runChecks(CLIENT_CHECKS, one));
+    const crash = crashedMidSession(run, opts.check);
+    if (crash) {
+      log.add([crash]);
+      log.blame(crash.id);
+    }
   } else if (trigger.error) {
     // The command line could not even start: a configuration problem (exit 2), not something the client did.
     throw new Error(`the trigger could not run: ${trigger.error}; check --trigger`);
@@ -280,6 +290,52 @@ export async function session(t: ClientUnderTest, log: ScenarioLog, server: Scen
     log.add([neverConnected(run, timeoutMs, opts.check)]);
   }
   return run;
+}
+
+/**
+ * The DM sessions in what the server saw during one trigger run. A client may give up on a session (an unreadable
+ * reply, MDM-TERM-008) and start a fresh one before it exits: a message with MsgID 1 under a new SessionID opens a
+ * new session, judged on its own. Anything else (a SessionID changed mid-session, MsgIDs that never increase) stays
+ * in one session, where the checks of MDM-HDR-005 and MDM-HDR-008 see it. Messages keep their numbers in the run.
+ */
+export function sessionsOf(view: ClientSessionView): ClientSessionView[] {
+  const out: ClientSessionView[] = [];
+  let current: ClientSessionView | undefined;
+  let sessionID: string | undefined;
+  for (const x of view.exchanges) {
+    const hdr = x.request.syncml?.hdr;
+    const id = hdr?.sessionID?.trim();
+    const fresh = !current || (id !== undefined && id !== sessionID && numberOf(hdr?.msgID) === 1);
+    if (fresh) {
+      if (current) current.outcome = `the client started a new session (SessionID "${id}")`;
+      out.push((current = { ...view, exchanges: [] }));
+    }
+    if (id !== undefined && (fresh || sessionID === undefined)) sessionID = id;
+    current!.exchanges.push(x);
+  }
+  return out;
+}
+
+/**
+ * A client that quit in the middle of a session: the server's last reply was SyncML carrying commands the client
+ * must answer, and instead of answering, the client process ended with an error or a signal. The server keeps the
+ * session going as long as it sends such commands (MDM-SES-012); every "no Status" that follows is a consequence.
+ */
+function crashedMidSession(run: ClientRun, check: string): Finding | undefined {
+  const { trigger } = run;
+  if (trigger.timedOut || trigger.unobserved || (trigger.exitCode === 0 && !trigger.signal)) return undefined;
+  const last = run.exchanges.at(-1);
+  const reply = last?.response?.parsed?.message;
+  if (!reply) return undefined;
+  const pending = reply.body.commands.filter((c) => c.kind !== 'Status');
+  if (!pending.length) return undefined;
+  const how = trigger.exitCode !== null ? `exited ${trigger.exitCode}` : `was killed by ${trigger.signal ?? 'a signal'}`;
+  const what = [...new Set(pending.map((c) => (c.kind === 'Unknown' ? c.name : c.kind)))].join(', ');
+  const tail = describeTrigger(trigger);
+  return {
+    id: 'MDM-SES-012', verdict: 'fail', check,
+    evidence: `the client ${how} in round trip ${run.exchanges.length}, without answering the server's MsgID ${reply.hdr.msgID?.trim()} (${what}): ${tail}; the session lasts as long as the server sends commands`,
+  };
 }
 
 /** Starts a server for the setup, runs one session against it and stops the server. */
@@ -305,6 +361,7 @@ export function describeTrigger(r: TriggerResult): string {
   const took = `${r.ms} ms`;
   if (r.error) return `the trigger could not run: ${r.error}`;
   if (r.timedOut) return `the trigger overran its time and was stopped after ${took}`;
+  if (r.unobserved) return `the server saw the session end after ${took}`;
   const how = r.exitCode !== null ? `exit ${r.exitCode}` : `signal ${r.signal ?? '?'}`;
   const tail = r.exitCode === 0 ? '' : lastLine(r.stderr) || lastLine(r.stdout);
   return `trigger ${how} after ${took}${tail ? ` (${tail})` : ''}`;
@@ -316,6 +373,7 @@ function lastLine(text: string): string {
 
 function outcomeOf(r: TriggerResult): string {
   if (r.timedOut) return 'timed out';
+  if (r.unobserved) return 'the server saw the session end';
   if (r.error) return `trigger failed: ${r.error}`;
   return r.exitCode === 0 ? 'completed' : `client ended with ${r.exitCode !== null ? `exit ${r.exitCode}` : `signal ${r.signal}`}`;
 }

@@ -8,7 +8,7 @@ import { codeOf, get, serializeSyncML, type Command, type Status, type SyncML } 
 import type { Exchange } from '../../transport';
 import type { Scenario } from '../scenario';
 import { NODES } from './nodes';
-import { deviceFor, session, type ServerUnderTest } from './target';
+import { deviceFor, NO_REPLY, session, type ServerUnderTest } from './target';
 
 type ServerScenario = Scenario<ServerUnderTest>;
 
@@ -97,7 +97,7 @@ export const malformedRequests: ServerScenario = {
       await device.close();
     }
     const after = await session(t, log);
-    if (after.end.reason === 'transport-error' || after.end.reason === 'protocol-error') {
+    if (NO_REPLY.has(after.end.reason) && 'detail' in after.end) {
       findings.push({ id: 'MDM-ROB-006', verdict: 'fail', check, evidence: `after the malformed requests a normal session failed: ${after.end.detail}` });
     }
     log.add(findings);

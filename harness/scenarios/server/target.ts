@@ -104,16 +104,19 @@ export class SetupError extends Error {
  * MDM-TERM-003; one that could not be connected to at all is a setup problem (SetupError); one that kept throttling
  * the device (MDM-TRN-022) judged nothing, and the throttling check says so.
  */
+/** Ends where the server gave no SyncML reply to a message that needed one. */
+export const NO_REPLY: ReadonlySet<string> = new Set(['transport-error', 'protocol-error', 'empty-reply']);
+
 export function reachable(log: ScenarioLog, run: DeviceRun, check: string): boolean {
   if (run.end.reason === 'throttled') {
     log.note(run.end.detail);
     return false;
   }
-  if (run.end.reason !== 'transport-error' && run.end.reason !== 'protocol-error') return true;
+  if (!NO_REPLY.has(run.end.reason)) return true;
   const first = run.exchanges.at(-1)?.error;
   if (first && (first.kind === 'connect' || (first.kind === 'tls' && !run.exchanges.some((x) => x.response)))) {
     throw new SetupError(`cannot reach the server: ${first.message}`);
   }
-  log.add([{ id: 'MDM-TERM-003', verdict: 'fail', check, evidence: `no SyncML reply from the server: ${run.end.detail}` }]);
+  log.add([{ id: 'MDM-TERM-003', verdict: 'fail', check, evidence: `no SyncML reply from the server: ${'detail' in run.end ? run.end.detail : run.end.reason}` }]);
   return false;
 }
