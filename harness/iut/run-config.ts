@@ -13,8 +13,40 @@ export interface Credentials {
   password: string;
 }
 
+/**
+ * How the run enrolled its device (`test-server --enroll`): what it takes to enroll another device the same way,
+ * and what the first enrollment issued. It holds the enrollment secrets, like `credentials`.
+ */
+export interface EnrollmentRunConfig {
+  discoveryUrl: string;
+  email: string;
+  authPolicy: 'OnPremise' | 'Federated' | 'Certificate';
+  user?: string;
+  password?: string;
+  token?: string;
+  /** The Certificate policy's certificate and key files. */
+  certFile?: string;
+  keyFile?: string;
+  /** CA of the discovery and enrollment servers' TLS certificates; the system's roots when absent. */
+  caFile?: string;
+  timeoutMs: number;
+  /** The device the run enrolled and the certificate it was issued. */
+  deviceId: string;
+  certificate: { subject: string; issuer: string; fingerprint256: string };
+}
+
+/** A loopback endpoint of the CLI that queues commands on the reference server it hosts (`harness/iut/queue-channel.ts`). */
+export interface QueueChannelConfig {
+  url: string;
+  token: string;
+}
+
 export interface ServerRunConfig {
-  /** The embedded reference server is started by each worker; otherwise `url` is the vendor's endpoint. */
+  /**
+   * The implementation is the reference server. Without `url` each worker starts one; with `url` the CLI hosts it
+   * (`test-server --enroll`, whose enrollment must reach the same server the suites test) and `queueChannel` queues
+   * its commands. Otherwise `url` is the vendor's endpoint.
+   */
   embedded: boolean;
   url?: string;
   /** PKI directory (pki init) holding ca.pem, device.pem, device-key.pem: identities can be minted from its CA key. */
@@ -31,6 +63,9 @@ export interface ServerRunConfig {
   clientCertHeader?: string;
   /** Per request (`--timeout`). */
   timeoutMs?: number;
+  /** The device identity came from an enrollment (`--enroll`); more devices are enrolled the same way. */
+  enrollment?: EnrollmentRunConfig;
+  queueChannel?: QueueChannelConfig;
 }
 
 export interface ClientRunConfig {
