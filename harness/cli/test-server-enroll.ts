@@ -18,8 +18,9 @@ import { enroll, EnrollmentError, writeEnrollment, type EnrollmentResult, type E
 import { featuresOf, type CapabilityProfile } from '../iut/capability-profile';
 import { EMBEDDED_CREDENTIALS, EMBEDDED_ENROLLMENT_ACCOUNT, EMBEDDED_FEATURES, startEmbeddedServer, type EmbeddedServer } from '../iut/embedded-server';
 import { preflight } from '../iut/preflight';
-import { openQueueChannel, type OpenQueueChannel } from '../iut/queue-channel';
-import type { Credentials, EnrollmentRunConfig, RunConfig } from '../iut/run-config';
+import { deviceEnroller } from '../iut/enrolled-devices';
+import { openRunChannel, type OpenRunChannel } from '../iut/run-channel';
+import type { Credentials, RunConfig } from '../iut/run-config';
 import { PKI_FILES } from '../pki';
 import { one, UsageError, type ParsedArgs } from './args';
 import { refuseIgnored, type FlagSpec } from './command';
@@ -67,9 +68,8 @@ export interface EnrolledRun {
 /** Where the enrollment goes and with what; for the embedded server the harness holds its account. */
 interface Plan {
   options: EnrollOptions;
-  run: Omit<EnrollmentRunConfig, 'deviceId' | 'certificate'>;
   /** The embedded reference server the CLI hosts; absent with --discovery. */
-  embedded?: { server: EmbeddedServer; channel: OpenQueueChannel; pkiDir: string };
+  embedded?: { server: EmbeddedServer; pkiDir: string };
 }
 
 export async function testServerEnrolled(args: ParsedArgs, run: EnrolledRun, out: (line: string) => void): Promise<number> {
@@ -100,7 +100,8 @@ export async function testServerEnrolled(args: ParsedArgs, run: EnrolledRun, out
   const credentials = embedded ? EMBEDDED_CREDENTIALS : credentialsOf(args, 'client-credentials');
   const deviceId = one(args, 'device-id');
 
-  const plan = embedded ? await embeddedPlan(args, given, config, timeoutMs, out) : vendorPlan(given, timeoutMs);
+  const plan = embedded ? await embeddedPlan(args, given, config, out) : vendorPlan(given);
+  let channel: OpenRunChannel | undefined;
   try {
     out(embedded
       ? `enrolling with the embedded reference server (${given.authPolicy}; pass --discovery URL to enroll with yours); seed ${config.seed}`
@@ -136,6 +137,14 @@ export async function testServerEnrolled(args: ParsedArgs, run: EnrolledRun, out
       out(`error: ${problem}`);
       return 2;
     }
+    // The suites' workers queue commands on the hosted server and have more devices enrolled through the CLI, which
+    // keeps the enrollment secrets in memory.
+    channel = await openRunChannel({
+      queue: plan.embedded && ((id, commands) => plan.embedded!.server.server.queue(id, ...commands)),
+      enroll: deviceEnroller({ ...plan.options, seed: config.seed, timeoutMs }, (id, outcome) => out('result' in outcome
+        ? `enrolled another device ${id} for the suites: certificate SHA-256 ${new X509Certificate(outcome.result.identity.certPem).fingerprint256}`
+        : `note: could not enroll another device ${id}${outcome.error instanceof EnrollmentError ? `: failed at ${outcome.error.step}` : ''}: ${outcome.error.message}`)),
+    });
     config.server = {
       embedded, url: dmUrl,
       // Bad identities for the auth scenarios are minted from a CA key: the embedded server's test PKI has one, an enrollment not.
@@ -143,8 +152,8 @@ export async function testServerEnrolled(args: ParsedArgs, run: EnrolledRun, out
       serverCa: serverCaFile, clientCert: join(identityDir, PKI_FILES.deviceCert), clientKey: join(identityDir, PKI_FILES.deviceKey),
       deviceId: result.deviceId, control: one(args, 'control'), credentials: credentials as Credentials | undefined, http2, clientCertHeader: certHeader,
       timeoutMs: run.timeoutMs,
-      enrollment: { ...plan.run, deviceId: result.deviceId, certificate },
-      queueChannel: plan.embedded && { url: plan.embedded.channel.url, token: plan.embedded.channel.token },
+      enrollment: { discoveryUrl: plan.options.discoveryUrl, authPolicy: result.authPolicy, timeoutMs, deviceId: result.deviceId, certificate },
+      channel: { url: channel.url, token: channel.token },
     };
     config.features = embedded
       ? [...(run.profile ? featuresOf(run.profile, 'md5') : EMBEDDED_FEATURES)]
@@ -155,47 +164,31 @@ export async function testServerEnrolled(args: ParsedArgs, run: EnrolledRun, out
     if (plan.embedded) for (const line of enrolledSessions(plan.embedded.server)) out(line);
     return code;
   } finally {
-    if (plan.embedded) {
-      await plan.embedded.channel.close();
-      await plan.embedded.server.stop();
-    }
+    await channel?.close();
+    await plan.embedded?.server.stop();
   }
 }
 
 /** The CLI hosts the embedded reference server with its enrollment service; the harness holds the account. */
-async function embeddedPlan(args: ParsedArgs, given: EnrollArgs, config: RunConfig, timeoutMs: number, out: (line: string) => void): Promise<Plan> {
+async function embeddedPlan(args: ParsedArgs, given: EnrollArgs, config: RunConfig, out: (line: string) => void): Promise<Plan> {
   const pkiDir = one(args, 'pki');
   const { pki, dir } = pkiDir ? { pki: loadPki(pkiDir), dir: pkiDir } : throwawayPki();
   const server = await startEmbeddedServer({
     pki, seed: config.seed,
     enrollment: { onIssued: (i) => out(`embedded enrollment service: issued device ${i.deviceId} (${i.authPolicy}) a certificate, SHA-256 ${i.fingerprint256}`) },
   });
-  let channel: OpenQueueChannel;
-  try {
-    channel = await openQueueChannel((deviceId, commands) => server.server.queue(deviceId, ...commands));
-  } catch (e) {
-    await server.stop();
-    throw e;
-  }
   const { user, password } = EMBEDDED_ENROLLMENT_ACCOUNT;
   const policy = given.authPolicy;
   // Each policy with what it sends: the account's user and password, its password as the Federated token, or the
   // test PKI's device certificate (from the CA the service trusts) for the Certificate policy.
-  const secrets = policy === 'OnPremise' ? { user, password } : policy === 'Federated' ? { token: password } : {};
-  const certificate = policy === 'Certificate' ? { certFile: join(dir, PKI_FILES.deviceCert), keyFile: join(dir, PKI_FILES.deviceKey) } : {};
-  const email = given.email ?? user;
-  const discoveryUrl = server.discoveryUrl!;
+  const secrets = policy === 'OnPremise' ? { user, password } : policy === 'Federated' ? { token: password } : { clientIdentity: pki.device };
   return {
-    options: {
-      discoveryUrl, email, authPolicy: policy, ...secrets, serverCa: pki.ca.certPem,
-      clientIdentity: policy === 'Certificate' ? pki.device : undefined,
-    },
-    run: { discoveryUrl, email, authPolicy: policy, ...secrets, ...certificate, caFile: join(dir, PKI_FILES.caCert), timeoutMs },
-    embedded: { server, channel, pkiDir: dir },
+    options: { discoveryUrl: server.discoveryUrl!, email: given.email ?? user, authPolicy: policy, ...secrets, serverCa: pki.ca.certPem },
+    embedded: { server, pkiDir: dir },
   };
 }
 
-function vendorPlan(given: EnrollArgs, timeoutMs: number): Plan {
+function vendorPlan(given: EnrollArgs): Plan {
   const { discoveryUrl, email, authPolicy, user, password, token, certFile, keyFile, caFile } = given;
   return {
     options: {
@@ -203,7 +196,6 @@ function vendorPlan(given: EnrollArgs, timeoutMs: number): Plan {
       clientIdentity: certFile ? { certPem: readPem(certFile, '--cert'), keyPem: readPem(keyFile!, '--key') } : undefined,
       serverCa: caFile ? readPem(caFile, '--enroll-ca') : undefined,
     },
-    run: { discoveryUrl: discoveryUrl!, email: email!, authPolicy, user, password, token, certFile, keyFile, caFile, timeoutMs },
   };
 }
 

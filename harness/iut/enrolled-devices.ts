@@ -1,36 +1,38 @@
 /**
  * More devices for a run that enrolled its own (`test-server --enroll`): each is enrolled with the same discovery
- * URL, user and authentication policy as the first, so a server that trusts only the identities its enrollment
- * issued meets a second device it knows. Scenarios that need two devices (session isolation, a certificate of one
- * device presented for another) take them from here.
+ * URL, user, credentials and authentication policy as the first, so a server that trusts only the identities its
+ * enrollment issued meets a second device it knows. Scenarios that need two devices (session isolation, a
+ * certificate of one device presented for another) get them through the run channel from here.
  */
-import { readFileSync } from 'node:fs';
-import { enroll } from '../enrollment';
+import { enroll, type EnrollmentResult, type EnrollOptions } from '../enrollment';
 import type { Identity } from '../pki';
-import type { EnrollmentRunConfig } from './run-config';
+
+/** The options of the run's own enrollment, without what differs per device. */
+export type DeviceEnrollment = Omit<EnrollOptions, 'deviceId' | 'onStep'>;
 
 /**
- * `enrollDevice(deviceId)` for a ServerUnderTest. Each device id is enrolled once per process, so two scenarios that
- * need the same second device do not spend two of a server's enrollments; a refusal is kept and thrown again.
+ * `enroll(deviceId)`: each device id is enrolled once, so two scenarios that need the same second device do not
+ * spend two of a server's enrollments; a refusal is kept and thrown again. `onEnrolled` hears of each outcome.
  */
-export function deviceEnroller(cfg: EnrollmentRunConfig, seed: number): (deviceId: string) => Promise<Identity> {
+export function deviceEnroller(
+  opts: DeviceEnrollment,
+  onEnrolled?: (deviceId: string, outcome: { result: EnrollmentResult } | { error: Error }) => void,
+): (deviceId: string) => Promise<Identity> {
   const enrolled = new Map<string, Promise<Identity>>();
   return (deviceId) => {
     let identity = enrolled.get(deviceId);
     if (!identity) {
-      identity = enroll({
-        discoveryUrl: cfg.discoveryUrl,
-        email: cfg.email,
-        authPolicy: cfg.authPolicy,
-        user: cfg.user,
-        password: cfg.password,
-        token: cfg.token,
-        clientIdentity: cfg.certFile && cfg.keyFile ? { certPem: readFileSync(cfg.certFile, 'utf8'), keyPem: readFileSync(cfg.keyFile, 'utf8') } : undefined,
-        serverCa: cfg.caFile ? readFileSync(cfg.caFile, 'utf8') : undefined,
-        deviceId,
-        seed,
-        timeoutMs: cfg.timeoutMs,
-      }).then((r) => ({ certPem: [r.identity.certPem, ...r.intermediates].map((p) => (p.endsWith('\n') ? p : `${p}\n`)).join(''), keyPem: r.identity.keyPem }));
+      identity = enroll({ ...opts, deviceId }).then(
+        (result) => {
+          onEnrolled?.(deviceId, { result });
+          // The TLS client presents the chain the provisioning document delivered, as the enrolled folder's device.pem holds it.
+          return { certPem: [result.identity.certPem, ...result.intermediates].map((p) => (p.endsWith('\n') ? p : `${p}\n`)).join(''), keyPem: result.identity.keyPem };
+        },
+        (error: Error) => {
+          onEnrolled?.(deviceId, { error });
+          throw error;
+        },
+      );
       enrolled.set(deviceId, identity);
     }
     return identity;

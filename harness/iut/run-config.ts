@@ -14,29 +14,20 @@ export interface Credentials {
 }
 
 /**
- * How the run enrolled its device (`test-server --enroll`): what it takes to enroll another device the same way,
- * and what the first enrollment issued. It holds the enrollment secrets, like `credentials`.
+ * How the run enrolled its device (`test-server --enroll`) and what the enrollment issued. The secrets stay in the
+ * CLI: a worker has another device enrolled through the run channel.
  */
 export interface EnrollmentRunConfig {
   discoveryUrl: string;
-  email: string;
   authPolicy: 'OnPremise' | 'Federated' | 'Certificate';
-  user?: string;
-  password?: string;
-  token?: string;
-  /** The Certificate policy's certificate and key files. */
-  certFile?: string;
-  keyFile?: string;
-  /** CA of the discovery and enrollment servers' TLS certificates; the system's roots when absent. */
-  caFile?: string;
+  /** Per enrollment request; a whole enrollment takes a few of them. */
   timeoutMs: number;
-  /** The device the run enrolled and the certificate it was issued. */
   deviceId: string;
   certificate: { subject: string; issuer: string; fingerprint256: string };
 }
 
-/** A loopback endpoint of the CLI that queues commands on the reference server it hosts (`harness/iut/queue-channel.ts`). */
-export interface QueueChannelConfig {
+/** The CLI's loopback endpoint for the workers (`harness/iut/run-channel.ts`). */
+export interface RunChannelConfig {
   url: string;
   token: string;
 }
@@ -44,8 +35,8 @@ export interface QueueChannelConfig {
 export interface ServerRunConfig {
   /**
    * The implementation is the reference server. Without `url` each worker starts one; with `url` the CLI hosts it
-   * (`test-server --enroll`, whose enrollment must reach the same server the suites test) and `queueChannel` queues
-   * its commands. Otherwise `url` is the vendor's endpoint.
+   * (`test-server --enroll`, whose enrollment must reach the same server the suites test) and its commands are
+   * queued through `channel`. Otherwise `url` is the vendor's endpoint.
    */
   embedded: boolean;
   url?: string;
@@ -63,9 +54,9 @@ export interface ServerRunConfig {
   clientCertHeader?: string;
   /** Per request (`--timeout`). */
   timeoutMs?: number;
-  /** The device identity came from an enrollment (`--enroll`); more devices are enrolled the same way. */
+  /** The device identity came from an enrollment (`--enroll`); more devices are enrolled the same way, through `channel`. */
   enrollment?: EnrollmentRunConfig;
-  queueChannel?: QueueChannelConfig;
+  channel?: RunChannelConfig;
 }
 
 export interface ClientRunConfig {

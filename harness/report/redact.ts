@@ -128,7 +128,6 @@ export function runSecrets(config: RunConfig | undefined): string[] {
     ...credentialSecrets(config.server?.credentials),
     ...credentialSecrets(config.client?.credentials),
     ...credentialSecrets(config.client?.serverCredentials),
-    ...[config.server?.enrollment?.password, config.server?.enrollment?.token].filter((s): s is string => !!s),
   ];
 }
 

@@ -18,7 +18,7 @@ const STEPS = ['discovery-probe', 'discovery', 'policy', 'enrollment', 'provisio
 
 const scratch = () => mkdtempSync(join(tmpdir(), 'mdm-cli-enroll-'));
 const report = (dir: string) => JSON.parse(readFileSync(join(dir, 'conformance-report.json'), 'utf8')) as ConformanceReport;
-const tests = (dir: string) => (JSON.parse(readFileSync(join(dir, 'conformance-tests.json'), 'utf8')) as { tests: { scenario?: string; findings: { id: string; verdict: string; evidence: string }[] }[] }).tests;
+const tests = (dir: string) => (JSON.parse(readFileSync(join(dir, 'conformance-tests.json'), 'utf8')) as { tests: { scenario?: string; notes: string[]; findings: { id: string; verdict: string; evidence: string }[] }[] }).tests;
 
 /** The lines of a run that match, each pattern's first capture. */
 function captures(out: string, pattern: RegExp): string[] {
@@ -26,11 +26,11 @@ function captures(out: string, pattern: RegExp): string[] {
 }
 
 /** A reference server in this process, with its enrollment service and only enrolled devices accepted, as a vendor's would be. */
-async function servedEnrollmentServer(opts: { faults?: EnrollmentServiceFault[] } = {}) {
+async function servedEnrollmentServer(opts: { faults?: EnrollmentServiceFault[]; maxDevicesPerUser?: number } = {}) {
   const pki = createTestPki({ keyType: 'ec' });
   const pkiDir = scratch();
   writePki(pkiDir, pki, { force: true });
-  const enrollment = new EnrollmentService({ ca: pki.ca, credentials: { user: USER, password: SECRET }, faults: opts.faults });
+  const enrollment = new EnrollmentService({ ca: pki.ca, credentials: { user: USER, password: SECRET }, ...opts });
   // Every certificate the DM side is shown, as the fingerprint it looks up.
   const presented: string[] = [];
   const knows = enrollment.knows.bind(enrollment);
@@ -113,11 +113,31 @@ test.describe('test-server --enroll (enrollment first, then the suites with the 
       expect(served.server.sessionsOf(enrolled.deviceId).filter((s) => s.state !== 'refused').length).toBeGreaterThan(0);
       // The auth suite's certificate of another device came from a second enrollment, and was refused for this device.
       expect(issued.map((i) => i.deviceId)).toEqual([enrolled.deviceId, `${enrolled.deviceId}-second`]);
+      expect(run.out).toContain(`enrolled another device ${enrolled.deviceId}-second for the suites: certificate SHA-256 ${issued[1].fingerprint256}`);
       const trn = tests(reports).flatMap((t) => t.findings).filter((f) => f.id === 'MDM-TRN-004');
       expect(trn.filter((f) => f.verdict === 'inconclusive').map((f) => f.evidence)).toEqual([
         'a certificate from an untrusted CA', 'an expired certificate', 'a certificate not yet valid', 'a certificate without the clientAuth key usage',
       ].map((what) => `${what}: the device identity was enrolled (--enroll): minting this case needs the CA key of a test PKI (pki init), which an enrollment does not give`));
       expect(r.requirements.find((x) => x.id === 'MDM-TRN-004')?.verdict).toBe('pass');
+    } finally {
+      await served.server.stop();
+    }
+  });
+
+  test('a served enrollment server that allows one device per user: the second device is refused, said in one note, and the run still judges what it can (exit 0)', async () => {
+    const served = await servedEnrollmentServer({ maxDevicesPerUser: 1 });
+    try {
+      const reports = scratch();
+      const run = await runCli([
+        'test-server', '--enroll', '--discovery', served.discoveryUrl, '--email', USER, '--user', USER, '--password', SECRET,
+        '--enroll-ca', join(served.pkiDir, 'ca.pem'), '--suite', 'auth', '--reports', reports,
+      ]);
+      expect(run.code, run.out).toBe(0);
+      const [deviceId] = captures(run.out, /^enrolled device (\S+) \(/);
+      expect(run.out).toMatch(new RegExp(`^note: could not enroll another device ${deviceId}-second: failed at enrollment: SOAP fault s:Receiver/s:Authorization: User already enrolled in too many devices \\(DeviceCapReached: 1 per user\\)`, 'm'));
+      expect(served.enrollment.issued().map((i) => i.deviceId)).toEqual([deviceId]);
+      const auth = tests(reports).find((t) => t.scenario === 'auth/mutual-tls-identities')!;
+      expect(auth.notes.join('\n')).toMatch(/a certificate of another device presented for .*: not probed, enrolling a second device .* failed at enrollment: .*DeviceCapReached/);
     } finally {
       await served.server.stop();
     }

@@ -1,11 +1,8 @@
 import { expect, test } from '@playwright/test';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { enroll, EnrollmentError, EnrollmentService, type EnrollmentServiceOptions } from '../../harness/enrollment';
 import { deviceEnroller } from '../../harness/iut/enrolled-devices';
-import type { EnrollmentRunConfig } from '../../harness/iut/run-config';
-import { createTestPki, writePki } from '../../harness/pki';
+import { enrollOver, openRunChannel } from '../../harness/iut/run-channel';
+import { createTestPki } from '../../harness/pki';
 import { runScenario } from '../../harness/scenarios/scenario';
 import { mutualTls } from '../../harness/scenarios/server/auth';
 import { sessionIsolation } from '../../harness/scenarios/server/security';
@@ -21,30 +18,30 @@ interface EnrolledRun {
   target: ServerUnderTest;
   enrollment: EnrollmentService;
   server: ReferenceServer;
+  stop(): Promise<void>;
 }
 
 /**
  * A server that takes DM sessions only from the identities its enrollment service issued, and a target as the
- * fixtures build it for `test-server --enroll`: the first device enrolled, more devices by `enrollDevice`, no CA key.
+ * fixtures build it for `test-server --enroll`: the first device enrolled, more devices enrolled by the CLI's side of
+ * the run channel, no CA key.
  */
 async function enrolledRun(opts: Partial<EnrollmentServiceOptions> = {}): Promise<EnrolledRun> {
   const pki = createTestPki({ keyType: 'ec' });
-  const dir = mkdtempSync(join(tmpdir(), 'mdm-enrolled-'));
-  writePki(dir, pki, { force: true });
   const enrollment = new EnrollmentService({ ca: pki.ca, credentials: { user: USER, password: SECRET }, ...opts });
   const server = new ReferenceServer({ identity: pki.server, ca: pki.ca.certPem, enrollment, acceptOnlyEnrolled: true });
   const url = await server.start();
-  const cfg: EnrollmentRunConfig = {
-    discoveryUrl: EnrollmentService.discoveryUrl(new URL(url).origin), email: USER, authPolicy: 'OnPremise', user: USER, password: SECRET,
-    caFile: join(dir, 'ca.pem'), timeoutMs: 10_000, deviceId: FIRST, certificate: { subject: '', issuer: '', fingerprint256: '' },
-  };
-  const enrollDevice = deviceEnroller(cfg, 3);
-  const identity = await enrollDevice(FIRST);
+  const enroller = deviceEnroller({ discoveryUrl: EnrollmentService.discoveryUrl(new URL(url).origin), email: USER, user: USER, password: SECRET, serverCa: pki.ca.certPem, seed: 3 });
+  const identity = await enroller(FIRST);
+  const channel = await openRunChannel({ enroll: enroller });
   const target: ServerUnderTest = {
-    seed: 3, url, serverCa: pki.ca.certPem, deviceId: FIRST, identity, timeoutMs: 5_000, enrollDevice,
+    seed: 3, url, serverCa: pki.ca.certPem, deviceId: FIRST, identity, timeoutMs: 5_000, enrollDevice: enrollOver(channel, 30_000),
     queue: async (deviceId, commands) => server.queue(deviceId, ...commands),
   };
-  return { target, enrollment, server };
+  return { target, enrollment, server, stop: async () => {
+    await channel.close();
+    await server.stop();
+  } };
 }
 
 test.describe('second devices of an enrolled run (test-server --enroll)', () => {
@@ -66,7 +63,7 @@ test.describe('second devices of an enrolled run (test-server --enroll)', () => 
       expect(run.server.sessions.at(-1)).toMatchObject({ deviceId: FIRST, state: 'refused' });
       expect(run.server.transcript.exchanges.at(-1)?.response?.body.toString()).toBe(`client certificate was enrolled for device "${SECOND}", not the device "${FIRST}" in the SyncHdr Source\n`);
     } finally {
-      await run.server.stop();
+      await run.stop();
     }
   });
 
@@ -80,7 +77,7 @@ test.describe('second devices of an enrolled run (test-server --enroll)', () => 
       expect(inconclusive).toHaveLength(4);
       for (const f of inconclusive) expect(f.evidence).toMatch(/: the device identity was enrolled \(--enroll\): minting this case needs the CA key of a test PKI \(pki init\)/);
     } finally {
-      await run.server.stop();
+      await run.stop();
     }
   });
 
@@ -100,7 +97,7 @@ test.describe('second devices of an enrolled run (test-server --enroll)', () => 
       expect(auth.notes.join('\n')).toMatch(new RegExp(`a certificate of another device presented for ${FIRST}: not probed, enrolling a second device .* failed at enrollment: .*DeviceCapReached`));
       expect(run.enrollment.issued().map((i) => i.deviceId)).toEqual([FIRST]);
     } finally {
-      await run.server.stop();
+      await run.stop();
     }
   });
 
