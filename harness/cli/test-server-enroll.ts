@@ -121,7 +121,12 @@ export async function testServerEnrolled(args: ParsedArgs, run: EnrolledRun, out
     // The identity is kept (it may have been the server's only enrollment): a later run can take it with --pki.
     const scratch = mkdtempSync(join(tmpdir(), 'mdm-conformance-enrolled-'));
     const identityDir = join(scratch, 'identity');
-    writeEnrollment(identityDir, result);
+    try {
+      writeEnrollment(identityDir, result);
+    } catch (e) {
+      out(`error: cannot keep the enrolled identity in ${identityDir}: ${(e as Error).message}`);
+      return 2;
+    }
     const cert = new X509Certificate(result.identity.certPem);
     const certificate = { subject: oneLine(cert.subject), issuer: oneLine(cert.issuer), fingerprint256: cert.fingerprint256 };
     out(`enrolled device ${result.deviceId} (${result.authPolicy}): certificate ${certificate.subject}, SHA-256 ${certificate.fingerprint256}, issued by ${certificate.issuer}; identity in ${identityDir}`);

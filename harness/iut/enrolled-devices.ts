@@ -22,7 +22,7 @@ export function deviceEnroller(
   return (deviceId) => {
     let identity = enrolled.get(deviceId);
     if (!identity) {
-      identity = enroll({ ...opts, deviceId }).then(
+      identity = enroll({ ...opts, deviceId, seed: seedFor(opts.seed ?? 1, deviceId) }).then(
         (result) => {
           onEnrolled?.(deviceId, { result });
           // The TLS client presents the chain the provisioning document delivered, as the enrolled folder's device.pem holds it.
@@ -37,4 +37,14 @@ export function deviceEnroller(
     }
     return identity;
   };
+}
+
+/**
+ * Each device's requests get their own MessageIDs and hardware facts, as two real devices' would (a service may
+ * refuse a MessageID it has seen), yet the same for the same run seed: FNV-1a of the device id over the seed.
+ */
+export function seedFor(seed: number, deviceId: string): number {
+  let h = (0x811c9dc5 ^ seed) >>> 0;
+  for (const byte of Buffer.from(deviceId, 'utf8')) h = Math.imul(h ^ byte, 0x01000193) >>> 0;
+  return h;
 }
