@@ -4,7 +4,7 @@
  * failure one line `error: enrollment failed at <step>: <why>` and exit 2, and no folder.
  */
 import { enroll, EnrollmentError, isAuthPolicy, writeEnrollment, type AuthPolicy } from '../enrollment';
-import { one, UsageError } from './args';
+import { one, UsageError, type ParsedArgs } from './args';
 import { parseCommand, refuseIgnored, type CommandSpec, type FlagSpec } from './command';
 import { readPem } from './identity';
 
@@ -35,36 +35,61 @@ export const ENROLL: CommandSpec = {
   ],
 };
 
-export async function enrollCommand(argv: string[], out: (line: string) => void): Promise<number> {
-  const args = parseCommand(argv, ENROLL);
-  const discoveryUrl = one(args, 'discovery');
-  if (!discoveryUrl) throw new UsageError('enroll needs --discovery URL (e.g. https://enterpriseenrollment.example.com/EnrollmentServer/Discovery.svc)');
-  const email = one(args, 'email');
-  if (!email) throw new UsageError('enroll needs --email ADDRESS (the user enrolling)');
-  const outDir = one(args, 'out');
-  if (!outDir) throw new UsageError('enroll needs --out DIR (where the enrolled identity is written)');
+/** The options of an enrollment as given on a command line, checked; shared by `enroll` and `test-server --enroll`. */
+export interface EnrollArgs {
+  discoveryUrl?: string;
+  email?: string;
+  authPolicy: AuthPolicy;
+  user?: string;
+  password?: string;
+  token?: string;
+  certFile?: string;
+  keyFile?: string;
+  caFile?: string;
+}
+
+/**
+ * Reads ENROLL_FLAGS (the CA flag under the name the command gives it): a known policy, --cert with --key, and no
+ * credential the chosen policy would not send.
+ */
+export function enrollArgsOf(args: ParsedArgs, caFlag = 'ca'): EnrollArgs {
   const policyName = one(args, 'auth-policy') ?? 'OnPremise';
   if (!isAuthPolicy(policyName)) throw new UsageError('--auth-policy takes OnPremise, Federated or Certificate');
   const authPolicy: AuthPolicy = policyName;
-  const user = one(args, 'user');
-  const password = one(args, 'password');
-  const token = one(args, 'token');
   const certFile = one(args, 'cert');
   const keyFile = one(args, 'key');
   if (!!certFile !== !!keyFile) throw new UsageError('--cert and --key go together');
-  if (authPolicy === 'OnPremise' && (user === undefined || password === undefined)) throw new UsageError('--auth-policy OnPremise needs --user U --password P');
-  if (authPolicy === 'Federated' && token === undefined) throw new UsageError('--auth-policy Federated needs --token T');
-  if (authPolicy === 'Certificate' && !certFile) throw new UsageError('--auth-policy Certificate needs --cert FILE --key FILE');
-  const seedText = one(args, 'seed') ?? '1';
-  if (!/^\d+$/.test(seedText)) throw new UsageError('--seed takes a non-negative integer');
-  const timeoutText = one(args, 'timeout') ?? '10000';
-  if (!/^\d+$/.test(timeoutText) || Number(timeoutText) === 0) throw new UsageError('--timeout takes milliseconds, e.g. 10000');
-  const caFile = one(args, 'ca');
   refuseIgnored(args, [
     { flag: 'user', when: authPolicy !== 'OnPremise', why: `the ${authPolicy} policy sends no user name` },
     { flag: 'password', when: authPolicy !== 'OnPremise', why: `the ${authPolicy} policy sends no password` },
     { flag: 'token', when: authPolicy !== 'Federated', why: `only the Federated policy sends a token` },
   ]);
+  return {
+    discoveryUrl: one(args, 'discovery'), email: one(args, 'email'), authPolicy, user: one(args, 'user'), password: one(args, 'password'),
+    token: one(args, 'token'), certFile, keyFile, caFile: one(args, caFlag),
+  };
+}
+
+/** What the chosen policy needs from the user: a usage error naming the missing flags. */
+export function requirePolicyCredentials(a: EnrollArgs): void {
+  if (a.authPolicy === 'OnPremise' && (a.user === undefined || a.password === undefined)) throw new UsageError('--auth-policy OnPremise needs --user U --password P');
+  if (a.authPolicy === 'Federated' && a.token === undefined) throw new UsageError('--auth-policy Federated needs --token T');
+  if (a.authPolicy === 'Certificate' && !a.certFile) throw new UsageError('--auth-policy Certificate needs --cert FILE --key FILE');
+}
+
+export async function enrollCommand(argv: string[], out: (line: string) => void): Promise<number> {
+  const args = parseCommand(argv, ENROLL);
+  const a = enrollArgsOf(args);
+  const { discoveryUrl, email, authPolicy, user, password, token, certFile, keyFile, caFile } = a;
+  if (!discoveryUrl) throw new UsageError('enroll needs --discovery URL (e.g. https://enterpriseenrollment.example.com/EnrollmentServer/Discovery.svc)');
+  if (!email) throw new UsageError('enroll needs --email ADDRESS (the user enrolling)');
+  const outDir = one(args, 'out');
+  if (!outDir) throw new UsageError('enroll needs --out DIR (where the enrolled identity is written)');
+  requirePolicyCredentials(a);
+  const seedText = one(args, 'seed') ?? '1';
+  if (!/^\d+$/.test(seedText)) throw new UsageError('--seed takes a non-negative integer');
+  const timeoutText = one(args, 'timeout') ?? '10000';
+  if (!/^\d+$/.test(timeoutText) || Number(timeoutText) === 0) throw new UsageError('--timeout takes milliseconds, e.g. 10000');
 
   try {
     const result = await enroll({

@@ -13,6 +13,7 @@ import { credentialsOf } from './options';
 import { readExpectations } from './expectations';
 import { loadDevicePki, readPem, throwawayPki } from './identity';
 import { runSuites } from './run-suites';
+import { ENROLL_ONLY_FLAGS, TEST_SERVER_ENROLL_FLAGS, testServerEnrolled } from './test-server-enroll';
 
 /** Flags both test commands take, in the contract's words. */
 export const RUN_FLAGS: readonly FlagSpec[] = [
@@ -43,10 +44,13 @@ export const TEST_SERVER: CommandSpec = {
     { name: 'control', value: "'COMMAND {deviceId} {file}'", help: 'queues management commands on the server: runs COMMAND with a file of SyncML commands; without it, scenarios that need queued commands are inconclusive' },
     { name: 'http2', help: 'offer HTTP/2 (ALPN h2) as Windows does, and speak it when the server picks it' },
     { name: 'client-cert-header', value: 'NAME', help: 'for a server behind a TLS-terminating proxy: speak HTTP to --url (http://…) and send the device certificate in this header (URL-encoded PEM); TLS rows are then inconclusive' },
+    ...TEST_SERVER_ENROLL_FLAGS,
     ...RUN_FLAGS,
   ],
   examples: [
     'mdm-conformance test-server',
+    'mdm-conformance test-server --enroll --auth-policy Federated',
+    'mdm-conformance test-server --enroll --discovery https://enterpriseenrollment.example.test/EnrollmentServer/Discovery.svc --email alice@example.test --user alice@example.test --password "$PASS" --enroll-ca corp-ca.pem',
     "mdm-conformance test-server --url https://mdm.example.test/ManagementServer/MDM.svc --pki pki --control './queue.sh {deviceId} {file}'",
   ],
 };
@@ -90,27 +94,46 @@ export function timeoutOf(args: ParsedArgs): number {
   return Number(text);
 }
 
+/** The settings every run takes, whichever way the device gets its identity. */
+function runConfigOf(args: ParsedArgs): RunConfig {
+  return {
+    mode: 'server', reportsDir: resolve(one(args, 'reports') ?? 'reports'), startedAt: new Date().toISOString(), strict: args.switches.has('strict'), seed: seedOf(args),
+    suites: suitesOf(args, 'server', SUITE_NAMES), shard: shardOf(args), features: [], profilePath: one(args, 'profile'),
+  };
+}
+
+function expectationsOf(args: ParsedArgs) {
+  const expectFile = one(args, 'expect');
+  return expectFile ? { file: expectFile, content: readExpectations(expectFile) } : undefined;
+}
+
+async function enrolledRun(args: ParsedArgs, out: (line: string) => void): Promise<number> {
+  const expectations = expectationsOf(args);
+  const profile = profileOf(args);
+  return testServerEnrolled(args, { config: runConfigOf(args), expectations, profile, timeoutMs: timeoutOf(args) }, out);
+}
+
 export async function testServerCommand(argv: string[], out: (line: string) => void): Promise<number> {
   const args = parseCommand(argv, TEST_SERVER);
   const url = one(args, 'url');
+  const enrolling = args.switches.has('enroll');
   refuseIgnored(args, [
     { flag: 'client-credentials', when: !one(args, 'auth'), why: 'credentials are sent only with --auth md5|basic' },
+    ...ENROLL_ONLY_FLAGS.map((flag) => ({ flag, when: !enrolling, why: 'it is an option of the enrollment, which runs only with --enroll' })),
+  ]);
+  if (enrolling) return enrolledRun(args, out);
+  refuseIgnored(args, [
     { flag: 'server-ca', when: !url, why: 'the embedded reference server uses its own test CA; --server-ca is for --url' },
     { flag: 'client-cert', when: !url, why: 'the embedded reference server issues its own device identity; --client-cert is for --url' },
     { flag: 'client-key', when: !url, why: 'the embedded reference server issues its own device identity; --client-key is for --url' },
     { flag: 'control', when: !url, why: 'the embedded reference server queues commands itself; --control is for --url' },
     { flag: 'client-cert-header', when: !url, why: 'it is for a server behind a TLS-terminating proxy, given with --url http://…' },
   ]);
-  const reportsDir = resolve(one(args, 'reports') ?? 'reports');
-  const expectFile = one(args, 'expect');
-  const expectations = expectFile ? { file: expectFile, content: readExpectations(expectFile) } : undefined;
+  const expectations = expectationsOf(args);
   const profile = profileOf(args);
   const timeoutMs = timeoutOf(args);
-  const seed = seedOf(args);
-  const config: RunConfig = {
-    mode: 'server', reportsDir, startedAt: new Date().toISOString(), strict: args.switches.has('strict'), seed,
-    suites: suitesOf(args, 'server', SUITE_NAMES), shard: shardOf(args), features: [], profilePath: one(args, 'profile'),
-  };
+  const config = runConfigOf(args);
+  const seed = config.seed;
   if (!url) {
     const dir = one(args, 'pki') ?? throwawayPki().dir;
     const pki = loadDevicePki(dir);

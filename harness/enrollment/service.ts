@@ -48,6 +48,12 @@ export interface EnrollmentServiceOptions {
   offerPolicy?: boolean;
   /** The policy's minimal key length. Default 2048. */
   minimalKeyLength?: number;
+  /**
+   * Devices one user may enroll; a further device is refused with the DeviceCapReached fault of MS-MDE2 2.2.10, as a
+   * service that allows one device per user does. Enrolling a device again is a renewal and always allowed. Default
+   * no limit.
+   */
+  maxDevicesPerUser?: number;
   faults?: readonly EnrollmentServiceFault[];
   /** Seed of the GUIDs the service picks. */
   seed?: number;
@@ -162,6 +168,9 @@ export class EnrollmentService {
     if (this.behaviour.faultInsteadOfToken) return refuse({ code: 's:Receiver', subcode: 's:EnrollmentServer', reason: 'Generic failure from management server.' });
 
     const deviceId = contextValue(rst.context, 'DeviceID') || csr.subjectCN || this.random.uuid().toUpperCase();
+    if (this.capReached(who.principal, deviceId)) {
+      return refuse({ code: 's:Receiver', subcode: 's:Authorization', reason: `User already enrolled in too many devices (DeviceCapReached: ${this.opts.maxDevicesPerUser} per user)` });
+    }
     const commonName = this.opts.subjectName === 'guid' ? this.random.uuid().toUpperCase() : deviceId;
     const now = this.now();
     const issuer = this.behaviour.issueFromForeignCa
@@ -221,6 +230,14 @@ export class EnrollmentService {
         return { policy: 'Certificate', principal: cert.subject.replace(/\n/g, ', ') };
       }
     }
+  }
+
+  /** Whether enrolling `deviceId` would take `principal` over the device cap (a device enrolled before is not new). */
+  private capReached(principal: string, deviceId: string): boolean {
+    const cap = this.opts.maxDevicesPerUser;
+    if (cap === undefined) return false;
+    const devices = new Set(this.issued().filter((i) => i.principal === principal).map((i) => i.deviceId));
+    return !devices.has(deviceId) && devices.size >= cap;
   }
 
   private baseUrl(req: IncomingRequest): string {

@@ -1,7 +1,11 @@
 /**
  * The embedded server under test: the reference server on a free loopback port, with harness-issued identities
  * and MD5 application-level auth, so `test-server` without --url exercises every scenario (none inconclusive).
+ *
+ * With `enrollment`, it also runs its MS-MDE2 enrollment service and takes DM sessions only from certificates that
+ * service issued (`test-server --enroll`): the device must enroll before it is managed, as with a real server.
  */
+import { EnrollmentService } from '../enrollment';
 import { createTestPki, type TestPki } from '../pki';
 import { seeded } from '../protocol/random';
 import type { Feature } from '../scenarios/scenario';
@@ -13,18 +17,41 @@ const MAX_REQUEST_BYTES = 1024 * 1024;
 
 export const EMBEDDED_CREDENTIALS = { scheme: 'syncml:auth-md5' as const, user: 'harness-dev', password: 's3cret!' };
 export const EMBEDDED_FEATURES: ReadonlySet<Feature> = new Set<Feature>(['md5-auth', 'large-objects', 'atomic']);
+/** The account of the embedded enrollment service: OnPremise user and password; the password is also the Federated token. */
+export const EMBEDDED_ENROLLMENT_ACCOUNT = { user: 'enrollee@mdm-conformance.test', password: 'enroll-s3cret!' };
+/** The oversized-body probe's size against the embedded server: just over its request bound. */
+export const EMBEDDED_OVERSIZED_BODY_BYTES = MAX_REQUEST_BYTES + 64 * 1024;
 
 export interface EmbeddedServer {
   target: ServerUnderTest;
   server: ReferenceServer;
+  /** Present when started with `enrollment`. */
+  enrollment?: EnrollmentService;
+  /** The discovery URL of the enrollment service, when there is one. */
+  discoveryUrl?: string;
   stop(): Promise<void>;
 }
 
-/** `mutualTlsOnly` leaves MD5 out, as a device fleet without application-level credentials needs. */
-export async function startEmbeddedServer(opts: { pki?: TestPki; faults?: readonly ServerFault[]; mutualTlsOnly?: boolean; seed?: number } = {}): Promise<EmbeddedServer> {
+export interface EmbeddedServerOptions {
+  pki?: TestPki;
+  faults?: readonly ServerFault[];
+  /** Leaves MD5 out, as a device fleet without application-level credentials needs. */
+  mutualTlsOnly?: boolean;
+  seed?: number;
+  /** Run the enrollment service (EMBEDDED_ENROLLMENT_ACCOUNT) and accept only the identities it issued. */
+  enrollment?: { onIssued?: (issued: { deviceId: string; fingerprint256: string; authPolicy: string }) => void };
+}
+
+export async function startEmbeddedServer(opts: EmbeddedServerOptions = {}): Promise<EmbeddedServer> {
   const pki = opts.pki ?? createTestPki();
+  const enrollment = opts.enrollment
+    ? new EnrollmentService({ ca: pki.ca, credentials: EMBEDDED_ENROLLMENT_ACCOUNT, seed: opts.seed, onIssued: opts.enrollment.onIssued })
+    : undefined;
   // A 1 MiB request bound keeps the oversized-body probe cheap: the fault matrix runs it once per fault.
-  const server = new ReferenceServer({ rng: seeded(opts.seed, 'embedded-server'), identity: pki.server, ca: pki.ca.certPem, faults: opts.faults, clientAuth: opts.mutualTlsOnly ? undefined : EMBEDDED_CREDENTIALS, maxRequestBytes: MAX_REQUEST_BYTES });
+  const server = new ReferenceServer({
+    rng: seeded(opts.seed, 'embedded-server'), identity: pki.server, ca: pki.ca.certPem, faults: opts.faults,
+    clientAuth: opts.mutualTlsOnly ? undefined : EMBEDDED_CREDENTIALS, maxRequestBytes: MAX_REQUEST_BYTES, enrollment, acceptOnlyEnrolled: !!enrollment,
+  });
   const url = await server.start();
   const target: ServerUnderTest = {
     seed: opts.seed,
@@ -36,7 +63,8 @@ export async function startEmbeddedServer(opts: { pki?: TestPki; faults?: readon
     queue: async (deviceId, commands) => server.queue(deviceId, ...commands),
     credentials: opts.mutualTlsOnly ? undefined : EMBEDDED_CREDENTIALS,
     timeoutMs: 3_000,
-    oversizedBodyBytes: MAX_REQUEST_BYTES + 64 * 1024,
+    oversizedBodyBytes: EMBEDDED_OVERSIZED_BODY_BYTES,
   };
-  return { target, server, stop: () => server.stop() };
+  const discoveryUrl = enrollment ? EnrollmentService.discoveryUrl(new URL(url).origin) : undefined;
+  return { target, server, enrollment, discoveryUrl, stop: () => server.stop() };
 }

@@ -23,6 +23,8 @@ export interface PreflightTarget {
   clientCertHeader?: string;
   /** Where to point the vendor for a CA to trust (`pki/ca.pem`), in the advice. */
   caHint?: string;
+  /** The identity is the one the server's own enrollment just issued (`--enroll`): a refusal is not a trust setting. */
+  enrolled?: boolean;
 }
 
 function headerStatus(x: Exchange): Status | undefined {
@@ -33,7 +35,8 @@ function headerStatus(x: Exchange): Status | undefined {
 export function diagnose(x: Exchange | undefined, t: PreflightTarget): string | undefined {
   const where = new URL(t.url);
   const origin = `${where.hostname}:${where.port || (where.protocol === 'http:' ? 80 : 443)}`;
-  const trust = t.caHint ? `configure it to trust ${t.caHint} for client certificates` : 'configure it to trust the CA that issued the device certificate';
+  const trust = t.enrolled ? 'it did not take the identity its enrollment just issued: check that the DM URL (--url, or the provisioning document\'s address) is the server that enrolled the device'
+    : t.caHint ? `configure it to trust ${t.caHint} for client certificates` : 'configure it to trust the CA that issued the device certificate';
   if (!x) return `no exchange with ${origin} took place`;
   const e = x.error;
   if (e && !x.response?.status) {
@@ -41,13 +44,17 @@ export function diagnose(x: Exchange | undefined, t: PreflightTarget): string | 
     if (e.kind === 'timeout') return `the server at ${origin} did not answer within ${t.timeoutMs} ms (${e.message}); check that it is up and that --url is its management endpoint`;
     if (e.kind === 'tls') {
       if (/server certificate/i.test(e.message)) return `${e.message}: pass --server-ca FILE with the CA of your server's certificate`;
+      if (t.enrolled) return `the server refused the enrolled device certificate in the TLS handshake (${e.message}): ${trust}`;
       return `the server refused the device certificate in the TLS handshake (${e.message}): your server does not trust the test CA; ${trust} (see pki init)`;
     }
     return `the server at ${origin} broke off the exchange (${e.kind}: ${e.message})`;
   }
   const status = x.response?.status ?? 0;
   const path = where.pathname;
-  if (status === 401 || status === 403) return `the server refused the valid device identity with HTTP ${status}: your server does not trust the test CA; ${trust} (see pki init), or enroll with --enroll`;
+  if (status === 401 || status === 403) {
+    return t.enrolled ? `the server refused the enrolled device identity with HTTP ${status}: ${trust}`
+      : `the server refused the valid device identity with HTTP ${status}: your server does not trust the test CA; ${trust} (see pki init), or enroll with --enroll`;
+  }
   if (status === 404) return `HTTP 404 for ${path}: wrong URL path; the management endpoint of a Windows MDM server is usually /ManagementServer/MDM.svc`;
   if (status === 405) return `HTTP 405 for POST ${path}: this is not the management endpoint (it takes POST)`;
   if (status === 429 || status === 503) return `the server is throttling (HTTP ${status}${x.response?.headers['retry-after'] ? `, Retry-After ${x.response.headers['retry-after']}` : ''}); run again when it takes sessions`;
@@ -58,7 +65,7 @@ export function diagnose(x: Exchange | undefined, t: PreflightTarget): string | 
   }
   const hdr = headerStatus(x);
   const code = hdr ? codeOf(hdr) : undefined;
-  if (code === '403') return `the server refused the valid device identity (SyncHdr Status 403): ${trust} (see pki init), or enroll with --enroll`;
+  if (code === '403') return t.enrolled ? `the server refused the enrolled device identity (SyncHdr Status 403): ${trust}` : `the server refused the valid device identity (SyncHdr Status 403): ${trust} (see pki init), or enroll with --enroll`;
   if ((code === '401' || code === '407') && !t.credentials) {
     const scheme = hdr?.chal?.meta?.fields.find((f) => f.name.endsWith('Type'))?.value.trim() ?? 'application-level';
     return `the server asks for ${scheme} credentials (SyncHdr Status ${code}): pass --auth md5|basic --client-credentials USER:SECRET`;

@@ -13,8 +13,31 @@ export interface Credentials {
   password: string;
 }
 
+/**
+ * How the run enrolled its device (`test-server --enroll`) and what the enrollment issued. The secrets stay in the
+ * CLI: a worker has another device enrolled through the run channel.
+ */
+export interface EnrollmentRunConfig {
+  discoveryUrl: string;
+  authPolicy: 'OnPremise' | 'Federated' | 'Certificate';
+  /** Per enrollment request; a whole enrollment takes a few of them. */
+  timeoutMs: number;
+  deviceId: string;
+  certificate: { subject: string; issuer: string; fingerprint256: string };
+}
+
+/** The CLI's loopback endpoint for the workers (`harness/iut/run-channel.ts`). */
+export interface RunChannelConfig {
+  url: string;
+  token: string;
+}
+
 export interface ServerRunConfig {
-  /** The embedded reference server is started by each worker; otherwise `url` is the vendor's endpoint. */
+  /**
+   * The implementation is the reference server. Without `url` each worker starts one; with `url` the CLI hosts it
+   * (`test-server --enroll`, whose enrollment must reach the same server the suites test) and its commands are
+   * queued through `channel`. Otherwise `url` is the vendor's endpoint.
+   */
   embedded: boolean;
   url?: string;
   /** PKI directory (pki init) holding ca.pem, device.pem, device-key.pem: identities can be minted from its CA key. */
@@ -31,6 +54,9 @@ export interface ServerRunConfig {
   clientCertHeader?: string;
   /** Per request (`--timeout`). */
   timeoutMs?: number;
+  /** The device identity came from an enrollment (`--enroll`); more devices are enrolled the same way, through `channel`. */
+  enrollment?: EnrollmentRunConfig;
+  channel?: RunChannelConfig;
 }
 
 export interface ClientRunConfig {

@@ -126,7 +126,13 @@ export function outcomeOf(report: Pick<ConformanceReport, 'summary'>): 'fails' |
 function iutOf(config: RunConfig): Record<string, unknown> {
   if (config.server) {
     const s = config.server;
-    return { url: s.embedded ? 'embedded reference server' : s.url, deviceId: s.deviceId, embedded: s.embedded, control: !!s.control, auth: s.credentials?.scheme ?? 'mutual TLS only', features: config.features, profile: config.profilePath };
+    const iut: Record<string, unknown> = { url: s.embedded ? 'embedded reference server' : s.url, deviceId: s.deviceId, embedded: s.embedded, control: !!s.control, auth: s.credentials?.scheme ?? 'mutual TLS only', features: config.features, profile: config.profilePath };
+    // Which enrollment issued the identity the device presented (never its secrets).
+    if (s.enrollment) {
+      const e = s.enrollment;
+      iut.enrollment = { discoveryUrl: s.embedded ? 'embedded reference server' : e.discoveryUrl, authPolicy: e.authPolicy, deviceId: e.deviceId, certificate: e.certificate };
+    }
+    return iut;
   }
   const c = config.client!;
   return { trigger: c.embedded ? 'embedded reference device' : c.wait ? 'waits for the client' : c.trigger, embedded: c.embedded, auth: c.credentials?.scheme ?? 'mutual TLS only', features: config.features, profile: config.profilePath };

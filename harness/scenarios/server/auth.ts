@@ -6,7 +6,7 @@ import { DEVICE_FAULTS } from '../../device/faults';
 import { faultByName } from '../../protocol/fault';
 import { codeOf, get, type Status } from '../../syncml';
 import type { Scenario, ScenarioLog } from '../scenario';
-import { deviceFor, session, type ServerUnderTest } from './target';
+import { deviceFor, enrollSecondDevice, secondDeviceId, session, type ServerUnderTest } from './target';
 
 type ServerScenario = Scenario<ServerUnderTest>;
 
@@ -77,7 +77,9 @@ export const mutualTls: ServerScenario = {
       let identity: Identity | undefined;
       if (c.kind !== 'none') {
         if (!t.pki) {
-          findings.push({ id: 'MDM-TRN-004', verdict: 'inconclusive', check, evidence: `${c.what}: the device identity comes from --client-cert, so the harness cannot mint this case` });
+          const source = t.enrollDevice ? 'was enrolled (--enroll): minting this case needs the CA key of a test PKI (pki init), which an enrollment does not give'
+            : 'comes from --client-cert, so the harness cannot mint this case';
+          findings.push({ id: 'MDM-TRN-004', verdict: 'inconclusive', check, evidence: `${c.what}: the device identity ${source}` });
           continue;
         }
         identity = mint(t.pki, c.kind, t.deviceId);
@@ -104,16 +106,34 @@ export const mutualTls: ServerScenario = {
 /**
  * A certificate the server's CA issued to another device, presented under this device's id. The catalogue asks only
  * that unknown certificates be refused (MDM-TRN-004); a server that lets one device speak as another is a weakness
- * worth knowing, reported as an advisory.
+ * worth knowing, reported as an advisory. When the run enrolled, the other device is enrolled the same way (a
+ * minted certificate would be refused as unknown, which says nothing about binding); a server that refuses a
+ * second enrollment leaves the probe out, with a note saying why.
  */
 async function bindsCertificateToDevice(t: ServerUnderTest, log: ScenarioLog): Promise<void> {
-  if (!t.pki) return;
-  const device = deviceFor(t, log, { identity: mint(t.pki, 'cn-mismatch', t.deviceId) });
+  let identity: Identity;
+  let whose: string;
+  if (t.enrollDevice) {
+    const other = secondDeviceId(t);
+    const enrolled = await enrollSecondDevice(t, other);
+    if ('why' in enrolled) {
+      log.note(`a certificate of another device presented for ${t.deviceId}: not probed, ${enrolled.why}`);
+      return;
+    }
+    identity = enrolled.identity;
+    whose = `a certificate the enrollment service issued to another device (${other})`;
+  } else if (t.pki) {
+    identity = mint(t.pki, 'cn-mismatch', t.deviceId);
+    whose = 'a certificate the CA issued to another device (another CN)';
+  } else {
+    return;
+  }
+  const device = deviceFor(t, log, { identity });
   try {
     const run = await device.runSession(t.url);
     log.transcripts.push(run.exchanges);
     if (identityOutcome(run).outcome === 'accepted') {
-      log.advise('certificate-not-bound-to-device', `a certificate the CA issued to another device (another CN) was accepted for a session of device ${t.deviceId}: the server does not tie the TLS identity to the device a session speaks for, so one enrolled device can act as another`);
+      log.advise('certificate-not-bound-to-device', `${whose} was accepted for a session of device ${t.deviceId}: the server does not tie the TLS identity to the device a session speaks for, so one enrolled device can act as another`);
     }
   } finally {
     await device.close();

@@ -27,7 +27,7 @@ import { CANARY_TEXT, startCanary } from '../canary';
 import { NODES } from './nodes';
 import type { Scenario } from '../scenario';
 import { verdictOf } from './robustness';
-import { deviceFor, judgeSession, needsControl, reachable, session, type ServerUnderTest } from './target';
+import { deviceFor, enrollSecondDevice, judgeSession, needsControl, reachable, secondDeviceId, session, type ServerUnderTest } from './target';
 
 type ServerScenario = Scenario<ServerUnderTest>;
 
@@ -238,8 +238,6 @@ export const oversizedMessages: ServerScenario = {
 // ---------------------------------------------------------------------------------------------------------------
 // Session isolation
 
-const SECOND_DEVICE_SUFFIX = '-second';
-
 /** Minting an identity takes up to a few hundred milliseconds: the second device's is made once per PKI. */
 const minted = new WeakMap<TestPki, Map<string, Identity>>();
 function validIdentity(pki: TestPki, deviceId: string): Identity {
@@ -282,15 +280,30 @@ export const sessionIsolation: ServerScenario = {
   phase: 'management-multi-round',
   title: "leaves a session half-way, then a second device sends its SessionID: first as its own package 1, then as the first device's next message under its own certificate",
   requirements: ['MDM-SES-021'],
-  needs: (t) => needsControl(t) ?? (t.pki ? undefined : 'needs harness-issued identities (--pki) to mint the certificate of a second device'),
+  needs: (t) => needsControl(t) ?? (t.pki || t.enrollDevice ? undefined
+    : 'needs the certificate of a second device: harness-issued identities (--pki from pki init) to mint it, or --enroll to enroll it'),
   async run(t, log) {
     const check = this.id;
     const tag = `isolation-${Date.now().toString(36)}`;
-    const other = `${t.deviceId}${SECOND_DEVICE_SUFFIX}`;
+    const other = secondDeviceId(t);
+    // A server that trusts only the identities it enrolled knows a second device only once it enrolled it too.
+    let identity: Identity;
+    if (t.enrollDevice) {
+      const enrolled = await enrollSecondDevice(t, other);
+      if ('why' in enrolled) {
+        const why = `${enrolled.why}; the server may allow only one enrollment per user, and without a second device session isolation cannot be probed`;
+        log.add(this.requirements.map((id) => ({ id, verdict: 'inconclusive' as const, check, evidence: why })));
+        return;
+      }
+      identity = enrolled.identity;
+      log.note(`second device ${other} enrolled like the first`);
+    } else {
+      identity = validIdentity(t.pki!, other);
+    }
     // A queued Get keeps the first device's session open, waiting for its Status.
     await t.queue!(t.deviceId, [get('./DevDetail/SwV')]);
     const first = deviceFor(t, log);
-    const second = deviceFor(t, log, { deviceId: other, identity: validIdentity(t.pki!, other) });
+    const second = deviceFor(t, log, { deviceId: other, identity });
     try {
       const a = first.openSession(t.url);
       const opened = await untilCommands(a);

@@ -6,6 +6,7 @@ import { runChecks, type Finding } from '../../checks/finding';
 import { SERVER_CHECKS } from '../../checks/server-checks';
 import type { SessionView } from '../../checks/session';
 import { ReferenceDevice, SessionCounter, type DeviceRun, type ReferenceDeviceOptions } from '../../device/reference-device';
+import { EnrollmentError } from '../../enrollment/errors';
 import { seeded } from '../../protocol/random';
 import type { Identity, TestPki } from '../../pki';
 import type { CredScheme } from '../../protocol/credentials';
@@ -24,6 +25,12 @@ export interface ServerUnderTest {
   identity: Identity;
   /** Present when identities are harness-issued: bad identities can then be minted for the auth cases. */
   pki?: TestPki;
+  /**
+   * Present when the run enrolled its device (`--enroll`): enrolls another device the same way and gives its
+   * identity, or throws (an EnrollmentError naming the step) when the server refuses it. Scenarios that need a second
+   * device take it from here before minting one from `pki`: a server that trusts only what it enrolled knows it.
+   */
+  enrollDevice?: (deviceId: string) => Promise<Identity>;
   /** Queues commands for a device on the server (the control adapter); absent when none was configured. */
   queue?: (deviceId: string, commands: Command[]) => Promise<void>;
   /** Application-level credentials of the device (`--auth`, `--client-credentials`). */
@@ -36,6 +43,19 @@ export interface ServerUnderTest {
   clientCertHeader?: string;
   /** Size of the "oversized body" robustness probe; by default just over the 16 MiB most servers accept. */
   oversizedBodyBytes?: number;
+}
+
+/** The device id of the second device scenarios play beside the run's own. */
+export const secondDeviceId = (t: ServerUnderTest) => `${t.deviceId}-second`;
+
+/** A second device enrolled like the run's own; `why` in one line when it could not be (a server that allows one enrollment). */
+export async function enrollSecondDevice(t: ServerUnderTest, deviceId: string): Promise<{ identity: Identity } | { why: string }> {
+  try {
+    return { identity: await t.enrollDevice!(deviceId) };
+  } catch (e) {
+    const at = e instanceof EnrollmentError ? ` at ${e.step}` : '';
+    return { why: `enrolling a second device (${deviceId}) the way the run enrolled failed${at}: ${(e as Error).message}` };
+  }
 }
 
 export const needsControl = (t: ServerUnderTest) =>
