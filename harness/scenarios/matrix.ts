@@ -8,6 +8,8 @@
 import type { Finding } from '../checks/finding';
 import { grade, type GradedVerdict } from '../report/verdicts';
 import type { Fault } from '../protocol/fault';
+import type { Mode } from './catalog';
+import { coverageOf } from './coverage';
 import { runScenario, type Feature, type Scenario, type SeededTarget } from './scenario';
 
 export interface MatrixRow {
@@ -113,8 +115,20 @@ export async function cleanRow<T extends SeededTarget, B>(
   };
 }
 
-export function summaryLine(side: 'server' | 'client', clean: MatrixRow, rows: MatrixRow[]): string {
+/**
+ * The ids a check or scenario of the mode can report, and those of them the matrix showed failing: a fault declares
+ * the id and its row reported every id it declares.
+ */
+export function proof(side: Mode, rows: readonly MatrixRow[]): { judgeable: string[]; proven: string[]; unproven: string[] } {
+  const judgeable = coverageOf(side).filter((r) => r.judgedBy.length).map((r) => r.id);
+  const shown = new Set(rows.filter((r) => r.rightRequirement).flatMap((r) => r.declared));
+  return { judgeable, proven: judgeable.filter((id) => shown.has(id)), unproven: judgeable.filter((id) => !shown.has(id)) };
+}
+
+export function summaryLine(side: Mode, clean: MatrixRow, rows: MatrixRow[]): string {
   const detected = rows.filter((r) => r.detected).length;
   const right = rows.filter((r) => r.rightRequirement).length;
-  return `${side} faults detected: ${detected}/${rows.length}, right requirement: ${right}/${rows.length}, clean: ${clean.detected && clean.inconclusive.length === 0 ? 'pass' : 'FAIL'}`;
+  const { judgeable, proven } = proof(side, rows);
+  const ok = clean.detected && clean.inconclusive.length === 0;
+  return `${side} faults detected: ${detected}/${rows.length}, right requirement: ${right}/${rows.length}, proven: ${proven.length}/${judgeable.length}, clean: ${ok ? 'pass' : 'FAIL'}`;
 }
