@@ -15,6 +15,7 @@ import { PKI_INIT, runPkiCommand } from './cli/pki';
 import { SERVE, serveCommand } from './cli/serve';
 import { TEST_CLIENT, testClientCommand } from './cli/test-client';
 import { TEST_SERVER, testServerCommand } from './cli/test-server';
+import { exitOnSignals } from './iut/cleanup';
 import type { CommandSpec } from './cli/command';
 
 type Run = (argv: string[], out: (line: string) => void) => Promise<number> | number;
@@ -45,6 +46,7 @@ const USAGE = [
 ].join('\n');
 
 async function main(argv: string[]): Promise<number> {
+  exitOnSignals();
   const out = (line: string) => process.stdout.write(`${line}\n`);
   const [name, ...rest] = argv;
   if (name === '--help' || name === 'help') {

@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestPki, ENROLLMENT_RECORD_FILE, PKI_FILES, readDevicePki, readPki, writePki, type DevicePki, type TestPki } from '../pki';
+import { removeAtExit } from '../iut/cleanup';
 import { UsageError } from './args';
 
 export function loadPki(dir: string): TestPki {
@@ -36,7 +37,8 @@ export function readPem(path: string, flag: string): string {
 /** A fresh PKI written to a temporary directory, for runs that were given none. */
 export function throwawayPki(deviceId?: string): { pki: TestPki; dir: string } {
   const pki = createTestPki({ keyType: 'ec', deviceId });
-  const dir = mkdtempSync(join(tmpdir(), 'mdm-conformance-pki-'));
+  // Holds the CA and device keys: gone when the command exits, Ctrl-C included.
+  const dir = removeAtExit(mkdtempSync(join(tmpdir(), 'mdm-conformance-pki-')));
   writePki(dir, pki, { force: true });
   return { pki, dir };
 }

@@ -3,10 +3,9 @@
  * CLI contract: 0 conforming, 1 a requirement failed (after expectations), 2 the run could not be judged.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { CONFIG_ENV, writeRunConfig, type RunConfig } from '../iut/run-config';
+import { runConfigEnv, type RunConfig } from '../iut/run-config';
 import { redactorFor } from '../report/redact';
 import { consoleSummary } from '../report/console-summary';
 import { outcomeOf, readReport, REPORT_FILE, reportSchemaErrors, writeReport } from '../report/report';
@@ -22,7 +21,7 @@ export const SUITE_NAMES = ['setup', 'get-results', 'management-rounds', 'termin
 /** Keeps the last lines of the runner's error output: shown only when the run produced no report. */
 const STDERR_LINES = 20;
 
-function playwright(config: RunConfig, configPath: string, out: (line: string) => void): Promise<{ code: number | null; stderr: string[] }> {
+function playwright(config: RunConfig, out: (line: string) => void): Promise<{ code: number | null; stderr: string[] }> {
   const cli = require.resolve('@playwright/test/cli');
   const files = config.suites.map((s) => join('suites', config.mode, `${s}.spec.ts`));
   const args = [cli, 'test', '--config', join(ROOT, 'playwright.config.ts'), `--project=${config.mode}`, ...files];
@@ -31,7 +30,7 @@ function playwright(config: RunConfig, configPath: string, out: (line: string) =
     const child = spawn(process.execPath, args, {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, MDM_CONFORMANCE_MODE: config.mode, [CONFIG_ENV]: configPath, MDM_REPORTS_DIR: config.reportsDir, MDM_SHARD: config.shard ?? '', MDM_STRICT: config.strict ? '1' : '', FORCE_COLOR: '0' },
+      env: { ...process.env, MDM_CONFORMANCE_MODE: config.mode, ...runConfigEnv(config), MDM_REPORTS_DIR: config.reportsDir, MDM_SHARD: config.shard ?? '', MDM_STRICT: config.strict ? '1' : '', FORCE_COLOR: '0' },
     });
     // stdout carries the conformance log (console-reporter.ts); the runner's own errors are kept for the case where
     // no report came out of the run, and otherwise left to the Playwright HTML report.
@@ -53,16 +52,7 @@ const RUN_OUTPUTS = [REPORT_FILE, TESTS_FILE, SUMMARY_PAGE, JUNIT_FILE, REPRO_DI
 export async function runSuites(config: RunConfig, expectations: { file: string; content: ExpectationsFile } | undefined, out: (line: string) => void): Promise<number> {
   mkdirSync(config.reportsDir, { recursive: true });
   for (const name of RUN_OUTPUTS) rmSync(join(config.reportsDir, name), { recursive: true, force: true });
-  // The run configuration holds credentials: it lives outside the reports directory, which is published.
-  const configDir = mkdtempSync(join(tmpdir(), 'mdm-conformance-run-'));
-  const configPath = join(configDir, 'run-config.json');
-  writeRunConfig(configPath, config);
-  let stderr: string[] = [];
-  try {
-    ({ stderr } = await playwright(config, configPath, out));
-  } finally {
-    rmSync(configDir, { recursive: true, force: true });
-  }
+  const { stderr } = await playwright(config, out);
   return judgeRun(config, expectations, out, stderr);
 }
 

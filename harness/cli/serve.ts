@@ -72,7 +72,7 @@ export async function serveCommand(argv: string[], out: (line: string) => void):
     out(`enrollment discovery URL ${EnrollmentService.discoveryUrl(new URL(url).origin)} (OnPremise user and password, or the password as Federated token, or Certificate)`);
     if (args.switches.has('enrolled-only')) out('DM sessions are accepted only with certificates the enrollment service issued');
   }
-  out(`PKI in ${dir}: clients trust ${dir}/ca.pem and present ${dir}/device.pem (device id ${pki.deviceId})`);
+  out(`PKI in ${dir}${pkiDir ? '' : ' (temporary: removed when serve stops; pki init and --pki keep one)'}: clients trust ${dir}/ca.pem and present ${dir}/device.pem (device id ${pki.deviceId})`);
   if (faults.length) out(`faults switched on: ${faults.map((f) => f.name).join(', ')}`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);

@@ -96,7 +96,7 @@ export async function testClientCommand(argv: string[], out: (line: string) => v
     out(`  the client trusts ${join(pkiDir, 'ca.pem')} for the server certificate and presents ${join(pkiDir, 'device.pem')} (key ${join(pkiDir, 'device-key.pem')}), device id ${pki.deviceId}`);
     out(`  each session may take up to ${Math.round(waitMs! / 1000)} s to come (--wait-timeout)`);
   }
-  out(`PKI in ${pkiDir}: the client trusts ${join(pkiDir, 'ca.pem')} and presents ${join(pkiDir, 'device.pem')}; seed ${seed}`);
+  out(`PKI in ${pkiDir}${one(args, 'pki') ? '' : ' (temporary: removed when the run ends; pki init and --pki keep one)'}: the client trusts ${join(pkiDir, 'ca.pem')} and presents ${join(pkiDir, 'device.pem')}; seed ${seed}`);
   return runSuites(config, expectations, out);
 }
 

@@ -1,8 +1,9 @@
 /**
- * What the CLI hands to the Playwright workers that run the suites: one JSON file, named by an environment variable,
- * so the suites need no flags of their own and the same spec files serve every kind of run.
+ * What the CLI hands to the Playwright workers that run the suites: one JSON document in an environment variable,
+ * so the suites need no flags of their own and the same spec files serve every kind of run. It travels in the
+ * environment rather than in a file because it holds credentials (`--client-credentials`, keys): nothing of it is
+ * written to disk.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
 import type { Feature } from '../scenarios/scenario';
 
 export const CONFIG_ENV = 'MDM_CONFORMANCE_CONFIG';
@@ -92,13 +93,13 @@ export interface RunConfig {
   client?: ClientRunConfig;
 }
 
-export function writeRunConfig(path: string, config: RunConfig): void {
-  writeFileSync(path, `${JSON.stringify(config, null, 2)}\n`);
+/** The environment entry that carries `config` to the workers. */
+export function runConfigEnv(config: RunConfig): Record<string, string> {
+  return { [CONFIG_ENV]: JSON.stringify(config) };
 }
 
 /** The run configuration of this process, or undefined when the suites run outside a CLI run. */
 export function readRunConfig(): RunConfig | undefined {
-  const path = process.env[CONFIG_ENV];
-  if (!path) return undefined;
-  return JSON.parse(readFileSync(path, 'utf8')) as RunConfig;
+  const text = process.env[CONFIG_ENV];
+  return text ? (JSON.parse(text) as RunConfig) : undefined;
 }

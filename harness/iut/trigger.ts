@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestPki } from '../pki';
 import type { Trigger, TriggerOptions } from '../scenarios/client/target';
+import { removeAtExit } from './cleanup';
 import { runCommand, substitute } from './shell';
 
 export { runCommand, shellQuote, substitute, DEFAULT_MAX_OUTPUT_BYTES } from './shell';
@@ -44,7 +45,7 @@ export interface ExecTrigger {
 
 /** A trigger that runs a vendor's command line once per session. */
 export function execTrigger(opts: ExecTriggerOptions): ExecTrigger {
-  const dir = mkdtempSync(join(tmpdir(), 'mdm-conformance-trigger-'));
+  const dir = removeAtExit(mkdtempSync(join(tmpdir(), 'mdm-conformance-trigger-')));
   const files = { ca: join(dir, 'ca.pem'), cert: join(dir, 'device.pem'), key: join(dir, 'device-key.pem') };
   writeFileSync(files.ca, opts.pki.ca.certPem, { mode: 0o644 });
   writeFileSync(files.cert, opts.pki.device.certPem, { mode: 0o644 });

@@ -26,10 +26,10 @@ export function scaled(ms: number): number {
   return Math.round(ms * Math.min(4, Math.max(1, load)));
 }
 
-export function runCli(args: string[], timeoutMs = scaled(120_000)): Promise<CliRun> {
+export function runCli(args: string[], timeoutMs = scaled(120_000), extraEnv: NodeJS.ProcessEnv = {}): Promise<CliRun> {
   return new Promise((resolve) => {
     // The command must not inherit a conformance run's configuration from the runner that started the test.
-    const env = { ...process.env, MDM_CONFORMANCE_MODE: '', MDM_CONFORMANCE_CONFIG: '' };
+    const env = { ...process.env, MDM_CONFORMANCE_MODE: '', MDM_CONFORMANCE_CONFIG: '', ...extraEnv };
     const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env });
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
