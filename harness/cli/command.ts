@@ -3,6 +3,7 @@
  * not take is a usage error (exit 2) with one line saying what was wrong: an unknown option, a positional argument
  * where none is taken, a single-dash flag (`-u`, `-h`), a missing value. A CI gate must never go green on a typo.
  */
+import { resolve } from 'node:path';
 import { UsageError, type ParsedArgs } from './args';
 
 export interface FlagSpec {
@@ -67,7 +68,9 @@ export function parseCommand(argv: readonly string[], spec: CommandSpec): Parsed
       if (value === undefined || (eq < 0 && value.startsWith('--'))) throw new UsageError(`--${name} needs a value: --${name} ${flag.value}`);
       const list = out.values.get(name) ?? [];
       if (list.length && !flag.repeat) throw new UsageError(`--${name} given twice; it takes one ${flag.value}`);
-      list.push(value);
+      // Paths are resolved against where the command was started: the suites run elsewhere, and repro scripts from
+      // their own folder.
+      list.push(flag.value === 'FILE' || flag.value === 'DIR' ? resolve(value) : value);
       out.values.set(name, list);
       continue;
     }

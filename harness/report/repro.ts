@@ -12,15 +12,21 @@ import { join } from 'node:path';
 import type { Exchange } from '../transport';
 import type { Redactor } from './redact';
 import { exchangeLists } from './transcript-export';
+import { identityByFingerprint } from '../transport/identities';
 
 export const REPRO_DIR = 'repro';
 export const REPRO_SCRIPT = 'repro.sh';
 
-/** Files the replay presents and trusts: the run's device identity and the CA of the server certificate. */
+/**
+ * Files the replay presents and trusts: the run's device identity and the CA of the server certificate, as absolute
+ * paths (the script runs from its own folder), and the fingerprint of the device certificate, which tells the
+ * sessions that used it from those that presented another identity or none.
+ */
 export interface ReproTarget {
   cert: string;
   key: string;
   cacert: string;
+  fingerprint?: string;
 }
 
 export interface ReproInput {
@@ -73,6 +79,26 @@ function headerPairs(x: Exchange): [string, string][] {
   return Object.entries(x.request.headers);
 }
 
+/**
+ * The script lines that set the identity a session's requests present: the run's device identity, another
+ * certificate the session presented (an auth case's expired or foreign identity, written beside the script), or none.
+ */
+function sessionIdentity(exchanges: readonly Exchange[], target: ReproTarget, dir: string, written: Map<string, string>): string[] {
+  const presented = exchanges[0]?.clientCertificate;
+  if (!presented) return ['# this session presented no client certificate', 'SESSION_CERT="" SESSION_KEY=""'];
+  if (!target.fingerprint || presented === target.fingerprint) return ['SESSION_CERT="$CERT" SESSION_KEY="$KEY"'];
+  let stem = written.get(presented);
+  if (!stem) {
+    const identity = identityByFingerprint(presented);
+    if (!identity) return [`# this session presented a certificate (SHA-256 ${presented}) the replay does not have: the device identity is used instead`, 'SESSION_CERT="$CERT" SESSION_KEY="$KEY"'];
+    stem = `identity-${written.size + 1}`;
+    writeFileSync(join(dir, `${stem}.pem`), identity.certPem);
+    writeFileSync(join(dir, `${stem}-key.pem`), identity.keyPem, { mode: 0o600 });
+    written.set(presented, stem);
+  }
+  return [`# this session presented another certificate (SHA-256 ${presented}): ${stem}.pem`, `SESSION_CERT=${stem}.pem SESSION_KEY=${stem}-key.pem`];
+}
+
 /** Writes the folder and returns the script's path; an earlier folder of the same test is replaced. */
 export function writeRepro(input: ReproInput): string {
   const r = input.redactor;
@@ -84,8 +110,10 @@ export function writeRepro(input: ReproInput): string {
   let origin: string | undefined;
   const steps: string[] = [];
   const notes: string[] = [];
+  const identityFiles = new Map<string, string>();
   sessions.forEach((exchanges, s) => {
     steps.push('', `echo ${shellQuote(`== session ${s + 1} of ${sessions.length} ==`)}`);
+    steps.push(...sessionIdentity(exchanges, input.target, dir, identityFiles));
     let n = 0;
     for (const x of exchanges) {
       const reqN = ++n;
@@ -121,13 +149,14 @@ export function writeRepro(input: ReproInput): string {
         lines.push(`# the transcript kept only the first ${x.request.body.byteLength} of ${declared} bytes: this replays the kept part`);
       }
       if (omitted.length) lines.push(`# not replayed (secret): ${omitted.join(', ')}`);
-      if (x.error?.kind === 'tls' || x.error?.kind === 'connect') lines.push('# the harness may have presented another identity here (the auth scenarios mint bad certificates)');
+      // A refused handshake was the recorded outcome: curl failing the same way reproduces it.
+      const refused = !hasReply && (x.error?.kind === 'tls' || x.error?.kind === 'reset' || x.error?.kind === 'connect');
       if (hasReply) {
         const replyFile = `s${s + 1}-msg${resN}.recorded.xml`;
         writeFileSync(join(dir, replyFile), r.text(x.response!.body.toString('latin1')), 'latin1');
         lines.push(`# the reply the harness received is in ${replyFile}; this run's reply goes to $OUT/s${s + 1}-msg${resN}.xml`);
       }
-      lines.push(`send ${shellQuote(`s${s + 1}-msg${resN}`)} ${shellQuote(bodyFile)} ${shellQuote(path)} ${shellQuote(scheme)} ${headers.join(' ')}`.trimEnd());
+      lines.push(`send ${shellQuote(`s${s + 1}-msg${resN}`)} ${shellQuote(bodyFile)} ${shellQuote(path)} ${shellQuote(scheme)} ${refused ? 'refused' : 'answered'} ${headers.join(' ')}`.trimEnd());
       steps.push(...lines);
     }
   });
@@ -142,10 +171,13 @@ export function writeRepro(input: ReproInput): string {
     ...input.failures.map((f) => `#   failed:    ${comment(r.text(f))}`),
     '#',
     '# Each request is the exact body the reference device posted (the files beside this script), sent over mutual',
-    '# TLS with the run\'s device identity; each reply is printed and saved in $OUT (default ./responses) next to the',
-    '# reply the harness received (*.recorded.xml). Cred data is redacted in the saved bodies: set MDM_USER and',
-    '# MDM_PASSWORD to send real credentials (basic, or MD5 over the latest NextNonce received, or MDM_NONCE).',
+    '# TLS with the identity its session used (the run\'s device identity, or the other certificate an auth case',
+    '# presented, kept beside this script, or none); each reply is printed and saved in $OUT (default ./responses)',
+    '# next to the reply the harness received (*.recorded.xml). Cred data is redacted in the saved bodies: set MDM_USER',
+    '# and MDM_PASSWORD to send real credentials (basic, or MD5 over the latest NextNonce received, or MDM_NONCE).',
     '# Environment: MDM_ORIGIN (scheme://host:port of the server), MDM_CERT, MDM_KEY, MDM_CACERT, MDM_OUT.',
+    '# Exit status: 0 when every request got the kind of answer the harness recorded (a reply, or a refused',
+    '# handshake), 1 when curl failed where the harness had a reply.',
     ...notes,
     'set -u',
     'cd "$(dirname "$0")"',
@@ -155,6 +187,8 @@ export function writeRepro(input: ReproInput): string {
     `CACERT="\${MDM_CACERT:-${input.target.cacert}}"`,
     'OUT="${MDM_OUT:-responses}"',
     'NONCE="${MDM_NONCE:-}"',
+    'SESSION_CERT="$CERT" SESSION_KEY="$KEY"',
+    'FAILED=0',
     'mkdir -p "$OUT"',
     '',
     '# cred SCHEME: the Cred data MDM_USER and MDM_PASSWORD make, empty without them',
@@ -169,10 +203,11 @@ export function writeRepro(input: ReproInput): string {
     '  esac',
     '}',
     '',
-    '# send REPLY_NAME BODY_FILE PATH CRED_SCHEME [CURL_ARGS...]',
+    '# send REPLY_NAME BODY_FILE PATH CRED_SCHEME answered|refused [CURL_ARGS...]',
     'send() {',
-    '  local name=$1 file=$2 path=$3 scheme=$4 code next data',
-    '  shift 4',
+    '  local name=$1 file=$2 path=$3 scheme=$4 recorded=$5 code next data tls=()',
+    '  shift 5',
+    '  if [ -n "$SESSION_CERT" ]; then tls=(--cert "$SESSION_CERT" --key "$SESSION_KEY"); fi',
     '  if [ -n "$scheme" ]; then',
     '    data=$(cred "$scheme")',
     '    if [ -n "$data" ]; then',
@@ -182,8 +217,11 @@ export function writeRepro(input: ReproInput): string {
     '      echo "   ($file carries $scheme credentials, redacted: set MDM_USER and MDM_PASSWORD to send real ones)"',
     '    fi',
     '  fi',
-    '  code=$(curl --silent --show-error --max-time 60 --cert "$CERT" --key "$KEY" --cacert "$CACERT" "$@" \\',
-    '    --data-binary "@$file" -D "$OUT/$name.headers" -o "$OUT/$name.xml" -w \'%{http_code}\' "$ORIGIN$path") || code="none (curl exit $?)"',
+    '  if ! code=$(curl --silent --show-error --max-time 60 "${tls[@]}" --cacert "$CACERT" "$@" \\',
+    '    --data-binary "@$file" -D "$OUT/$name.headers" -o "$OUT/$name.xml" -w \'%{http_code}\' "$ORIGIN$path"); then',
+    '    code="none (curl exit $?)"',
+    '    if [ "$recorded" = refused ]; then code="$code, refused as recorded"; else FAILED=1; fi',
+    '  fi',
     '  echo "$name <- $file: HTTP $code"',
     '  [ -f "$OUT/$name.xml" ] && cat "$OUT/$name.xml" && echo',
     '  next=$(sed -n \'s:.*<NextNonce[^>]*>\\([^<]*\\)</NextNonce>.*:\\1:p\' "$OUT/$name.xml" 2>/dev/null | tail -n 1)',
@@ -191,6 +229,8 @@ export function writeRepro(input: ReproInput): string {
     '  return 0',
     '}',
     ...steps,
+    '',
+    'exit "$FAILED"',
     '',
   ].join('\n');
   const scriptPath = join(dir, REPRO_SCRIPT);

@@ -16,6 +16,7 @@ import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { Client, type buildConnector, type Dispatcher } from 'undici';
 import { ResponseFramer } from './framing';
+import { rememberIdentity } from './identities';
 import { FRAME, FrameReader, h2ErrorName, StreamLedger } from './h2-frames';
 import { TappedConnection } from './h2-tap';
 import {
@@ -157,9 +158,11 @@ export class HttpsClient {
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
   private readonly limits: Limits;
+  private readonly presented?: string;
 
   constructor(private readonly options: HttpsClientOptions = {}) {
     this.transcript = options.transcript ?? new Transcript();
+    if (options.identity) this.presented = rememberIdentity(options.identity);
     this.limits = {
       connectMs: options.connectMs ?? 10_000,
       responseMs: options.responseMs ?? 30_000,
@@ -204,7 +207,7 @@ export class HttpsClient {
     if (target.protocol !== 'https:' && target.protocol !== 'http:') {
       return Promise.reject(new Error(`only https URLs are supported (MS-MDM 2.1), and http behind a TLS-terminating proxy; got ${target.protocol}//`));
     }
-    const outgoing: Outgoing = { target, ...request, timeoutMs: timeoutMs ?? this.limits.responseMs };
+    const outgoing: Outgoing = { target, ...request, timeoutMs: timeoutMs ?? this.limits.responseMs, presented: this.presented };
     const run = () => (this.closed ? Promise.reject(new Error('HttpsClient is closed')) : this.exchange(outgoing));
     const result = this.queue.then(run, run);
     this.queue = result.catch(() => undefined);
@@ -322,6 +325,8 @@ interface Limits {
 
 interface Outgoing {
   target: URL;
+  /** Fingerprint of the client certificate presented, if any (Exchange.clientCertificate). */
+  presented?: string;
   method: string;
   /** Name/value pairs as handed to undici. */
   headers: string[];
@@ -423,6 +428,7 @@ class ExchangeRecorder implements Dispatcher.DispatchHandler {
       wire: { bytesSent: capture.bytesSent, bytesReceived: capture.bytesReceived },
     };
     if (response) exchange.response = response;
+    if (this.outgoing.presented) exchange.clientCertificate = this.outgoing.presented;
     if (tap) {
       if (tap.tls) exchange.tls = tap.tls;
       exchange.peer = tap.peer;

@@ -110,6 +110,8 @@ export interface Exchange {
    * nothing was sent, for example after refusing the server certificate.
    */
   wire?: { bytesSent: number; bytesReceived: number };
+  /** Client side: SHA-256 fingerprint of the certificate the client presented; absent when it presented none. */
+  clientCertificate?: string;
   error?: ExchangeError;
 }
 
