@@ -8,11 +8,39 @@
  * offline.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 
 const ANALYTICS = /\s*<script async src="https:\/\/www\.googletagmanager\.com\/[^"]*"><\/script>\s*<script>\s*window\.dataLayer[\s\S]*?<\/script>/g;
+
+interface AllureStep {
+  status?: string;
+  stage?: string;
+  steps?: AllureStep[];
+}
+
+/**
+ * Attachments reach the Allure results as steps of their own with no status, which the report shows as "unknown":
+ * each takes the status of the step (or test) it belongs to.
+ */
+function settleStepStatuses(results: string): void {
+  const settle = (steps: AllureStep[] | undefined, status: string) => {
+    for (const s of steps ?? []) {
+      if (!s.status) {
+        s.status = status;
+        s.stage = 'finished';
+      }
+      settle(s.steps, s.status);
+    }
+  };
+  for (const name of readdirSync(results).filter((f) => f.endsWith('-result.json'))) {
+    const file = join(results, name);
+    const result = JSON.parse(readFileSync(file, 'utf8')) as AllureStep;
+    settle(result.steps, result.status ?? 'unknown');
+    writeFileSync(file, JSON.stringify(result));
+  }
+}
 
 function main(argv: string[]): number {
   const i = argv.indexOf('--reports');
@@ -23,6 +51,7 @@ function main(argv: string[]): number {
     console.error(`error: no Allure results in ${results}: run npx mdm-conformance test-server (or test-client) first`);
     return 2;
   }
+  settleStepStatuses(results);
   const cli = join(dirname(require.resolve('allure')), '..', 'cli.js');
   // Allure writes over an existing report without clearing it: files of an earlier run must not linger.
   rmSync(output, { recursive: true, force: true });

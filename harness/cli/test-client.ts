@@ -13,7 +13,7 @@ import { loadPki, throwawayPki } from './identity';
 import { runSuites } from './run-suites';
 import { credentialsOf } from './options';
 import { durationOf } from './duration';
-import { profileOf, RUN_FLAGS, shardOf, suitesOf, timeoutOf } from './test-server';
+import { canaryListenOf, profileOf, RUN_FLAGS, shardOf, suitesOf, timeoutOf } from './test-server';
 
 /** How long the first, probing session may take before the client counts as one that never connects. */
 const PROBE_TIMEOUT_MS = 30_000;
@@ -63,6 +63,7 @@ export async function testClientCommand(argv: string[], out: (line: string) => v
   const pki = loadPki(pkiDir); // a bad --pki directory is a usage error before anything runs
   const seed = seedOf(args);
   const config: RunConfig = {
+    canaryListen: canaryListenOf(args, out),
     mode: 'client', reportsDir, startedAt: new Date().toISOString(), strict: args.switches.has('strict'), seed,
     suites: suitesOf(args, 'client', modeSuites('client')), shard: shardOf(args), features: [], profilePath: one(args, 'profile'),
   };

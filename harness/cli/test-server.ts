@@ -7,7 +7,7 @@ import { EMBEDDED_CREDENTIALS, EMBEDDED_FEATURES } from '../iut/embedded-server'
 import { preflight } from '../iut/preflight';
 import type { RunConfig } from '../iut/run-config';
 import { SUITE_NAMES } from '../scenarios/catalog';
-import { many, one, seedOf, UsageError, type ParsedArgs } from './args';
+import { listenAddress, many, one, seedOf, UsageError, type ParsedArgs } from './args';
 import { parseCommand, refuseIgnored, type CommandSpec, type FlagSpec } from './command';
 import { credentialsOf } from './options';
 import { readExpectations } from './expectations';
@@ -27,7 +27,18 @@ export const RUN_FLAGS: readonly FlagSpec[] = [
   { name: 'seed', value: 'N', default: 'a fixed seed, printed', help: 'drives every random choice: the same implementation and seed give the same verdicts' },
   { name: 'shard', value: 'I/N', help: 'run part I of N of the tests (join the reports with merge)' },
   { name: 'timeout', value: 'MS', default: '5000', help: 'per request to the implementation under test; a setup problem is found within twice this' },
+  { name: 'canary-listen', value: 'ADDRESS:PORT', default: 'a free loopback port', help: 'where the security suite\'s entity-fetch canary listens: an address of this host the implementation can reach (port 0: any free port)' },
 ];
+
+/** `--canary-listen`: a concrete address, since the canary's URL goes into the probes as it is. */
+export function canaryListenOf(args: ParsedArgs, out: (line: string) => void): RunConfig['canaryListen'] {
+  const text = one(args, 'canary-listen');
+  if (text === undefined) return undefined;
+  const { host, port, exposed } = listenAddress(text, '--canary-listen');
+  if (host === '0.0.0.0' || host === '::') throw new UsageError(`--canary-listen ${text}: name the address the implementation reaches this host at, not a wildcard; the probes carry it in their URLs`);
+  if (exposed) out(`warning: the entity canary listens on ${host}, reachable from other hosts; use it only on a network you trust`);
+  return { host, port };
+}
 
 export const TEST_SERVER: CommandSpec = {
   name: 'test-server',
@@ -95,8 +106,9 @@ export function timeoutOf(args: ParsedArgs): number {
 }
 
 /** The settings every run takes, whichever way the device gets its identity. */
-function runConfigOf(args: ParsedArgs): RunConfig {
+function runConfigOf(args: ParsedArgs, out: (line: string) => void): RunConfig {
   return {
+    canaryListen: canaryListenOf(args, out),
     mode: 'server', reportsDir: resolve(one(args, 'reports') ?? 'reports'), startedAt: new Date().toISOString(), strict: args.switches.has('strict'), seed: seedOf(args),
     suites: suitesOf(args, 'server', SUITE_NAMES), shard: shardOf(args), features: [], profilePath: one(args, 'profile'),
   };
@@ -110,7 +122,7 @@ function expectationsOf(args: ParsedArgs) {
 async function enrolledRun(args: ParsedArgs, out: (line: string) => void): Promise<number> {
   const expectations = expectationsOf(args);
   const profile = profileOf(args);
-  return testServerEnrolled(args, { config: runConfigOf(args), expectations, profile, timeoutMs: timeoutOf(args) }, out);
+  return testServerEnrolled(args, { config: runConfigOf(args, out), expectations, profile, timeoutMs: timeoutOf(args) }, out);
 }
 
 export async function testServerCommand(argv: string[], out: (line: string) => void): Promise<number> {
@@ -132,7 +144,7 @@ export async function testServerCommand(argv: string[], out: (line: string) => v
   const expectations = expectationsOf(args);
   const profile = profileOf(args);
   const timeoutMs = timeoutOf(args);
-  const config = runConfigOf(args);
+  const config = runConfigOf(args, out);
   const seed = config.seed;
   if (!url) {
     const dir = one(args, 'pki') ?? throwawayPki().dir;

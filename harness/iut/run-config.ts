@@ -76,6 +76,11 @@ export interface ClientRunConfig {
   timeoutMs?: number;
 }
 
+export interface CanaryListen {
+  host: string;
+  port: number;
+}
+
 export interface RunConfig {
   mode: 'server' | 'client';
   reportsDir: string;
@@ -89,6 +94,8 @@ export interface RunConfig {
   shard?: string;
   features: Feature[];
   profilePath?: string;
+  /** `--canary-listen`: where the entity-fetch canary of the XXE probes listens, when the peer is not on this host. */
+  canaryListen?: CanaryListen;
   server?: ServerRunConfig;
   client?: ClientRunConfig;
 }

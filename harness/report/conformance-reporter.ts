@@ -57,7 +57,7 @@ export default class ConformanceReporter implements Reporter {
       const found = jsonAttachment<FindingsAttachment>(r, FINDINGS_ATTACHMENT);
       const transcript = jsonAttachment<TranscriptExport>(r, TRANSCRIPT_ATTACHMENT);
       const error = r.error?.message?.split('\n')[0];
-      const requirements = test.annotations.filter((a) => a.type === 'requirement' && a.description).map((a) => a.description!);
+      const requirements = requirementTags(test.tags);
       if (r.status === 'skipped') skipped++;
       else executed++;
       if (found) {
@@ -99,4 +99,9 @@ export default class ConformanceReporter implements Reporter {
   printsToStdio(): boolean {
     return false;
   }
+}
+
+/** The requirement ids a test declares: its `@MDM-…` tags (`--grep @MDM-HDR-007` selects the tests of one row). */
+export function requirementTags(tags: readonly string[]): string[] {
+  return tags.filter((t) => t.startsWith('@MDM-')).map((t) => t.slice(1));
 }

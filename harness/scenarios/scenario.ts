@@ -117,6 +117,11 @@ export interface ScenarioResult {
 /** What every target offers: the run's seed (`--seed`), from which the scenario's random choices are drawn. */
 export interface SeededTarget {
   seed?: number;
+  /**
+   * Where the entity-fetch canary of the XXE probes listens (`--canary-listen`); by default a free loopback port,
+   * which only a peer on this machine can reach.
+   */
+  canaryListen?: { host: string; port: number };
 }
 
 export async function runScenario<T extends SeededTarget>(scenario: Scenario<T>, target: T, features: ReadonlySet<Feature>): Promise<ScenarioResult> {

@@ -9,7 +9,8 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { REQUIREMENTS, type Level, type Phase, type Role } from '../../checks/registry';
+import { REQUIREMENTS, SOURCES, type Level, type Phase, type Role } from '../../checks/registry';
+import { coverageOf } from '../../scenarios/coverage';
 import { redact, type Redactor } from '../redact';
 import { readReport, type ConformanceReport } from '../report';
 import { readTestsFile, type TestRecord } from '../tests-file';
@@ -42,6 +43,10 @@ export interface PageData {
   tests: TestRecord[];
   phases: { id: string; title: string }[];
   coverage: { cells: CoverageCell[]; roles: Role[]; levels: Level[] };
+  /** The sources the section column cites, for the legend. */
+  sources: { key: string; title: string; url?: string }[];
+  /** For a server or client run: what can judge each row of the mode and which faults prove it (docs/coverage.md). */
+  proof?: { id: string; judgedBy: string[]; provenBy: string[]; outOfScope?: string }[];
 }
 
 export function pageData(report: ConformanceReport, tests: readonly TestRecord[]): PageData {
@@ -53,7 +58,10 @@ export function pageData(report: ConformanceReport, tests: readonly TestRecord[]
       cells.push({ role, level, total: rows.length, judged: rows.filter((q) => judged.has(q.id)).map((q) => q.id), notJudged: rows.filter((q) => !judged.has(q.id)).map((q) => q.id) });
     }
   }
-  return { generatedAt: new Date().toISOString(), report, tests: [...tests], phases: PHASES, coverage: { cells, roles: ROLES, levels: LEVELS } };
+  const sources = SOURCES.map((s) => ({ key: s.key, title: s.title, url: s.url }));
+  const mode = report.mode === 'server' || report.mode === 'client' ? report.mode : undefined;
+  const proof = mode ? coverageOf(mode).map(({ id, judgedBy, provenBy, outOfScope }) => ({ id, judgedBy, provenBy, outOfScope })) : undefined;
+  return { generatedAt: new Date().toISOString(), report, tests: [...tests], phases: PHASES, coverage: { cells, roles: ROLES, levels: LEVELS }, sources, proof };
 }
 
 function asset(name: string): string {

@@ -484,16 +484,59 @@
   }
 
   // ---------------------------------------------------------------------------------------------------------------
+  // Security advisories, the sources legend, and how each row is proven
+
+  function advisoriesSection() {
+    const advisories = report.advisories || [];
+    if (!advisories.length) return null;
+    return el('section', { id: 'advisories', class: 'advisories' },
+      el('h2', { text: `Security advisories (${advisories.length})` }),
+      el('p', { class: 'muted', text: 'Weaknesses the security probes found where the catalogue has no requirement. They never change a verdict or the exit code; each deserves a look.' }),
+      el('table', {}, el('thead', {}, el('tr', {}, ['probe', 'evidence', 'test'].map((h) => el('th', { text: h })))),
+        el('tbody', {}, advisories.map((a) => el('tr', { class: 'advisory', 'data-probe': a.probe },
+          el('td', { class: 'id', text: a.probe }), el('td', {}, el('pre', { text: a.evidence })), el('td', {}, a.test ? testLink(a.test) : ''))))));
+  }
+
+  function sourcesLegend() {
+    const sources = data.sources || [];
+    if (!sources.length) return null;
+    return el('section', { id: 'sources' },
+      el('h2', { text: 'Sources' }),
+      el('p', { class: 'muted', text: 'What the abbreviations of the section column stand for.' }),
+      el('dl', { class: 'legend' }, sources.map((s) => {
+        const url = safeUrl(s.url);
+        return [el('dt', { text: s.key }), el('dd', {}, url ? el('a', { href: url, target: '_blank', rel: 'noopener noreferrer', text: s.title }) : s.title)];
+      })));
+  }
+
+  function proofSection() {
+    const proof = data.proof;
+    if (!proof) return null;
+    const cell = (list) => (list.length ? list.join(', ') : '');
+    return el('section', { id: 'proof' },
+      el('details', {}, el('summary', { text: 'How this harness judges each row, and the faulty peers that show each check failing' }),
+        el('table', {}, el('thead', {}, el('tr', {}, ['id', 'judged by', 'shown failing by the fault(s)', 'out of scope because'].map((h) => el('th', { text: h })))),
+          el('tbody', {}, proof.map((p) => el('tr', { 'data-proof': p.id },
+            el('td', { class: 'id' }, el('a', { href: `#req-${p.id}`, text: p.id })),
+            el('td', { text: cell(p.judgedBy) || 'nothing in this harness yet' }),
+            el('td', { text: cell(p.provenBy) }),
+            el('td', { text: p.outOfScope || '' })))))));
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
   // Page
 
   const counts = countsOf(report.requirements);
   append(app, [
     header(),
     banner(),
+    advisoriesSection(),
     coverageSection(),
     tiles(counts),
     expectationsBox(),
     requirementsSection(counts),
+    sourcesLegend(),
+    proofSection(),
     el('h2', { id: 'tests', text: `Tests (${tests.length})` }),
     tests.length ? null : el('p', { class: 'muted', text: 'No per-test data was found beside the report (conformance-tests.json).' }),
     tests.map(testSection),

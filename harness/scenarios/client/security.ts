@@ -160,7 +160,7 @@ export const xmlEntities: ClientScenario = {
   async run(t, log) {
     const n = nodesOf(t);
     const check = this.id;
-    const canary = await startCanary();
+    const canary = await startCanary(t.canaryListen);
     try {
       for (const c of HOSTILE_XML) {
         const server = await serverFor(t, log, { malformedReply: c.kind, entityUrl: canary.url, rounds: [[get(n.readableLeaf)]] });
@@ -183,7 +183,7 @@ export const xmlEntities: ClientScenario = {
       if (canary.hits.length) {
         log.advise('xml-external-entity', `the client fetched ${canary.hits.join(', ')} from the loopback canary while reading a server reply's DOCTYPE: its XML parser resolves external entities (XXE: local file disclosure to a rogue server, request forgery from the device); SyncML needs no DOCTYPE, refuse it`);
       } else {
-        log.note(`no external entity was fetched from the loopback canary ${canary.url} (only a client on this machine could reach it)`);
+        log.note(`no external entity was fetched from the canary ${canary.url}${t.canaryListen ? '' : ' (on loopback: only a client on this machine could reach it; see --canary-listen)'}`);
       }
     } finally {
       await canary.close();

@@ -15,7 +15,7 @@ import type { MalformedReply } from '../../server/malformed';
 import { ReferenceServer, type SessionRecord } from '../../server/reference-server';
 import { add, type Command } from '../../syncml';
 import type { Exchange } from '../../transport';
-import type { ScenarioLog } from '../scenario';
+import type { ScenarioLog, SeededTarget } from '../scenario';
 
 export interface TriggerOptions {
   /** The management URL the client must POST to in this session. */
@@ -109,9 +109,7 @@ export const DEFAULT_CLIENT_NODES: Readonly<ClientNodes> = Object.freeze({
 
 export type NodeRole = keyof ClientNodes;
 
-export interface ClientUnderTest {
-  /** The run's seed (`--seed`). */
-  seed?: number;
+export interface ClientUnderTest extends SeededTarget {
   /** Harness-issued identities: the client trusts `pki.ca` for the server and presents `pki.device`. */
   pki: TestPki;
   /** The device id in the client certificate, which the client must use as its header Source. */

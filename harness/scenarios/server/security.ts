@@ -52,7 +52,7 @@ export const xmlEntities: ServerScenario = {
   async run(t, log) {
     const check = this.id;
     const findings: Finding[] = [];
-    const canary = await startCanary();
+    const canary = await startCanary(t.canaryListen);
     const device = deviceFor(t, log, { timeoutMs: Math.max(t.timeoutMs ?? 5_000, 5_000) });
     try {
       const xml = serializeSyncML(device.package1(t.url));
@@ -79,7 +79,7 @@ export const xmlEntities: ServerScenario = {
       if (canary.hits.length) {
         log.advise('xml-external-entity', `the server fetched ${canary.hits.join(', ')} from the loopback canary ${canary.url} while reading a DOCTYPE: its XML parser resolves external entities (XXE: local file disclosure, server-side request forgery); SyncML needs no DOCTYPE, refuse it`);
       } else {
-        log.note(`no external entity was fetched from the loopback canary ${canary.url} (only a server on this machine could reach it)`);
+        log.note(`no external entity was fetched from the canary ${canary.url}${t.canaryListen ? '' : ' (on loopback: only a server on this machine could reach it; see --canary-listen)'}`);
       }
     } finally {
       await device.close();

@@ -11,11 +11,9 @@ import { seeded } from '../../protocol/random';
 import type { Identity, TestPki } from '../../pki';
 import type { CredScheme } from '../../protocol/credentials';
 import type { Command } from '../../syncml';
-import type { ScenarioLog } from '../scenario';
+import type { ScenarioLog, SeededTarget } from '../scenario';
 
-export interface ServerUnderTest {
-  /** The run's seed (`--seed`). */
-  seed?: number;
+export interface ServerUnderTest extends SeededTarget {
   /** Management endpoint. */
   url: string;
   /** CA the server certificate chains to. */
