@@ -7,6 +7,7 @@
 import { ReferenceDevice } from '../device/reference-device';
 import type { Identity } from '../pki';
 import type { CredScheme } from '../protocol/credentials';
+import type { SyncMLEncoding } from '../protocol/encoding';
 import { seeded } from '../protocol/random';
 import { codeOf, type Status } from '../syncml';
 import type { Exchange } from '../transport';
@@ -23,6 +24,10 @@ export interface PreflightTarget {
   clientCertHeader?: string;
   /** Where to point the vendor for a CA to trust (`pki/ca.pem`), in the advice. */
   caHint?: string;
+  /** What the device speaks (`--encoding`). */
+  encoding?: SyncMLEncoding;
+  /** The device signs every message (`--sign`). */
+  signing?: boolean;
 }
 
 function headerStatus(x: Exchange): Status | undefined {
@@ -47,7 +52,8 @@ export function diagnose(x: Exchange | undefined, t: PreflightTarget): string | 
   }
   const status = x.response?.status ?? 0;
   const path = where.pathname;
-  if (status === 401 || status === 403) return `the server refused the valid device identity with HTTP ${status}: your server does not trust the test CA; ${trust} (see pki init), or enroll with --enroll`;
+  const unsigned = t.signing ? '' : '; if it requires MS-Signature (RequireMessageSigning), pass --sign';
+  if (status === 401 || status === 403) return `the server refused the valid device identity with HTTP ${status}: your server does not trust the test CA; ${trust} (see pki init), or enroll with --enroll${unsigned}`;
   if (status === 404) return `HTTP 404 for ${path}: wrong URL path; the management endpoint of a Windows MDM server is usually /ManagementServer/MDM.svc`;
   if (status === 405) return `HTTP 405 for POST ${path}: this is not the management endpoint (it takes POST)`;
   if (status === 429 || status === 503) return `the server is throttling (HTTP ${status}${x.response?.headers['retry-after'] ? `, Retry-After ${x.response.headers['retry-after']}` : ''}); run again when it takes sessions`;
@@ -71,6 +77,7 @@ export async function preflight(t: PreflightTarget): Promise<string | undefined>
   const device = new ReferenceDevice({
     deviceId: t.deviceId, identity: t.identity, serverCa: t.serverCa, credentials: t.credentials, timeoutMs: t.timeoutMs,
     http2: t.http2, clientCertHeader: t.clientCertHeader, rng: seeded(undefined, 'preflight'), maxRounds: 3,
+    encoding: t.encoding, signing: t.signing ? {} : undefined,
   });
   let timer: NodeJS.Timeout | undefined;
   try {

@@ -3,6 +3,7 @@
  * so the suites need no flags of their own and the same spec files serve every kind of run.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import type { SyncMLEncoding } from '../protocol/encoding';
 import type { Feature } from '../scenarios/scenario';
 
 export const CONFIG_ENV = 'MDM_CONFORMANCE_CONFIG';
@@ -31,6 +32,10 @@ export interface ServerRunConfig {
   clientCertHeader?: string;
   /** Per request (`--timeout`). */
   timeoutMs?: number;
+  /** What the device speaks in every scenario (`--encoding`); default XML. */
+  encoding?: SyncMLEncoding;
+  /** The server requires MS-Signature (`--sign`, or a profile declaring message-signing): the device signs. */
+  signing?: boolean;
 }
 
 export interface ClientRunConfig {
@@ -47,6 +52,10 @@ export interface ClientRunConfig {
   clientAuth?: 'tls' | 'none';
   /** Per request of the embedded device. */
   timeoutMs?: number;
+  /** What the client was provisioned with (`--encoding`): what it must send (MDM-TRN-006); default XML. */
+  encoding?: SyncMLEncoding;
+  /** The client was told to sign (a profile declaring message-signing): MDM-TRN-014 is judged on every message. */
+  signing?: boolean;
 }
 
 export interface RunConfig {

@@ -8,6 +8,7 @@ import type { SessionView } from '../../checks/session';
 import { ReferenceDevice, type DeviceRun, type ReferenceDeviceOptions } from '../../device/reference-device';
 import type { Identity, TestPki } from '../../pki';
 import type { CredScheme } from '../../protocol/credentials';
+import type { SyncMLEncoding } from '../../protocol/encoding';
 import type { Command } from '../../syncml';
 import type { ScenarioLog } from '../scenario';
 
@@ -35,6 +36,10 @@ export interface ServerUnderTest {
   clientCertHeader?: string;
   /** Size of the "oversized body" robustness probe; by default just over the 16 MiB most servers accept. */
   oversizedBodyBytes?: number;
+  /** The encoding the device speaks in every scenario (`--encoding`): the server provisioned it. Default XML. */
+  encoding?: SyncMLEncoding;
+  /** The server requires MS-Signature (it set RequireMessageSigning, `--sign`): the device signs every message. */
+  signing?: boolean;
 }
 
 export const needsControl = (t: ServerUnderTest) =>
@@ -51,6 +56,8 @@ export function deviceFor(t: ServerUnderTest, log: ScenarioLog, opts: Partial<Re
     credentials: t.credentials,
     http2: t.http2,
     clientCertHeader: t.clientCertHeader,
+    encoding: t.encoding,
+    signing: t.signing ? {} : undefined,
     ...opts,
   });
 }
