@@ -4,9 +4,9 @@
  * running every scenario in WBXML.
  */
 import { expect, test } from '@playwright/test';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { CLIENT_CHECKS, type ClientSessionView } from '../../harness/checks/client-checks';
 import { runChecks, type Finding } from '../../harness/checks/finding';
 import { SERVER_CHECKS } from '../../harness/checks/server-checks';
@@ -18,6 +18,7 @@ import { createTestPki } from '../../harness/pki';
 import { faultByName, runOptionsOf, type Fault } from '../../harness/protocol/fault';
 import { Redactor } from '../../harness/report/redact';
 import type { ConformanceReport } from '../../harness/report/report';
+import { writeRepro } from '../../harness/report/repro';
 import { exportSessions, xmlAttachments } from '../../harness/report/transcript-export';
 import { CLIENT_SCENARIOS } from '../../harness/scenarios/client';
 import { featuresFor, runAll } from '../../harness/scenarios/matrix';
@@ -114,6 +115,26 @@ test.describe('the reference pair in WBXML', () => {
     const exported = session.messages.find((m) => m.decoded?.includes('<Cred>'))!;
     expect(exported.decoded).toContain('<Data>[redacted]</Data>');
     expect(JSON.stringify(session)).not.toContain(secret);
+  });
+
+  test('a repro folder keeps WBXML requests and replies as bytes, the credential masked, and replays them with their media type', async () => {
+    const run = await pairSession('wbxml');
+    const secret = run.exchanges.find((x) => x.request.parsed?.message.hdr.cred)!.request.parsed!.message.hdr.cred!.data!.text;
+    const reports = mkdtempSync(join(tmpdir(), 'mdm-wbxml-repro-'));
+    const script = writeRepro({
+      reportsDir: reports, scenario: 'setup/wbxml-sessions', title: 'WBXML', failures: [], transcripts: [run.exchanges],
+      target: { cert: 'device.pem', key: 'device-key.pem', cacert: 'ca.pem' }, redactor: new Redactor([CREDS.password]),
+    });
+    const dir = dirname(script);
+    const files = readdirSync(dir).sort();
+    expect(files).toContain('s1-msg1.wbxml');
+    expect(files).toContain('s1-msg2.recorded.wbxml');
+    for (const f of files.filter((x) => x.endsWith('.wbxml'))) {
+      const bytes = readFileSync(join(dir, f));
+      expect(bytes.includes(Buffer.from(secret)), f).toBe(false);
+      expect(parseSyncMLWbxml(bytes).message.hdr.sessionID, f).toBe(run.sessionID);
+    }
+    expect(readFileSync(script, 'utf8')).toContain(`-H 'content-type: ${WBXML_MEDIA_TYPE}'`);
   });
 
   test('a secret the masking cannot reach whole is redacted by re-encoding the document instead', () => {
