@@ -136,8 +136,8 @@ export const deviceEncodesAsProvisioned = defineCheck<AnyClientSessionView>({
       judge.saw('MDM-TRN-006');
       if (written !== provisioned) {
         judge.fail('MDM-TRN-006', m, '', provisioned === 'xml'
-          ? 'the body is WBXML, yet the client was provisioned no encoding: without DMAcc Ext/Microsoft/DefaultEncoding a device sends XML'
-          : 'the body is XML, yet the client was provisioned WBXML (DMAcc Ext/Microsoft/DefaultEncoding)');
+          ? 'the body is WBXML, yet the client was provisioned no encoding: without DMAcc Ext/Microsoft/DefaultEncoding a device sends XML (a client provisioned WBXML is tested with --encoding wbxml)'
+          : 'the body is XML, yet the client was provisioned WBXML (DMAcc Ext/Microsoft/DefaultEncoding, --encoding wbxml)');
       }
     }
   },

@@ -208,7 +208,10 @@ function messageExport(wire: WireMessage, raw: HttpMessage, r: Redactor): Messag
     http, bytes: raw.body.byteLength, body: body.text, bodyEncoding: body.encoding, commands: [],
   };
   if (body.truncated) out.truncated = true;
-  if (wbxml?.xml !== undefined) out.decoded = wbxml.xml;
+  if (wbxml?.xml !== undefined) {
+    out.decoded = wbxml.xml.length > JSON_BODY_LIMIT ? `${wbxml.xml.slice(0, JSON_BODY_LIMIT)}…` : wbxml.xml;
+    if (wbxml.xml.length > JSON_BODY_LIMIT) out.truncated = true;
+  }
   if (wire.syncml) {
     out.hdr = headerRow(wire.syncml);
     out.commands = commandRows(wire.syncml);
@@ -305,9 +308,10 @@ function wbxmlDocument(title: string, startLine: string, m: HttpMessage, extra: 
   const notes = [...extra, xml !== undefined
     ? `(WBXML body of ${m.body.byteLength} bytes, decoded to XML below; its bytes in hex at the end)`
     : `(WBXML body of ${m.body.byteLength} bytes that does not decode; its bytes in hex below)`];
+  if (xml !== undefined && xml.length > XML_BODY_LIMIT) notes.push(`(decoded XML cut at ${XML_BODY_LIMIT} of ${xml.length} characters)`);
   const comment = `<!-- ${commentSafe([title, r.text(startLine), ...headerLines(m, r), ...notes].join('\n'))}\n-->`;
   const hex = `<!-- WBXML bytes\n${commentSafe(hexDump(bytes))}\n-->`;
-  return xml !== undefined ? `${comment}\n${xml}\n${hex}\n` : `${comment}\n${hex}\n`;
+  return xml !== undefined ? `${comment}\n${xml.slice(0, XML_BODY_LIMIT)}\n${hex}\n` : `${comment}\n${hex}\n`;
 }
 
 /**

@@ -17,7 +17,7 @@ import { EMBEDDED_FEATURES, startEmbeddedServer } from '../../harness/iut/embedd
 import { createTestPki } from '../../harness/pki';
 import { faultByName, runOptionsOf, type Fault } from '../../harness/protocol/fault';
 import { Redactor } from '../../harness/report/redact';
-import type { ConformanceReport } from '../../harness/report/report';
+import { reportSchemaErrors, type ConformanceReport } from '../../harness/report/report';
 import { writeRepro } from '../../harness/report/repro';
 import { exportSessions, xmlAttachments } from '../../harness/report/transcript-export';
 import { CLIENT_SCENARIOS } from '../../harness/scenarios/client';
@@ -237,9 +237,14 @@ test.describe('the command line in WBXML', () => {
     expect(run.code, run.out).toBe(0);
     expect(run.out).toContain('in WBXML');
     const r = report(reports);
+    expect(reportSchemaErrors(r)).toEqual([]);
     expect(r.summary.failed).toBe(0);
     expect((r.iut as { features: string[] }).features).toContain('wbxml');
     for (const id of ['MDM-TRN-005', 'MDM-TRN-007', 'MDM-TRN-008']) expect(row(r, id).verdict, id).toBe('pass');
+    // The report material shows the WBXML messages decoded, the credentials of the embedded MD5 account redacted.
+    const material = readFileSync(join(reports, 'conformance-tests.json'), 'utf8');
+    expect(material).toContain('"decoded":"<SyncML xmlns=\\"SYNCML:SYNCML1.2\\">');
+    expect(material).toContain('<Data>[redacted]</Data></Cred>');
   });
 
   test('test-client --encoding wbxml: the embedded device provisioned WBXML, exit 0, MDM-TRN-006 passed', async () => {
@@ -247,6 +252,7 @@ test.describe('the command line in WBXML', () => {
     const run = await runCli(['test-client', '--encoding', 'wbxml', '--reports', reports], scaled(140_000));
     expect(run.code, run.out).toBe(0);
     const r = report(reports);
+    expect(reportSchemaErrors(r)).toEqual([]);
     expect(r.summary.failed).toBe(0);
     expect((r.iut as { features: string[] }).features).toContain('wbxml');
     for (const id of ['MDM-TRN-005', 'MDM-TRN-006']) expect(row(r, id).verdict, id).toBe('pass');
