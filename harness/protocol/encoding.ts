@@ -5,7 +5,7 @@
  * model cannot express) keep working, then turn that text into the body of the encoding in use: the WBXML form is
  * encoded from the very element tree the text parses to, so its element order is the text's.
  */
-import { WBXML_MEDIA_TYPE, XML_MEDIA_TYPE, encodeWbxml, sniffEncoding, type SyncMLEncoding } from '../syncml';
+import { WBXML_MEDIA_TYPE, XML_MEDIA_TYPE, encodeWbxml, type SyncMLEncoding } from '../syncml';
 import { parseXml } from '../syncml/xml';
 
 export type { SyncMLEncoding } from '../syncml';
@@ -21,11 +21,6 @@ export function mediaTypeOf(encoding: SyncMLEncoding): string {
  */
 export function encodeBody(xml: string, encoding: SyncMLEncoding): string | Uint8Array {
   return encoding === 'wbxml' ? encodeWbxml(parseXml(xml)) : xml;
-}
-
-/** The encoding of a body by its first bytes; an empty body is neither and counts as XML. */
-export function encodingOfBody(body: string | Uint8Array): SyncMLEncoding {
-  return typeof body === 'string' ? 'xml' : sniffEncoding(body);
 }
 
 /** `xml` or `wbxml`, from a command-line or configuration value; undefined for anything else. */

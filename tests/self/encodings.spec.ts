@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { CLIENT_CHECKS, type ClientSessionView } from '../../harness/checks/client-checks';
 import { runChecks, type Finding } from '../../harness/checks/finding';
-import { SERVER_CHECKS } from '../../harness/checks/server-checks';
+import { accepts, SERVER_CHECKS } from '../../harness/checks/server-checks';
 import { DEVICE_FAULTS } from '../../harness/device/faults';
 import { ReferenceDevice } from '../../harness/device/reference-device';
 import { EMBEDDED_CLIENT_FEATURES, startEmbeddedClient } from '../../harness/iut/embedded-client';
@@ -154,6 +154,18 @@ test.describe('the reference pair in WBXML', () => {
     expect(masked.byteLength).toBe(whole.byteLength);
     expect(nodeToXml(decodeWbxml(masked))).toContain('<Data>**********</Data>');
   });
+});
+
+test('what a device can decode is what its Accept admits (RFC 9110 12.5.1): listed, by a range, never with weight 0', () => {
+  const windows = 'application/vnd.syncml.dm+xml, application/vnd.syncml.dm+wbxml, application/octet-stream';
+  expect(accepts(windows, XML_MEDIA_TYPE)).toBe(true);
+  expect(accepts(windows, WBXML_MEDIA_TYPE)).toBe(true);
+  expect(accepts(WBXML_MEDIA_TYPE, XML_MEDIA_TYPE)).toBe(false);
+  expect(accepts(undefined, XML_MEDIA_TYPE)).toBe(true);
+  expect(accepts('application/*', XML_MEDIA_TYPE)).toBe(true);
+  expect(accepts('*/*;q=0', XML_MEDIA_TYPE)).toBe(false);
+  expect(accepts(`${XML_MEDIA_TYPE};q=0, ${WBXML_MEDIA_TYPE}`, XML_MEDIA_TYPE)).toBe(false);
+  expect(accepts(`${XML_MEDIA_TYPE.toUpperCase()}; q=0.5`, XML_MEDIA_TYPE)).toBe(true);
 });
 
 /** Runs the scenarios against a peer with one fault until `id` fails; the findings for `id`. */
