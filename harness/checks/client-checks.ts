@@ -3,7 +3,8 @@
  * (catalogue roles `client` and `both`, applied to the device's messages). As on the server side, a rule counts as
  * exercised only when its situation occurred in the session.
  */
-import { codeOf, metaValue, type Command, type Results, type SyncML } from '../syncml';
+import { MS_SIGNATURE_HEADER, verifyMessageSignature } from '../pki/ms-signature';
+import { codeOf, metaValue, type Command, type Results, type SyncML, type SyncMLEncoding } from '../syncml';
 import {
   commandIndex, judgeCmdIDs, judgeDocument, judgeHeaderStatus, judgeHttp, judgeStatusOrder, judgeStatusReferences, peerMsgIDs,
   refKey, sentBy, statusesOf,
@@ -12,14 +13,28 @@ import { numberKey, numberOf, sameNumber, sameUrl } from './compare';
 import { defineCheck, type Check } from './finding';
 import { commandsWithPaths, label, startsAtPackage1, trimmed, type AnySessionView, type SessionView, type WireMessage } from './session';
 
+/** What the run established with the client, beyond the URL: how it was provisioned. */
+interface Provisioned {
+  /**
+   * The encoding the client was provisioned with (DMAcc `Ext/Microsoft/DefaultEncoding`, MDM-TRN-006): `wbxml` when
+   * the run says so (`--encoding wbxml`), `xml` when nothing was provisioned. Unknown for captures.
+   */
+  encoding?: SyncMLEncoding;
+  /**
+   * The client was told to sign (DMClient RequireMessageSigning, MDM-TRN-014): the PEM of its device identity
+   * certificate, which every signature must be made with.
+   */
+  signer?: string;
+}
+
 /** What the harness told the client: the management URL (and the device id it expects, for evidence only). */
-export interface ClientSessionView extends SessionView {
+export interface ClientSessionView extends SessionView, Provisioned {
   serverUrl?: string;
   deviceId?: string;
 }
 
 /** A live or captured client session with what the harness told the client, when it is known: what the checks read. */
-export interface AnyClientSessionView extends AnySessionView {
+export interface AnyClientSessionView extends AnySessionView, Provisioned {
   serverUrl?: string;
   deviceId?: string;
 }
@@ -100,6 +115,56 @@ export const deviceHttp = defineCheck<AnyClientSessionView>({
       if (!mode || !['Maintenance', 'Machine'].includes(mode) || !query.get('Platform')) {
         judge.fail('MDM-TRN-009', m, 'URL query', `"${m.http.url}" lacks mode=Maintenance|Machine and Platform=…, which Windows appends`);
       }
+    }
+  },
+});
+
+/**
+ * MDM-TRN-006: the device encodes as it was provisioned, XML when nothing was. Judged on the bytes of each body (the
+ * media type is MDM-TRN-005's business), only where the run knows what was provisioned.
+ */
+export const deviceEncodesAsProvisioned = defineCheck<AnyClientSessionView>({
+  name: 'deviceEncodesAsProvisioned',
+  ids: ['MDM-TRN-006'],
+  when: 'a live run, which knows what encoding the client was provisioned with (--encoding)',
+  run(session, judge) {
+    const provisioned = session.encoding;
+    if (!provisioned) return;
+    for (const m of sentBy(session, 'device')) {
+      const written = m.http?.bodyEncoding;
+      if (!written) continue;
+      judge.saw('MDM-TRN-006');
+      if (written !== provisioned) {
+        judge.fail('MDM-TRN-006', m, '', provisioned === 'xml'
+          ? 'the body is WBXML, yet the client was provisioned no encoding: without DMAcc Ext/Microsoft/DefaultEncoding a device sends XML (a client provisioned WBXML is tested with --encoding wbxml)'
+          : 'the body is XML, yet the client was provisioned WBXML (DMAcc Ext/Microsoft/DefaultEncoding, --encoding wbxml)');
+      }
+    }
+  },
+});
+
+/**
+ * MDM-TRN-014: when told to sign, every device message carries MS-Signature (the DMClient CSP calls it
+ * MDM-Signature; either name is read), a detached CMS signature over the exact body, SHA-2, with a signing time,
+ * made with the device identity certificate.
+ */
+export const deviceSignsMessages = defineCheck<AnyClientSessionView>({
+  name: 'deviceSignsMessages',
+  ids: ['MDM-TRN-014'],
+  when: 'a client that declares message-signing (it was told RequireMessageSigning)',
+  run(session, judge) {
+    const signer = session.signer;
+    if (!signer) return;
+    for (const m of sentBy(session, 'device')) {
+      if (!m.http?.headers || !m.http.body) continue;
+      judge.saw('MDM-TRN-014');
+      const header = m.http.headers[MS_SIGNATURE_HEADER.toLowerCase()] ?? m.http.headers['mdm-signature'];
+      if (header === undefined) {
+        judge.fail('MDM-TRN-014', m, MS_SIGNATURE_HEADER, 'no MS-Signature header, yet the client was told to sign every message (RequireMessageSigning)');
+        continue;
+      }
+      const verdict = verifyMessageSignature(m.http.body, header, { expected: signer });
+      if (!verdict.ok) judge.fail('MDM-TRN-014', m, MS_SIGNATURE_HEADER, verdict.reason);
     }
   },
 });
@@ -403,6 +468,6 @@ export const deviceFinalRules = defineCheck<AnyClientSessionView>({
 });
 
 export const CLIENT_CHECKS: readonly ClientCheck[] = [
-  deviceMessagesAreWellFormed, deviceHttp, deviceHeaderIsConsistent, devicePackage1, deviceOriginatesOnlyWhatItMay,
+  deviceMessagesAreWellFormed, deviceHttp, deviceEncodesAsProvisioned, deviceSignsMessages, deviceHeaderIsConsistent, devicePackage1, deviceOriginatesOnlyWhatItMay,
   deviceStatusesAnswerTheServer, deviceAnswersEveryCommand, deviceEndsSessionProperly, deviceFinalRules,
 ];

@@ -2,7 +2,7 @@
  * Rules that bind whichever side sends the message ("both" rows of the catalogue), written once and applied to
  * the server's messages in server mode and to the device's in client mode.
  */
-import { codeOf, type Command, type Deviation, type Status, type SyncML } from '../syncml';
+import { codeOf, declaredEncoding, type Command, type Deviation, type Status, type SyncML } from '../syncml';
 import { numberKey, sameNumber } from './compare';
 import type { Judge } from './finding';
 import { requirement } from './registry';
@@ -12,6 +12,20 @@ export const DM_MEDIA_TYPES = ['application/vnd.syncml.dm+xml', 'application/vnd
 
 export function mediaType(contentType: string | undefined): string {
   return (contentType ?? '').split(';')[0].trim().toLowerCase();
+}
+
+/**
+ * When a message's body is written in one encoding and its Content-Type names the other (WBXML sent as
+ * `application/vnd.syncml.dm+xml`, or the reverse): the words of that MDM-TRN-005 finding. A reader that trusts the
+ * media type cannot decode such a body, so what follows from it is a consequence, not a failure of its own.
+ */
+export function mislabelled(m: WireMessage): string | undefined {
+  const written = m.http?.bodyEncoding;
+  const type = mediaType(m.http?.contentType);
+  if (!written || !DM_MEDIA_TYPES.includes(type)) return undefined;
+  const declared = declaredEncoding(type);
+  if (declared === written) return undefined;
+  return `the body is ${written === 'wbxml' ? 'WBXML' : 'XML'} but its Content-Type is ${type}, the media type of ${declared === 'wbxml' ? 'WBXML' : 'clear XML'}`;
 }
 
 export function sentBy(session: AnySessionView, party: Party): WireMessage[] {
@@ -53,7 +67,9 @@ export function judgeDocument(m: WireMessage, party: Party, judge: Judge, ids: r
   judge.saw('MDM-XML-001', 'MDM-XML-002');
   if (m.parseError) {
     const id = /root element/.test(m.parseError) ? 'MDM-XML-002' : 'MDM-XML-001';
-    judge.fail(id, m, '', `not a SyncML document: ${m.parseError}`);
+    const label = mislabelled(m);
+    if (label) judge.consequence(id, 'MDM-TRN-005', m, '', `not readable as its media type says (${label}): ${m.parseError}`);
+    else judge.fail(id, m, '', `not a SyncML document: ${m.parseError}`);
     return;
   }
   const role = party === 'device' ? 'client' : 'server';
@@ -225,13 +241,19 @@ export function judgeStatusOrder(sender: WireMessage, peerIndex: Map<string, Com
   }
 }
 
-/** HTTP framing and media type of one message (MDM-TRN-005; a body that disagrees with Content-Length is not one intact document, MDM-XML-001). */
+/**
+ * HTTP framing and media type of one message: a DM media type, and the one of the encoding the body is written in
+ * (MDM-TRN-005); a body that disagrees with Content-Length is not one intact document (MDM-XML-001).
+ */
 export function judgeHttp(m: WireMessage, judge: Judge): void {
   if (!m.http) return;
   judge.saw('MDM-TRN-005');
   const type = mediaType(m.http.contentType);
+  const label = mislabelled(m);
   if (!DM_MEDIA_TYPES.includes(type)) {
     judge.fail('MDM-TRN-005', m, 'Content-Type', `"${m.http.contentType ?? '(none)'}" is not application/vnd.syncml.dm+xml or +wbxml`);
+  } else if (label) {
+    judge.fail('MDM-TRN-005', m, 'Content-Type', label);
   }
   if (m.http.lengthMismatch) judge.fail('MDM-XML-001', m, 'Content-Length', m.http.lengthMismatch);
 }

@@ -1,4 +1,5 @@
 /** Turns a transport transcript (HTTP exchanges, raw bytes, parse results) into the session view checks read. */
+import { sniffEncoding } from '../syncml';
 import type { Exchange as HttpExchange, HttpMessage } from '../transport';
 import type { Exchange, HttpFacts, Party, SessionView, WireMessage } from './session';
 
@@ -19,6 +20,7 @@ function facts(m: HttpMessage, httpVersion: HttpExchange['httpVersion']): HttpFa
     bodyBytes: m.body.byteLength,
     headers: m.headers,
     ...(httpVersion ? { httpVersion } : {}),
+    ...(m.body.byteLength ? { bodyEncoding: sniffEncoding(m.body), body: m.body } : {}),
   };
 }
 

@@ -9,7 +9,7 @@
 import { codeOf, metaValue, type Command, type SyncML } from '../syncml';
 import {
   commandIndex, DM_MEDIA_TYPES, judgeCmdIDs, judgeDocument, judgeHeaderStatus, judgeHttp, judgeStatusOrder, judgeStatusReferences,
-  mediaType, peerMsgIDs, refKey, sentBy, statusesOf,
+  mediaType, mislabelled, peerMsgIDs, refKey, sentBy, statusesOf,
 } from './common';
 import { numberKey, numberOf, sameNumber, sameUrl } from './compare';
 import { defineCheck, type Check } from './finding';
@@ -138,6 +138,67 @@ export const serverHttpFraming = defineCheck<AnySessionView>({
       if (DM_MEDIA_TYPES.includes(asked)) {
         judge.saw('MDM-TRN-008');
         if (mediaType(res.http.contentType) !== asked) judge.fail('MDM-TRN-008', res, 'Content-Type', `answered ${res.http.contentType ?? '(none)'} to a request in ${asked}`);
+      }
+    }
+  },
+});
+
+const WBXML_TYPE = 'application/vnd.syncml.dm+wbxml';
+/** HTTP statuses that refuse the device or defer it, whatever the body: they say nothing about decoding it. */
+const REFUSALS = new Set([401, 403, 407, 429, 503]);
+
+/**
+ * Whether a media type is one the request's Accept field admits (RFC 9110 12.5.1): listed, covered by its `type/*`
+ * range or by the range of every type, with a non-zero weight. A request without Accept takes any.
+ */
+export function accepts(accept: string | undefined, type: string): boolean {
+  if (accept === undefined || accept.trim() === '') return true;
+  const [major] = type.split('/');
+  for (const range of accept.split(',')) {
+    const [name, ...params] = range.split(';').map((p) => p.trim().toLowerCase());
+    const q = params.find((p) => p.startsWith('q='));
+    if (q !== undefined && Number(q.slice(2)) === 0) continue;
+    if (name === type || name === '*/*' || name === `${major}/*`) return true;
+  }
+  return false;
+}
+
+/**
+ * MDM-TRN-007: a WBXML request (the device was provisioned WBXML) is decoded, and the answer is in a form the device
+ * decodes: WBXML, or XML in the XML media type when the device's Accept admits it (Windows lists both). Judged only
+ * where a device sent WBXML in the WBXML media type; a reply the device could not read because its Content-Type
+ * names the other encoding is MDM-TRN-005's failure, and an unreadable document MDM-XML-001's.
+ */
+export const serverDecodesWbxml = defineCheck<AnySessionView>({
+  name: 'serverDecodesWbxml',
+  ids: ['MDM-TRN-007'],
+  when: 'a device message in WBXML (a server that declares the wbxml feature is sent WBXML sessions)',
+  run(session, judge) {
+    for (const x of liveExchanges(session)) {
+      const req = x.request;
+      const res = x.response;
+      if (!res?.http || req.http?.bodyEncoding !== 'wbxml' || mediaType(req.http.contentType) !== WBXML_TYPE) continue;
+      const status = res.http.status ?? 0;
+      if (REFUSALS.has(status)) continue;
+      judge.saw('MDM-TRN-007');
+      if (status !== 200) {
+        judge.fail('MDM-TRN-007', res, 'HTTP status', `HTTP ${status} to a WBXML request in ${WBXML_TYPE}: the server did not take the WBXML form`);
+        continue;
+      }
+      if (res.parseError === 'empty body') continue; // an empty reply is no answer in any form (MDM-TERM-003)
+      const type = mediaType(res.http.contentType);
+      const label = mislabelled(res);
+      if (!DM_MEDIA_TYPES.includes(type) || label) {
+        judge.consequence('MDM-TRN-007', 'MDM-TRN-005', res, 'Content-Type', `the device cannot decode the answer to its WBXML request: ${label ?? `"${res.http.contentType ?? '(none)'}" is no DM media type`}`);
+        continue;
+      }
+      if (res.parseError) {
+        judge.consequence('MDM-TRN-007', /root element/.test(res.parseError) ? 'MDM-XML-002' : 'MDM-XML-001', res, '', `the answer to a WBXML request does not decode: ${res.parseError}`);
+        continue;
+      }
+      const accept = req.http.headers?.accept;
+      if (!accepts(accept, type)) {
+        judge.fail('MDM-TRN-007', res, 'Content-Type', `answered a WBXML request in ${type}, which the device does not decode: its Accept is "${accept}"`);
       }
     }
   },
@@ -545,7 +606,7 @@ export const serverStopsAfter214 = defineCheck<AnySessionView>({
 });
 
 export const SERVER_CHECKS: readonly ServerCheck[] = [
-  serverAnswersEveryPackage, serverThrottlesWithRetryAfter, serverMessagesAreWellFormed, serverHttpFraming, serverHeaderMirrorsDevice,
+  serverAnswersEveryPackage, serverThrottlesWithRetryAfter, serverMessagesAreWellFormed, serverHttpFraming, serverDecodesWbxml, serverHeaderMirrorsDevice,
   serverStatusesAnswerTheDevice, serverAnswersAlertsAndDevInfo, serverSendsNoStatusFor200Results, serverFinalRules,
   serverWaitsThroughKeepAlive, serverWaitsForStatuses, serverHonoursDeviceLimits, serverLargeObjectChunks, serverTakesChunkedResults,
   serverHandlesAbort, serverChallengesProperly, serverStopsAfter214,

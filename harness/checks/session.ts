@@ -3,7 +3,7 @@
  * and the server's reply (the response), parsed once. Built from a transport transcript or, for offline grading
  * and unit tests, straight from messages.
  */
-import { parseSyncML, serializeSyncML, SyncMLParseError, type Command, type Deviation, type SyncML } from '../syncml';
+import { parseSyncML, parseSyncMLBody, serializeSyncML, SyncMLParseError, type Command, type Deviation, type SyncML, type SyncMLEncoding } from '../syncml';
 
 export type Party = 'device' | 'server';
 
@@ -19,6 +19,13 @@ export interface HttpFacts {
   headers?: Record<string, string>;
   /** The HTTP version the message travelled over (`2` for h2), when known. */
   httpVersion?: '1.1' | '2';
+  /**
+   * The encoding the body is written in, by its first bytes (WBXML opens with its version byte), whatever the
+   * Content-Type says: a body declared in one encoding and written in the other is a media type fault (MDM-TRN-005).
+   */
+  bodyEncoding?: SyncMLEncoding;
+  /** The body as it went over the wire, for checks that verify something over the exact bytes (MS-Signature). */
+  body?: Uint8Array;
 }
 
 export interface WireMessage {
@@ -91,7 +98,7 @@ export function wireMessage(n: number, from: Party, body: Uint8Array | string | 
   const size = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
   if (size === 0) return { n, from, deviations: [], parseError: 'empty body', http };
   try {
-    const parsed = parseSyncML(body);
+    const parsed = typeof body === 'string' ? parseSyncML(body) : parseSyncMLBody(body, http?.contentType);
     return { n, from, syncml: parsed.message, deviations: parsed.deviations, http };
   } catch (e) {
     if (e instanceof SyncMLParseError) return { n, from, deviations: [], parseError: e.message, http };

@@ -5,7 +5,8 @@ import { seeded as seededRng } from '../protocol/random';
 import { one, seedOf, UsageError } from './args';
 import { parseCommand, type CommandSpec } from './command';
 import { durationOf } from './duration';
-import { credentialsOf, faultsNamed } from './options';
+import { runOptionsOf } from '../protocol/fault';
+import { credentialsOf, encodingOf, faultsNamed } from './options';
 import { loadDevicePki, readPem } from './identity';
 import { printExchanges } from './transcript-print';
 
@@ -25,6 +26,8 @@ export const DEVICE: CommandSpec = {
     { name: 'auth', value: 'md5|basic', help: 'application-level credentials to answer a challenge with' },
     { name: 'client-credentials', value: 'USER:SECRET', help: 'the credentials for --auth' },
     { name: 'http2', help: 'offer HTTP/2 (ALPN h2), as Windows does' },
+    { name: 'encoding', value: 'xml|wbxml', default: 'xml', help: 'the encoding the device was provisioned with: wbxml posts application/vnd.syncml.dm+wbxml; replies are read in either' },
+    { name: 'sign', help: 'sign every message with MS-Signature made with the device identity, as Windows does once the server set RequireMessageSigning' },
     { name: 'timeout', value: 'DURATION', default: '10s', help: 'per request' },
     { name: 'seed', value: 'N', default: 'the clock, as a device keeps its session counter', help: 'fixes the SessionID and every random choice' },
   ],
@@ -46,6 +49,11 @@ export async function deviceCommand(argv: string[], out: (line: string) => void)
   if (!identity) out(`note: no client certificate (pass --pki DIR or --cert/--key); servers that require mutual TLS will refuse`);
   const credentials = credentialsOf(args, 'client-credentials');
   const faults = faultsNamed(args, [...DEVICE_FAULTS, ...DEVICE_WEAKNESSES]);
+  // A fault that shows only in a WBXML or signing session (wbxml-labelled-xml, signature-wrong-digest) sets it up.
+  const needs = runOptionsOf(faults);
+  const encoding = encodingOf(args) ?? needs.encoding;
+  const signing = args.switches.has('sign') || needs.signing === true;
+  if (signing && !identity) throw new UsageError('--sign signs with the device identity: pass --pki DIR or --cert FILE --key FILE');
   // A device keeps its session counter across sessions; one process runs one session, so without --seed the clock
   // stands in for that memory and a new process does not reuse the SessionID of the last (MDM-HDR-006, MDM-TERM-008).
   const seeded = one(args, 'seed') !== undefined;
@@ -59,6 +67,8 @@ export async function deviceCommand(argv: string[], out: (line: string) => void)
     timeoutMs: durationOf(one(args, 'timeout'), '--timeout') ?? 10_000,
     http2: args.switches.has('http2'),
     credentials,
+    encoding,
+    signing: signing ? {} : undefined,
   });
   try {
     const run = await device.runSession(url);

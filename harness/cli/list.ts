@@ -4,7 +4,7 @@
  */
 import { REQUIREMENTS } from '../checks/registry';
 import { outOfScope } from '../checks/scope';
-import { DEVICE_FAULTS, DEVICE_WEAKNESSES } from '../device/faults';
+import { DEVICE_FAULTS, DEVICE_VARIANTS, DEVICE_WEAKNESSES } from '../device/faults';
 import { FEATURES } from '../iut/capability-profile';
 import type { Fault } from '../protocol/fault';
 import { scenariosOf, suitesOf } from '../scenarios/catalog';
@@ -52,6 +52,7 @@ export function listCommand(argv: string[], out: (line: string) => void): number
       ...faultLines('reference server conforming variants:', SERVER_VARIANTS),
       ...faultLines('reference device faults (device --fault NAME):', DEVICE_FAULTS),
       ...faultLines('reference device weaknesses (advisories):', DEVICE_WEAKNESSES),
+      ...faultLines('reference device conforming variants:', DEVICE_VARIANTS),
     ];
     for (const l of lines) out(l);
   } else {

@@ -15,6 +15,7 @@ import { one, seedOf, UsageError } from './args';
 import { parseCommand, refuseIgnored, type CommandSpec } from './command';
 import { durationOf } from './duration';
 import { loadPki } from './identity';
+import { encodingOf } from './options';
 
 function positive(value: string | undefined, flag: string, fallback?: number): number | undefined {
   if (value === undefined) return fallback;
@@ -37,6 +38,7 @@ export const LOAD: CommandSpec = {
     { name: 'sessions', value: 'S', help: 'stop after this many sessions' },
     { name: 'duration', value: 'DURATION', help: 'stop after this long (30s, 2m); give --sessions or --duration' },
     { name: 'http2', help: 'the devices offer HTTP/2, as Windows does' },
+    { name: 'encoding', value: 'xml|wbxml', default: 'xml', help: 'what every device speaks: wbxml posts application/vnd.syncml.dm+wbxml' },
     { name: 'reports', value: 'DIR', default: './reports', help: 'where conformance-report.json (with a load section) is written' },
     { name: 'seed', value: 'N', default: 'a fixed seed', help: 'device ids and every random choice follow it' },
   ],
@@ -52,6 +54,7 @@ export async function loadCommand(argv: string[], out: (line: string) => void): 
   if (sessions && durationMs) throw new UsageError('--sessions and --duration exclude each other: the run stops at one of them');
   refuseIgnored(args, [{ flag: 'pki', when: !one(args, 'url'), why: 'the embedded reference server makes its own PKI; --pki is for --url' }]);
   const seed = seedOf(args);
+  const encoding = encodingOf(args);
   const reportsDir = resolve(one(args, 'reports') ?? 'reports');
   const url = one(args, 'url');
   const pkiDir = one(args, 'pki');
@@ -59,7 +62,7 @@ export async function loadCommand(argv: string[], out: (line: string) => void): 
   const pki = pkiDir ? loadPki(pkiDir) : createTestPki({ keyType: 'ec', rng: seeded(seed, 'load-pki') });
   if (url) {
     // Unreachable, untrusted or silent is a setup problem (exit 2), found in seconds: not a failure of every session.
-    const problem = await preflight({ url, deviceId: pki.deviceId, identity: pki.device, serverCa: pki.ca.certPem, timeoutMs: 5_000, http2: args.switches.has('http2'), caHint: `${pkiDir}/ca.pem` });
+    const problem = await preflight({ url, deviceId: pki.deviceId, identity: pki.device, serverCa: pki.ca.certPem, timeoutMs: 5_000, http2: args.switches.has('http2'), caHint: `${pkiDir}/ca.pem`, encoding });
     if (problem) {
       out(`error: ${problem}`);
       return 2;
@@ -67,13 +70,13 @@ export async function loadCommand(argv: string[], out: (line: string) => void): 
   }
   const embedded = url ? undefined : await startEmbeddedServer({ pki, mutualTlsOnly: true, seed });
   const target = url ?? embedded!.target.url;
-  out(`${devices} devices, concurrency ${concurrency}, ${sessions ? `${sessions} sessions` : `${durationMs} ms`} against ${url ?? 'the embedded reference server'}`);
+  out(`${devices} devices, concurrency ${concurrency}, ${sessions ? `${sessions} sessions` : `${durationMs} ms`} against ${url ?? 'the embedded reference server'}${encoding === 'wbxml' ? ', in WBXML' : ''}`);
   const startedAt = new Date().toISOString();
   const tty = process.stderr.isTTY;
   let result: LoadResult;
   try {
     result = await runFleet({
-      url: target, pki, devices, concurrency, sessions, durationMs, http2: args.switches.has('http2'), seed,
+      url: target, pki, devices, concurrency, sessions, durationMs, http2: args.switches.has('http2'), seed, encoding,
       // Each device's first session carries one Get round, so the fleet exercises statuses and Results too.
       beforeSession: embedded ? (id) => embedded.server.queue(id, get('./DevDetail/SwV')) : undefined,
       onProgress: (p) => {

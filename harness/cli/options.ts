@@ -1,5 +1,6 @@
-/** Option values several commands share: credentials (`--auth`, `--client-credentials`) and `--fault` names. */
+/** Option values several commands share: credentials (`--auth`, `--client-credentials`), `--encoding` and `--fault` names. */
 import type { Credentials } from '../iut/run-config';
+import { parseEncoding, type SyncMLEncoding } from '../protocol/encoding';
 import { faultByName, type Fault } from '../protocol/fault';
 import { many, one, UsageError, userSecret, type ParsedArgs } from './args';
 
@@ -24,4 +25,13 @@ export function faultsNamed<B>(args: ParsedArgs, catalogue: readonly Fault<B>[])
       throw new UsageError((e as Error).message);
     }
   });
+}
+
+/** `--encoding xml|wbxml`, or undefined when not given. */
+export function encodingOf(args: ParsedArgs): SyncMLEncoding | undefined {
+  const value = one(args, 'encoding');
+  if (value === undefined) return undefined;
+  const encoding = parseEncoding(value);
+  if (!encoding) throw new UsageError(`--encoding takes xml or wbxml, not "${value}"`);
+  return encoding;
 }

@@ -5,6 +5,7 @@ import { SERVER_FAULTS, SERVER_WEAKNESSES } from '../server/faults';
 import { seeded } from '../protocol/random';
 import { listenAddress, one, seedOf, UsageError, userSecret } from './args';
 import { parseCommand, refuseIgnored, type CommandSpec } from './command';
+import { runOptionsOf } from '../protocol/fault';
 import { credentialsOf, faultsNamed } from './options';
 import { loadPki, throwawayPki } from './identity';
 import { printExchanges } from './transcript-print';
@@ -22,6 +23,7 @@ export const SERVE: CommandSpec = {
     { name: 'client-credentials', value: 'USER:SECRET', help: 'the credentials --auth requires' },
     { name: 'enroll-credentials', value: 'USER:SECRET', help: 'run the MS-MDE2 enrollment service too, taking this OnPremise account (and the secret as Federated token)' },
     { name: 'enrolled-only', help: 'take DM sessions only from certificates the enrollment service issued' },
+    { name: 'require-signatures', help: 'as a server that set RequireMessageSigning: refuse (HTTP 403) every message without a valid MS-Signature by the certificate of its device' },
     { name: 'seed', value: 'N', default: 'a fixed seed', help: 'the nonces the server makes follow it' },
   ],
 };
@@ -35,6 +37,8 @@ export async function serveCommand(argv: string[], out: (line: string) => void):
   const { pki, dir } = pkiDir ? { pki: loadPki(pkiDir), dir: pkiDir } : throwawayPki();
   const credentials = credentialsOf(args, 'client-credentials');
   const faults = faultsNamed(args, [...SERVER_FAULTS, ...SERVER_WEAKNESSES]);
+  // A signature fault (accepts-bad-signature) is a way of requiring signatures: it implies requiring them.
+  const requireSignatures = args.switches.has('require-signatures') || runOptionsOf(faults).signing === true;
   const enrollCredentials = one(args, 'enroll-credentials');
   if (args.switches.has('enrolled-only') && !enrollCredentials) throw new UsageError('--enrolled-only needs --enroll-credentials USER:SECRET');
   const enrollment = enrollCredentials
@@ -55,6 +59,7 @@ export async function serveCommand(argv: string[], out: (line: string) => void):
     port,
     faults,
     clientAuth: credentials,
+    requireSignatures,
     onSessionEnd: (record) => {
       out(`=== session ${record.sessionID || '(none)'} of device ${record.deviceId || '(unknown)'}: ${record.state}`);
       printExchanges(server.exchangesOf(record), out);
@@ -74,6 +79,8 @@ export async function serveCommand(argv: string[], out: (line: string) => void):
   }
   out(`PKI in ${dir}${pkiDir ? '' : ' (temporary: removed when serve stops; pki init and --pki keep one)'}: clients trust ${dir}/ca.pem and present ${dir}/device.pem (device id ${pki.deviceId})`);
   if (faults.length) out(`faults switched on: ${faults.map((f) => f.name).join(', ')}`);
+  if (requireSignatures) out('every message must carry a valid MS-Signature by its device certificate (RequireMessageSigning)');
+  out('replies go in the encoding of each request: XML, or WBXML to application/vnd.syncml.dm+wbxml');
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);

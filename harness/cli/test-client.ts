@@ -11,9 +11,9 @@ import { parseCommand, refuseIgnored, type CommandSpec } from './command';
 import { readExpectations } from './expectations';
 import { loadPki, throwawayPki } from './identity';
 import { runSuites } from './run-suites';
-import { credentialsOf } from './options';
+import { credentialsOf, encodingOf } from './options';
 import { durationOf } from './duration';
-import { canaryListenOf, profileOf, RUN_FLAGS, shardOf, suitesOf, timeoutOf } from './test-server';
+import { canaryListenOf, profileOf, RUN_FLAGS, runLine, shardOf, suitesOf, timeoutOf, withRunFeatures } from './test-server';
 
 /** How long the first, probing session may take before the client counts as one that never connects. */
 const PROBE_TIMEOUT_MS = 30_000;
@@ -31,6 +31,7 @@ export const TEST_CLIENT: CommandSpec = {
     { name: 'listen', value: 'HOST:PORT', default: '127.0.0.1 on a free port per session', help: 'where the reference server listens, for every session; a non-loopback address (a device on another host) is allowed when named, with a warning' },
     { name: 'pki', value: 'DIR', default: 'a fresh test PKI', help: 'pki init folder: the client trusts DIR/ca.pem for the server and presents DIR/device.pem' },
     { name: 'client-auth', value: 'tls|none', default: 'tls', help: 'none: take a client that presents no certificate (MDM-TRN-004 then fails, everything else is judged)' },
+    { name: 'encoding', value: 'xml|wbxml', default: 'xml', help: 'what the client was provisioned with (DMAcc Ext/Microsoft/DefaultEncoding): it must send that (MDM-TRN-006; with nothing provisioned, XML); wbxml declares the wbxml feature. The reference server answers in the encoding of each request. A client told to sign declares message-signing in --profile' },
     ...RUN_FLAGS,
   ],
   examples: [
@@ -62,23 +63,27 @@ export async function testClientCommand(argv: string[], out: (line: string) => v
   const pkiDir = one(args, 'pki') ?? throwawayPki().dir;
   const pki = loadPki(pkiDir); // a bad --pki directory is a usage error before anything runs
   const seed = seedOf(args);
+  const encoding = encodingOf(args);
   const config: RunConfig = {
     canaryListen: canaryListenOf(args, out),
     mode: 'client', reportsDir, startedAt: new Date().toISOString(), strict: args.switches.has('strict'), seed,
     suites: suitesOf(args, 'client', modeSuites('client')), shard: shardOf(args), features: [], profilePath: one(args, 'profile'),
   };
   if (!trigger && !wait) {
-    config.client = { embedded: true, pkiDir, credentials: EMBEDDED_CLIENT_CREDENTIALS, timeoutMs: timeoutOf(args) };
-    config.features = [...(profile ? featuresOf(profile, 'md5') : EMBEDDED_CLIENT_FEATURES)];
-    out(`testing the embedded reference device (pass --trigger to test your client); seed ${seed}`);
+    config.features = withRunFeatures(profile ? featuresOf(profile, 'md5') : EMBEDDED_CLIENT_FEATURES, encoding, false);
+    config.client = {
+      embedded: true, pkiDir, credentials: EMBEDDED_CLIENT_CREDENTIALS, timeoutMs: timeoutOf(args), encoding, signing: config.features.includes('message-signing'),
+    };
+    out(`testing the embedded reference device (pass --trigger to test your client)${runLine(config.client)}; seed ${seed}`);
     return runSuites(config, expectations, out);
   }
   const credentials = credentialsOf(args, 'client-credentials');
   const waitMs = wait ? durationOf(one(args, 'wait-timeout'), '--wait-timeout') ?? 300_000 : undefined;
+  config.features = withRunFeatures(featuresOf(profile, credentials ? (credentials.scheme === 'syncml:auth-md5' ? 'md5' : 'basic') : undefined), encoding, false);
   config.client = {
     embedded: false, trigger, wait, listen: listenText, pkiDir, credentials, clientAuth, waitTimeoutMs: waitMs, timeoutMs: timeoutOf(args),
+    encoding, signing: config.features.includes('message-signing'),
   };
-  config.features = [...featuresOf(profile, credentials ? (credentials.scheme === 'syncml:auth-md5' ? 'md5' : 'basic') : undefined)];
   // One early error for a port in use, rather than one per scenario.
   const problem = listen ? await portProblem(listen, pki) : undefined;
   if (problem) {

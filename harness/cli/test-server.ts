@@ -6,10 +6,12 @@ import { featuresOf, ProfileFileError, readCapabilityProfile } from '../iut/capa
 import { EMBEDDED_CREDENTIALS, EMBEDDED_FEATURES } from '../iut/embedded-server';
 import { preflight } from '../iut/preflight';
 import type { RunConfig } from '../iut/run-config';
+import type { SyncMLEncoding } from '../protocol/encoding';
+import type { Feature } from '../scenarios/scenario';
 import { SUITE_NAMES } from '../scenarios/catalog';
 import { listenAddress, many, one, seedOf, UsageError, type ParsedArgs } from './args';
 import { parseCommand, refuseIgnored, type CommandSpec, type FlagSpec } from './command';
-import { credentialsOf } from './options';
+import { credentialsOf, encodingOf } from './options';
 import { readExpectations } from './expectations';
 import { loadDevicePki, readPem, throwawayPki } from './identity';
 import { runSuites } from './run-suites';
@@ -56,6 +58,8 @@ export const TEST_SERVER: CommandSpec = {
     { name: 'http2', help: 'offer HTTP/2 (ALPN h2) as Windows does, and speak it when the server picks it' },
     { name: 'client-cert-header', value: 'NAME', help: 'for a server behind a TLS-terminating proxy: speak HTTP to --url (http://…) and send the device certificate in this header (URL-encoded PEM); TLS rows are then inconclusive' },
     ...TEST_SERVER_ENROLL_FLAGS,
+    { name: 'encoding', value: 'xml|wbxml', default: 'xml', help: 'what the device speaks in every scenario: wbxml posts application/vnd.syncml.dm+wbxml, as a device the server provisioned WBXML does, and declares the wbxml feature' },
+    { name: 'sign', help: 'the server requires MS-Signature (it set RequireMessageSigning): the device signs every message with its identity, and the message-signing rows are judged; a profile declaring message-signing implies it' },
     ...RUN_FLAGS,
   ],
   examples: [
@@ -96,6 +100,23 @@ export function profileOf(args: ParsedArgs) {
 
 function hasCaKey(dir: string): boolean {
   return existsSync(join(dir, 'ca-key.pem'));
+}
+
+/**
+ * The declared features with what the run's set-up stands for: a WBXML run declares `wbxml` (the implementation
+ * takes WBXML), a signing run `message-signing`.
+ */
+export function withRunFeatures(features: Iterable<Feature>, encoding: SyncMLEncoding | undefined, signing: boolean): Feature[] {
+  const out = new Set(features);
+  if (encoding === 'wbxml') out.add('wbxml');
+  if (signing) out.add('message-signing');
+  return [...out];
+}
+
+/** `, in WBXML, signing every message` or nothing: how the run speaks, for the console. */
+export function runLine(run: { encoding?: SyncMLEncoding; signing?: boolean }): string {
+  const parts = [run.encoding === 'wbxml' ? 'in WBXML' : '', run.signing ? 'signing every message (MS-Signature)' : ''].filter(Boolean);
+  return parts.length ? `, ${parts.join(', ')}` : '';
 }
 
 export function timeoutOf(args: ParsedArgs): number {
@@ -146,15 +167,18 @@ export async function testServerCommand(argv: string[], out: (line: string) => v
   const timeoutMs = timeoutOf(args);
   const config = runConfigOf(args, out);
   const seed = config.seed;
+  const encoding = encodingOf(args);
+  const signingAsked = args.switches.has('sign');
   if (!url) {
     const dir = one(args, 'pki') ?? throwawayPki().dir;
     const pki = loadDevicePki(dir);
+    config.features = withRunFeatures(profile ? featuresOf(profile, 'md5') : EMBEDDED_FEATURES, encoding, signingAsked);
     config.server = {
       embedded: true, pkiDir: dir, serverCa: join(dir, 'ca.pem'), clientCert: join(dir, 'device.pem'), clientKey: join(dir, 'device-key.pem'),
       deviceId: pki.deviceId, credentials: EMBEDDED_CREDENTIALS, http2: args.switches.has('http2'), timeoutMs,
+      encoding, signing: config.features.includes('message-signing'),
     };
-    config.features = [...(profile ? featuresOf(profile, 'md5') : EMBEDDED_FEATURES)];
-    out(`testing the embedded reference server (pass --url to test yours); seed ${seed}`);
+    out(`testing the embedded reference server (pass --url to test yours)${runLine(config.server)}; seed ${seed}`);
     return runSuites(config, expectations, out);
   }
   const pkiDir = one(args, 'pki');
@@ -174,9 +198,11 @@ export async function testServerCommand(argv: string[], out: (line: string) => v
   const deviceId = one(args, 'device-id') ?? pki?.deviceId ?? certificateFacts(certPem).subjectCN;
   if (!deviceId) throw new UsageError('cannot tell the device id: pass --device-id ID');
   const credentials = credentialsOf(args, 'client-credentials');
+  config.features = withRunFeatures(featuresOf(profile, credentials ? (credentials.scheme === 'syncml:auth-md5' ? 'md5' : 'basic') : undefined), encoding, signingAsked);
+  const signing = config.features.includes('message-signing');
   const problem = await preflight({
     url, deviceId, identity: { certPem, keyPem }, serverCa, credentials, timeoutMs, http2: args.switches.has('http2'), clientCertHeader: certHeader,
-    caHint: pkiDir ? join(pkiDir, 'ca.pem') : undefined,
+    caHint: pkiDir ? join(pkiDir, 'ca.pem') : undefined, encoding, signing,
   });
   if (problem) {
     out(`error: ${problem}`);
@@ -186,9 +212,9 @@ export async function testServerCommand(argv: string[], out: (line: string) => v
     // Bad identities for the auth scenarios can be minted only from a CA key: a pki init folder has one, an enrolled one not.
     embedded: false, url, pkiDir: pkiDir && hasCaKey(pkiDir) && !one(args, 'client-cert') ? pkiDir : undefined, serverCa: caFile ?? '', clientCert: certFile, clientKey: keyFile,
     deviceId, control: one(args, 'control'), credentials, http2: args.switches.has('http2'), clientCertHeader: certHeader, timeoutMs,
+    encoding, signing,
   };
-  config.features = [...featuresOf(profile, credentials ? (credentials.scheme === 'syncml:auth-md5' ? 'md5' : 'basic') : undefined)];
-  out(`testing ${url} as device ${deviceId}; seed ${seed}`);
+  out(`testing ${url} as device ${deviceId}${runLine(config.server)}; seed ${seed}`);
   if (!one(args, 'control')) out('note: no --control given: scenarios that need queued commands are skipped, their requirements not judged');
   return runSuites(config, expectations, out);
 }

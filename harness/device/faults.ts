@@ -4,8 +4,9 @@
  */
 import type { DeviceSessionBehaviour } from '../protocol/device-session';
 import type { Fault } from '../protocol/fault';
+import { encodeBody } from '../protocol/encoding';
 import { mutations, textMutations } from '../protocol/mutations';
-import { codeOf, DM_COMMANDS, metaValue, type Item, type Results, type SyncML } from '../syncml';
+import { codeOf, DM_COMMANDS, metaValue, WBXML_MEDIA_TYPE, XML_MEDIA_TYPE, type Item, type Results, type SyncML } from '../syncml';
 import type { DeviceBehaviour } from './execute';
 
 /** Everything a device fault can flip: command semantics, session rules, TLS and HTTP habits. */
@@ -20,6 +21,11 @@ export interface ReferenceDeviceBehaviour extends DeviceBehaviour, DeviceSession
   endSessionOnEmptyReply: boolean;
   /** Die without answering when a server message carries this command, as a client with a fatal bug in its handler does. */
   crashOnCommand?: string;
+  /**
+   * What a device told to sign puts in MS-Signature (MDM-TRN-014): a signature over the body (`valid`), one whose
+   * messageDigest is of other bytes (`wrong-digest`), or no header at all (`none`).
+   */
+  messageSignature: 'valid' | 'wrong-digest' | 'none';
 }
 
 export type DeviceFault = Fault<ReferenceDeviceBehaviour>;
@@ -70,6 +76,24 @@ export const DEVICE_FAULTS: readonly DeviceFault[] = [
   },
   { name: 'package1-without-final', summary: 'sends package 1 without Final', violates: ['MDM-SES-004'], message: inPackage1(mutations.dropFinal) },
   { name: 'wrong-content-type', summary: 'posts with Content-Type text/xml', violates: ['MDM-TRN-005'], wire: (out) => void (out.headers['content-type'] = 'text/xml') },
+  {
+    name: 'wbxml-labelled-xml', summary: 'provisioned WBXML, posts its WBXML bodies as application/vnd.syncml.dm+xml', violates: ['MDM-TRN-005'],
+    runsWith: { encoding: 'wbxml' }, wire: (out) => void (out.headers['content-type'] = XML_MEDIA_TYPE),
+  },
+  {
+    name: 'xml-labelled-wbxml', summary: 'posts its XML bodies as application/vnd.syncml.dm+wbxml', violates: ['MDM-TRN-005'],
+    wire: (out) => void (out.headers['content-type'] = WBXML_MEDIA_TYPE),
+  },
+  {
+    name: 'wbxml-unprovisioned', summary: 'sends WBXML though nothing provisioned it (Windows then sends XML)', violates: ['MDM-TRN-006'],
+    wire: (out) => {
+      if (typeof out.body !== 'string' || out.body === '') return;
+      out.body = encodeBody(out.body, 'wbxml');
+      out.headers['content-type'] = WBXML_MEDIA_TYPE;
+    },
+  },
+  { name: 'signature-wrong-digest', summary: 'told to sign, signs other bytes than the body it sends', violates: ['MDM-TRN-014'], runsWith: { signing: true }, behaviour: { messageSignature: 'wrong-digest' } },
+  { name: 'unsigned-when-required', summary: 'told to sign (RequireMessageSigning), sends its messages without MS-Signature', violates: ['MDM-TRN-014'], runsWith: { signing: true }, behaviour: { messageSignature: 'none' } },
   { name: 'missing-node-get-200', summary: 'answers a Get of a missing node with 200', violates: ['MDM-STS-017'], behaviour: { missingNodeGetCode: '200' } },
   { name: 'add-existing-200', summary: 'answers an Add of an existing node with 200', violates: ['MDM-STS-018'], behaviour: { addExistingCode: '200' } },
   { name: 'read-only-write-200', summary: 'answers a write to a read-only node with 200', violates: ['MDM-STS-019'], behaviour: { readOnlyWriteCode: '200' } },
@@ -141,6 +165,14 @@ export const DEVICE_FAULTS: readonly DeviceFault[] = [
       if (resultsOf(msg).some((r) => r.items.some((it) => it.moreData))) msg.body.final = true;
     },
   },
+];
+
+/**
+ * Conforming set-ups of the reference device beside its default (XML, unsigned): the clean row of the fault matrix
+ * runs each, so that the rules of WBXML and signing runs are shown passing too; none of them may fail anything.
+ */
+export const DEVICE_VARIANTS: readonly DeviceFault[] = [
+  { name: 'wbxml-and-signed', summary: 'provisioned WBXML and told to sign: every message WBXML with MS-Signature (MDM-TRN-006, MDM-TRN-014)', violates: [], runsWith: { encoding: 'wbxml', signing: true } },
 ];
 
 /**

@@ -1,22 +1,36 @@
 /**
  * The reference device: a Windows-like DM client that runs sessions against a server over HTTPS with mutual TLS,
  * driven by the sans-IO DeviceSession, executing commands on its DM tree, with switchable faults.
+ *
+ * It writes XML unless provisioned WBXML (`encoding`, MDM-TRN-006), reads replies in either encoding by their media
+ * type, and signs every message with MS-Signature when told to (`signing`, DMClient RequireMessageSigning,
+ * MDM-TRN-014).
  */
 import { sessionFromTranscript, throttledBy } from '../checks/from-transcript';
 import type { SessionView } from '../checks/session';
 import type { Identity } from '../pki';
+import { MS_SIGNATURE_HEADER, signMessage, type SigningIdentity } from '../pki/ms-signature';
+import { encodeBody, mediaTypeOf, type SyncMLEncoding } from '../protocol/encoding';
 import { DeviceSession, type DeviceCredentials, type SessionEnd } from '../protocol/device-session';
 import { fetchLoopbackEntities } from '../protocol/external-entities';
 import { behaviourOf, render, type WireOut } from '../protocol/fault';
 import { seeded, type Rng } from '../protocol/random';
 import { status, type Alert, type Command, type SyncML } from '../syncml';
-import { HttpsClient, Transcript, WINDOWS_DEVICE_HEADERS, type Exchange } from '../transport';
+import { HttpsClient, Transcript, WINDOWS_DEVICE_HEADERS, type Exchange, type HeaderOverrides } from '../transport';
 import { executeCommands } from './execute';
 import type { DeviceFault, ReferenceDeviceBehaviour } from './faults';
 import { loadDefaultTree } from './profile';
 import type { DmTree } from './tree';
 
 const DEVINFO = ['DevId', 'Man', 'Mod', 'DmV', 'Lang'];
+
+/** How the device signs its messages once RequireMessageSigning is set (MDM-TRN-014). */
+export interface MessageSigning {
+  /** The PKCS#9 signing time of each signature; default the clock. */
+  signingTime?: () => Date;
+  /** Sign with this identity instead of the device's own (probes: a signature by another device's certificate). */
+  identity?: SigningIdentity;
+}
 
 export interface ReferenceDeviceOptions {
   deviceId: string;
@@ -43,7 +57,10 @@ export interface ReferenceDeviceOptions {
   abortOnCommands?: boolean;
   /** Declare the Size of uploaded large objects off by this many bytes. */
   uploadSizeError?: number;
-  /** Rewrites each outgoing body (robustness scenarios: pretty-printing, namespace artefacts). */
+  /**
+   * Rewrites each outgoing body (robustness scenarios: pretty-printing, namespace artefacts). These are habits of XML
+   * text: a rewritten message goes as XML whatever `encoding` says.
+   */
   rewrite?: (xml: string) => string;
   /** Where the device's random choices (its first SessionID) come from; default the default seed's stream. */
   rng?: Rng;
@@ -58,6 +75,19 @@ export interface ReferenceDeviceOptions {
    * behind a proxy that terminates TLS; use with an `http://` URL.
    */
   clientCertHeader?: string;
+  /**
+   * The encoding the device was provisioned with (DMAcc Ext/Microsoft/DefaultEncoding, MDM-TRN-006): `wbxml` sends
+   * every message as WBXML in `application/vnd.syncml.dm+wbxml`. Default `xml`, as Windows with nothing configured.
+   * Replies are read in the encoding their media type names, whichever this is.
+   */
+  encoding?: SyncMLEncoding;
+  /**
+   * Sign every message (DMClient RequireMessageSigning, MDM-TRN-014): an `MS-Signature` header over the exact body
+   * sent, made with the device identity. A device without an identity cannot sign and sends none.
+   */
+  signing?: MessageSigning;
+  /** Header values over Windows' for every message (probes: an Accept that names WBXML alone); `null` removes one. */
+  headers?: HeaderOverrides;
 }
 
 export interface SessionOptions {
@@ -260,9 +290,15 @@ export class ReferenceDevice {
     return exchange;
   }
 
-  /** Posts arbitrary bytes as this device (robustness scenarios); recorded like any exchange. */
+  /**
+   * Posts arbitrary bytes as this device (robustness scenarios); recorded like any exchange. A signing device signs
+   * them too, as it signs everything it sends, so that a probe reaches whatever reads the body.
+   */
   post(url: string, body: string | Uint8Array, headers: Record<string, string | null> = {}): Promise<Exchange> {
-    return this.client.post(this.withQuery(url), body, { headers });
+    const signed: HeaderOverrides = { ...this.opts.headers, ...headers };
+    const signature = this.signatureFor(body);
+    if (signature !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === MS_SIGNATURE_HEADER.toLowerCase())) signed[MS_SIGNATURE_HEADER] = signature;
+    return this.client.post(this.withQuery(url), body, { headers: signed });
   }
 
   /** A Windows-shaped package 1 of a fresh session, for scenarios that send hand-varied messages. */
@@ -288,10 +324,38 @@ export class ReferenceDevice {
   }
 
   private async send(url: string, msg: SyncML, closing: boolean): Promise<Exchange> {
-    const body = render(msg, this.opts.faults ?? []);
-    const out: WireOut = { headers: { ...WINDOWS_DEVICE_HEADERS }, body: this.opts.rewrite ? this.opts.rewrite(body) : body };
+    const xml = render(msg, this.opts.faults ?? []);
+    const encoding = this.opts.rewrite ? 'xml' : (this.opts.encoding ?? 'xml');
+    const out: WireOut = {
+      headers: { ...WINDOWS_DEVICE_HEADERS, 'content-type': mediaTypeOf(encoding) },
+      body: this.opts.rewrite ? this.opts.rewrite(xml) : encodeBody(xml, encoding),
+    };
+    for (const [name, value] of Object.entries(this.opts.headers ?? {})) {
+      if (value === null) delete out.headers[name.toLowerCase()];
+      else out.headers[name.toLowerCase()] = value;
+    }
     for (const f of this.opts.faults ?? []) f.wire?.(out, { closing });
-    return this.client.post(this.withQuery(url), out.body, { headers: out.headers });
+    // Signed last, over the very bytes that go out (MDM-TRN-014).
+    const signature = this.signatureFor(out.body);
+    if (signature !== undefined) out.headers[MS_SIGNATURE_HEADER] = signature;
+    // Every header is the message's own here: removing one that WINDOWS_DEVICE_HEADERS holds must reach the client.
+    const headers: HeaderOverrides = { ...out.headers };
+    for (const name of Object.keys(WINDOWS_DEVICE_HEADERS)) if (!(name in out.headers)) headers[name] = null;
+    return this.client.post(this.withQuery(url), out.body, { headers });
+  }
+
+  /**
+   * The MS-Signature of a body, when the device signs: over the body itself, or (the `wrong-digest` fault) over
+   * other bytes, so that the messageDigest does not match what was sent; none with the `none` fault.
+   */
+  private signatureFor(body: string | Uint8Array): string | undefined {
+    const signing = this.opts.signing;
+    const identity = signing?.identity ?? this.opts.identity;
+    const mode = this.behaviour.messageSignature ?? 'valid';
+    if (!signing || !identity || mode === 'none') return undefined;
+    const bytes = typeof body === 'string' ? Buffer.from(body) : body;
+    const signed = mode === 'wrong-digest' ? Buffer.concat([bytes, Buffer.from(' ')]) : bytes;
+    return signMessage(signed, identity, { signingTime: signing.signingTime?.() ?? new Date() });
   }
 
   private withQuery(url: string): string {

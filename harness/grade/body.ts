@@ -1,23 +1,15 @@
 /**
  * Reading a captured body as SyncML, once per message, and the facts grouping needs from its SyncHdr.
  *
- * `decodeBody` is the only place that decides how a body becomes SyncML. Today it reads XML and leaves WBXML
- * undecoded; once the codec reads both (`parseSyncMLBody`), that one line changes and every reader follows.
+ * `decodeBody` is the only place that decides how a body becomes SyncML: in the encoding its Content-Type names
+ * (XML or WBXML), by its first bytes when the capture kept no type.
  */
-import { codeOf, parseSyncML, SyncMLParseError, type Deviation, type ParsedSyncML, type SyncML } from '../syncml';
+import { codeOf, parseSyncMLBody, sniffEncoding, SyncMLParseError, type Deviation, type ParsedSyncML, type SyncML } from '../syncml';
 import type { HttpFacts, Party, WireMessage } from '../checks/session';
-import { bodyKind, type CapturedMessage } from './capture';
-
-export const WBXML_NOT_DECODED = 'WBXML body (not decoded)';
-
-/** XML only, for now: a WBXML body is reported, not guessed at. */
-function parseXmlBody(body: Uint8Array): ParsedSyncML {
-  if (bodyKind(body) === 'wbxml') throw new SyncMLParseError('not-syncml', WBXML_NOT_DECODED);
-  return parseSyncML(body);
-}
+import type { CapturedMessage } from './capture';
 
 /** How every captured body is read. */
-const decodeBody: (body: Uint8Array) => ParsedSyncML = parseXmlBody;
+const decodeBody: (body: Uint8Array, contentType?: string) => ParsedSyncML = parseSyncMLBody;
 
 export interface ReadBody {
   syncml?: SyncML;
@@ -40,7 +32,7 @@ export function readBody(m: CapturedMessage): ReadBody {
 function readBytes(m: CapturedMessage): ReadBody {
   if (m.body.byteLength === 0) return { deviations: [], parseError: 'empty body' };
   try {
-    const parsed = decodeBody(m.body);
+    const parsed = decodeBody(m.body, m.http?.headers['content-type']);
     return { syncml: parsed.message, deviations: parsed.deviations };
   } catch (e) {
     if (!(e instanceof SyncMLParseError)) throw e;
@@ -127,6 +119,7 @@ export function httpFacts(m: CapturedMessage): HttpFacts | undefined {
   if (h.headers['content-type'] !== undefined) facts.contentType = h.headers['content-type'];
   if (h.headers['user-agent'] !== undefined) facts.userAgent = h.headers['user-agent'];
   if (h.lengthMismatch) facts.lengthMismatch = lengthText(h.lengthMismatch);
+  if (m.body.byteLength) facts.bodyEncoding = sniffEncoding(m.body);
   return facts;
 }
 

@@ -11,8 +11,8 @@ export const FEATURES: readonly { name: Feature; help: string }[] = [
   { name: 'basic-auth', help: 'SyncML basic authentication (syncml:auth-basic); on with --auth basic' },
   { name: 'large-objects', help: 'large objects and multi-message packages (OMA-DMP 6, 7); on by default, servers must support them (MDM-LO-008)' },
   { name: 'atomic', help: 'Atomic command groups; on by default' },
-  { name: 'wbxml', help: 'WBXML encoding (application/vnd.syncml.dm+wbxml)' },
-  { name: 'message-signing', help: 'MS-Signature message signing (MDM-TRN-014, MDM-TRN-015)' },
+  { name: 'wbxml', help: 'WBXML encoding (application/vnd.syncml.dm+wbxml, MDM-TRN-007); on with --encoding wbxml' },
+  { name: 'message-signing', help: 'MS-Signature message signing (MDM-TRN-014, MDM-TRN-015); on with test-server --sign' },
 ];
 
 export interface CapabilityProfile {

@@ -7,6 +7,7 @@
  * does, and each session gets a fresh SessionID.
  */
 import type { DeviceFault } from '../device/faults';
+import { runOptionsOf, type RunOptions } from '../protocol/fault';
 import { ReferenceDevice, type ReferenceDeviceOptions } from '../device/reference-device';
 import { createTestPki, type TestPki } from '../pki';
 import { seeded } from '../protocol/random';
@@ -28,7 +29,11 @@ export interface EmbeddedClient {
   stop(): Promise<void>;
 }
 
-export interface EmbeddedClientOptions {
+/**
+ * `encoding` is what the device was provisioned with, `signing` whether it was told to sign (RequireMessageSigning);
+ * both default to what the faults need (`runsWith`), else XML, unsigned.
+ */
+export interface EmbeddedClientOptions extends RunOptions {
   pki?: TestPki;
   faults?: readonly DeviceFault[];
   /** Per HTTP request of the device. Default 3 000 ms. */
@@ -39,6 +44,9 @@ export interface EmbeddedClientOptions {
 
 export async function startEmbeddedClient(opts: EmbeddedClientOptions = {}): Promise<EmbeddedClient> {
   const pki = opts.pki ?? createTestPki();
+  const needs = runOptionsOf(opts.faults ?? []);
+  const encoding = opts.encoding ?? needs.encoding;
+  const signing = opts.signing ?? needs.signing;
   const base: ReferenceDeviceOptions = {
     deviceId: pki.deviceId,
     identity: pki.device,
@@ -49,6 +57,8 @@ export async function startEmbeddedClient(opts: EmbeddedClientOptions = {}): Pro
     faults: opts.faults,
     timeoutMs: opts.requestTimeoutMs ?? 3_000,
     rng: seeded(opts.seed, 'embedded-client'),
+    encoding,
+    signing: signing ? {} : undefined,
   };
   const device = new ReferenceDevice(base);
   const target: ClientUnderTest = {
@@ -58,6 +68,8 @@ export async function startEmbeddedClient(opts: EmbeddedClientOptions = {}): Pro
     trigger: embeddedTrigger(device, base),
     credentials: EMBEDDED_CLIENT_CREDENTIALS,
     sessionTimeoutMs: 15_000,
+    encoding,
+    signing,
   };
   return { target, device, stop: () => device.close() };
 }

@@ -10,6 +10,7 @@ import { createTestPki, type TestPki } from '../pki';
 import { seeded } from '../protocol/random';
 import type { Feature } from '../scenarios/scenario';
 import type { ServerUnderTest } from '../scenarios/server';
+import { runOptionsOf, type RunOptions } from '../protocol/fault';
 import type { ServerFault } from '../server/faults';
 import { ReferenceServer } from '../server/reference-server';
 
@@ -32,7 +33,7 @@ export interface EmbeddedServer {
   stop(): Promise<void>;
 }
 
-export interface EmbeddedServerOptions {
+export interface EmbeddedServerOptions extends RunOptions {
   pki?: TestPki;
   faults?: readonly ServerFault[];
   /** Leaves MD5 out, as a device fleet without application-level credentials needs. */
@@ -42,15 +43,21 @@ export interface EmbeddedServerOptions {
   enrollment?: { onIssued?: (issued: { deviceId: string; fingerprint256: string; authPolicy: string }) => void };
 }
 
+/**
+ * `encoding` is what the devices of the scenarios speak (the server answers in either); `signing` makes the server
+ * require MS-Signature and the devices sign. Both default to what the faults need (`runsWith`), else XML, unsigned.
+ */
 export async function startEmbeddedServer(opts: EmbeddedServerOptions = {}): Promise<EmbeddedServer> {
   const pki = opts.pki ?? createTestPki();
+  const run = { ...runOptionsOf(opts.faults ?? []), ...definedOnly({ encoding: opts.encoding, signing: opts.signing }) };
   const enrollment = opts.enrollment
     ? new EnrollmentService({ ca: pki.ca, credentials: EMBEDDED_ENROLLMENT_ACCOUNT, seed: opts.seed, onIssued: opts.enrollment.onIssued })
     : undefined;
   // A 1 MiB request bound keeps the oversized-body probe cheap: the fault matrix runs it once per fault.
   const server = new ReferenceServer({
     rng: seeded(opts.seed, 'embedded-server'), identity: pki.server, ca: pki.ca.certPem, faults: opts.faults,
-    clientAuth: opts.mutualTlsOnly ? undefined : EMBEDDED_CREDENTIALS, maxRequestBytes: MAX_REQUEST_BYTES, enrollment, acceptOnlyEnrolled: !!enrollment,
+    clientAuth: opts.mutualTlsOnly ? undefined : EMBEDDED_CREDENTIALS, maxRequestBytes: MAX_REQUEST_BYTES, requireSignatures: run.signing,
+    enrollment, acceptOnlyEnrolled: !!enrollment,
   });
   const url = await server.start();
   const target: ServerUnderTest = {
@@ -64,7 +71,13 @@ export async function startEmbeddedServer(opts: EmbeddedServerOptions = {}): Pro
     credentials: opts.mutualTlsOnly ? undefined : EMBEDDED_CREDENTIALS,
     timeoutMs: 3_000,
     oversizedBodyBytes: EMBEDDED_OVERSIZED_BODY_BYTES,
+    encoding: run.encoding,
+    signing: run.signing,
   };
   const discoveryUrl = enrollment ? EnrollmentService.discoveryUrl(new URL(url).origin) : undefined;
   return { target, server, enrollment, discoveryUrl, stop: () => server.stop() };
+}
+
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -7,6 +7,7 @@
 import { ReferenceDevice } from '../device/reference-device';
 import type { Identity } from '../pki';
 import type { CredScheme } from '../protocol/credentials';
+import type { SyncMLEncoding } from '../protocol/encoding';
 import { seeded } from '../protocol/random';
 import { codeOf, type Status } from '../syncml';
 import type { Exchange } from '../transport';
@@ -25,6 +26,10 @@ export interface PreflightTarget {
   caHint?: string;
   /** The identity is the one the server's own enrollment just issued (`--enroll`): a refusal is not a trust setting. */
   enrolled?: boolean;
+  /** What the device speaks (`--encoding`). */
+  encoding?: SyncMLEncoding;
+  /** The device signs every message (`--sign`). */
+  signing?: boolean;
 }
 
 function headerStatus(x: Exchange): Status | undefined {
@@ -51,9 +56,10 @@ export function diagnose(x: Exchange | undefined, t: PreflightTarget): string | 
   }
   const status = x.response?.status ?? 0;
   const path = where.pathname;
+  const unsigned = t.signing ? '' : '; if it requires MS-Signature (RequireMessageSigning), pass --sign';
   if (status === 401 || status === 403) {
-    return t.enrolled ? `the server refused the enrolled device identity with HTTP ${status}: ${trust}`
-      : `the server refused the valid device identity with HTTP ${status}: your server does not trust the test CA; ${trust} (see pki init), or enroll with --enroll`;
+    return t.enrolled ? `the server refused the enrolled device identity with HTTP ${status}: ${trust}${unsigned}`
+      : `the server refused the valid device identity with HTTP ${status}: your server does not trust the test CA; ${trust} (see pki init), or enroll with --enroll${unsigned}`;
   }
   if (status === 404) return `HTTP 404 for ${path}: wrong URL path; the management endpoint of a Windows MDM server is usually /ManagementServer/MDM.svc`;
   if (status === 405) return `HTTP 405 for POST ${path}: this is not the management endpoint (it takes POST)`;
@@ -78,6 +84,7 @@ export async function preflight(t: PreflightTarget): Promise<string | undefined>
   const device = new ReferenceDevice({
     deviceId: t.deviceId, identity: t.identity, serverCa: t.serverCa, credentials: t.credentials, timeoutMs: t.timeoutMs,
     http2: t.http2, clientCertHeader: t.clientCertHeader, rng: seeded(undefined, 'preflight'), maxRounds: 3,
+    encoding: t.encoding, signing: t.signing ? {} : undefined,
   });
   let timer: NodeJS.Timeout | undefined;
   try {

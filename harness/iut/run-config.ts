@@ -4,6 +4,7 @@
  * environment rather than in a file because it holds credentials (`--client-credentials`, keys): nothing of it is
  * written to disk.
  */
+import type { SyncMLEncoding } from '../protocol/encoding';
 import type { Feature } from '../scenarios/scenario';
 
 export const CONFIG_ENV = 'MDM_CONFORMANCE_CONFIG';
@@ -58,6 +59,10 @@ export interface ServerRunConfig {
   /** The device identity came from an enrollment (`--enroll`); more devices are enrolled the same way, through `channel`. */
   enrollment?: EnrollmentRunConfig;
   channel?: RunChannelConfig;
+  /** What the device speaks in every scenario (`--encoding`); default XML. */
+  encoding?: SyncMLEncoding;
+  /** The server requires MS-Signature (`--sign`, or a profile declaring message-signing): the device signs. */
+  signing?: boolean;
 }
 
 export interface ClientRunConfig {
@@ -74,6 +79,10 @@ export interface ClientRunConfig {
   clientAuth?: 'tls' | 'none';
   /** Per request of the embedded device. */
   timeoutMs?: number;
+  /** What the client was provisioned with (`--encoding`): what it must send (MDM-TRN-006); default XML. */
+  encoding?: SyncMLEncoding;
+  /** The client was told to sign (a profile declaring message-signing): MDM-TRN-014 is judged on every message. */
+  signing?: boolean;
 }
 
 export interface CanaryListen {

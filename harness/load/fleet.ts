@@ -2,6 +2,7 @@
  * A fleet of simulated reference devices checking in concurrently, each with its own identity, every session judged
  * by the same passive checks as the suites: a server that mixes up devices or references under load fails.
  */
+import type { SyncMLEncoding } from '../protocol/encoding';
 import { seeded, type Rng } from '../protocol/random';
 import { runChecks, type Finding } from '../checks/finding';
 import { SERVER_CHECKS } from '../checks/server-checks';
@@ -28,6 +29,8 @@ export interface FleetOptions {
   http2?: boolean;
   /** Devices send their certificate in this header (ReferenceDeviceOptions.clientCertHeader). */
   clientCertHeader?: string;
+  /** What the devices speak (ReferenceDeviceOptions.encoding); default XML. */
+  encoding?: SyncMLEncoding;
 }
 
 export interface FleetProgress {
@@ -102,7 +105,7 @@ export async function runFleet(opts: FleetOptions, fleet = mintFleet(opts.pki, o
       }
       const device = new ReferenceDevice({
         deviceId: d.id, identity: d.identity, serverCa: opts.pki.ca.certPem, timeoutMs: opts.timeoutMs ?? 10_000,
-        http2: opts.http2, clientCertHeader: opts.clientCertHeader,
+        http2: opts.http2, clientCertHeader: opts.clientCertHeader, encoding: opts.encoding,
       });
       const t0 = Date.now();
       try {

@@ -3,14 +3,24 @@
  * The catalogues of faults are data: the self suite runs every scenario against each faulty peer and proves that
  * the checks report the requirements the fault declares, and nothing against the clean peer.
  */
-import { serializeSyncML, type SyncML } from '../syncml';
+import { serializeSyncML, type SyncML, type SyncMLEncoding } from '../syncml';
 
-/** An HTTP message as a peer is about to send it. */
+/** An HTTP message as a peer is about to send it: XML text, or WBXML bytes. */
 export interface WireOut {
   headers: Record<string, string>;
-  body: string;
+  body: string | Uint8Array;
   /** Content-Length to declare instead of the true one (a framing fault). */
   declaredLength?: number;
+}
+
+/**
+ * How a run must be set up for a fault to show: the peers speak WBXML, or the device signs every message and the
+ * server requires it (RequireMessageSigning). A run with `encoding: 'wbxml'` declares the `wbxml` feature, one with
+ * `signing` the `message-signing` feature, as a vendor's profile would.
+ */
+export interface RunOptions {
+  encoding?: SyncMLEncoding;
+  signing?: boolean;
 }
 
 export interface Fault<Behaviour> {
@@ -34,6 +44,8 @@ export interface Fault<Behaviour> {
   text?: (xml: string) => string;
   /** Edit of the HTTP message; `closing` is true for the message that ends the session. */
   wire?: (out: WireOut, ctx: { closing: boolean }) => void;
+  /** The run the fault needs (the fault matrices set it up); absent: any run, XML and unsigned by default. */
+  runsWith?: RunOptions;
 }
 
 /** Serializes an outgoing message with the faults' edits applied. */
@@ -54,4 +66,14 @@ export function faultByName<B>(catalogue: readonly Fault<B>[], name: string): Fa
   const f = catalogue.find((x) => x.name === name);
   if (!f) throw new Error(`unknown fault "${name}"; known faults: ${catalogue.map((x) => x.name).join(', ')}`);
   return f;
+}
+
+/** The run a set of faults needs, every fault's needs together. */
+export function runOptionsOf<B>(faults: readonly Fault<B>[]): RunOptions {
+  const out: RunOptions = {};
+  for (const f of faults) {
+    if (f.runsWith?.encoding) out.encoding = f.runsWith.encoding;
+    if (f.runsWith?.signing) out.signing = true;
+  }
+  return out;
 }

@@ -9,9 +9,11 @@
  *
  * Structured data is redacted by field (headers, parsed `cred`) and every serialized text by pattern as well, so a
  * secret that reaches a string some other way (an evidence line quoting a header, a JSON dump) is still caught.
+ * WBXML bodies are binary: their secrets are found in the decoded document and masked in the bytes (`wbxml`).
  */
 import { basicCredential, userPasswordHash } from '../protocol/auth';
 import type { Credentials, RunConfig } from '../iut/run-config';
+import { decodeWbxml, encodeWbxml, type XmlElement, type XmlNode } from '../syncml';
 
 export const REDACTED = '[redacted]';
 
@@ -57,6 +59,47 @@ export class Redactor {
       .replace(HMAC_MAC, `$1${REDACTED}`);
     for (const secret of this.secrets) s = s.split(secret).join(REDACTED);
     return s;
+  }
+
+  /**
+   * A WBXML body with its secrets masked in place: each byte of a secret becomes `*`, so lengths and string-table
+   * offsets stay and the bytes still decode, to the same document with the secrets starred out. The secrets are the
+   * text of every `Cred` `Data` and any text the patterns or literal secrets of `text` would change, read from the
+   * decoded document. When masking cannot be shown to have removed them all (a secret split over several strings),
+   * the document is re-encoded with those texts replaced instead. A body that does not decode as WBXML gets the
+   * literal secrets masked.
+   */
+  wbxml(bytes: Uint8Array): Buffer {
+    const masked = Buffer.from(bytes);
+    const root = tryDecode(masked);
+    if (!root) {
+      for (const secret of this.secrets) mask(masked, Buffer.from(secret));
+      return masked;
+    }
+    for (const node of this.secretNodes(root)) mask(masked, node.opaque ?? Buffer.from(node.text));
+    const after = tryDecode(masked);
+    if (after && this.secretNodes(after).every((n) => /^\**$/.test(n.text) || (n.opaque !== undefined && n.opaque.every((b) => b === 0x2a)))) return masked;
+    for (const node of this.secretNodes(root)) {
+      node.text = REDACTED;
+      delete node.opaque;
+    }
+    return Buffer.from(encodeWbxml(root));
+  }
+
+  /** Text nodes of a decoded document that hold a secret: Cred Data, or text the patterns would change. */
+  private secretNodes(root: XmlElement): Extract<XmlNode, { type: 'text' }>[] {
+    const out: Extract<XmlNode, { type: 'text' }>[] = [];
+    const walk = (el: XmlElement, inCred: boolean, inCredData: boolean) => {
+      const local = el.name.slice(el.name.indexOf(':') + 1);
+      const cred = inCred || local === 'Cred';
+      const credData = inCredData || (cred && local === 'Data');
+      for (const child of el.children) {
+        if (child.type === 'element') walk(child, cred, credData);
+        else if (child.text !== '' && (credData || this.text(child.text) !== child.text)) out.push(child);
+      }
+    };
+    walk(root, false, false);
+    return out;
   }
 
   /** One header value, by name (lower-case or wire case). */
@@ -108,6 +151,20 @@ export class Redactor {
     if (out.data !== undefined) out.data = { text: REDACTED };
     return out;
   }
+}
+
+function tryDecode(bytes: Uint8Array): XmlElement | undefined {
+  try {
+    return decodeWbxml(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Overwrites every occurrence of `needle` in `haystack` with `*`. */
+function mask(haystack: Buffer, needle: Uint8Array): void {
+  if (!needle.length) return;
+  for (let at = haystack.indexOf(needle); at >= 0; at = haystack.indexOf(needle, at + needle.length)) haystack.fill(0x2a, at, at + needle.length);
 }
 
 function isSecretHeader(name: string): boolean {

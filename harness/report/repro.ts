@@ -9,6 +9,7 @@
  */
 import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { sniffEncoding } from '../syncml';
 import type { Exchange } from '../transport';
 import type { Redactor } from './redact';
 import { exchangeLists } from './transcript-export';
@@ -120,8 +121,11 @@ export function writeRepro(input: ReproInput): string {
       const hasReply = !!x.response && !(x.error && x.response.body.byteLength === 0 && x.response.status === undefined);
       const resN = hasReply ? ++n : reqN + 1;
       const stem = `s${s + 1}-msg${reqN}`;
-      const bodyFile = `${stem}.xml`;
-      writeFileSync(join(dir, bodyFile), r.text(x.request.body.toString('latin1')), 'latin1');
+      // A WBXML body is bytes: its secrets are masked in place (Redactor.wbxml), never rewritten as text.
+      const wbxml = x.request.body.byteLength > 0 && sniffEncoding(x.request.body) === 'wbxml';
+      const bodyFile = `${stem}.${wbxml ? 'wbxml' : 'xml'}`;
+      if (wbxml) writeFileSync(join(dir, bodyFile), r.wbxml(x.request.body));
+      else writeFileSync(join(dir, bodyFile), r.text(x.request.body.toString('latin1')), 'latin1');
       let path = '/';
       try {
         const url = new URL(x.request.url ?? '');
@@ -152,8 +156,11 @@ export function writeRepro(input: ReproInput): string {
       // A refused handshake was the recorded outcome: curl failing the same way reproduces it.
       const refused = !hasReply && (x.error?.kind === 'tls' || x.error?.kind === 'reset' || x.error?.kind === 'connect');
       if (hasReply) {
-        const replyFile = `s${s + 1}-msg${resN}.recorded.xml`;
-        writeFileSync(join(dir, replyFile), r.text(x.response!.body.toString('latin1')), 'latin1');
+        const replyBody = x.response!.body;
+        const replyWbxml = replyBody.byteLength > 0 && sniffEncoding(replyBody) === 'wbxml';
+        const replyFile = `s${s + 1}-msg${resN}.recorded.${replyWbxml ? 'wbxml' : 'xml'}`;
+        if (replyWbxml) writeFileSync(join(dir, replyFile), r.wbxml(replyBody));
+        else writeFileSync(join(dir, replyFile), r.text(replyBody.toString('latin1')), 'latin1');
         lines.push(`# the reply the harness received is in ${replyFile}; this run's reply goes to $OUT/s${s + 1}-msg${resN}.xml`);
       }
       lines.push(`send ${shellQuote(`s${s + 1}-msg${resN}`)} ${shellQuote(bodyFile)} ${shellQuote(path)} ${shellQuote(scheme)} ${refused ? 'refused' : 'answered'} ${headers.join(' ')}`.trimEnd());

@@ -5,11 +5,15 @@
  *
  * Message numbers follow the checks' session view (`msg N` counts both directions from 1, per session), so the
  * `msg N (...) /SyncBody/Status[2]/CmdRef` of a finding's evidence names a message and a row of this export.
+ *
+ * A WBXML body is shown decoded as XML beside its bytes (hex in the XML attachments, base64 in the JSON view), its
+ * secrets masked in the bytes and redacted in the XML (Redactor.wbxml).
  */
 import { sessionFromTranscript } from '../checks/from-transcript';
 import { commandsWithPaths, type Party, type WireMessage } from '../checks/session';
 import type { Finding } from '../checks/finding';
-import { codeOf, metaValue, type Command, type SyncML } from '../syncml';
+import { codeOf, decodeWbxml, metaValue, sniffEncoding, type Command, type SyncML } from '../syncml';
+import { nodeToXml } from '../syncml/xml';
 import type { Exchange, HttpMessage } from '../transport';
 import type { Redactor } from './redact';
 
@@ -18,6 +22,8 @@ export const TRANSCRIPT_ATTACHMENT = 'conformance-transcript';
 /** Bodies longer than this are cut in the JSON view (the XML attachments keep more). */
 const JSON_BODY_LIMIT = 64 * 1024;
 const XML_BODY_LIMIT = 1024 * 1024;
+/** WBXML bytes shown in hex in an XML attachment: enough to read the header and the first messages' tokens. */
+const HEX_LIMIT = 16 * 1024;
 
 export interface CommandRow {
   /** Element path in the evidence convention, e.g. `/SyncBody/Status[2]` or `/SyncBody/Atomic/Replace`. */
@@ -54,9 +60,11 @@ export interface MessageExport {
   label: string;
   http: { method?: string; url?: string; status?: number; statusText?: string; headers: Record<string, string> };
   bytes: number;
-  /** Redacted text, or base64 when the body is not UTF-8. */
+  /** Redacted text, or base64 when the body is not UTF-8 (a WBXML body: its bytes with the secrets masked). */
   body: string;
   bodyEncoding: 'utf8' | 'base64';
+  /** A WBXML body decoded as XML, redacted; absent when the body is not WBXML or does not decode. */
+  decoded?: string;
   truncated?: true;
   hdr?: HeaderRow;
   commands: CommandRow[];
@@ -158,8 +166,38 @@ function headerRow(msg: SyncML): HeaderRow {
   return row;
 }
 
+/** Whether a body is WBXML (by its first bytes: WBXML opens with its version byte). */
+function isWbxml(body: Buffer): boolean {
+  return body.byteLength > 0 && sniffEncoding(body) === 'wbxml';
+}
+
+/** A WBXML body as report material: its bytes with the secrets masked, and the XML they decode to (redacted). */
+export function wbxmlView(body: Uint8Array, r: Redactor): { bytes: Buffer; xml?: string } {
+  const bytes = r.wbxml(body);
+  try {
+    return { bytes, xml: r.text(nodeToXml(decodeWbxml(bytes))) };
+  } catch {
+    return { bytes };
+  }
+}
+
+/** Offset, hex and printable ASCII, 16 bytes a line (as `xxd` prints them); the first `limit` bytes. */
+export function hexDump(bytes: Uint8Array, limit = HEX_LIMIT): string {
+  const lines: string[] = [];
+  const end = Math.min(bytes.byteLength, limit);
+  for (let at = 0; at < end; at += 16) {
+    const row = bytes.subarray(at, Math.min(at + 16, end));
+    const hex = [...row].map((b) => b.toString(16).padStart(2, '0')).join(' ');
+    const text = [...row].map((b) => (b >= 0x20 && b < 0x7f && b !== 0x2d ? String.fromCharCode(b) : '.')).join('');
+    lines.push(`${at.toString(16).padStart(8, '0')}  ${hex.padEnd(47)}  ${text}`);
+  }
+  if (bytes.byteLength > end) lines.push(`… ${bytes.byteLength - end} more bytes`);
+  return lines.join('\n');
+}
+
 function messageExport(wire: WireMessage, raw: HttpMessage, r: Redactor): MessageExport {
-  const body = bodyText(raw.body, JSON_BODY_LIMIT, r);
+  const wbxml = isWbxml(raw.body) ? wbxmlView(raw.body, r) : undefined;
+  const body = wbxml ? { ...bodyText(wbxml.bytes, JSON_BODY_LIMIT, r), text: wbxml.bytes.subarray(0, JSON_BODY_LIMIT).toString('base64'), encoding: 'base64' as const } : bodyText(raw.body, JSON_BODY_LIMIT, r);
   const http: MessageExport['http'] = { headers: r.headers(raw.headers) };
   if (raw.method) http.method = raw.method;
   if (raw.url) http.url = r.text(raw.url);
@@ -170,6 +208,10 @@ function messageExport(wire: WireMessage, raw: HttpMessage, r: Redactor): Messag
     http, bytes: raw.body.byteLength, body: body.text, bodyEncoding: body.encoding, commands: [],
   };
   if (body.truncated) out.truncated = true;
+  if (wbxml?.xml !== undefined) {
+    out.decoded = wbxml.xml.length > JSON_BODY_LIMIT ? `${wbxml.xml.slice(0, JSON_BODY_LIMIT)}…` : wbxml.xml;
+    if (wbxml.xml.length > JSON_BODY_LIMIT) out.truncated = true;
+  }
   if (wire.syncml) {
     out.hdr = headerRow(wire.syncml);
     out.commands = commandRows(wire.syncml);
@@ -245,6 +287,7 @@ function headerLines(m: HttpMessage, r: Redactor): string[] {
 }
 
 function xmlDocument(title: string, startLine: string, m: HttpMessage, extra: string[], r: Redactor): string {
+  if (isWbxml(m.body)) return wbxmlDocument(title, startLine, m, extra, r);
   const body = bodyText(m.body, XML_BODY_LIMIT, r);
   const notes = [...extra];
   if (!m.body.byteLength) notes.push('(empty body)');
@@ -257,6 +300,18 @@ function xmlDocument(title: string, startLine: string, m: HttpMessage, extra: st
   const decl = /^\uFEFF?<\?xml[^?]*\?>/.exec(text);
   if (decl) return `${decl[0]}\n${comment}\n${text.slice(decl[0].length).replace(/^\r?\n/, '')}`;
   return `${comment}\n${text}`;
+}
+
+/** A WBXML message: the XML it decodes to, then its bytes in hex in a closing comment (secrets masked in both). */
+function wbxmlDocument(title: string, startLine: string, m: HttpMessage, extra: string[], r: Redactor): string {
+  const { bytes, xml } = wbxmlView(m.body, r);
+  const notes = [...extra, xml !== undefined
+    ? `(WBXML body of ${m.body.byteLength} bytes, decoded to XML below; its bytes in hex at the end)`
+    : `(WBXML body of ${m.body.byteLength} bytes that does not decode; its bytes in hex below)`];
+  if (xml !== undefined && xml.length > XML_BODY_LIMIT) notes.push(`(decoded XML cut at ${XML_BODY_LIMIT} of ${xml.length} characters)`);
+  const comment = `<!-- ${commentSafe([title, r.text(startLine), ...headerLines(m, r), ...notes].join('\n'))}\n-->`;
+  const hex = `<!-- WBXML bytes\n${commentSafe(hexDump(bytes))}\n-->`;
+  return xml !== undefined ? `${comment}\n${xml.slice(0, XML_BODY_LIMIT)}\n${hex}\n` : `${comment}\n${hex}\n`;
 }
 
 /**

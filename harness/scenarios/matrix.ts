@@ -4,10 +4,14 @@
  * every id it declares is among the failures (or, for a warning-only fault, among the warnings). The clean peer must
  * produce no failure and leave nothing inconclusive. A faulty peer's run stops at the first scenario by which every
  * requirement it declares has been reported: the proof needs no more, and the matrix stays a matter of seconds.
+ *
+ * A fault that shows only in a WBXML run or a signing run (`runsWith`) is run that way: the peer started for it is
+ * set up so (the embedded peers read `runsWith` from their faults) and the run declares the features such an
+ * implementation declares (`wbxml`, `message-signing`). The clean row runs the same way through its variants.
  */
 import type { Finding } from '../checks/finding';
 import { grade, type GradedVerdict } from '../report/verdicts';
-import type { Fault } from '../protocol/fault';
+import { runOptionsOf, type Fault, type RunOptions } from '../protocol/fault';
 import type { Mode } from './catalog';
 import { coverageOf } from './coverage';
 import { runScenario, type Feature, type Scenario, type SeededTarget } from './scenario';
@@ -38,6 +42,14 @@ export async function runAll<T extends SeededTarget>(scenarios: readonly Scenari
   return findings;
 }
 
+/** The features a run declares: the given ones, plus those its WBXML or signing set-up stands for. */
+export function featuresFor(features: ReadonlySet<Feature>, run: RunOptions): ReadonlySet<Feature> {
+  const out = new Set(features);
+  if (run.encoding === 'wbxml') out.add('wbxml');
+  if (run.signing) out.add('message-signing');
+  return out;
+}
+
 export async function matrixRow<T extends SeededTarget, B>(
   fault: Fault<B> | undefined,
   scenarios: readonly Scenario<T>[],
@@ -52,11 +64,12 @@ export async function matrixRow<T extends SeededTarget, B>(
     const reported = new Set([...graded(findings, 'fail'), ...(fault?.warningOnly ? graded(findings, 'warn') : [])]);
     return declared.every((id) => reported.has(id));
   };
-  const peer = await start(fault ? [fault] : []);
+  const faults = fault ? [fault] : [];
+  const peer = await start(faults);
   let findings: Finding[];
   try {
     // The clean peer runs every scenario; a faulty one stops as soon as every declared requirement is reported.
-    findings = await runAll(scenarios, peer.target, features, fault ? reportsAll : undefined);
+    findings = await runAll(scenarios, peer.target, featuresFor(features, runOptionsOf(faults)), fault ? reportsAll : undefined);
   } finally {
     await peer.stop();
   }
@@ -100,7 +113,7 @@ export async function cleanRow<T extends SeededTarget, B>(
   start: (faults: readonly Fault<B>[]) => Promise<MatrixPeer<T>>,
 ): Promise<MatrixRow> {
   const rows = [await matrixRow(undefined, scenarios, features, start)];
-  for (const v of variants) rows.push({ ...(await matrixRow(undefined, scenarios, features, () => start([v]))), fault: v.name });
+  for (const v of variants) rows.push({ ...(await matrixRow(undefined, scenarios, featuresFor(features, v.runsWith ?? {}), () => start([v]))), fault: v.name });
   const union = (pick: (r: MatrixRow) => string[]) => [...new Set(rows.flatMap(pick))].sort();
   const failed = union((r) => r.failed);
   return {

@@ -3,7 +3,7 @@
  * `npx mdm-conformance serve --fault NAME` runs a faulty server; the self suite proves the checks catch each one.
  */
 import type { Fault } from '../protocol/fault';
-import type { Status, SyncML } from '../syncml';
+import { WBXML_MEDIA_TYPE, XML_MEDIA_TYPE, type Status, type SyncML } from '../syncml';
 import { mutations, textMutations } from '../protocol/mutations';
 import type { ServerBehaviour } from '../protocol/server-session';
 
@@ -29,6 +29,14 @@ export interface ReferenceServerBehaviour extends ServerBehaviour {
   limitRequestBody: boolean;
   /** Refuse a body over the bound with 413 (false: 500, as a server whose body limit throws does). */
   refuseOversizedWith413: boolean;
+  /** Answer in the encoding of the request (MDM-TRN-007, MDM-TRN-008); false: always XML. */
+  answerInRequestEncoding: boolean;
+  /**
+   * How a server that requires signatures checks MS-Signature (MDM-TRN-015): `full` verifies the signature over the
+   * body and that its signer is the device's certificate; `presence` takes any header; `trusted-signer` takes a valid
+   * signature by any certificate the CA issued, another device's included.
+   */
+  signatureCheck: 'full' | 'presence' | 'trusted-signer';
 }
 
 export type ServerFault = Fault<ReferenceServerBehaviour>;
@@ -68,6 +76,16 @@ export const SERVER_FAULTS: readonly ServerFault[] = [
     name: 'wrong-content-type', summary: 'answers with Content-Type text/xml', violates: ['MDM-TRN-005'],
     wire: (out) => void (out.headers['content-type'] = 'text/xml'),
   },
+  {
+    name: 'answers-wbxml-in-xml', summary: 'answers WBXML requests in XML, which a device that accepts only WBXML cannot read (MDM-TRN-008 warns as well)',
+    violates: ['MDM-TRN-007'], runsWith: { encoding: 'wbxml' }, behaviour: { answerInRequestEncoding: false },
+  },
+  {
+    name: 'wbxml-labelled-xml', summary: 'answers WBXML requests in WBXML labelled application/vnd.syncml.dm+xml', violates: ['MDM-TRN-005'],
+    runsWith: { encoding: 'wbxml' }, wire: (out) => void (out.headers['content-type'] === WBXML_MEDIA_TYPE && (out.headers['content-type'] = XML_MEDIA_TYPE)),
+  },
+  { name: 'accepts-bad-signature', summary: 'requires MS-Signature but takes any, without verifying it over the body', violates: ['MDM-TRN-015'], runsWith: { signing: true }, behaviour: { signatureCheck: 'presence' } },
+  { name: 'accepts-other-device-signature', summary: 'requires MS-Signature but takes a valid one made with another device\'s certificate', violates: ['MDM-TRN-015'], runsWith: { signing: true }, behaviour: { signatureCheck: 'trusted-signer' } },
   {
     name: 'content-length-too-large', summary: 'declares a Content-Length larger than the body, then closes the connection', violates: ['MDM-XML-001'],
     wire: (out) => {
@@ -142,4 +160,5 @@ export const SERVER_WEAKNESSES: readonly ServerFault[] = [
  */
 export const SERVER_VARIANTS: readonly ServerFault[] = [
   { name: 'authenticates-each-message', summary: 'accepts credentials with 200 and a fresh nonce, so every message carries them (MDM-AUTH-009)', violates: [], behaviour: { authenticatePerMessage: true } },
+  { name: 'wbxml-and-signed', summary: 'every scenario in WBXML, the server requiring MS-Signature on every message (MDM-TRN-007, MDM-TRN-015)', violates: [], runsWith: { encoding: 'wbxml', signing: true } },
 ];

@@ -4,14 +4,22 @@
  *
  * Identity comes from the client certificate; a certificate that does not verify, lacks clientAuth, or whose CN is
  * not the device named in the header Source is refused with HTTP 403 (MDM-TRN-004).
+ *
+ * Replies go in the encoding of the request, XML or WBXML (MDM-TRN-007, MDM-TRN-008). With `requireSignatures` (the
+ * server set DMClient RequireMessageSigning) every message must carry an MS-Signature made with the certificate of
+ * the device the session is for (MDM-TRN-015). The DMClient CSP says the provider validates the signature and its
+ * time against the identity certificate enrolled for the device and checks that it is trusted, but names no answer
+ * for a message that fails; such a message is refused as a certificate is: HTTP 403 before any SyncML is processed.
  */
 import type { EnrollmentService } from '../enrollment/service';
 import type { Identity } from '../pki';
+import { MS_SIGNATURE_HEADER, verifyMessageSignature } from '../pki/ms-signature';
+import { encodeBody, mediaTypeOf } from '../protocol/encoding';
 import { fetchLoopbackEntities } from '../protocol/external-entities';
 import { behaviourOf, render, type WireOut } from '../protocol/fault';
 import { seeded, type Rng } from '../protocol/random';
 import { ServerSession, CONFORMING_SERVER, type ServerCredentialCheck, type ServerEvent } from '../protocol/server-session';
-import type { Command, SyncML } from '../syncml';
+import { sniffEncoding, type Command, type SyncML, type SyncMLEncoding } from '../syncml';
 import { HttpsServer, Transcript, type Exchange, type HandlerResponse, type IncomingRequest } from '../transport';
 import type { ReferenceServerBehaviour, ServerFault } from './faults';
 import { malformedBody, malformsThis, type MalformedReply } from './malformed';
@@ -31,7 +39,12 @@ export const CONFORMING_REFERENCE_SERVER: ReferenceServerBehaviour = {
   resolveExternalEntities: false,
   limitRequestBody: true,
   refuseOversizedWith413: true,
+  answerInRequestEncoding: true,
+  signatureCheck: 'full',
 };
+
+/** How far a signing time may be from the server's clock by default (DMClient CSP: the provider validates the time). */
+const SIGNATURE_SKEW_MS = 10 * 60_000;
 
 export interface ReferenceServerOptions {
   identity: Identity;
@@ -74,6 +87,13 @@ export interface ReferenceServerOptions {
    * to; anything else is refused with 403, as a real MDM server refuses identities it did not enroll.
    */
   acceptOnlyEnrolled?: boolean;
+  /**
+   * The server set RequireMessageSigning: a message without a valid MS-Signature by the certificate of the device
+   * its session is for is refused with HTTP 403 (MDM-TRN-015).
+   */
+  requireSignatures?: boolean;
+  /** Largest distance between a signature's signing time and the server's clock. Default 10 minutes. */
+  signatureMaxSkewMs?: number;
 }
 
 export interface SessionRecord {
@@ -216,6 +236,8 @@ export class ReferenceServer {
     if (this.opts.acceptOnlyEnrolled && !enrolledAs) {
       return this.refuse(req, 'client certificate was not issued by this server\'s enrollment service: enroll the device first (MS-MDE2)');
     }
+    const unsigned = this.opts.requireSignatures ? this.refuseSignature(req) : undefined;
+    if (unsigned) return this.refuse(req, unsigned);
     if (!req.parsed) {
       if (!this.behaviour.survivesMalformedInput) return text(500, 'internal error');
       const notSyncML = text(400, `not a SyncML message: ${req.parseError?.message ?? 'empty body'}`);
@@ -237,11 +259,14 @@ export class ReferenceServer {
     const live = this.sessionFor(deviceId, sessionID, isPackage1(msg));
     const reply = live.engine.receive(msg);
     const closing = live.engine.state !== 'open';
-    const out: WireOut = { headers: { 'content-type': 'application/vnd.syncml.dm+xml' }, body: render(reply, this.opts.faults ?? []) };
+    // A request was read in the encoding its media type names (or its first bytes show): answer in the same.
+    const encoding: SyncMLEncoding = this.behaviour.answerInRequestEncoding ? sniffEncoding(req.body) : 'xml';
+    const xml = render(reply, this.opts.faults ?? []);
+    const out: WireOut = { headers: { 'content-type': mediaTypeOf(encoding) }, body: encodeBody(xml, encoding) };
     const spoil = this.opts.malformedReply;
     if (spoil && !this.malformedSent && malformsThis(spoil, reply, closing)) {
       this.malformedSent = true;
-      out.body = malformedBody(spoil, reply, out.body, this.opts.entityUrl);
+      Object.assign(out, spoilt(malformedBody(spoil, reply, xml, this.opts.entityUrl), encoding));
     }
     for (const f of this.opts.faults ?? []) f.wire?.(out, { closing });
     live.lastSeen = Date.now();
@@ -260,6 +285,28 @@ export class ReferenceServer {
     }
     if (this.behaviour.requireClientAuthEku && tls.peerCertificate && !this.hasClientAuth(req)) {
       return 'client certificate lacks the clientAuth extended key usage';
+    }
+    return undefined;
+  }
+
+  /**
+   * Why the request's MS-Signature (or MDM-Signature, as the DMClient CSP names it) is not acceptable, or undefined
+   * when it is. The signer must be the TLS client certificate; without one (a server that takes clients without a
+   * certificate), a certificate the CA issued to the device named in the header Source.
+   */
+  private refuseSignature(req: IncomingRequest): string | undefined {
+    const header = req.headers[MS_SIGNATURE_HEADER.toLowerCase()] ?? req.headers['mdm-signature'];
+    if (header === undefined) return `no ${MS_SIGNATURE_HEADER} header: this server requires every message signed with the device identity (RequireMessageSigning)`;
+    const check = this.behaviour.signatureCheck;
+    if (check === 'presence') return undefined;
+    const expected = check === 'full' ? req.tls.peerCertificate?.pem : undefined;
+    const verdict = verifyMessageSignature(req.body, header, {
+      trusted: [this.opts.ca], expected, maxSkewMs: this.opts.signatureMaxSkewMs ?? SIGNATURE_SKEW_MS,
+    });
+    if (!verdict.ok) return `${MS_SIGNATURE_HEADER} refused: ${verdict.reason}`;
+    const deviceId = req.parsed?.message.hdr.source?.locURI?.trim();
+    if (check === 'full' && !expected && deviceId !== undefined && verdict.signerCN !== deviceId) {
+      return `${MS_SIGNATURE_HEADER} refused: signed by CN=${verdict.signerCN ?? '?'}, not by the device "${deviceId}" in the SyncHdr Source`;
     }
     return undefined;
   }
@@ -321,6 +368,20 @@ export class ReferenceServer {
   private expireIdle(): void {
     const limit = Date.now() - this.idleMs();
     for (const live of [...this.live.values()]) if (live.lastSeen < limit) this.close(live, 'expired');
+  }
+}
+
+/**
+ * A spoilt reply in the encoding of the session: what WBXML can carry (a foreign namespace, a command without CmdID)
+ * goes as WBXML, what only XML text can (no XML at all, a DOCTYPE) goes as XML in the XML media type, which the
+ * device accepts as well; an empty body stays empty.
+ */
+function spoilt(body: string, encoding: SyncMLEncoding): Pick<WireOut, 'body' | 'headers'> {
+  if (encoding === 'xml' || body === '') return { body, headers: { 'content-type': mediaTypeOf(encoding) } };
+  try {
+    return { body: encodeBody(body, 'wbxml'), headers: { 'content-type': mediaTypeOf('wbxml') } };
+  } catch {
+    return { body, headers: { 'content-type': mediaTypeOf('xml') } };
   }
 }
 

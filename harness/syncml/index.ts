@@ -88,7 +88,8 @@ export function sniffEncoding(bytes: Uint8Array): SyncMLEncoding {
   return bytes.length > 0 && bytes[0] >= 0x01 && bytes[0] <= 0x03 ? 'wbxml' : 'xml';
 }
 
-function declaredEncoding(contentType: string | undefined): SyncMLEncoding | undefined {
+/** The encoding a Content-Type names (a DM media type, or any `+wbxml` / `+xml` / `/xml` type); undefined when it names none. */
+export function declaredEncoding(contentType: string | undefined): SyncMLEncoding | undefined {
   const mediaType = contentType?.split(';')[0].trim().toLowerCase();
   if (!mediaType) return undefined;
   if (mediaType === WBXML_MEDIA_TYPE || mediaType.endsWith('+wbxml')) return 'wbxml';

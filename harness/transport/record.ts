@@ -3,7 +3,7 @@
  * Shared by the client and the server so that both sides describe the same things the same way.
  */
 import type { PeerCertificate, TLSSocket } from 'node:tls';
-import { parseSyncML, SyncMLParseError } from '../syncml';
+import { parseSyncMLBody, SyncMLParseError } from '../syncml';
 import type { HttpMessage, PeerCertificateFacts, TlsFacts } from './transcript';
 
 /** The default bound on a body either side reads: far above any DM message, far below what would hurt the host. */
@@ -34,24 +34,34 @@ export function declaredLength(headers: Record<string, string>): number | undefi
 }
 
 /**
- * The parse of each body recorded so far, by the Buffer itself: a body relayed as it is (the proxy's two legs see
- * the same bytes) is parsed once. Recorded bodies are never written to.
+ * The parse of each body recorded so far, by the Buffer itself and the Content-Type it came with: a body relayed as
+ * it is (the proxy's two legs see the same bytes) is parsed once. Recorded bodies are never written to.
  */
-const parses = new WeakMap<Buffer, Pick<HttpMessage, 'parsed' | 'parseError'>>();
+type ParseResult = Pick<HttpMessage, 'parsed' | 'parseError'>;
+const parses = new WeakMap<Buffer, Map<string, ParseResult>>();
 
-/** Adds `parsed` or `parseError`; a body that is not SyncML is a fact to record, never an exception. */
+/**
+ * Adds `parsed` or `parseError`; a body that is not SyncML is a fact to record, never an exception. The body is read
+ * in the encoding its Content-Type names (XML or WBXML, MDM-TRN-005), by its first bytes when the type names none:
+ * a WBXML exchange is judged like an XML one, and a body declared in one encoding but written in the other does not
+ * parse, which is what a peer that trusts the media type sees.
+ */
 export function attachParse(message: HttpMessage): HttpMessage {
   if (message.body.length === 0) return message;
-  let result = parses.get(message.body);
+  const contentType = message.headers['content-type'] ?? '';
+  let byType = parses.get(message.body);
+  if (!byType) parses.set(message.body, (byType = new Map()));
+  let result = byType.get(contentType);
   if (!result) {
     try {
-      result = { parsed: parseSyncML(message.body) };
+      const { encoding: _encoding, ...parsed } = parseSyncMLBody(message.body, contentType || undefined);
+      result = { parsed };
     } catch (e) {
       result = e instanceof SyncMLParseError
         ? { parseError: { code: e.code, message: e.message } }
         : { parseError: { code: 'internal', message: `the codec failed on this body: ${errorText(e)}` } };
     }
-    parses.set(message.body, result);
+    byType.set(contentType, result);
   }
   if (result.parsed) message.parsed = result.parsed;
   if (result.parseError) message.parseError = result.parseError;

@@ -1,5 +1,5 @@
 // The get-results suite of server conformance: one test per scenario of the suite (harness/scenarios/catalog.ts), each
-// judged by its own checks and by the passive checks on every message. Annotations name the requirements judged.
+// judged by its own checks and by the passive checks on every message. Tags name the requirements judged.
 import { serverScenarioTests } from '../../fixtures/conformance';
 import { scenariosOf } from '../../harness/scenarios/catalog';
 

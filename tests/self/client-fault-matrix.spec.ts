@@ -1,9 +1,9 @@
 import { expect, test } from '@playwright/test';
-import { DEVICE_FAULTS, type DeviceFault } from '../../harness/device/faults';
+import { DEVICE_FAULTS, DEVICE_VARIANTS, type DeviceFault } from '../../harness/device/faults';
 import { EMBEDDED_CLIENT_FEATURES, startEmbeddedClient } from '../../harness/iut/embedded-client';
 import { createTestPki } from '../../harness/pki';
 import { CLIENT_SCENARIOS } from '../../harness/scenarios/client';
-import { inBatches, matrixRow, proof, summaryLine } from '../../harness/scenarios/matrix';
+import { cleanRow, inBatches, matrixRow, proof, summaryLine } from '../../harness/scenarios/matrix';
 
 /** Ids a check can report that no fault of the reference peer shows failing yet: this list may only shrink. */
 const UNPROVEN: string[] = [
@@ -22,7 +22,7 @@ test('every client scenario against the clean reference device and each of its f
   test.setTimeout(120_000);
   const pki = createTestPki({ keyType: 'ec' }); // EC keys: minting the bad server identities takes milliseconds
   const start = async (faults: readonly DeviceFault[]) => startEmbeddedClient({ pki, faults });
-  const clean = await matrixRow(undefined, CLIENT_SCENARIOS, EMBEDDED_CLIENT_FEATURES, start);
+  const clean = await cleanRow(DEVICE_VARIANTS, CLIENT_SCENARIOS, EMBEDDED_CLIENT_FEATURES, start);
   const rows = await inBatches(DEVICE_FAULTS, 4, (fault) => matrixRow(fault, CLIENT_SCENARIOS, EMBEDDED_CLIENT_FEATURES, start));
   const line = summaryLine('client', clean, rows);
   console.log(line);

@@ -12,9 +12,10 @@ import { SERVER_CHECKS } from '../../harness/checks/server-checks';
 import type { AnySessionView } from '../../harness/checks/session';
 import {
   GradeInputError, groupDevices, groupSessions, naturalCompare, readConcatenated, readHar, readInput, readTranscriptJson,
-  readXmlFolder, REPLY_NOT_CAPTURED, WBXML_NOT_DECODED, type CaptureLog, type CapturedMessage,
+  readBody, readXmlFolder, REPLY_NOT_CAPTURED, type CaptureLog, type CapturedMessage,
 } from '../../harness/grade';
 import { syntaxErrorOffset } from '../../harness/grade/json-input';
+import { parseSyncML, serializeSyncMLWbxml } from '../../harness/syncml';
 
 const FIXTURE_DEVICE = 'HARNESS-DEV-0001';
 const fixture = (name: string) => readFileSync(join(__dirname, '../../fixtures/messages', `${name}.xml`), 'utf8');
@@ -126,15 +127,24 @@ test.describe('readHar', () => {
     expect(s.view.exchanges[1].response?.http?.status).toBe(500);
   });
 
-  test('WBXML is kept as bytes and reported as not decoded', () => {
-    const wbxml = Buffer.from([0x02, 0xa4, 0x01, 0x6a, 0x00, 0x6d, 0x6c, 0x71, 0x03, 0x31, 0x2e, 0x32, 0x00, 0x01, 0x01, 0x01]);
-    const [pkg1] = session();
-    const file = write('wbxml.har', har([harEntry({ body: pkg1, type: SYNCML_XML }, { base64: wbxml.toString('base64'), type: 'application/vnd.syncml.dm+wbxml' })]));
+  test('WBXML is kept as bytes and decoded by its media type; WBXML that does not decode is reported with its offset', () => {
+    const [pkg1, reply] = session();
+    const wbxml = Buffer.from(serializeSyncMLWbxml(parseSyncML(reply).message));
+    const broken = wbxml.subarray(0, 24); // cut inside the SyncHdr
+    const file = write('wbxml.har', har([
+      harEntry({ body: pkg1, type: SYNCML_XML }, { base64: wbxml.toString('base64'), type: 'application/vnd.syncml.dm+wbxml' }),
+      harEntry({ body: pkg1, type: SYNCML_XML }, { base64: broken.toString('base64'), type: 'application/vnd.syncml.dm+wbxml' }),
+    ]));
     const messages = readHar(file);
     expect(messages[1].body.equals(wbxml)).toBe(true);
     const [s] = groupSessions(messages);
-    expect(s.view.exchanges[0].response?.parseError).toBe(WBXML_NOT_DECODED);
-    expect(s.view.exchanges[0].response?.http?.contentType).toBe('application/vnd.syncml.dm+wbxml');
+    const first = s.view.exchanges[0].response!;
+    expect(first.parseError).toBeUndefined();
+    expect(first.syncml?.hdr.sessionID).toBe(parseSyncML(reply).message.hdr.sessionID);
+    expect(first.http?.contentType).toBe('application/vnd.syncml.dm+wbxml');
+    expect(first.http?.bodyEncoding).toBe('wbxml');
+    expect(messages[3].body.equals(broken)).toBe(true);
+    expect(readBody(messages[3]).parseError).toMatch(/invalid WBXML at byte offset \d+/);
   });
 
   test('a request without reply records why; a reply whose request body the proxy did not keep is a lone server message', () => {

@@ -297,9 +297,28 @@
     m.commands.forEach((c, i) => card.append(commandRow(c, `${prefix}-c${i}`)));
     if (m.parseError) card.append(el('div', { class: 'row err', text: `not SyncML: ${m.parseError}` }));
     const headers = Object.entries(http.headers || {}).map(([k, v]) => `${k}: ${v}`).join('\n');
-    const bodyText = m.bodyEncoding === 'base64' ? `(not UTF-8, base64)\n${m.body}` : m.body;
+    const bodyText = m.decoded !== undefined ? `(WBXML, ${m.bytes} bytes, shown decoded to XML; the bytes follow)\n${m.decoded}\n\n${hexOf(m.body)}`
+      : m.bodyEncoding === 'base64' ? `(not UTF-8, base64)\n${m.body}` : m.body;
     card.append(el('details', { class: 'body' }, el('summary', { text: `headers and body${m.truncated ? ' (cut)' : ''}` }), el('pre', { text: `${head}\n${headers}\n\n${bodyText || '(empty body)'}` })));
     return { card, head };
+  }
+
+  /** A base64 body as offset, hex and ASCII, 16 bytes a line. */
+  function hexOf(base64) {
+    let bytes;
+    try {
+      bytes = atob(base64);
+    } catch (e) {
+      return base64;
+    }
+    const lines = [];
+    for (let at = 0; at < bytes.length; at += 16) {
+      const row = bytes.slice(at, at + 16);
+      const hex = [...row].map((c) => c.charCodeAt(0).toString(16).padStart(2, '0')).join(' ');
+      const text = [...row].map((c) => (c >= ' ' && c <= '~' ? c : '.')).join('');
+      lines.push(`${at.toString(16).padStart(8, '0')}  ${hex.padEnd(47)}  ${text}`);
+    }
+    return lines.join('\n');
   }
 
   function pathOf(url) {

@@ -226,4 +226,22 @@ function challengeScenario(scheme: 'md5' | 'basic'): ClientScenario {
 export const md5Challenge = challengeScenario('md5');
 export const basicChallenge = challengeScenario('basic');
 
-export const AUTH_SCENARIOS: readonly ClientScenario[] = [mutualTls, md5Challenge, basicChallenge];
+/**
+ * MDM-TRN-014: a client told to sign (RequireMessageSigning, declared with the `message-signing` feature) signs every
+ * message with its device identity. The session runs against a server that refuses unsigned or badly signed
+ * messages, as such a server does; every device message is judged by the passive check deviceSignsMessages, here
+ * and in every other session of the run.
+ */
+export const messageSigning: ClientScenario = {
+  id: 'auth/message-signing',
+  phase: 'auth',
+  title: 'serves as a server that requires MS-Signature: every message the client sends carries a valid signature by its device certificate',
+  requirements: ['MDM-TRN-014'],
+  feature: 'message-signing',
+  async run(t, log) {
+    const n = nodesOf(t);
+    await oneSession(t, log, { requireSignatures: true, rounds: [[get(n.readableLeaf)], [get(n.interiorNode)]] }, { check: this.id });
+  },
+};
+
+export const AUTH_SCENARIOS: readonly ClientScenario[] = [mutualTls, messageSigning, md5Challenge, basicChallenge];

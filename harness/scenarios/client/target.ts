@@ -10,6 +10,7 @@ import { runChecks, type Finding } from '../../checks/finding';
 import { sessionFromTranscript } from '../../checks/from-transcript';
 import { mintServerIdentity, type BadServerIdentity, type Identity, type TestPki } from '../../pki';
 import type { CredScheme } from '../../protocol/credentials';
+import type { SyncMLEncoding } from '../../protocol/encoding';
 import type { ReferenceServerBehaviour } from '../../server/faults';
 import type { MalformedReply } from '../../server/malformed';
 import { ReferenceServer, type SessionRecord } from '../../server/reference-server';
@@ -126,6 +127,16 @@ export interface ClientUnderTest extends SeededTarget {
   listen?: { host?: string; port?: number; exposed?: boolean };
   /** Take a client that presents no certificate (`--client-auth none`): MDM-TRN-004 fails, the rest is judged. */
   acceptWithoutCertificate?: boolean;
+  /**
+   * The encoding the client was provisioned with (`--encoding`; DMAcc Ext/Microsoft/DefaultEncoding): what it must
+   * send (MDM-TRN-006). Default XML, as with nothing provisioned. The reference server answers in either.
+   */
+  encoding?: SyncMLEncoding;
+  /**
+   * The client was told to sign (RequireMessageSigning; the `message-signing` feature): every message must carry
+   * an MS-Signature by its device certificate, `pki.device` (MDM-TRN-014).
+   */
+  signing?: boolean;
 }
 
 /** The map in force: the defaults, overridden role by role by the profile (null unmaps a role). */
@@ -173,6 +184,8 @@ export interface ServerSetup {
   malformedReply?: MalformedReply;
   /** Where an `external-entities` reply points its entities. */
   entityUrl?: string;
+  /** Refuse every message without a valid MS-Signature by the device's certificate (a server that set RequireMessageSigning). */
+  requireSignatures?: boolean;
 }
 
 /** A reference server started for one scenario, on the loopback interface. */
@@ -193,6 +206,7 @@ export class ScenarioServer {
       malformedReply: setup.malformedReply,
       entityUrl: setup.entityUrl,
       clientAuth: setup.clientAuth,
+      requireSignatures: setup.requireSignatures,
       onSessionEnd: (record) => this.ended(record),
     });
     if (setup.rounds?.length) this.reference.queueRounds(t.deviceId, ...setup.rounds);
@@ -267,7 +281,10 @@ export async function session(t: ClientUnderTest, log: ScenarioLog, server: Scen
   const all = server.reference.transcript.exchanges.slice(before);
   const exchanges = all.filter((x) => x.request.method !== undefined);
   const refused = all.filter((x) => x.request.method === undefined);
-  const view: ClientSessionView = { ...sessionFromTranscript(exchanges, outcomeOf(trigger)), serverUrl: server.url, deviceId: t.deviceId };
+  const view: ClientSessionView = {
+    ...sessionFromTranscript(exchanges, outcomeOf(trigger)), serverUrl: server.url, deviceId: t.deviceId, encoding: t.encoding ?? 'xml',
+    ...(t.signing ? { signer: t.pki.device.certPem } : {}),
+  };
   const sessionIDs = [...new Set(exchanges.map((x) => x.request.parsed?.message.hdr.sessionID?.trim()).filter((s): s is string => !!s))];
   const run: ClientRun = {
     view, trigger, exchanges, refused, connected: exchanges.length > 0, sessionIDs, records: server.reference.sessions.slice(recordsBefore),

@@ -1,6 +1,6 @@
 /** Server scenarios of the auth phase: mutual TLS identities (MDM-TRN-004) and SyncML challenges (catalogue S6). */
 import type { Finding } from '../../checks/finding';
-import type { DeviceRun } from '../../device/reference-device';
+import type { DeviceRun, ReferenceDeviceOptions } from '../../device/reference-device';
 import { mintDeviceIdentity, type BadDeviceIdentity, type Identity, type TestPki } from '../../pki';
 import { DEVICE_FAULTS } from '../../device/faults';
 import { faultByName } from '../../protocol/fault';
@@ -221,4 +221,57 @@ function judgeRefusalCode(log: ScenarioLog, run: DeviceRun, check: string): void
 export const md5Challenge = challengeScenario('md5');
 export const basicChallenge = challengeScenario('basic');
 
-export const AUTH_SCENARIOS: readonly ServerScenario[] = [mutualTls, md5Challenge, basicChallenge];
+const BAD_SIGNATURES: { what: string; opts: (t: ServerUnderTest) => Partial<ReferenceDeviceOptions> | string }[] = [
+  { what: 'messages without MS-Signature', opts: () => ({ signing: undefined }) },
+  { what: 'messages whose MS-Signature digests other bytes than the body', opts: () => ({ signing: {}, faults: [faultByName(DEVICE_FAULTS, 'signature-wrong-digest')] }) },
+  {
+    what: 'messages signed with the certificate the CA issued to another device',
+    opts: (t) => (t.pki ? { signing: { identity: mint(t.pki, 'cn-mismatch', t.deviceId) } } : 'the device identity comes from --client-cert, so the harness cannot mint another device\'s certificate'),
+  },
+];
+
+/**
+ * MDM-TRN-015: a server that enabled message signing verifies MS-Signature against the identity certificate it
+ * enrolled for the device. A properly signed session is the control; unsigned messages, a signature over other
+ * bytes and a signature by another device's certificate (over the right bytes, the TLS identity the right one) must
+ * each be refused. Refusal is judged as for certificates (identityOutcome): only a clear refusal counts.
+ */
+export const messageSigning: ServerScenario = {
+  id: 'auth/message-signing',
+  phase: 'auth',
+  title: 'sends a session signed with MS-Signature, then one unsigned, one whose signature does not match the body and one signed by another device',
+  requirements: ['MDM-TRN-015'],
+  feature: 'message-signing',
+  async run(t, log) {
+    const check = this.id;
+    const valid = await session(t, log, { signing: {} });
+    if (identityOutcome(valid).outcome !== 'accepted') {
+      log.add([{ id: 'MDM-TRN-015', verdict: 'inconclusive', check, evidence: `the properly signed session did not go through (${identityOutcome(valid).how}), so refusals of bad signatures would prove nothing` }]);
+      return;
+    }
+    const findings: Finding[] = [{ id: 'MDM-TRN-015', verdict: 'pass', check, evidence: 'a session signed with the device identity was accepted' }];
+    for (const c of BAD_SIGNATURES) {
+      const opts = c.opts(t);
+      if (typeof opts === 'string') {
+        findings.push({ id: 'MDM-TRN-015', verdict: 'inconclusive', check, evidence: `${c.what}: ${opts}` });
+        continue;
+      }
+      const device = deviceFor(t, log, opts);
+      try {
+        const run = await device.runSession(t.url);
+        log.transcripts.push(run.exchanges);
+        const { outcome, how } = identityOutcome(run);
+        findings.push(
+          outcome === 'refused' ? { id: 'MDM-TRN-015', verdict: 'pass', check, evidence: `${c.what}: refused (${how})` }
+            : outcome === 'accepted' ? { id: 'MDM-TRN-015', verdict: 'fail', check, evidence: `${c.what}: the server accepted the session (${how}); it must verify the signature against the device's enrolled certificate` }
+              : { id: 'MDM-TRN-015', verdict: 'inconclusive', check, evidence: `${c.what}: ${how}, which is neither a refusal (HTTP 401/403, SyncHdr 401/403/407) nor an acceptance` },
+        );
+      } finally {
+        await device.close();
+      }
+    }
+    log.add(findings);
+  },
+};
+
+export const AUTH_SCENARIOS: readonly ServerScenario[] = [mutualTls, messageSigning, md5Challenge, basicChallenge];

@@ -2,7 +2,7 @@
  * Server scenarios of the setup, get-results, management-rounds and termination phases (catalogue section 6,
  * column "server under test": S1-S5, S9).
  */
-import { add, atomic, del, eventAlert, exec, get, replace, sequence, type Command } from '../../syncml';
+import { add, atomic, del, eventAlert, exec, get, replace, sequence, WBXML_MEDIA_TYPE, type Command } from '../../syncml';
 import type { Scenario } from '../scenario';
 import { NODES } from './nodes';
 import { needsControl, reachable, session, type ServerUnderTest } from './target';
@@ -139,6 +139,28 @@ export const genericAlert: ServerScenario = {
   },
 };
 
+/**
+ * MDM-TRN-007: a server that provisions WBXML decodes it and answers in a form the device decodes. The Windows-like
+ * device accepts both encodings, so XML answers pass there (MDM-TRN-008 still asks for the request's own); a device
+ * whose Accept names WBXML alone, as a WBXML-only OMA DM client's does, shows whether the server keeps to what the
+ * device can read. Each message is judged by the passive checks (serverDecodesWbxml, serverHttpFraming).
+ */
+export const wbxmlSessions: ServerScenario = {
+  id: 'setup/wbxml-sessions',
+  phase: 'setup',
+  title: 'runs a session in WBXML as Windows sends it, then one from a device whose Accept names WBXML alone',
+  requirements: ['MDM-TRN-007'],
+  feature: 'wbxml',
+  async run(t, log) {
+    // A queued Get makes the server send a command and read Results in WBXML too.
+    if (t.queue) await queued(t, [get('./DevDetail/SwV')]);
+    const windows = await session(t, log, { encoding: 'wbxml' });
+    if (!reachable(log, windows, this.id)) return;
+    if (t.queue) await queued(t, [get('./DevInfo/DmV')]);
+    await session(t, log, { encoding: 'wbxml', headers: { accept: WBXML_MEDIA_TYPE } });
+  },
+};
+
 export const SESSION_SCENARIOS: readonly ServerScenario[] = [
-  minimalSession, serverInitiatedAlert, getResults, managementRounds, errorStatuses, stopsAfter214, deviceAbort, genericAlert,
+  minimalSession, wbxmlSessions, serverInitiatedAlert, getResults, managementRounds, errorStatuses, stopsAfter214, deviceAbort, genericAlert,
 ];

@@ -10,6 +10,7 @@ import { EnrollmentError } from '../../enrollment/errors';
 import { seeded } from '../../protocol/random';
 import type { Identity, TestPki } from '../../pki';
 import type { CredScheme } from '../../protocol/credentials';
+import type { SyncMLEncoding } from '../../protocol/encoding';
 import type { Command } from '../../syncml';
 import type { ScenarioLog, SeededTarget } from '../scenario';
 
@@ -41,6 +42,10 @@ export interface ServerUnderTest extends SeededTarget {
   clientCertHeader?: string;
   /** Size of the "oversized body" robustness probe; by default just over the 16 MiB most servers accept. */
   oversizedBodyBytes?: number;
+  /** The encoding the device speaks in every scenario (`--encoding`): the server provisioned it. Default XML. */
+  encoding?: SyncMLEncoding;
+  /** The server requires MS-Signature (it set RequireMessageSigning, `--sign`): the device signs every message. */
+  signing?: boolean;
 }
 
 /** The device id of the second device scenarios play beside the run's own. */
@@ -81,6 +86,8 @@ export function deviceFor(t: ServerUnderTest, log: ScenarioLog, opts: Partial<Re
     credentials: t.credentials,
     http2: t.http2,
     clientCertHeader: t.clientCertHeader,
+    encoding: t.encoding,
+    signing: t.signing ? {} : undefined,
     ...opts,
   });
 }
