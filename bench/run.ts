@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: every benchmark prints its figure beside a baseline measured in the same run, as a ratio, so
  * results from shared, noisy machines can still be compared. `--seconds N` sets the time per measurement;
- * `--no-suite` skips the self-suite timing (it runs the whole self project).
+ * `--no-suite` skips the self-suite timing (it runs the whole self project), `--no-start` the command start times.
  */
 import { benchCodec } from './codec';
 import { benchFleet } from './fleet';
@@ -9,6 +9,7 @@ import { benchProxy } from './proxy';
 import { benchGrade } from './grade';
 import { benchSelfSuite } from './self-suite';
 import { benchSessions } from './sessions';
+import { benchStart } from './start';
 
 const secondsArg = process.argv.indexOf('--seconds');
 const seconds = secondsArg > 0 ? Number(process.argv[secondsArg + 1]) : 1;
@@ -19,6 +20,7 @@ async function main(): Promise<void> {
   for (const line of await benchSessions(seconds)) console.log(line);
   for (const line of await benchProxy(seconds)) console.log(line);
   for (const line of await benchFleet(Math.round(500 * seconds))) console.log(line);
+  if (!process.argv.includes('--no-start')) for (const line of benchStart()) console.log(line);
   if (!process.argv.includes('--no-suite')) for (const line of benchSelfSuite()) console.log(line);
 }
 

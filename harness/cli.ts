@@ -2,8 +2,6 @@
  * The `mdm-conformance` command (shared/design/cli-contract.md). Every error a user can cause is a one-line
  * message and exit code 2, never a stack trace.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { UsageError } from './cli/args';
 import { HelpRequested } from './cli/command';
 import { DEVICE, deviceCommand } from './cli/device';
@@ -16,6 +14,7 @@ import { SERVE, serveCommand } from './cli/serve';
 import { TEST_CLIENT, testClientCommand } from './cli/test-client';
 import { TEST_SERVER, testServerCommand } from './cli/test-server';
 import { exitOnSignals } from './iut/cleanup';
+import { harnessVersion } from './paths';
 import type { CommandSpec } from './cli/command';
 
 type Run = (argv: string[], out: (line: string) => void) => Promise<number> | number;
@@ -31,10 +30,6 @@ const COMMANDS: Record<string, { spec: CommandSpec; run: Run }> = {
   list: { spec: LIST, run: listCommand },
   pki: { spec: PKI_INIT, run: (argv, out) => runPkiCommand(argv, out) },
 };
-
-function version(): string {
-  return (JSON.parse(readFileSync(join(__dirname, '../package.json'), 'utf8')) as { version: string }).version;
-}
 
 const USAGE = [
   'usage: mdm-conformance <command> [options]      (mdm-conformance <command> --help for its options)',
@@ -55,7 +50,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (name === '--version') {
-    out(`mdm-conformance ${version()}`);
+    out(`mdm-conformance ${harnessVersion()}`);
     return 0;
   }
   if (!name) {

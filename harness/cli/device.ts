@@ -75,7 +75,9 @@ export async function deviceCommand(argv: string[], out: (line: string) => void)
     printExchanges(run.exchanges, out);
     out(`session ${run.sessionID}: ${run.view.outcome} after ${run.rounds} round trip(s)`);
     if (run.end.reason === 'transport-error') return 2;
-    return run.end.reason === 'completed' || run.end.reason === 'aborted-by-server' ? 0 : 1;
+    // A fault that makes the device die exits as an aborted process does (128 + SIGABRT).
+    if (run.end.reason === 'crashed') return 134;
+    return ['completed', 'empty-reply', 'aborted-by-server', 'aborted-by-device'].includes(run.end.reason) ? 0 : 1;
   } finally {
     await device.close();
   }

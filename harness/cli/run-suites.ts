@@ -4,7 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { runConfigEnv, type RunConfig } from '../iut/run-config';
 import { redactorFor } from '../report/redact';
 import { consoleSummary } from '../report/console-summary';
@@ -13,9 +13,10 @@ import { REPRO_DIR } from '../report/repro';
 import { SUMMARY_PAGE, writeSummaryPage } from '../report/summary-page';
 import { readTestsFile, TESTS_FILE } from '../report/tests-file';
 import { JUNIT_FILE, writeJunit } from '../report/junit';
+import { PROJECT_ROOT } from '../paths';
 import { applyExpectations, describeOutcome, type ExpectationsFile } from './expectations';
 
-const ROOT = resolve(__dirname, '../..');
+const ROOT = PROJECT_ROOT;
 export const SUITE_NAMES = ['setup', 'get-results', 'management-rounds', 'termination', 'auth', 'large-objects', 'robustness', 'security', 'fuzz'];
 
 /** Keeps the last lines of the runner's error output: shown only when the run produced no report. */

@@ -7,6 +7,7 @@ import Ajv, { type ErrorObject } from 'ajv';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import schema from './profile.schema.json';
+import { PROJECT_ROOT } from '../paths';
 import { DmTree, fitsFormat, formatNodeUri, type AccessType, type NodeFormat } from './tree';
 
 export interface ProfileNode {
@@ -43,7 +44,7 @@ export class ProfileError extends Error {
   }
 }
 
-export const defaultProfilePath = join(__dirname, '../../fixtures/profiles/windows-device.json');
+export const defaultProfilePath = join(PROJECT_ROOT, 'fixtures/profiles/windows-device.json');
 
 const ajv = new Ajv({ allErrors: false, strictSchema: true, strictTypes: true, strictTuples: true });
 const validate = ajv.compile<DeviceProfile>(schema);

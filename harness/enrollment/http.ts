@@ -99,8 +99,10 @@ export class EnrollmentHttp {
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), this.opts.timeoutMs);
     try {
+      // Each step on a connection of its own (`reset`): the steps are seconds apart (a key is generated between two),
+      // long enough for a server to close an idle kept-alive connection just as the next request goes out on it.
       const res = await request(target, {
-        method, headers, body: method === 'POST' ? body : undefined, dispatcher: this.agent, signal: abort.signal,
+        method, headers, body: method === 'POST' ? body : undefined, dispatcher: this.agent, signal: abort.signal, reset: true,
       });
       const answer: HttpAnswer = { status: res.statusCode, headers: flatHeaders(res.headers), body: Buffer.from(await res.body.arrayBuffer()) };
       record.status = answer.status;

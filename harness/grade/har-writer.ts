@@ -8,8 +8,7 @@
  * spelling. Nothing is redacted unless a Redactor is given.
  */
 import type { Redactor } from '../report/redact';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { harnessVersion } from '../paths';
 import type { Exchange, HttpMessage } from '../transport';
 
 export interface HarOptions {
@@ -64,10 +63,6 @@ export interface Har {
     creator: { name: string; version: string };
     entries: HarEntry[];
   };
-}
-
-function harnessVersion(): string {
-  return (JSON.parse(readFileSync(join(__dirname, '../../package.json'), 'utf8')) as { version: string }).version;
 }
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });

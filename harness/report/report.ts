@@ -8,6 +8,7 @@ import type { RunConfig } from '../iut/run-config';
 import schema from './conformance-report.schema.json';
 import { redact, type Redactor } from './redact';
 import { judgeability } from '../scenarios/catalog';
+import { harnessVersion } from '../paths';
 import {
   aggregate, coverageOf, rowsOf, summarize, type Coverage, type ReportMode, type RequirementVerdict, type RunContext, type Summary,
   type TestFindings,
@@ -59,10 +60,6 @@ export interface ReportAdvisory {
   evidence: string;
   /** Title of the test that reported it. */
   test?: string;
-}
-
-function harnessVersion(): string {
-  return (JSON.parse(readFileSync(join(__dirname, '../../package.json'), 'utf8')) as { version: string }).version;
 }
 
 export interface RunFacts {

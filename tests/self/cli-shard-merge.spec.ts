@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { runCli } from './run-cli';
+import { runCli, scaled } from './run-cli';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +10,7 @@ import { reportSchemaErrors, type ConformanceReport } from '../../harness/report
 const report = (dir: string) => JSON.parse(readFileSync(join(dir, 'conformance-report.json'), 'utf8')) as ConformanceReport;
 
 test('two shards of a run merge into one conformance report equal to the unsharded verdicts', async () => {
-  test.setTimeout(120_000);
+  test.setTimeout(scaled(120_000)); // the time a loaded machine needs
   const dir = mkdtempSync(join(tmpdir(), 'mdm-shards-'));
   const suites = ['--suite', 'setup', '--suite', 'get-results', '--suite', 'termination'];
   const [one, two, whole] = await Promise.all([
@@ -34,7 +34,7 @@ test('two shards of a run merge into one conformance report equal to the unshard
 });
 
 test('load results of two machines merge: sessions and rates add up, failures are kept', async () => {
-  test.setTimeout(120_000);
+  test.setTimeout(scaled(120_000)); // the time a loaded machine needs
   const dir = mkdtempSync(join(tmpdir(), 'mdm-load-'));
   const runs = await Promise.all(['a', 'b'].map((m) => runCli(['load', '--devices', '5', '--concurrency', '2', '--sessions', '10', '--reports', join(dir, m)])));
   for (const r of runs) {

@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { expectEveryRowAccountedFor, runCli } from './run-cli';
+import { expectEveryRowAccountedFor, runCli, scaled } from './run-cli';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +15,7 @@ const scratch = () => mkdtempSync(join(tmpdir(), 'mdm-cli-test-'));
 const report = (dir: string) => JSON.parse(readFileSync(join(dir, 'conformance-report.json'), 'utf8')) as ConformanceReport;
 
 test.describe('test-server command line (CLI contract)', () => {
-  test.describe.configure({ timeout: 90_000 });
+  test.describe.configure({ timeout: scaled(90_000) });
 
   test('without --url it tests the embedded reference server: exit 0, schema-valid report accounting for every server row, nothing failed', async () => {
     const reports = scratch();

@@ -3,6 +3,7 @@ import { DEVICE_FAULTS, DEVICE_VARIANTS, type DeviceFault } from '../../harness/
 import { EMBEDDED_CLIENT_FEATURES, startEmbeddedClient } from '../../harness/iut/embedded-client';
 import { createTestPki } from '../../harness/pki';
 import { CLIENT_SCENARIOS } from '../../harness/scenarios/client';
+import { scaled } from './run-cli';
 import { cleanRow, inBatches, matrixRow, proof, summaryLine } from '../../harness/scenarios/matrix';
 
 /** Ids a check can report that no fault of the reference peer shows failing yet: this list may only shrink. */
@@ -19,7 +20,7 @@ const UNPROVEN: string[] = [
 // Every check of the client suite is proven here: it fails against the device fault that breaks its requirement
 // and passes against the clean reference device (architecture principle 6).
 test('every client scenario against the clean reference device and each of its faults', async ({}, testInfo) => {
-  test.setTimeout(120_000);
+  test.setTimeout(scaled(120_000)); // the time a loaded machine needs
   const pki = createTestPki({ keyType: 'ec' }); // EC keys: minting the bad server identities takes milliseconds
   const start = async (faults: readonly DeviceFault[]) => startEmbeddedClient({ pki, faults });
   const clean = await cleanRow(DEVICE_VARIANTS, CLIENT_SCENARIOS, EMBEDDED_CLIENT_FEATURES, start);

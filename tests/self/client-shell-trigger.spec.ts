@@ -5,6 +5,7 @@ import { createTestPki } from '../../harness/pki';
 import { grade } from '../../harness/report/verdicts';
 import { CLIENT_SCENARIOS } from '../../harness/scenarios/client';
 import { inBatches } from '../../harness/scenarios/matrix';
+import { scaled } from './run-cli';
 import { runScenario, type Feature } from '../../harness/scenarios/scenario';
 
 const ROOT = join(__dirname, '..', '..');
@@ -16,7 +17,7 @@ const NOT_EXERCISED_BY_THIS_CLIENT = ['MDM-LO-001', 'MDM-LO-006', 'MDM-LO-009', 
 // session through the exec adapter, exactly as `test-client --trigger` runs a vendor's, and every client scenario
 // judges it.
 test('a client that is only a shell command can be certified through --trigger', async ({}, testInfo) => {
-  test.setTimeout(120_000);
+  test.setTimeout(scaled(120_000)); // the time a loaded machine needs
   const pki = createTestPki({ keyType: 'ec' });
   const exec = execTrigger({
     command: 'node bin/mdm-conformance.js device --url {url} --ca {ca} --cert {cert} --key {key} --device-id {deviceId}',

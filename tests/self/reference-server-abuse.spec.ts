@@ -149,7 +149,7 @@ test('sessions a client opens and abandons are expired after sessionIdleMs, and 
     // Nothing else reaches the server: the expiry comes on its own.
     await expect.poll(() => records.map((r) => r.state), { timeout: 3_000, intervals: [50] }).toEqual(['expired', 'expired', 'expired']);
     const took = Date.now() - left;
-    expect(took).toBeGreaterThanOrEqual(IDLE_MS - 20);
+    expect(took).toBeGreaterThanOrEqual(IDLE_MS - 50); // timers fire a few ms early or late
     expect(took).toBeLessThan(IDLE_MS + 1_000);
     expect(ended.filter((r) => r.state === 'expired')).toHaveLength(3);
 

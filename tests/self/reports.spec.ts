@@ -121,7 +121,7 @@ test.describe('reports of a failed run against a faulty reference server with MD
     const labels = (name: string) => minimal.labels.filter((l: { name: string }) => l.name === name).map((l: { value: string }) => l.value);
     expect(labels('epic')).toEqual(['server']);
     expect(labels('feature')).toEqual(['setup']);
-    expect(labels('story')).toContain('MDM-HDR-007');
+    expect(labels('story')).toContainEqual(expect.stringMatching(/^MDM-HDR-007 \(MUST\): The server copies the device's SessionID/));
     expect(labels('severity')).toEqual(['critical']);
     expect(minimal.links.map((l: { name: string }) => l.name)).toContain('MDM-HDR-007 (OMA-DMP 8.4–8.6; CAP)');
     expect(minimal.parameters.map((p: { name: string }) => p.name)).toEqual(expect.arrayContaining(['server URL', 'device id', 'profile']));

@@ -69,7 +69,7 @@ test.describe('repro scripts', () => {
     const text = readFileSync(script, 'utf8');
     expect(text).toContain('ORIGIN="${MDM_ORIGIN:-https://127.0.0.1:9443}"');
     expect(text).toContain('KEY="${MDM_KEY:-/p/device-key.pem}"');
-    expect(text).toContain(`send 's1-msg2' 's1-msg1.xml' '/it'\\''s/MDM.svc?a=1' 'syncml:auth-basic' -H 'Content-Type: application/vnd.syncml.dm+xml'`);
+    expect(text).toContain(`send 's1-msg2' 's1-msg1.xml' '/it'\\''s/MDM.svc?a=1' 'syncml:auth-basic' answered -H 'Content-Type: application/vnd.syncml.dm+xml'`);
     expect(text).toContain('# not replayed (secret): Authorization');
     expect(text).not.toContain('Basic x');
     expect(text).toContain('#   failed:    MDM-HDR-007 (MUST): msg 2 (server->device) /SyncHdr/SessionID');

@@ -860,7 +860,7 @@ test.describe('HTTP/2 (MDM-TRN-001)', () => {
     client.request(3, [':method', 'POST', ':path', MANAGEMENT_PATH, ':scheme', 'https', ':authority', 'x', 'content-length', '100'], '<SyncML>', true);
 
     expect(stalled.status).toBe(408);
-    await expect.poll(() => server.transcript.length).toBe(3);
+    await expect.poll(() => server.transcript.length, { timeout: 15_000 }).toBe(3);
     const [timedOut, reset, short] = server.transcript.exchanges;
     expect(timedOut!.error).toEqual({ kind: 'timeout', message: 'request body incomplete after 200 ms: 8 of 100 bytes received; answered 408' });
     expect(reset!.error).toEqual({ kind: 'reset', message: 'client reset the stream (RST_STREAM CANCEL) before the request body ended (8 bytes received)' });

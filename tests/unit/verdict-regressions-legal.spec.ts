@@ -324,11 +324,9 @@ test('5.12 client MDM-AUTH-022 (the example): the client answers the second chal
 });
 
 test('5.12 client MDM-AUTH-022: an older nonce is a MDM-AUTH-023 warning (SHOULD), and no unstated "more than 3 attempts" bound is failed', async () => {
-  // NOT FIXED in the current code (harness/scenarios/client/auth.ts, judgeGivingUp): a digest over an older nonce is
-  // still failed under MDM-AUTH-022 (a MUST about the authenticator's one fresh challenge), where the catalogue's
-  // rule for it is MDM-AUTH-023 (a SHOULD: a warning); and a trigger run with more than 3 credentialed messages still
-  // fails MDM-AUTH-022 ("kept re-sending"), a bound the catalogue does not state. Expected to fail until fixed.
-  test.fail();
+  // Defective: a digest over an older nonce failed MDM-AUTH-022 (a MUST about the authenticator's one fresh
+  // challenge) where the catalogue's rule for it is MDM-AUTH-023 (a SHOULD: a warning); and a trigger run with more
+  // than 3 credentialed messages failed MDM-AUTH-022 ("kept re-sending"), a bound the catalogue does not state.
   const { target, stop } = staleNonceClient();
   try {
     const { findings } = await runScenario(clientMd5Challenge, target, new Set<Feature>(['md5-auth']));

@@ -13,6 +13,7 @@ import { REQUIREMENTS, SOURCES, type Level, type Phase, type Role } from '../../
 import { coverageOf } from '../../scenarios/coverage';
 import { redact, type Redactor } from '../redact';
 import { readReport, type ConformanceReport } from '../report';
+import { PROJECT_ROOT } from '../../paths';
 import { readTestsFile, type TestRecord } from '../tests-file';
 
 export const SUMMARY_PAGE = 'index.html';
@@ -65,7 +66,8 @@ export function pageData(report: ConformanceReport, tests: readonly TestRecord[]
 }
 
 function asset(name: string): string {
-  return readFileSync(join(__dirname, name), 'utf8');
+  // From the sources, which a compiled copy of this module does not carry beside it.
+  return readFileSync(join(PROJECT_ROOT, 'harness/report/summary-page', name), 'utf8');
 }
 
 /** JSON text that can sit inside a <script> element: nothing in it can close the element or start a comment. */
