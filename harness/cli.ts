@@ -4,32 +4,9 @@
  */
 import { UsageError } from './cli/args';
 import { HelpRequested } from './cli/command';
-import { DEVICE, deviceCommand } from './cli/device';
-import { ENROLL, enrollCommand } from './cli/enroll';
-import { listCommand, LIST } from './cli/list';
-import { LOAD, loadCommand } from './cli/load';
-import { MERGE, mergeCommand } from './cli/merge';
-import { PKI_INIT, runPkiCommand } from './cli/pki';
-import { SERVE, serveCommand } from './cli/serve';
-import { TEST_CLIENT, testClientCommand } from './cli/test-client';
-import { TEST_SERVER, testServerCommand } from './cli/test-server';
+import { COMMANDS } from './cli/commands';
 import { exitOnSignals } from './iut/cleanup';
 import { harnessVersion } from './paths';
-import type { CommandSpec } from './cli/command';
-
-type Run = (argv: string[], out: (line: string) => void) => Promise<number> | number;
-
-const COMMANDS: Record<string, { spec: CommandSpec; run: Run }> = {
-  'test-server': { spec: TEST_SERVER, run: testServerCommand },
-  'test-client': { spec: TEST_CLIENT, run: testClientCommand },
-  serve: { spec: SERVE, run: serveCommand },
-  device: { spec: DEVICE, run: deviceCommand },
-  load: { spec: LOAD, run: loadCommand },
-  merge: { spec: MERGE, run: mergeCommand },
-  enroll: { spec: ENROLL, run: enrollCommand },
-  list: { spec: LIST, run: listCommand },
-  pki: { spec: PKI_INIT, run: (argv, out) => runPkiCommand(argv, out) },
-};
 
 const USAGE = [
   'usage: mdm-conformance <command> [options]      (mdm-conformance <command> --help for its options)',

@@ -101,6 +101,11 @@ export async function testClientCommand(argv: string[], out: (line: string) => v
     out(`waiting for your client: point it at https://${host.includes(':') ? `[${host}]` : host}:${listen?.port ?? '<a port chosen per session; pass --listen HOST:PORT>'}/ManagementServer/MDM.svc`);
     out(`  the client trusts ${join(pkiDir, 'ca.pem')} for the server certificate and presents ${join(pkiDir, 'device.pem')} (key ${join(pkiDir, 'device-key.pem')}), device id ${pki.deviceId}`);
     out(`  each session may take up to ${Math.round(waitMs! / 1000)} s to come (--wait-timeout)`);
+    const silent = await awaitFirstSession(pkiDir, listen, waitMs!, out);
+    if (silent) {
+      out(`error: ${silent}`);
+      return 2;
+    }
   }
   out(`PKI in ${pkiDir}${one(args, 'pki') ? '' : ' (temporary: removed when the run ends; pki init and --pki keep one)'}: the client trusts ${join(pkiDir, 'ca.pem')} and presents ${join(pkiDir, 'device.pem')}; seed ${seed}`);
   return runSuites(config, expectations, out);
@@ -116,6 +121,31 @@ async function portProblem(listen: { host: string; port: number; exposed: boolea
     return `cannot listen on ${listen.host}:${listen.port}: ${(e as Error).message.replace(/^cannot listen on [^:]+:\d+: /, '')}; pick a free port with --listen`;
   } finally {
     await server.stop().catch(() => undefined);
+  }
+}
+
+/**
+ * `--wait`: the first session the client makes on its own, against a plain reference server where it will meet the
+ * suites' (--listen). A client that does not come within --wait-timeout makes the run unjudgeable (exit 2).
+ */
+async function awaitFirstSession(pkiDir: string, listen: { host: string; port: number; exposed: boolean } | undefined, waitMs: number, out: (line: string) => void): Promise<string | undefined> {
+  const pki = loadPki(pkiDir);
+  let came: () => void = () => undefined;
+  const ended = new Promise<void>((resolve) => (came = resolve));
+  const server = new ReferenceServer({ identity: pki.server, ca: pki.ca.certPem, host: listen?.host, port: listen?.port, exposed: listen?.exposed, onSessionEnd: () => came() });
+  const url = await server.start();
+  out(`waiting up to ${Math.round(waitMs / 1000)} s for a first session at ${url}`);
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const timedOut = await Promise.race([ended.then(() => false), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), waitMs)))]);
+    if (!timedOut) return undefined;
+    const tried = server.transcript.exchanges.length;
+    return tried
+      ? `the client reached ${url} but did not complete a session within ${Math.round(waitMs / 1000)} s (--wait-timeout)`
+      : `no client connected to ${url} within ${Math.round(waitMs / 1000)} s (--wait-timeout): check the URL, CA and identity the client is configured with`;
+  } finally {
+    clearTimeout(timer);
+    await server.stop();
   }
 }
 
