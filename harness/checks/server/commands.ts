@@ -254,6 +254,8 @@ export const serverStatusGranularity = defineCheck<AnySessionView>({
     for (const m of serverMessages(session)) {
       for (const { status, path } of statusesOf(m.syncml)) {
         if (trimmed(status.cmdRef) === '0') continue; // the SyncHdr's Status: MDM-STS-003's business
+        // A chunk's 213 may name the object's first chunk, which then gets more than one Status (A-23).
+        if (codeOf(status) === '213') continue;
         const key = refKey(status.msgRef, status.cmdRef);
         answers.set(key, [...(answers.get(key) ?? []), { status, path, m }]);
       }
@@ -277,6 +279,8 @@ export const serverStatusGranularity = defineCheck<AnySessionView>({
         continue;
       }
       judge.saw('MDM-STS-009');
+      // Items with neither Target nor Source (events of a generic alert) cannot be named: nothing to hold against the Statuses.
+      if (!items.some((it) => itemNames(it).length)) continue;
       const unnamed = group.find((g) => !refsOf(g.status).length);
       if (unnamed) {
         judge.fail('MDM-STS-009', unnamed.m, unnamed.path, `${group.length} Statuses answer ${what} Item by Item, but this one names no Item (TargetRef/SourceRef)`);
