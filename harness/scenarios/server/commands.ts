@@ -179,7 +179,7 @@ export function judgeAcceptedNotRetried(view: SessionView, check: string): Findi
       if (again) {
         return {
           id: 'MDM-STS-023', verdict: 'fail', check,
-          evidence: `${label(again.m)} ${again.path}: ${again.command.kind} of ${nodes.join(', ')} sent again after the device accepted it with 202 (${label(x.request)} ${s.path}); 202 is accepted for asynchronous completion, never a failure`,
+          evidence: `${label(again.m)} ${again.path}: ${again.command.kind} of ${itemsOf(again.command).map((it) => trimmed(it.target?.locURI)).join(', ')} sent again after the device accepted it with 202 (${label(x.request)} ${s.path}); 202 is accepted for asynchronous completion, never a failure`,
         };
       }
     }
@@ -341,13 +341,13 @@ export const itemWithoutData: ServerScenario = {
   },
 };
 
-/** Renumbers every CmdID the device writes: starting at 11 and three apart (Windows starts at 2 and counts by one). */
+/** Renumbers every CmdID the device writes three apart, 1 as 8 and 2 as 11 (Windows starts at 1 or 2 and counts by one). */
 export const spacedCmdIDs = (xml: string) => xml.replace(/<CmdID>(\d+)<\/CmdID>/g, (_, n: string) => `<CmdID>${3 * Number(n) + 5}</CmdID>`);
 
 export const cmdIDsWithGaps: ServerScenario = {
   id: 'robustness/cmdids-with-gaps',
   phase: 'robustness',
-  title: 'numbers its commands from 11 in steps of 3, which the protocol allows: each must be answered under its own CmdID',
+  title: 'numbers its commands in steps of 3 from 8 or 11, which the protocol allows: each must be answered under its own CmdID',
   requirements: ['MDM-ID-004'],
   async run(t, log) {
     const run = await session(t, log, { rewrite: spacedCmdIDs });
