@@ -4,6 +4,7 @@ import { createTestPki } from '../../harness/pki';
 import { cleanRow, inBatches, matrixRow, proof, summaryLine } from '../../harness/scenarios/matrix';
 import { SERVER_SCENARIOS } from '../../harness/scenarios/server';
 import { SERVER_FAULTS, SERVER_VARIANTS, type ServerFault } from '../../harness/server/faults';
+import { scaled } from './run-cli';
 
 /** Ids a check can report that no fault of the reference peer shows failing yet: this list may only shrink. */
 const UNPROVEN: string[] = [
@@ -16,7 +17,7 @@ const UNPROVEN: string[] = [
 // Every check of the server suite is proven here: it fails against the fault that breaks its requirement and
 // passes against the clean reference server (architecture principle 6).
 test('every server scenario against the clean reference server and each of its faults', async ({}, testInfo) => {
-  test.setTimeout(120_000);
+  test.setTimeout(scaled(120_000)); // nearly a hundred rows: stretched when other work shares the cores
   const pki = createTestPki({ keyType: 'ec' }); // EC keys: minting the bad identities takes milliseconds
   const start = async (faults: readonly ServerFault[]) => startEmbeddedServer({ pki, faults });
   const clean = await cleanRow(SERVER_VARIANTS, SERVER_SCENARIOS, EMBEDDED_FEATURES, start);
