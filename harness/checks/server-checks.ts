@@ -13,6 +13,7 @@ import {
 } from './common';
 import { numberKey, numberOf, sameNumber, sameUrl } from './compare';
 import { defineCheck, type Check } from './finding';
+import { SERVER_COMMAND_CHECKS } from './server/commands';
 import { commandsWithPaths, liveExchanges, startsAtPackage1, trimmed, type AnySessionView, type Exchange, type WireMessage } from './session';
 
 type ServerCheck = Check<AnySessionView>;
@@ -610,4 +611,5 @@ export const SERVER_CHECKS: readonly ServerCheck[] = [
   serverStatusesAnswerTheDevice, serverAnswersAlertsAndDevInfo, serverSendsNoStatusFor200Results, serverFinalRules,
   serverWaitsThroughKeepAlive, serverWaitsForStatuses, serverHonoursDeviceLimits, serverLargeObjectChunks, serverTakesChunkedResults,
   serverHandlesAbort, serverChallengesProperly, serverStopsAfter214,
+  ...SERVER_COMMAND_CHECKS,
 ];

@@ -57,6 +57,8 @@ export interface ReferenceDeviceOptions {
   abortOnCommands?: boolean;
   /** Declare the Size of uploaded large objects off by this many bytes. */
   uploadSizeError?: number;
+  /** Request-pending keep-alives sent before the reply to the first server package with commands (MDM-CMD-ALT-015). */
+  keepAlives?: number;
   /**
    * Rewrites each outgoing body (robustness scenarios: pretty-printing, namespace artefacts). These are habits of XML
    * text: a rewritten message goes as XML whatever `encoding` says.
@@ -268,6 +270,7 @@ export class ReferenceDevice {
       executor: (commands, ctx) => this.execute(commands, ctx.msgRef),
       abortWhenCommanded: this.opts.abortOnCommands,
       uploadSizeError: this.opts.uploadSizeError,
+      keepAlives: this.opts.keepAlives,
       maxMsgSize: this.opts.maxMsgSize,
       maxObjSize: this.opts.maxObjSize,
       maxSendSize: this.opts.maxSendSize,

@@ -52,6 +52,11 @@ export interface DeviceSessionOptions {
   abortWhenCommanded?: boolean;
   /** Declare a large-object Size off by this many bytes, to see the receiver answer 424 (MDM-LO-012). */
   uploadSizeError?: number;
+  /**
+   * Before answering the first server package that carries commands, send this many request-pending keep-alives
+   * (Alert 1224, no Final) as Windows does when its reply takes long (MDM-CMD-ALT-015, MDM-CMD-ALT-016).
+   */
+  keepAlives?: number;
 }
 
 /** The device's session behaviour; every default is the conforming one, a fault flips one knob. */
@@ -95,6 +100,7 @@ export type SessionEnd =
   | { reason: 'auth-failed'; detail: string };
 
 const AUTH_ATTEMPTS = 2;
+const REQUEST_PENDING = 'Reversed-Domain-Name:com.microsoft.mdm.requestpending';
 const HDR = { cmdRef: '0', cmd: 'SyncHdr' };
 
 export class DeviceSession {
@@ -110,6 +116,9 @@ export class DeviceSession {
   private sendCred = false;
   private nonce: string | undefined;
   private scheme: CredScheme | undefined;
+  private keepAlivesLeft: number;
+  /** Whether the server's package was closed when the device answered it with a keep-alive instead of its reply. */
+  private closedBeforeKeepAlive: boolean | undefined;
   /** RespURI of the last server message: where the next message goes (MDM-HDR-016). */
   respURI: string | undefined;
   /** Nonce the server handed over with 212 for the next session (MDM-AUTH-010). */
@@ -118,6 +127,7 @@ export class DeviceSession {
 
   constructor(private readonly opts: DeviceSessionOptions) {
     this.behaviour = { ...CONFORMING_DEVICE_SESSION, ...opts.behaviour };
+    this.keepAlivesLeft = opts.keepAlives ?? 0;
     this.nonce = opts.credentials?.nonce;
     this.scheme = opts.credentials?.scheme;
     this.sendCred = !!opts.credentials && !!opts.preemptiveAuth && (opts.credentials.scheme !== 'syncml:auth-md5' || !!this.nonce);
@@ -192,7 +202,15 @@ export class DeviceSession {
       return this.compose(hdrStatus, true);
     }
     // The server's package is closed when its message carries Final, or when it only asked for our next message.
-    const serverPackageClosed = !!server.body.final || (continuingOwnPackage && nextMessageRequested) || !this.behaviour.waitForServerPackage;
+    // After a keep-alive, the reply answers the package the keep-alive held off.
+    const heldOff = this.closedBeforeKeepAlive;
+    const serverPackageClosed = heldOff ?? (!!server.body.final || (continuingOwnPackage && nextMessageRequested) || !this.behaviour.waitForServerPackage);
+    this.closedBeforeKeepAlive = undefined;
+    if (this.keepAlivesLeft > 0 && serverPackageClosed && (serverCommands.length || heldOff !== undefined)) {
+      this.keepAlivesLeft--;
+      this.closedBeforeKeepAlive = serverPackageClosed;
+      return this.keepAlive(hdrStatus);
+    }
     return this.compose(hdrStatus, serverPackageClosed);
   }
 
@@ -287,6 +305,14 @@ export class DeviceSession {
     if (!it.moreData && !continuing) return undefined;
     const size = itemMeta(it, command, 'Size');
     return { uri, data: it.data?.text ?? '', more: !!it.moreData, size: size === undefined ? undefined : Number(size) };
+  }
+
+  /** "Still working": the SyncHdr Status and a request-pending Alert 1224, without Final (MDM-CMD-ALT-015). */
+  private keepAlive(hdrStatus: Status): SyncML {
+    const assembler = this.assembler(1);
+    assembler.add(hdrStatus, { force: true });
+    assembler.add(alert('1224', [item({ type: REQUEST_PENDING, data: '1' })]), { force: true });
+    return assembler.build(false);
   }
 
   /** Next message of the device's package: as much of what is owed as fits; Final only on the last one. */

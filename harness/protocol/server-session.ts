@@ -8,7 +8,8 @@
  * and the application-level challenge. Which commands go to the device comes from the queue.
  */
 import {
-  alert, chal, codeOf, get, item, meta, metaValue, status, type Command, type Item, type Results, type Status, type SyncHdr, type SyncML,
+  alert, chal, codeOf, get, item, itemMeta, meta, metaValue, status, type Command, type Item, type Meta, type Results, type Status, type SyncHdr,
+  type SyncML,
 } from '../syncml';
 import { MessageAssembler } from './assembler';
 import { AuthScheme, decodeNonce, newNonce, NONCE_BYTES, verifyCredential, type CredScheme } from './auth';
@@ -71,6 +72,25 @@ export interface ServerBehaviour {
    * session carries them again (MDM-AUTH-009). Off by default, as Windows' servers answer 212.
    */
   authenticatePerMessage: boolean;
+  /**
+   * How a Results names its Get: 'as-sent' reads MsgRef and CmdRef, a missing MsgRef meaning message 1
+   * (MDM-ID-007, MDM-RES-005). The faulty readings: 'latest-when-missing' takes a missing MsgRef for the server's
+   * latest message; 'ignored' looks CmdRef up in the latest message whatever MsgRef says. A Results that then names
+   * no Get is answered 400.
+   */
+  resultsMsgRef: 'as-sent' | 'latest-when-missing' | 'ignored';
+  /** Take 202 as accepted (MDM-STS-023); false takes it for a failure and sends the command again, once. */
+  treat202AsAccepted: boolean;
+  /** Answer a request-pending keep-alive with Statuses only and keep waiting (MDM-CMD-ALT-016); false sends the next commands. */
+  waitThroughKeepAlive: boolean;
+  /** Chunk a large Add/Replace that is an Atomic's only member around the Atomic, so it spans messages (MDM-CMD-ATO-008 forbids it). */
+  chunkInsideAtomic: boolean;
+  /** Answer a device Item that sets a value with a Format but carries no Data with 412 (MDM-XML-020). */
+  refuseIncompleteItems: boolean;
+  /** Name each Item's TargetRef/SourceRef on per-Item Statuses (MDM-STS-009). */
+  refsOnItemStatuses: boolean;
+  /** Answer each device command under its own CmdID (MDM-ID-004); false counts CmdRefs up from the message's first CmdID. */
+  cmdRefsAsSent: boolean;
   /*
    * Tools of the client-under-test scenarios. Each default is the conforming behaviour; the non-default values
    * are what a scenario needs a server to do to see the client react (some are deliberately wrong).
@@ -113,6 +133,13 @@ export const CONFORMING_SERVER: ServerBehaviour = {
   freshNonceOnChallenge: true,
   answerMalformedCommands: true,
   authenticatePerMessage: false,
+  resultsMsgRef: 'as-sent',
+  treat202AsAccepted: true,
+  waitThroughKeepAlive: true,
+  chunkInsideAtomic: false,
+  refuseIncompleteItems: true,
+  refsOnItemStatuses: true,
+  cmdRefsAsSent: true,
   abortInMessage: 0,
   chunkBytes: 0,
   chunkSizeError: 0,
@@ -155,7 +182,11 @@ export class ServerSession {
   private deviceMaxMsgSize: number | undefined;
   private deviceMaxObjSize: number | undefined;
   private upload: { assembly: ChunkAssembly; results: Results; msgRef: string } | undefined;
-  private download: { command: Command & { items: Item[] }; rest: string; first: boolean } | undefined;
+  /** A large object going out in chunks; `container` is the Atomic sent around its first chunk (a fault). */
+  private download: { command: Command & { items: Item[] }; rest: string; first: boolean; container?: Command } | undefined;
+  /** Commands to send again in the next package (a server that takes 202 for a failure), and the copies already re-sent. */
+  private readonly retries: Command[] = [];
+  private readonly resent = new WeakSet<Command>();
   private authenticated = false;
   private nonce: string | undefined;
   private stopped = false;
@@ -196,7 +227,11 @@ export class ServerSession {
       this.state = 'aborted';
       return assembler.build(true);
     }
-    if (answers.requestPending) return assembler.build(false); // MDM-CMD-ALT-016: keep waiting, no commands
+    if (answers.requestPending) {
+      if (this.behaviour.waitThroughKeepAlive) return assembler.build(false); // MDM-CMD-ALT-016: keep waiting, no commands
+      this.opts.queue.startPackage?.();
+      return this.sendPackage(assembler); // the keep-alive taken for the device's whole answer
+    }
 
     if (!device.body.final && this.behaviour.nextMessageReplies) {
       if (this.download) return this.sendPackage(assembler);
@@ -282,7 +317,10 @@ export class ServerSession {
     const statuses: Status[] = [];
     let abort = false;
     let requestPending = false;
-    const reply = (c: Command, cmd: string, code: string | number) => statuses.push(status({ msgRef, cmdRef: c.cmdID ?? '', cmd, code }));
+    // MDM-ID-004: CmdIDs need not start at 1 nor be contiguous; the faulty reading counts them up from the first.
+    const first = Number(commands[0]?.cmdID);
+    const cmdRefOf = (c: Command) => (this.behaviour.cmdRefsAsSent || !Number.isInteger(first) ? c.cmdID ?? '' : String(first + commands.indexOf(c)));
+    const reply = (c: Command, cmd: string, code: string | number) => statuses.push(status({ msgRef, cmdRef: cmdRefOf(c), cmd, code }));
     for (const c of commands) {
       if (c.kind === 'Status') {
         this.record(c);
@@ -313,6 +351,17 @@ export class ServerSession {
         if (this.behaviour.statusForAlerts) reply(c, 'Alert', KNOWN_ALERTS.has(code) ? 200 : 406); // MDM-STS-005, MDM-ROB-001
         continue;
       }
+      const incomplete = c.kind === 'Replace' && this.behaviour.refuseIncompleteItems ? c.items.map((it) => setsValueWithoutData(it, c)) : [];
+      if (c.kind === 'Replace' && incomplete.some(Boolean)) {
+        // MDM-XML-020: such an Item is malformed (412). Outcomes that differ get one Status per Item (MDM-STS-009).
+        if (incomplete.every(Boolean)) reply(c, c.kind, 412);
+        else {
+          c.items.forEach((it, n) => statuses.push(status({
+            msgRef, cmdRef: cmdRefOf(c), cmd: c.kind, code: incomplete[n] ? 412 : 200, ...(this.behaviour.refsOnItemStatuses ? itemRefs(it) : {}),
+          })));
+        }
+        continue;
+      }
       reply(c, c.kind, DEVICE_ORIGINATED.has(c.kind) ? 200 : 405); // MDM-STS-006; MDM-SES-005 forbids the rest
     }
     return { statuses, abort, requestPending };
@@ -324,7 +373,10 @@ export class ServerSession {
     const code = codeOf(s) ?? '';
     if (cmdRef === '0') return;
     if (code === '214') this.stopped = this.behaviour.stopAfter214; // MDM-STS-024
-    this.events.push({ type: 'status', msgRef, cmdRef, cmd: s.cmd, code, answers: this.sent.get(`${msgRef}:${cmdRef}`), status: s });
+    const answers = this.sent.get(`${msgRef}:${cmdRef}`);
+    // MDM-STS-023: 202 is accepted for asynchronous completion; only a server that reads it as a failure tries again.
+    if (code === '202' && !this.behaviour.treat202AsAccepted && answers && !this.resent.has(answers.command)) this.retries.push(answers.command);
+    this.events.push({ type: 'status', msgRef, cmdRef, cmd: s.cmd, code, answers, status: s });
   }
 
   /** A Results (or one chunk of it): 213 per chunk, 424 on a size mismatch, no Status for 200 (MDM-STS-014, MDM-LO-021). */
@@ -332,7 +384,9 @@ export class ServerSession {
     const it = r.items[0];
     const chunked = r.items.length === 1 && (it.moreData || this.upload !== undefined);
     if (!chunked) {
-      this.events.push({ type: 'results', msgRef: r.msgRef ?? '1', cmdRef: r.cmdRef ?? '1', items: r.items, answers: this.correlate(r) });
+      const answers = this.correlate(r);
+      this.events.push({ type: 'results', msgRef: r.msgRef ?? '1', cmdRef: r.cmdRef ?? '1', items: r.items, answers });
+      if (!answers) return '400'; // names no Get this session sent
       return this.behaviour.statusForResults200 ? '200' : undefined;
     }
     const uri = it.source?.locURI ?? '';
@@ -346,13 +400,22 @@ export class ServerSession {
     this.upload = undefined;
     if (!assembly.sizeMatches && this.behaviour.checkResultsSize) return '424'; // MDM-LO-012
     const whole = { ...structuredClone(it), data: { text: assembly.text } };
-    this.events.push({ type: 'results', msgRef: results.msgRef ?? '1', cmdRef: results.cmdRef ?? '1', items: [whole], answers: this.correlate(results) });
+    const answers = this.correlate(results);
+    this.events.push({ type: 'results', msgRef: results.msgRef ?? '1', cmdRef: results.cmdRef ?? '1', items: [whole], answers });
+    if (!answers) return '400';
     return this.behaviour.statusForResults200 ? '200' : undefined;
   }
 
-  /** MDM-ID-007/008: a Results without MsgRef refers to message 1, without CmdRef to CmdID 1. */
+  /**
+   * The Get a Results answers, by (MsgRef, CmdRef) in any earlier message of the session (MDM-RES-005): a Results
+   * without MsgRef refers to message 1, without CmdRef to CmdID 1 (MDM-ID-007, MDM-ID-008).
+   */
   private correlate(r: Results): SentCommand | undefined {
-    return this.sent.get(`${r.msgRef?.trim() ?? '1'}:${r.cmdRef?.trim() ?? '1'}`);
+    const latest = String(this.msgID - 1); // the reply under construction already has its MsgID
+    const reading = this.behaviour.resultsMsgRef;
+    const msgRef = reading === 'ignored' ? latest : r.msgRef?.trim() ?? (reading === 'latest-when-missing' ? latest : '1');
+    const found = this.sent.get(`${msgRef}:${r.cmdRef?.trim() ?? '1'}`);
+    return found?.command.kind === 'Get' ? found : undefined;
   }
 
   /** A package: queued commands that fit (the rest wait, MDM-LO-005), large objects in chunks, else a close. */
@@ -383,6 +446,10 @@ export class ServerSession {
 
   private addQueued(assembler: MessageAssembler): void {
     const { queue } = this.opts;
+    for (let again = this.retries.shift(); again; again = this.retries.shift()) {
+      const copy = assembler.add(again, { force: true });
+      if (copy) this.resent.add(copy);
+    }
     for (let next = queue.peek(); next; next = queue.peek()) {
       const tooBigObject = this.objectTooLarge(next);
       if (tooBigObject) {
@@ -415,8 +482,9 @@ export class ServerSession {
   }
 
   private startDownload(c: Command, assembler: MessageAssembler): boolean {
-    if ((c.kind !== 'Add' && c.kind !== 'Replace') || c.items.length !== 1 || !c.items[0].data) return false;
-    this.download = { command: c, rest: c.items[0].data.text, first: true };
+    const inner = this.behaviour.chunkInsideAtomic && c.kind === 'Atomic' && c.commands.length === 1 ? c.commands[0] : c;
+    if ((inner.kind !== 'Add' && inner.kind !== 'Replace') || inner.items.length !== 1 || !inner.items[0].data) return false;
+    this.download = { command: inner, rest: inner.items[0].data.text, first: true, container: inner === c ? undefined : c };
     if (this.continueDownload(assembler)) return true;
     this.download = undefined;
     return false;
@@ -434,11 +502,12 @@ export class ServerSession {
       if (more) it.moreData = true;
       return copy;
     };
-    const budget = Math.min(assembler.room - assembler.sizeOf(chunk('', true)), this.behaviour.chunkBytes || Infinity);
+    const wrap = (c: Command): Command => (d.container?.kind === 'Atomic' && d.first ? { ...structuredClone(d.container), commands: [c] } : c);
+    const budget = Math.min(assembler.room - assembler.sizeOf(wrap(chunk('', true))), this.behaviour.chunkBytes || Infinity);
     const text = budget > 0 ? prefixWithin(d.rest, budget) : '';
     if (!text) return false;
     const more = text.length < d.rest.length;
-    const sent = assembler.add(chunk(text, more), { force: true })!;
+    const sent = assembler.add(wrap(chunk(text, more)), { force: true })!;
     this.remember(sent);
     d.rest = d.rest.slice(text.length);
     d.first = false;
@@ -464,4 +533,15 @@ export class ServerSession {
     const advertised = this.behaviour.advertiseMaxMsgSize ? meta({ maxMsgSize: this.behaviour.advertiseMaxMsgSize }) : undefined;
     return new MessageAssembler(advertised ? { ...header, meta: advertised } : header, max);
   }
+}
+
+/** An Item that sets a value with a Format other than null or node but carries no Data (MDM-XML-020). */
+function setsValueWithoutData(it: Item, command: { meta?: Meta }): boolean {
+  const format = itemMeta(it, command, 'Format');
+  return format !== undefined && format !== 'null' && format !== 'node' && !it.data && !it.moreData;
+}
+
+/** The Item a per-Item Status answers, by its Target and Source (MDM-STS-009). */
+function itemRefs(it: Item): { targetRefs: string[]; sourceRefs: string[] } {
+  return { targetRefs: it.target?.locURI ? [it.target.locURI] : [], sourceRefs: it.source?.locURI ? [it.source.locURI] : [] };
 }

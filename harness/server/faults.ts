@@ -3,7 +3,7 @@
  * `npx mdm-conformance serve --fault NAME` runs a faulty server; the self suite proves the checks catch each one.
  */
 import type { Fault } from '../protocol/fault';
-import { WBXML_MEDIA_TYPE, XML_MEDIA_TYPE, type Status, type SyncML } from '../syncml';
+import { alert, item, metaValue, walkCommands, WBXML_MEDIA_TYPE, XML_MEDIA_TYPE, type Command, type Item, type Status, type SyncML } from '../syncml';
 import { mutations, textMutations } from '../protocol/mutations';
 import type { ServerBehaviour } from '../protocol/server-session';
 
@@ -37,6 +37,8 @@ export interface ReferenceServerBehaviour extends ServerBehaviour {
    * signature by any certificate the CA issued, another device's included.
    */
   signatureCheck: 'full' | 'presence' | 'trusted-signer';
+  /** Read a device Status whatever the order of its children (MDM-STS-002); false refuses one not in DTD order with HTTP 400, as a validating parser does. */
+  toleratesStatusChildOrder: boolean;
 }
 
 export type ServerFault = Fault<ReferenceServerBehaviour>;
@@ -47,6 +49,42 @@ function statusesFor(cmd: string, edit: (st: Status) => void): (msg: SyncML) => 
     for (const c of msg.body.commands) if (c.kind === 'Status' && c.cmd === cmd) edit(c);
   };
 }
+
+/** An edit of every command of a message, members of Atomic and Sequence included. */
+function eachCommand(edit: (c: Command) => void): (msg: SyncML) => void {
+  return (msg) => {
+    for (const { command } of walkCommands(msg.body.commands)) edit(command);
+  };
+}
+
+const ITEM_COMMANDS = new Set(['Get', 'Add', 'Replace', 'Delete', 'Exec']);
+
+/** An edit of the Items of one kind of command (any item command when `kind` is omitted). */
+function eachItem(kind: string | undefined, edit: (it: Item) => void): (msg: SyncML) => void {
+  return eachCommand((c) => {
+    if ((kind ? c.kind === kind : ITEM_COMMANDS.has(c.kind)) && 'items' in c) c.items.forEach(edit);
+  });
+}
+
+/** An edit of the node address of every item command's Item. */
+const readdress = (edit: (uri: string) => string) => eachItem(undefined, (it) => void (it.target?.locURI && (it.target.locURI = edit(it.target.locURI))));
+
+/** CmdIDs above every one the message already uses, for commands a fault adds. */
+function freshCmdIDs(msg: SyncML): () => string {
+  let next = Math.max(0, ...[...walkCommands(msg.body.commands)].map(({ command }) => Number(command.cmdID) || 0)) + 1;
+  return () => String(next++);
+}
+
+/** OMA DS Put of the device information, which a DM server has no use for (MDM-XML-005). */
+function withDsPut(xml: string): string {
+  if (!xml.includes('<Final/>') || !/<(Get|Add|Replace|Delete|Exec|Atomic|Sequence)>/.test(xml)) return xml;
+  const next = Math.max(0, ...[...xml.matchAll(/<CmdID>(\d+)<\/CmdID>/g)].map((m) => Number(m[1]))) + 1;
+  const put = `<Put><CmdID>${next}</CmdID><Meta><Type xmlns="syncml:metinf">application/vnd.syncml-devinf+xml</Type></Meta><Item><Source><LocURI>./devinf12</LocURI></Source></Item></Put>`;
+  return xml.replace('<Final/>', `${put}<Final/>`);
+}
+
+const unescapeXml = (s: string) => s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
+const DEVINFO_URIS = ['./DevInfo/DevId', './DevInfo/Man', './DevInfo/Mod', './DevInfo/DmV', './DevInfo/Lang'];
 
 export const SERVER_FAULTS: readonly ServerFault[] = [
   { name: 'header-status-missing', summary: 'replies without the Status for the device SyncHdr', violates: ['MDM-STS-003'], message: mutations.dropHeaderStatus },
@@ -140,6 +178,80 @@ export const SERVER_FAULTS: readonly ServerFault[] = [
   { name: 'next-message-without-1222', summary: 'acknowledges an unfinished device package without Alert 1222', violates: ['MDM-LO-004', 'MDM-LO-010'], behaviour: { pullWithAlert1222: false } },
   { name: 'accepts-size-mismatch', summary: 'takes chunked Results whose length differs from their Size', violates: ['MDM-LO-012'], behaviour: { checkResultsSize: false } },
   { name: 'commands-between-chunks', summary: 'sends another command beside an unfinished large object', violates: ['MDM-LO-013'], behaviour: { commandsBetweenChunks: true } },
+  // Commands, Statuses, Results and node addresses (catalogue 3.2-3.6)
+  { name: 'final-not-last', summary: 'writes Final at the start of SyncBody, before its commands', violates: ['MDM-XML-004'], text: (xml) => (xml.includes('<Final/>') ? xml.replace('<Final/>', '').replace('<SyncBody>', '<SyncBody><Final/>') : xml) },
+  { name: 'sends-ds-put', summary: 'sends an OMA DS Put of device information along with its commands', violates: ['MDM-XML-005'], text: withDsPut },
+  { name: 'get-without-item', summary: 'sends Get commands without Items', violates: ['MDM-CMD-GET-001'], message: eachCommand((c) => void (c.kind === 'Get' && (c.items = []))) },
+  { name: 'add-without-target', summary: 'leaves the Target out of its Add Items', violates: ['MDM-CMD-ADD-001'], message: eachItem('Add', (it) => void delete it.target) },
+  { name: 'replace-without-target', summary: 'leaves the Target out of its Replace Items', violates: ['MDM-CMD-REP-001'], message: eachItem('Replace', (it) => void delete it.target) },
+  { name: 'delete-without-target', summary: 'leaves the Target out of its Delete Items', violates: ['MDM-CMD-DEL-001'], message: eachItem('Delete', (it) => void delete it.target) },
+  { name: 'exec-with-two-items', summary: 'names the node twice in each Exec (two Items)', violates: ['MDM-CMD-EXE-001'], message: eachCommand((c) => void (c.kind === 'Exec' && c.items.length && (c.items = [c.items[0], structuredClone(c.items[0])]))) },
+  { name: 'empty-atomic', summary: 'sends its Atomics without their members', violates: ['MDM-CMD-ATO-001'], message: eachCommand((c) => void (c.kind === 'Atomic' && (c.commands = []))) },
+  {
+    name: 'alert-code-in-item', summary: 'puts the code of its Alerts in an Item instead of the Alert Data', violates: ['MDM-CMD-ALT-002'],
+    message: eachCommand((c) => {
+      if (c.kind === 'Alert' && c.data) [c.items, c.data] = [[{ data: c.data }, ...c.items], undefined];
+    }),
+  },
+  {
+    name: 'user-interaction-alert', summary: 'asks the user to confirm with an OMA Alert 1101 ahead of its commands', violates: ['MDM-CMD-ALT-003'],
+    message: (msg) => {
+      const at = msg.body.commands.findIndex((c) => c.kind !== 'Status');
+      if (at < 0 || msg.body.commands[at].kind === 'Alert') return;
+      msg.body.commands.splice(at, 0, alert('1101', [item({ data: 'Your device is about to be configured' })], freshCmdIDs(msg)()));
+    },
+  },
+  {
+    name: 'add-then-replace-in-atomic', summary: 'sends each Add of a value in an Atomic with a Replace of the same node, to set it whether or not it exists', violates: ['MDM-CMD-ATO-005'],
+    message: (msg) => {
+      const next = freshCmdIDs(msg);
+      msg.body.commands = msg.body.commands.map((c): Command => (c.kind === 'Add' && c.items.length === 1 && c.items[0].data && !c.items[0].moreData
+        ? { kind: 'Atomic', cmdID: next(), commands: [c, { ...structuredClone(c), kind: 'Replace', cmdID: next() }] } : c));
+    },
+  },
+  { name: 'chunks-inside-atomic', summary: 'sends an Atomic too large for one message in chunks, the Atomic around the first one', violates: ['MDM-CMD-ATO-008'], behaviour: { chunkInsideAtomic: true } },
+  { name: 'exec-with-correlator', summary: 'puts a Correlator on its Exec commands to wait for their asynchronous result', violates: ['MDM-CMD-EXE-004'], warningOnly: true, message: eachCommand((c) => void (c.kind === 'Exec' && (c.correlator = `exec-${c.cmdID ?? ''}`))) },
+  { name: 'raw-xml-in-data', summary: 'writes XML values into Data as raw elements, neither escaped nor in CDATA', violates: ['MDM-XML-009'], text: (xml) => xml.replace(/<Data>(&lt;(?:(?!<\/Data>).)*)<\/Data>/g, (_, v: string) => `<Data>${unescapeXml(v)}</Data>`) },
+  { name: 'xml-payload-in-cdata', summary: 'wraps XML values in CDATA', violates: ['MDM-XML-010'], warningOnly: true, message: eachItem(undefined, (it) => void (it.data?.text.trimStart().startsWith('<') && (it.data.cdata = true))) },
+  { name: 'locuri-leading-slash', summary: 'writes node addresses from "/" instead of "./"', violates: ['MDM-XML-015'], message: readdress((u) => u.replace(/^\.\//, '/')) },
+  { name: 'locuri-dot-segment', summary: 'joins a node path and a relative name with "./" in the middle (./DevDetail/./SwV)', violates: ['MDM-XML-016'], message: readdress((u) => u.replace(/^(\.\/[^/]+)\//, '$1/./')) },
+  { name: 'locuri-double-slash', summary: 'joins node paths with a doubled "/", an empty node name between', violates: ['MDM-XML-017'], message: readdress((u) => u.replace(/^(\.\/[^/]+)\//, '$1//')) },
+  {
+    name: 'locuri-unescaped', summary: 'sends node names with their escapes decoded (spaces and non-ASCII letters as such)', violates: ['MDM-XML-018'],
+    message: readdress((u) => {
+      try {
+        return decodeURI(u);
+      } catch {
+        return u;
+      }
+    }),
+  },
+  { name: 'devinfo-by-mo-urn', summary: 'addresses the DevInfo object by its management-object URN instead of its node path', violates: ['MDM-XML-019'], message: readdress((u) => u.replace(/^\.\/DevInfo(?=\/|$)/, 'urn:oma:mo:oma-dm-devinfo:1.0')) },
+  { name: 'value-without-data', summary: 'leaves the Data out of Replace commands that state a Format', violates: ['MDM-XML-020'], message: eachItem('Replace', (it) => void (metaValue(it.meta, 'Format') && !it.moreData && delete it.data)) },
+  { name: 'accepts-item-without-data', summary: 'accepts a device Item that states a Format but carries no Data (200)', violates: ['MDM-XML-020'], behaviour: { refuseIncompleteItems: false } },
+  {
+    name: 'alert-answered-twice', summary: 'answers the device session Alert with two Statuses', violates: ['MDM-STS-008'],
+    message: (msg) => {
+      const s = msg.body.commands.find((c): c is Status => c.kind === 'Status' && c.cmd === 'Alert');
+      if (s) msg.body.commands.splice(msg.body.commands.indexOf(s) + 1, 0, { ...structuredClone(s), cmdID: freshCmdIDs(msg)() });
+    },
+  },
+  { name: 'item-statuses-without-refs', summary: 'answers Items with different outcomes one Status each, without naming the Item', violates: ['MDM-STS-009'], behaviour: { refsOnItemStatuses: false } },
+  { name: 'refs-on-whole-status', summary: 'names every DevInfo Item in SourceRefs on the one Status that answers the whole Replace', violates: ['MDM-STS-010'], message: statusesFor('Replace', (st) => void (!st.sourceRefs.length && !st.targetRefs.length && (st.sourceRefs = [...DEVINFO_URIS]))) },
+  { name: 'resends-on-202', summary: 'takes 202 for a failure and sends the command again', violates: ['MDM-STS-023'], behaviour: { treat202AsAccepted: false } },
+  { name: 'commands-on-keep-alive', summary: 'takes a request-pending keep-alive for the device\'s answer and sends its next commands', violates: ['MDM-CMD-ALT-016'], behaviour: { waitThroughKeepAlive: false } },
+  { name: 'results-without-msgref-read-as-latest', summary: 'reads a Results without MsgRef as referring to its latest message, not message 1', violates: ['MDM-ID-007'], behaviour: { resultsMsgRef: 'latest-when-missing' } },
+  { name: 'results-matched-in-latest-message', summary: 'looks the CmdRef of a Results up in its latest message, whatever the MsgRef', violates: ['MDM-RES-005'], behaviour: { resultsMsgRef: 'ignored' } },
+  {
+    name: 'drops-value-format', summary: 'sends values without the Meta Format they were given (an int as if chr)', violates: ['MDM-CMD-ADD-002'],
+    message: eachCommand((c) => {
+      if (c.kind !== 'Add' && c.kind !== 'Replace') return;
+      for (const m of [c.meta, ...c.items.map((i) => i.meta)]) if (m) m.fields = m.fields.filter((f) => f.name !== 'Format' || f.value === 'node');
+    }),
+  },
+  { name: 'unwraps-sequences', summary: 'sends the members of a Sequence as loose commands', violates: ['MDM-CMD-SEQ-003'], warningOnly: true, message: (msg) => void (msg.body.commands = msg.body.commands.flatMap((c) => (c.kind === 'Sequence' ? c.commands : [c]))) },
+  { name: 'cmdrefs-assumed-contiguous', summary: 'answers the device\'s commands by counting CmdIDs up from the first one', violates: ['MDM-ID-004'], warningOnly: true, behaviour: { cmdRefsAsSent: false } },
+  { name: 'rejects-status-refs-after-data', summary: 'refuses (HTTP 400) a device message whose Status has TargetRef after Data', violates: ['MDM-STS-002'], warningOnly: true, behaviour: { toleratesStatusChildOrder: false } },
 ];
 
 /**

@@ -41,6 +41,7 @@ export const CONFORMING_REFERENCE_SERVER: ReferenceServerBehaviour = {
   refuseOversizedWith413: true,
   answerInRequestEncoding: true,
   signatureCheck: 'full',
+  toleratesStatusChildOrder: true,
 };
 
 /** How far a signing time may be from the server's clock by default (DMClient CSP: the provider validates the time). */
@@ -249,6 +250,7 @@ export class ReferenceServer {
     const sessionID = (msg.hdr.sessionID ?? '').trim();
     if (!this.behaviour.opaqueSessionIDs && sessionID && !/^\d+$/.test(sessionID)) return text(500, `internal error: SessionID "${sessionID}" is not a number`);
     if (!this.behaviour.acceptsMsftExtensions && req.body.includes('msft:')) return text(400, 'unknown attribute prefix msft');
+    if (!this.behaviour.toleratesStatusChildOrder && req.parsed.deviations.some((d) => d.id === 'MDM-STS-001')) return text(400, 'Status children out of schema order');
     const cn = req.tls.peerCertificate?.subjectCN;
     if (enrolledAs !== undefined && enrolledAs !== deviceId) {
       return this.refuse(req, `client certificate was enrolled for device "${enrolledAs}", not the device "${deviceId}" in the SyncHdr Source`);
