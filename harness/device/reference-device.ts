@@ -5,7 +5,9 @@
 import { sessionFromTranscript } from '../checks/from-transcript';
 import type { SessionView } from '../checks/session';
 import type { Identity } from '../pki';
-import { DeviceSession, type DeviceCredentials, type SessionEnd } from '../protocol/device-session';
+import { newNonce } from '../protocol/auth';
+import type { CredScheme } from '../protocol/credentials';
+import { DeviceSession, type DeviceCredentials, type DeviceSessionOptions, type SessionEnd } from '../protocol/device-session';
 import { fetchLoopbackEntities } from '../protocol/external-entities';
 import { behaviourOf, render, type WireOut } from '../protocol/fault';
 import { seeded, type Rng } from '../protocol/random';
@@ -18,6 +20,19 @@ import type { DmTree } from './tree';
 
 const DEVINFO = ['DevId', 'Man', 'Mod', 'DmV', 'Lang'];
 
+/** The server's credentials, as a device configured to authenticate its server keeps them (w7 `CLIENT`, DMAcc `SRVCRED`). */
+export interface DeviceServerCredentials {
+  scheme: CredScheme;
+  user: string;
+  password: string;
+  /** The nonce this device handed the server in an earlier session (base64), for the server's first Cred. */
+  nonce?: string;
+  /** Take whatever Cred of the scheme the server presents, without checking it (to compare what servers present). */
+  acceptAny?: boolean;
+  /** Hand the server this nonce every time instead of fresh ones (to compare what a server presents to two devices). */
+  fixedNonce?: string;
+}
+
 export interface ReferenceDeviceOptions {
   deviceId: string;
   /** Client certificate for mutual TLS; without it the device connects with none. */
@@ -27,6 +42,8 @@ export interface ReferenceDeviceOptions {
   tree?: DmTree;
   credentials?: DeviceCredentials;
   preemptiveAuth?: boolean;
+  /** Require and verify the server's credentials in every session (server-to-client authentication). */
+  serverCredentials?: DeviceServerCredentials;
   maxMsgSize?: number;
   maxObjSize?: number;
   maxSendSize?: number;
@@ -97,11 +114,17 @@ export class ReferenceDevice {
   private lastSessionID: number;
   private toCancel: number;
   private nonce: string | undefined;
+  /** The nonce handed to the server for its next session's Cred (MDM-AUTH-010, MDM-AUTH-020). */
+  serverNonce: string | undefined;
+  private readonly nonceRng: Rng;
 
   constructor(private readonly opts: ReferenceDeviceOptions) {
     this.id = opts.deviceId;
     // Windows numbers sessions with a small decimal counter (MDM-SES-014, MDM-HDR-006); where it starts is seeded.
-    this.lastSessionID = opts.sessionCounter ?? (opts.rng ?? seeded(undefined, 'device', opts.deviceId)).int(1, 200);
+    const rng = opts.rng ?? seeded(undefined, 'device', opts.deviceId);
+    this.lastSessionID = opts.sessionCounter ?? rng.int(1, 200);
+    this.nonceRng = rng.fork('server-nonces');
+    this.serverNonce = opts.serverCredentials?.nonce;
     this.tree = opts.tree ?? loadDefaultTree(opts.deviceId);
     this.behaviour = behaviourOf(opts.faults ?? []);
     this.nonce = opts.credentials?.nonce;
@@ -152,7 +175,9 @@ export class ReferenceDevice {
       next = session.receive(reply.parsed.message);
     }
     end ??= session.end ?? { reason: 'completed' };
-    if (session.nextSessionNonce) this.nonce = session.nextSessionNonce;
+    // A nonce from a server this device could not authenticate does not replace the one it keeps (MDM-AUTH-023).
+    if (session.nextSessionNonce && (!this.opts.serverCredentials || session.serverTrusted)) this.nonce = session.nextSessionNonce;
+    if (session.serverNonceForNextSession && this.behaviour.rememberHandedNonce !== false) this.serverNonce = session.serverNonceForNextSession;
     const exchanges = this.transcript.exchanges.slice(first);
     return { sessionID, exchanges, view: sessionFromTranscript(exchanges, describe(end)), end, rounds };
   }
@@ -200,8 +225,16 @@ export class ReferenceDevice {
       maxSendSize: this.opts.maxSendSize,
       credentials: this.opts.credentials && { ...this.opts.credentials, nonce: this.nonce },
       preemptiveAuth: this.opts.preemptiveAuth,
+      serverAuth: this.serverAuth(),
       behaviour: this.behaviour,
     });
+  }
+
+  private serverAuth(): DeviceSessionOptions['serverAuth'] {
+    const creds = this.opts.serverCredentials;
+    if (!creds) return undefined;
+    const { fixedNonce, ...rest } = creds;
+    return { ...rest, nonce: this.serverNonce, newNonce: (bytes) => fixedNonce ?? newNonce(bytes, this.nonceRng) };
   }
 
   /** Posts arbitrary bytes as this device (robustness scenarios); recorded like any exchange. */

@@ -11,6 +11,7 @@ import { fetchLoopbackEntities } from '../protocol/external-entities';
 import { behaviourOf, render, type WireOut } from '../protocol/fault';
 import { seeded, type Rng } from '../protocol/random';
 import { ServerSession, CONFORMING_SERVER, type ServerCredentialCheck, type ServerEvent } from '../protocol/server-session';
+import type { CredScheme } from '../protocol/credentials';
 import type { Command } from '../syncml';
 import { HttpsServer, Transcript, type Exchange, type HandlerResponse, type IncomingRequest } from '../transport';
 import type { ReferenceServerBehaviour, ServerFault } from './faults';
@@ -29,7 +30,16 @@ export const CONFORMING_REFERENCE_SERVER: ReferenceServerBehaviour = {
   resolveExternalEntities: false,
   limitRequestBody: true,
   refuseOversizedWith413: true,
+  serverSecretPerDevice: true,
+  rememberIssuedNonce: true,
 };
+
+/** Credentials of one side: a scheme, a user id and a secret. */
+export interface SchemeCredentials {
+  scheme: CredScheme;
+  user: string;
+  password: string;
+}
 
 export interface ReferenceServerOptions {
   identity: Identity;
@@ -50,6 +60,11 @@ export interface ReferenceServerOptions {
   entityUrl?: string;
   /** Application-level credentials the server requires of every device (MDM-AUTH-001). */
   clientAuth?: { scheme: ServerCredentialCheck['scheme']; user: string; password: string };
+  /**
+   * Credentials the server presents to devices (server-to-client authentication, OMA-DMS 5.3): the same for every
+   * device, or each device's own (MDM-AUTH-024); undefined for a device presents nothing to it.
+   */
+  serverCredentials?: SchemeCredentials | ((deviceId: string) => SchemeCredentials | undefined);
   /** Largest request body read; a larger one is answered 413. Default 16 MiB. */
   maxRequestBytes?: number;
   /** TLS handshake, and the request head once connected (HttpsServer). Default 5 000 ms. */
@@ -100,6 +115,9 @@ class DeviceQueue {
   endRound(): void {
     if (this.items.length) this.items.push(END_OF_ROUND);
   }
+  requeue(commands: Command[]): void {
+    this.items.unshift(...commands);
+  }
   peek(): Command | undefined {
     const head = this.items[0];
     return head === END_OF_ROUND ? undefined : head;
@@ -121,6 +139,10 @@ export class ReferenceServer {
   private readonly queues = new Map<string, DeviceQueue>();
   private readonly live = new Map<string, LiveSession>();
   private readonly nonces = new Map<string, string>();
+  /** Per device, the nonce it handed over for the server's next Cred (MDM-AUTH-010, MDM-AUTH-020). */
+  private readonly serverNonces = new Map<string, string>();
+  /** The first device the server presented credentials to (a server with one secret for all presents its secret). */
+  private firstPresentedTo: string | undefined;
   private malformedSent = false;
   private sweep: NodeJS.Timeout | undefined;
   private readonly rng: Rng;
@@ -281,6 +303,7 @@ export class ReferenceServer {
     if (!live) {
       const record: SessionRecord = { deviceId, sessionID, events: [], state: 'open' };
       const auth = this.opts.clientAuth;
+      const presented = this.serverCredentialsFor(deviceId);
       const engine = new ServerSession({
         serverUrl: this.url,
         deviceId,
@@ -288,7 +311,10 @@ export class ReferenceServer {
         queue: this.queueFor(deviceId),
         behaviour: this.behaviour,
         rng: this.rng.fork(`${deviceId}/${sessionID}/${this.sessions.length}`),
-        clientAuth: auth && { ...auth, nonce: this.nonces.get(deviceId), onNextNonce: (n) => this.nonces.set(deviceId, n) },
+        clientAuth: auth && {
+          ...auth, nonce: this.nonces.get(deviceId), onNextNonce: (n) => void (this.behaviour.rememberIssuedNonce && this.nonces.set(deviceId, n)),
+        },
+        serverAuth: presented && { ...presented, nonce: this.serverNonces.get(deviceId), onNextNonce: (n) => this.serverNonces.set(deviceId, n) },
       });
       live = { key, record, engine, lastSeen: Date.now() };
       record.events = engine.events;
@@ -296,6 +322,15 @@ export class ReferenceServer {
       this.sessions.push(record);
     }
     return live;
+  }
+
+  /** The credentials presented to one device: its own (MDM-AUTH-024), unless the server has one secret for all. */
+  private serverCredentialsFor(deviceId: string): SchemeCredentials | undefined {
+    const configured = this.opts.serverCredentials;
+    if (!configured) return undefined;
+    if (typeof configured !== 'function') return configured;
+    this.firstPresentedTo ??= deviceId;
+    return configured(this.behaviour.serverSecretPerDevice ? deviceId : this.firstPresentedTo);
   }
 
   private close(live: LiveSession, state: SessionRecord['state'] = live.engine.state): void {

@@ -11,7 +11,7 @@ import { mintServerIdentity, type BadServerIdentity, type Identity, type TestPki
 import type { CredScheme } from '../../protocol/credentials';
 import type { ReferenceServerBehaviour } from '../../server/faults';
 import type { MalformedReply } from '../../server/malformed';
-import { ReferenceServer, type SessionRecord } from '../../server/reference-server';
+import { ReferenceServer, type SchemeCredentials, type SessionRecord } from '../../server/reference-server';
 import type { Command } from '../../syncml';
 import type { Exchange } from '../../transport';
 import type { ScenarioLog } from '../scenario';
@@ -101,6 +101,11 @@ export interface ClientUnderTest {
   trigger: Trigger;
   /** Application-level credentials the client sends (`--auth`, `--client-credentials`); absent: mutual TLS only. */
   credentials?: { scheme: CredScheme; user: string; password: string };
+  /**
+   * Credentials the reference server presents to the client in every session (`--server-auth`, `--server-credentials`):
+   * what a client configured to authenticate its server (w7 `CLIENT`, DMAcc `SRVCRED`) verifies.
+   */
+  serverCredentials?: SchemeCredentials;
   /** Replacements for the default node URIs. */
   nodes?: Partial<ClientNodes>;
   /** Per triggered session. Default 30 s. */
@@ -132,6 +137,8 @@ export interface ServerSetup {
   identity?: BadServerIdentity;
   /** Require application-level credentials of the device. */
   clientAuth?: { scheme: CredScheme; user: string; password: string };
+  /** Credentials the server presents instead of the run's (`null`: none at all). */
+  serverCredentials?: SchemeCredentials | null;
   malformedReply?: MalformedReply;
   /** Where an `external-entities` reply points its entities. */
   entityUrl?: string;
@@ -155,6 +162,7 @@ export class ScenarioServer {
       malformedReply: setup.malformedReply,
       entityUrl: setup.entityUrl,
       clientAuth: setup.clientAuth,
+      serverCredentials: setup.serverCredentials === null ? undefined : setup.serverCredentials ?? t.serverCredentials,
       onSessionEnd: (record) => this.ended(record),
     });
     if (setup.rounds?.length) this.reference.queueRounds(t.deviceId, ...setup.rounds);
@@ -238,6 +246,10 @@ export async function session(t: ClientUnderTest, log: ScenarioLog, server: Scen
   };
   log.transcripts.push(exchanges);
   log.note(`session ${sessionIDs.join(', ') || '(none)'} against ${server.url}: ${exchanges.length} exchange(s); ${describeTrigger(trigger)}`);
+  const refusedServer = run.records.flatMap((r) => r.events).find((e) => e.type === 'server-auth' && e.outcome === 'challenged');
+  if (refusedServer && !t.serverCredentials) {
+    log.note(`the client refused the reference server's SyncHdr (${refusedServer.type === 'server-auth' ? refusedServer.code : ''}): it requires server credentials; pass --server-auth md5 --server-credentials USER:SECRET with the credentials it expects`);
+  }
   if (run.connected) {
     log.add(runChecks(CLIENT_CHECKS, view));
   } else if (!opts.mayStayAway) {

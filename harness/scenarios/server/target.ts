@@ -27,6 +27,11 @@ export interface ServerUnderTest {
   queue?: (deviceId: string, commands: Command[]) => Promise<void>;
   /** Application-level credentials of the device (`--auth`, `--client-credentials`). */
   credentials?: { scheme: CredScheme; user: string; password: string };
+  /**
+   * Credentials the server presents to the device (`--server-auth`, `--server-credentials`): the auth scenarios' device
+   * requires and verifies them, as a device configured with w7 `CLIENT` / DMAcc `SRVCRED` does.
+   */
+  serverCredentials?: { scheme: CredScheme; user: string; password: string };
   /** Per HTTP request. */
   timeoutMs?: number;
   /** Offer HTTP/2, as Windows does (`--http2`). */
