@@ -147,6 +147,8 @@ export function judgeAuthentication(session: AnySessionView, judged: Party, judg
       const theirs = lastOther.syncml.hdr.cred;
       const theirType = theirs ? typeOf(theirs.meta) : undefined;
       const at = `/SyncBody/Status[${msg.body.commands.filter((c) => c.kind === 'Status').indexOf(status) + 1}]`;
+      // MDM-AUTH-008: once 212 was given, every later message of the other party is one that needs no Cred.
+      if (gave212 && on('MDM-AUTH-008')) judge.saw('MDM-AUTH-008');
       if (challenged && theirs) {
         // MDM-AUTH-025 (and, for an md5 challenge of a server's, MDM-AUTH-026): an answer in another scheme is not taken.
         const otherScheme = challenged.type !== undefined && theirType !== challenged.type;
@@ -167,9 +169,8 @@ export function judgeAuthentication(session: AnySessionView, judged: Party, judg
           if (code === '407' && theirs) judge.fail('MDM-AUTH-005', m, `${at}/Data`, `407 (credentials missing) for msg ${lastOther.n}, which carried a Cred: refused credentials are answered 401`);
           if (code === '401' && !theirs) judge.fail('MDM-AUTH-005', m, `${at}/Data`, `401 (credentials refused) for msg ${lastOther.n}, which carried no Cred: missing credentials are answered 407`);
         }
-        if (gave212 && on('MDM-AUTH-008')) {
-          judge.saw('MDM-AUTH-008');
-          if (!theirs) judge.fail('MDM-AUTH-008', m, `${at}/Data`, `${who} answered 212 earlier in the session, so ${peer} needs no further Cred; yet msg ${lastOther.n} without Cred is challenged ${code}`);
+        if (gave212 && on('MDM-AUTH-008') && !theirs) {
+          judge.fail('MDM-AUTH-008', m, `${at}/Data`, `${who} answered 212 earlier in the session, so ${peer} needs no further Cred; yet msg ${lastOther.n} without Cred is challenged ${code}`);
         }
         if (code === '401' && theirs && on('MDM-AUTH-022')) {
           judge.saw('MDM-AUTH-022');
@@ -206,10 +207,9 @@ export function judgeAuthentication(session: AnySessionView, judged: Party, judg
           judge.saw('MDM-AUTH-001');
           if (chalType !== BASIC && chalType !== MD5 && chalType !== MAC) judge.fail('MDM-AUTH-001', m, `${at}/Chal/Meta/Type`, `the server asks for ${chalType ?? 'no scheme'}; application-level client authentication is syncml:auth-basic or syncml:auth-md5`);
         }
-        if (nonce) {
-          issued.push(nonce);
-          handedNonce = true;
-        }
+        if (nonce) issued.push(nonce);
+        // The nonce for the next session comes with an acceptance; a challenge's nonce is for the answer to it.
+        if (nonce && (code === '200' || code === '212')) handedNonce = true;
       }
     }
     lastOwn = m;

@@ -35,6 +35,12 @@ const hdrStatus = (msg: SyncML) => statusesOf(msg).find((s) => numberKey(s.statu
 /** MDM-ID-007: a Results without MsgRef refers to message 1. */
 const resultsMsgRef = (r: Results) => (r.msgRef === undefined ? '1' : r.msgRef);
 
+/** The device refuses the server message it answers: 401/407 for its SyncHdr. */
+function refusesServer(msg: SyncML): boolean {
+  const own = hdrStatus(msg);
+  return !!own && ['401', '407'].includes(codeOf(own) ?? '');
+}
+
 /** Device messages paired with the server message each one answers (undefined for the first). */
 function* deviceTurns(session: AnySessionView): Generator<{ m: WireMessage; msg: SyncML; prev?: SyncML; prevWire?: WireMessage }> {
   let prev: WireMessage | undefined;
@@ -329,10 +335,11 @@ export const deviceEndsSessionProperly = defineCheck<AnyClientSessionView>({
     'MDM-AUTH-012': 'the server to send a message with no command and no challenge',
   },
   run(session, judge) {
-    for (const { prev } of deviceTurns(session)) {
+    for (const m of sentBy(session, 'server')) {
       // MDM-AUTH-012: a server message with no command and no challenge cannot be answered by the server; whatever its
       // credentials, the device must not challenge it with a message that holds nothing else.
-      if (prev && nonStatus(prev).length === 0 && !statusesOf(prev).some((s) => s.status.chal)) judge.saw('MDM-AUTH-012');
+      const msg = m.syncml;
+      if (msg && nonStatus(msg).length === 0 && !statusesOf(msg).some((s) => s.status.chal)) judge.saw('MDM-AUTH-012');
     }
     for (const { m, msg, prev } of deviceTurns(session)) {
       judge.saw('MDM-STS-011');
@@ -385,6 +392,9 @@ export const deviceFinalRules = defineCheck<AnyClientSessionView>({
         firstChunk = undefined;
         continue;
       }
+      // A server message refused at its SyncHdr (its credentials missing or wrong) was not taken in: the server sends
+      // it again, and its package and chunks go on from there.
+      if (refusesServer(msg)) continue;
       const serverAskedNext = prev.body.commands.some((c) => isAlert(c, '1222'));
       if (serverAskedNext) continue; // the device continues its own package
       judge.saw('MDM-LO-002', 'MDM-LO-003');

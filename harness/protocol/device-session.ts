@@ -187,6 +187,11 @@ const AUTH_ATTEMPTS = 2;
 const SERVER_AUTH_ATTEMPTS = 3;
 const HDR = { cmdRef: '0', cmd: 'SyncHdr' };
 
+/** Commands with the members of their Atomic and Sequence containers, in document order. */
+function withMembers(commands: Command[]): Command[] {
+  return commands.flatMap((c) => (c.kind === 'Atomic' || c.kind === 'Sequence' ? [c, ...withMembers(c.commands)] : [c]));
+}
+
 /** How the device met the server's credentials in one message. */
 interface ServerVerdict {
   /** The Status for the server's SyncHdr. */
@@ -276,8 +281,7 @@ export class DeviceSession {
     if (verdict.refused) {
       // The server is not authenticated: none of its commands is run; each gets the refusal (as MDM-AUTH-007 has it
       // for a server), and the server sends them again with credentials.
-      const refusals = commands
-        .filter((c) => c.kind !== 'Status' && c.kind !== 'Results')
+      const refusals = withMembers(commands.filter((c) => c.kind !== 'Status' && c.kind !== 'Results'))
         .map((c) => status({ msgRef: serverMsgID, cmdRef: c.cmdID ?? '', cmd: c.kind === 'Unknown' ? c.name : c.kind, code: verdict.refused! }));
       this.pending = [...refusals, ...this.pending];
       return this.compose(hdrStatus, true);

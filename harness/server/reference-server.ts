@@ -12,7 +12,7 @@ import { behaviourOf, render, type WireOut } from '../protocol/fault';
 import { seeded, type Rng } from '../protocol/random';
 import { ServerSession, CONFORMING_SERVER, type ServerCredentialCheck, type ServerEvent } from '../protocol/server-session';
 import type { CredScheme } from '../protocol/credentials';
-import type { Command } from '../syncml';
+import type { Command, SyncML } from '../syncml';
 import { HttpsServer, Transcript, type Exchange, type HandlerResponse, type IncomingRequest } from '../transport';
 import type { ReferenceServerBehaviour, ServerFault } from './faults';
 import { malformedBody, malformsThis, type MalformedReply } from './malformed';
@@ -144,6 +144,8 @@ export class ReferenceServer {
   /** The first device the server presented credentials to (a server with one secret for all presents its secret). */
   private firstPresentedTo: string | undefined;
   private malformedSent = false;
+  /** The session and MsgID of the spoilt reply, so that it is spoilt again if the device refuses it unread. */
+  private malformedIn: { key: string; msgID: string } | undefined;
   private sweep: NodeJS.Timeout | undefined;
   private readonly rng: Rng;
   readonly sessions: SessionRecord[] = [];
@@ -253,18 +255,30 @@ export class ReferenceServer {
       return this.refuse(req, `client certificate CN "${cn}" does not match the device "${deviceId}" in the SyncHdr Source`);
     }
     const live = this.sessionFor(deviceId, sessionID);
+    if (this.refusesSpoiltReply(live, msg)) this.malformedSent = false;
     const reply = live.engine.receive(msg);
     const closing = live.engine.state !== 'open';
     const out: WireOut = { headers: { 'content-type': 'application/vnd.syncml.dm+xml' }, body: render(reply, this.opts.faults ?? []) };
     const spoil = this.opts.malformedReply;
     if (spoil && !this.malformedSent && malformsThis(spoil, reply, closing)) {
       this.malformedSent = true;
+      this.malformedIn = { key: live.key, msgID: reply.hdr.msgID ?? '' };
       out.body = malformedBody(spoil, reply, out.body, this.opts.entityUrl);
     }
     for (const f of this.opts.faults ?? []) f.wire?.(out, { closing });
     live.lastSeen = Date.now();
     if (closing) this.close(live);
     return { status: 200, headers: out.declaredLength === undefined ? out.headers : { ...out.headers, 'content-length': String(out.declaredLength) }, body: out.body };
+  }
+
+  /**
+   * The device refused the spoilt reply at its SyncHdr (the server's credentials were missing or wrong) and ran none
+   * of it: the server sends the message again with credentials, and the spoilt form must reach the device then.
+   */
+  private refusesSpoiltReply(live: LiveSession, msg: SyncML): boolean {
+    const spoilt = this.malformedIn;
+    if (!spoilt || spoilt.key !== live.key) return false;
+    return msg.body.commands.some((c) => c.kind === 'Status' && c.cmdRef?.trim() === '0' && c.msgRef?.trim() === spoilt.msgID && ['401', '407'].includes(c.data?.text.trim() ?? ''));
   }
 
   private refuseIdentity(req: IncomingRequest): string | undefined {
