@@ -3,13 +3,13 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { certificateFacts } from '../pki';
 import { featuresOf, ProfileFileError, readCapabilityProfile } from '../iut/capability-profile';
-import { EMBEDDED_CREDENTIALS, EMBEDDED_FEATURES } from '../iut/embedded-server';
+import { EMBEDDED_CREDENTIALS, EMBEDDED_FEATURES, embeddedServerCredentials } from '../iut/embedded-server';
 import { preflight } from '../iut/preflight';
 import type { RunConfig } from '../iut/run-config';
 import { SUITE_NAMES } from '../scenarios/catalog';
 import { many, one, seedOf, UsageError, type ParsedArgs } from './args';
 import { parseCommand, refuseIgnored, type CommandSpec, type FlagSpec } from './command';
-import { credentialsOf } from './options';
+import { credentialsOf, SERVER_AUTH_FLAG, serverCredentialsOf } from './options';
 import { readExpectations } from './expectations';
 import { loadDevicePki, readPem, throwawayPki } from './identity';
 import { runSuites } from './run-suites';
@@ -44,6 +44,8 @@ export const TEST_SERVER: CommandSpec = {
     { name: 'http2', help: 'offer HTTP/2 (ALPN h2) as Windows does, and speak it when the server picks it' },
     { name: 'client-cert-header', value: 'NAME', help: 'for a server behind a TLS-terminating proxy: speak HTTP to --url (http://…) and send the device certificate in this header (URL-encoded PEM); TLS rows are then inconclusive' },
     ...RUN_FLAGS,
+    { name: 'server-credentials', value: 'USER:SECRET', help: 'the credentials the server presents to this device: the device of the auth scenarios then requires and verifies them (w7 CLIENT, DMAcc SRVCRED)' },
+    SERVER_AUTH_FLAG,
   ],
   examples: [
     'mdm-conformance test-server',
@@ -100,6 +102,8 @@ export async function testServerCommand(argv: string[], out: (line: string) => v
     { flag: 'client-key', when: !url, why: 'the embedded reference server issues its own device identity; --client-key is for --url' },
     { flag: 'control', when: !url, why: 'the embedded reference server queues commands itself; --control is for --url' },
     { flag: 'client-cert-header', when: !url, why: 'it is for a server behind a TLS-terminating proxy, given with --url http://…' },
+    { flag: 'server-credentials', when: !url, why: 'the embedded reference server presents credentials of its own to each device; --server-credentials is for --url' },
+    { flag: 'server-auth', when: !url, why: 'the embedded reference server presents credentials of its own to each device; --server-auth is for --url' },
   ]);
   const reportsDir = resolve(one(args, 'reports') ?? 'reports');
   const expectFile = one(args, 'expect');
@@ -116,7 +120,7 @@ export async function testServerCommand(argv: string[], out: (line: string) => v
     const pki = loadDevicePki(dir);
     config.server = {
       embedded: true, pkiDir: dir, serverCa: join(dir, 'ca.pem'), clientCert: join(dir, 'device.pem'), clientKey: join(dir, 'device-key.pem'),
-      deviceId: pki.deviceId, credentials: EMBEDDED_CREDENTIALS, http2: args.switches.has('http2'), timeoutMs,
+      deviceId: pki.deviceId, credentials: EMBEDDED_CREDENTIALS, serverCredentials: embeddedServerCredentials(pki.deviceId), http2: args.switches.has('http2'), timeoutMs,
     };
     config.features = [...(profile ? featuresOf(profile, 'md5') : EMBEDDED_FEATURES)];
     out(`testing the embedded reference server (pass --url to test yours); seed ${seed}`);
@@ -139,6 +143,7 @@ export async function testServerCommand(argv: string[], out: (line: string) => v
   const deviceId = one(args, 'device-id') ?? pki?.deviceId ?? certificateFacts(certPem).subjectCN;
   if (!deviceId) throw new UsageError('cannot tell the device id: pass --device-id ID');
   const credentials = credentialsOf(args, 'client-credentials');
+  const serverCredentials = serverCredentialsOf(args);
   const problem = await preflight({
     url, deviceId, identity: { certPem, keyPem }, serverCa, credentials, timeoutMs, http2: args.switches.has('http2'), clientCertHeader: certHeader,
     caHint: pkiDir ? join(pkiDir, 'ca.pem') : undefined,
@@ -150,7 +155,7 @@ export async function testServerCommand(argv: string[], out: (line: string) => v
   config.server = {
     // Bad identities for the auth scenarios can be minted only from a CA key: a pki init folder has one, an enrolled one not.
     embedded: false, url, pkiDir: pkiDir && hasCaKey(pkiDir) && !one(args, 'client-cert') ? pkiDir : undefined, serverCa: caFile ?? '', clientCert: certFile, clientKey: keyFile,
-    deviceId, control: one(args, 'control'), credentials, http2: args.switches.has('http2'), clientCertHeader: certHeader, timeoutMs,
+    deviceId, control: one(args, 'control'), credentials, serverCredentials, http2: args.switches.has('http2'), clientCertHeader: certHeader, timeoutMs,
   };
   config.features = [...featuresOf(profile, credentials ? (credentials.scheme === 'syncml:auth-md5' ? 'md5' : 'basic') : undefined)];
   out(`testing ${url} as device ${deviceId}; seed ${seed}`);

@@ -33,6 +33,16 @@ export interface DeviceServerCredentials {
   fixedNonce?: string;
 }
 
+/** What a device keeps from one session to the next, as Windows keeps it in its DM account. */
+export interface DeviceMemory {
+  /** The last nonce the server gave for the device's credentials (MDM-AUTH-010, MDM-AUTH-022). */
+  nonce?: string;
+  /** The nonce the device handed the server for the server's next credentials (MDM-AUTH-010, MDM-AUTH-020). */
+  serverNonce?: string;
+  /** The number of the last session (MDM-HDR-006). */
+  sessionCounter: number;
+}
+
 export interface ReferenceDeviceOptions {
   deviceId: string;
   /** Client certificate for mutual TLS; without it the device connects with none. */
@@ -142,6 +152,11 @@ export class ReferenceDevice {
       http2: opts.http2,
       clientCertHeader: opts.clientCertHeader,
     });
+  }
+
+  /** What this device would keep for its next session (a device run one session per process saves it). */
+  memory(): DeviceMemory {
+    return { nonce: this.nonce, serverNonce: this.serverNonce, sessionCounter: this.lastSessionID };
   }
 
   /** One DM session against `url`; never throws for anything the server does. */
