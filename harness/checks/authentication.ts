@@ -31,10 +31,10 @@ function octets(nonce: string): number | undefined {
 }
 
 /**
- * `Cred` of one message: Meta Type basic or md5 and Format b64 (mandatory for md5) with Data (MDM-AUTH-013); an
- * integrity MAC never travels in Cred (MDM-AUTH-027); Cred sits in the SyncHdr, never in a command (MDM-HDR-015).
+ * `Cred` of one message: Meta Type basic or md5 and Format b64 (mandatory for md5) with Data (MDM-AUTH-013); Cred
+ * sits in the SyncHdr, never in a command (MDM-HDR-015).
  */
-export function judgeCredentials(m: WireMessage, judge: Judge, ids: { cred?: boolean; inCommand?: boolean; mac?: boolean }): void {
+export function judgeCredentials(m: WireMessage, judge: Judge, ids: { cred?: boolean; inCommand?: boolean }): void {
   const msg = m.syncml;
   if (!msg) return;
   const cred = msg.hdr.cred;
@@ -44,7 +44,7 @@ export function judgeCredentials(m: WireMessage, judge: Judge, ids: { cred?: boo
     const format = metaValue(cred.meta, 'Format')?.trim();
     const data = trimmed(cred.data?.text);
     if (type === MAC) {
-      if (ids.mac) judge.fail('MDM-AUTH-027', m, '/SyncHdr/Cred/Meta/Type', 'syncml:auth-MAC in Cred; an HMAC travels in the x-syncml-hmac HTTP header, never in Cred');
+      // A MAC in Cred is MDM-AUTH-027's (judgeAuthentication), not a malformed Cred.
     } else if (type !== BASIC && type !== MD5) {
       judge.fail('MDM-AUTH-013', m, '/SyncHdr/Cred/Meta/Type', `Type ${type ? `"${type}"` : 'missing'}; a Cred is syncml:auth-basic or syncml:auth-md5`);
     } else if (type === MD5 && format !== 'b64') {
@@ -116,6 +116,10 @@ export function judgeAuthentication(session: AnySessionView, judged: Party, judg
     // --- the judged party's message: its credentials ---
     const cred = msg.hdr.cred;
     const credType = cred ? typeOf(cred.meta) : undefined;
+    if (credType === MAC && on('MDM-AUTH-027')) {
+      judge.saw('MDM-AUTH-027');
+      judge.fail('MDM-AUTH-027', m, '/SyncHdr/Cred/Meta/Type', 'syncml:auth-MAC in Cred; an HMAC travels in the x-syncml-hmac HTTP header, never in Cred');
+    }
     if (on('MDM-AUTH-031') && judged === 'server' && cred) {
       judge.saw('MDM-AUTH-031');
       if (credType !== MD5) judge.fail('MDM-AUTH-031', m, '/SyncHdr/Cred/Meta/Type', `the server presents ${credType ?? 'a Cred without Type'}; what a server presents to a Windows client is DIGEST (syncml:auth-md5) only`);

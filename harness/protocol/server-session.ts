@@ -110,8 +110,8 @@ export interface ServerBehaviour {
   presentScheme: CredScheme | '';
   /** Hash the nonce's base64 text instead of its bytes in the server's own digest (MDM-AUTH-016). */
   serverMd5OverNonceText: boolean;
-  /** Leave the user id out of the server's own digest (MDM-AUTH-015). */
-  serverMd5PasswordOnly: boolean;
+  /** Leave the user id out of the server's own credentials: B64(password) for basic, B64(MD5(password)) inside md5 (MDM-AUTH-014, -015). */
+  serverCredWithoutUserId: boolean;
   /*
    * Tools of the client-under-test scenarios. Each default is the conforming behaviour; the non-default values
    * are what a scenario needs a server to do to see the client react (some are deliberately wrong).
@@ -171,7 +171,7 @@ export const CONFORMING_SERVER: ServerBehaviour = {
   nextNonceFrom212: true,
   presentScheme: '',
   serverMd5OverNonceText: false,
-  serverMd5PasswordOnly: false,
+  serverCredWithoutUserId: false,
   abortInMessage: 0,
   chunkBytes: 0,
   chunkSizeError: 0,
@@ -399,8 +399,10 @@ export class ServerSession {
         this.presentNonce = nonce;
         presented.onNextNonce?.(nonce);
       }
-      // A 200 without a new nonce comes from a device that does not authenticate the server: Cred goes no further.
-      if (this.sentCred && (!nonce || !this.behaviour.credentialsAfter200)) this.presentCred = false;
+      // A 200 to an md5 Cred without a new nonce comes from a device that does not authenticate the server: Cred goes
+      // no further. Basic has no nonce to give, so a 200 asks for it again as it is (MDM-AUTH-009).
+      const notChecked = !nonce && this.presentScheme === AuthScheme.Md5;
+      if (this.sentCred && (notChecked || !this.behaviour.credentialsAfter200)) this.presentCred = false;
       return;
     }
     if (code !== '401' && code !== '407') return;
@@ -429,7 +431,7 @@ export class ServerSession {
     if (this.presentScheme === AuthScheme.Md5 && this.presentNonce === undefined) return undefined;
     return credentialFor(
       { scheme: this.presentScheme, user: presented.user, password: presented.password, nonce: this.presentNonce },
-      { nonceAsText: this.behaviour.serverMd5OverNonceText, passwordOnly: this.behaviour.serverMd5PasswordOnly },
+      { nonceAsText: this.behaviour.serverMd5OverNonceText, passwordOnly: this.behaviour.serverCredWithoutUserId },
     );
   }
 

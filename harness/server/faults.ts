@@ -140,7 +140,7 @@ export const SERVER_FAULTS: readonly ServerFault[] = [
       if (meta) meta.fields = meta.fields.filter((f) => f.name !== 'Format');
     },
   },
-  { name: 'server-digest-without-user-id', summary: 'makes its own md5 digest from the password alone, without its user id', violates: ['MDM-AUTH-015'], behaviour: { serverMd5PasswordOnly: true } },
+  { name: 'server-digest-without-user-id', summary: 'makes its own md5 digest from the password alone, without its user id', violates: ['MDM-AUTH-015'], behaviour: { serverCredWithoutUserId: true } },
   { name: 'server-md5-over-nonce-text', summary: 'makes its own md5 digest over the base64 text of the nonce', violates: ['MDM-AUTH-016'], behaviour: { serverMd5OverNonceText: true } },
   { name: 'drops-credentials-after-200', summary: 'presents no credentials after the device accepted them with 200 and a new nonce', violates: ['MDM-AUTH-009'], behaviour: { credentialsAfter200: false } },
   { name: 'answers-challenge-with-stale-nonce', summary: 'answers the device\'s refusal with a Cred made from the old nonce instead of the challenge\'s fresh one', violates: ['MDM-AUTH-022'], behaviour: { useChallengeNonce: false } },

@@ -165,7 +165,7 @@ export const serverCredentials: ServerScenario = {
     const findings: Finding[] = [];
     const queueGet = async () => t.queue && t.queue(t.deviceId, [get('./DevInfo/DmV')]);
     if (!md5) {
-      for (const id of ['MDM-AUTH-010', 'MDM-AUTH-015', 'MDM-AUTH-016', 'MDM-AUTH-022']) {
+      for (const id of ['MDM-AUTH-009', 'MDM-AUTH-010', 'MDM-AUTH-015', 'MDM-AUTH-016', 'MDM-AUTH-022']) {
         findings.push({ id, verdict: 'not-applicable', check, evidence: 'the server presents syncml:auth-basic credentials, which use no nonce' });
       }
     } else {
