@@ -164,6 +164,7 @@ export const DEVICE_FAULTS: readonly DeviceFault[] = [
   { name: 'no-next-nonce-for-server', summary: 'accepts the server\'s md5 credentials without handing it a nonce for the next session', violates: ['MDM-AUTH-020'], behaviour: { handNextNonce: false } },
   { name: 'short-server-nonces', summary: 'hands the server 8-octet nonces', violates: ['MDM-AUTH-021'], warningOnly: true, behaviour: { serverNonceBytes: 8 } },
   { name: 'reissues-server-nonce', summary: 'refuses the server\'s credentials again with the nonce it already handed over', violates: ['MDM-AUTH-022'], behaviour: { freshNonceOnServerRefusal: false } },
+  { name: 'keeps-nonce-of-unauthenticated-server', summary: 'opens its next session with the nonce a server whose credentials it refused handed over', violates: ['MDM-AUTH-023'], warningOnly: true, behaviour: { nextNonceOnlyFromAuthenticated: false } },
   { name: 'answers-in-own-scheme', summary: 'answers a challenge in its configured scheme, not the one asked for', violates: ['MDM-AUTH-025'], behaviour: { answerInChallengedScheme: false } },
   { name: 'accepts-server-cred-in-any-scheme', summary: 'takes valid server credentials in another scheme than the one it challenged for', violates: ['MDM-AUTH-025'], behaviour: { requireChallengedScheme: false } },
   { name: 'challenges-server-with-basic', summary: 'asks the server for basic credentials', violates: ['MDM-AUTH-031'], behaviour: { serverScheme: 'syncml:auth-basic' } },

@@ -191,7 +191,8 @@ export class ReferenceDevice {
     }
     end ??= session.end ?? { reason: 'completed' };
     // A nonce from a server this device could not authenticate does not replace the one it keeps (MDM-AUTH-023).
-    if (session.nextSessionNonce && (!this.opts.serverCredentials || session.serverTrusted)) this.nonce = session.nextSessionNonce;
+    const trusted = !this.opts.serverCredentials || session.serverTrusted || this.behaviour.nextNonceOnlyFromAuthenticated === false;
+    if (session.nextSessionNonce && trusted) this.nonce = session.nextSessionNonce;
     if (session.serverNonceForNextSession && this.behaviour.rememberHandedNonce !== false) this.serverNonce = session.serverNonceForNextSession;
     const exchanges = this.transcript.exchanges.slice(first);
     return { sessionID, exchanges, view: sessionFromTranscript(exchanges, describe(end)), end, rounds };

@@ -132,6 +132,8 @@ export interface DeviceSessionBehaviour {
   nextNonceFrom212: boolean;
   /** After a 200 (not 212) the next message carries the credentials again (MDM-AUTH-009). */
   credentialsAfter200: boolean;
+  /** Keep a nonce for the next session only from a server it authenticated (MDM-AUTH-023); used by the device that runs sessions. */
+  nextNonceOnlyFromAuthenticated: boolean;
   /** Answer a challenge in the scheme it names (MDM-AUTH-025); false answers in the configured scheme. */
   answerInChallengedScheme: boolean;
   /** Switch to this scheme once the server has accepted the credentials with 200 (the change MDM-AUTH-011 forbids). */
@@ -169,6 +171,7 @@ export const CONFORMING_DEVICE_SESSION: DeviceSessionBehaviour = {
   acceptServerWith200: false,
   nextNonceFrom212: true,
   credentialsAfter200: true,
+  nextNonceOnlyFromAuthenticated: true,
   answerInChallengedScheme: true,
   schemeAfterAcceptance: '',
   followRespURI: true,

@@ -106,6 +106,8 @@ export interface ServerBehaviour {
   credentialsAfter200: boolean;
   /** Keep for the next session the nonce the device gave with its 212 (MDM-AUTH-010); false keeps the one last used. */
   nextNonceFrom212: boolean;
+  /** Keep a nonce for the next session only from a device this session authenticated (MDM-AUTH-023). */
+  nextNonceOnlyFromAuthenticated: boolean;
   /** Present this scheme whatever the configuration and the device ask for ('' as configured; MDM-AUTH-031). */
   presentScheme: CredScheme | '';
   /** Hash the nonce's base64 text instead of its bytes in the server's own digest (MDM-AUTH-016). */
@@ -169,6 +171,7 @@ export const CONFORMING_SERVER: ServerBehaviour = {
   useChallengeNonce: true,
   credentialsAfter200: true,
   nextNonceFrom212: true,
+  nextNonceOnlyFromAuthenticated: true,
   presentScheme: '',
   serverMd5OverNonceText: false,
   serverCredWithoutUserId: false,
@@ -242,6 +245,10 @@ export class ServerSession {
   private lastCommands: Command[] = [];
   private lastDownload: Command | undefined;
   private lastChunk: { msgID: number; whole: Command; copy: Command } | undefined;
+  /** A nonce the device handed for the server's next session, kept once the device is known to be authenticated. */
+  private handedNextNonce: string | undefined;
+  /** The device's credentials were accepted in this session (or none are required). */
+  private deviceTrusted = false;
   /** 'closing' once a Status-only package with Final went out; 'aborted' after Alert 1223. */
   state: 'open' | 'closing' | 'aborted' = 'open';
   readonly events: ServerEvent[] = [];
@@ -271,6 +278,7 @@ export class ServerSession {
     this.readLimits(device.hdr);
     this.readDeviceVerdict(device);
     const auth = this.authenticate(device.hdr);
+    this.keepHandedNonce(auth.ok);
     const assembler = this.assembler();
     const chalToSend = this.behaviour.challengeWithChal || auth.ok ? auth.chal : undefined;
     const hdrStatus = status({ msgRef: deviceMsgID, cmdRef: '0', cmd: 'SyncHdr', code: auth.code, chal: chalToSend });
@@ -390,15 +398,12 @@ export class ServerSession {
       this.events.push({ type: 'server-auth', outcome: 'accepted', code, nonce });
       this.presentCred = false;
       this.presentRefusals = 0;
-      if (nonce) presented.onNextNonce?.(this.behaviour.nextNonceFrom212 ? nonce : this.presentNonce ?? nonce);
+      if (nonce) this.handedNextNonce = this.behaviour.nextNonceFrom212 ? nonce : this.presentNonce ?? nonce;
       return;
     }
     if (code === '200' && presented && (this.sentCred || nonce)) {
       if (this.sentCred) this.events.push({ type: 'server-auth', outcome: 'accepted', code, nonce });
-      if (nonce) {
-        this.presentNonce = nonce;
-        presented.onNextNonce?.(nonce);
-      }
+      if (nonce) this.presentNonce = this.handedNextNonce = nonce;
       // A 200 to an md5 Cred without a new nonce comes from a device that does not authenticate the server: Cred goes
       // no further. Basic has no nonce to give, so a 200 asks for it again as it is (MDM-AUTH-009).
       const notChecked = !nonce && this.presentScheme === AuthScheme.Md5;
@@ -422,6 +427,19 @@ export class ServerSession {
     this.presentCred = true;
     if (this.lastDownload) this.download = undefined;
     if (refused.length) this.opts.queue.requeue?.(refused);
+  }
+
+  /**
+   * A nonce for the server's next session is kept only from a device authenticated in this session: one from a device
+   * whose credentials failed does not replace the nonce kept (MDM-AUTH-023).
+   */
+  private keepHandedNonce(deviceOk: boolean): void {
+    const requiresCredentials = this.behaviour.challengeClients && !!this.opts.clientAuth;
+    if (deviceOk && (!requiresCredentials || this.authenticated || this.events.some((e) => e.type === 'auth' && e.outcome === 'accepted'))) this.deviceTrusted = true;
+    const nonce = this.handedNextNonce;
+    if (!nonce || (!this.deviceTrusted && this.behaviour.nextNonceOnlyFromAuthenticated)) return;
+    this.handedNextNonce = undefined;
+    this.opts.serverAuth?.onNextNonce?.(nonce);
   }
 
   /** The server's own Cred for the next message, if it presents one (user id in Source/LocName for md5). */

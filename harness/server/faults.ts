@@ -145,6 +145,7 @@ export const SERVER_FAULTS: readonly ServerFault[] = [
   { name: 'drops-credentials-after-200', summary: 'presents no credentials after the device accepted them with 200 and a new nonce', violates: ['MDM-AUTH-009'], behaviour: { credentialsAfter200: false } },
   { name: 'answers-challenge-with-stale-nonce', summary: 'answers the device\'s refusal with a Cred made from the old nonce instead of the challenge\'s fresh one', violates: ['MDM-AUTH-022'], behaviour: { useChallengeNonce: false } },
   { name: 'one-server-secret', summary: 'presents the same secret to every device', violates: ['MDM-AUTH-024'], behaviour: { serverSecretPerDevice: false } },
+  { name: 'keeps-nonce-of-unauthenticated-device', summary: 'keeps for its next Cred a nonce handed over by a device whose credentials it refused', violates: ['MDM-AUTH-023'], warningOnly: true, behaviour: { nextNonceOnlyFromAuthenticated: false } },
   { name: 'ignores-device-challenge', summary: 'does not present its credentials when the device challenges it', violates: ['MDM-AUTH-025'], behaviour: { answerDeviceChallenges: false } },
   { name: 'presents-basic-credentials', summary: 'presents syncml:auth-basic credentials to devices', violates: ['MDM-AUTH-031'], behaviour: { presentScheme: 'syncml:auth-basic' } },
   {

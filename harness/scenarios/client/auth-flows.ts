@@ -185,4 +185,63 @@ export const respUriOnChallenge: ClientScenario = {
   },
 };
 
-export const AUTH_FLOW_SCENARIOS: readonly ClientScenario[] = [nextSessionNonce, perMessageCredentials, withoutCertificate, respUriOnChallenge];
+/**
+ * MDM-AUTH-023 (a SHOULD): the client builds its Cred from the newest nonce even from a server it has not
+ * authenticated, but a nonce that server hands over for the next session does not replace the one it keeps.
+ */
+export const nonceOfUnauthenticatedServer: ClientScenario = {
+  id: 'auth/nonce-from-unauthenticated-server',
+  phase: 'auth',
+  title: 'a server whose own credentials fail challenges the client and accepts it with a nonce for the next session: the client answers with the newest nonce, yet opens its next session with the nonce of the server it authenticated',
+  requirements: ['MDM-AUTH-023'],
+  feature: 'md5-auth',
+  needs: (t) => md5Only(t) ?? (t.serverCredentials ? undefined : 'needs --server-credentials USER:SECRET (a client that authenticates its server)'),
+  async run(t, log) {
+    const creds = t.credentials!;
+    const check = this.id;
+    const n = nodesOf(t);
+    const findings: Finding[] = [];
+    const good = await serverFor(t, log, { clientAuth: creds, rounds: [[get(n.leaf)]] });
+    try {
+      const first = await session(t, log, good, { check });
+      if (!first.connected) return;
+      const kept = acceptanceNonces(first).at(-1);
+      if (!kept) {
+        log.note('the first session never reached an acceptance with a nonce for the next session');
+        return;
+      }
+      const wrongServer = { ...t.serverCredentials!, password: `${t.serverCredentials!.password}-wrong` };
+      const bad = await oneSession(t, log, { clientAuth: creds, serverCredentials: wrongServer, rounds: [[get(n.leaf)]] }, { check });
+      const offered = acceptanceNonces(bad).at(-1);
+      // The Cred answering the unauthenticated server's challenge: made from that challenge's nonce, the newest.
+      const answer = challengesOf(bad).find((c) => c.nonce && c.reply?.syncml?.hdr.cred);
+      if (answer?.reply) {
+        const used = digestNonce(trimmed(answer.reply.syncml!.hdr.cred!.data?.text), creds, [...allNonces(first), ...allNonces(bad)]);
+        if (used) {
+          findings.push(used.nonce === answer.nonce
+            ? { id: 'MDM-AUTH-023', verdict: 'pass', check, evidence: `${label(answer.reply)} /SyncHdr/Cred: made from the newest nonce ${answer.nonce}, which came from a server not yet authenticated` }
+            : { id: 'MDM-AUTH-023', verdict: 'warn', check, evidence: `${label(answer.reply)} /SyncHdr/Cred: made from ${used.nonce}, not from the newest nonce ${answer.nonce} of the challenge it answers` });
+        }
+      }
+      if (!offered || offered.nonce === kept.nonce) {
+        log.note('the server with the wrong secret never accepted the client with a nonce for the next session');
+      } else {
+        good.reference.queue(t.deviceId, get(n.leaf));
+        const next = await session(t, log, good, { check });
+        const opening = next.view.exchanges[0]?.request;
+        const data = trimmed(opening?.syncml?.hdr.cred?.data?.text);
+        const used = data ? digestNonce(data, creds, [kept.nonce, offered.nonce]) : undefined;
+        if (opening && used) {
+          findings.push(used.nonce === kept.nonce
+            ? { id: 'MDM-AUTH-023', verdict: 'pass', check, evidence: `${label(opening)} /SyncHdr/Cred: the next session opens with the nonce ${kept.nonce} of the server the client authenticated, not ${offered.nonce} of the one it refused` }
+            : { id: 'MDM-AUTH-023', verdict: 'warn', check, evidence: `${label(opening)} /SyncHdr/Cred: the next session opens with the nonce ${offered.nonce}, handed over by a server whose credentials the client refused (${label(offered.at)}); it should keep ${kept.nonce}` });
+        }
+      }
+    } finally {
+      await good.stop();
+    }
+    log.add(findings);
+  },
+};
+
+export const AUTH_FLOW_SCENARIOS: readonly ClientScenario[] = [nextSessionNonce, perMessageCredentials, withoutCertificate, respUriOnChallenge, nonceOfUnauthenticatedServer];

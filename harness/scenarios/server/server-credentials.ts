@@ -265,4 +265,57 @@ export const secretPerDevice: ServerScenario = {
   },
 };
 
-export const SERVER_CREDENTIAL_SCENARIOS: readonly ServerScenario[] = [serverCredentials, secretPerDevice];
+/**
+ * MDM-AUTH-023 (a SHOULD): a nonce handed over by a device whose credentials the server refused does not replace the
+ * nonce the server keeps for its next Cred.
+ */
+export const nonceOfUnauthenticatedDevice: ServerScenario = {
+  id: 'auth/nonce-from-unauthenticated-device',
+  phase: 'auth',
+  title: 'a device whose own credentials fail hands the server a nonce with its 212: the server\'s next session still opens with a Cred made from the nonce of the device it authenticated',
+  requirements: ['MDM-AUTH-023'],
+  feature: 'md5-auth',
+  needs: (t) => (!t.serverCredentials || t.serverCredentials.scheme !== AuthScheme.Md5 ? 'needs --server-credentials USER:SECRET with --server-auth md5'
+    : t.credentials ? undefined : 'needs --auth with --client-credentials USER:SECRET (the server must refuse a device)'),
+  async run(t, log) {
+    const creds = t.serverCredentials!;
+    const check = this.id;
+    const verifying = { serverCredentials: creds, preemptiveAuth: false };
+    const kept = await withDevice(t, log, verifying, async (device) => {
+      if (t.queue) await t.queue(t.deviceId, [get('./DevInfo/DmV')]);
+      await runOn(device, t, log);
+      return device.serverNonce;
+    });
+    if (!kept) {
+      log.add([{ id: 'MDM-AUTH-023', verdict: 'inconclusive', check, evidence: 'the device handed the server no nonce with an acceptance, so there was no nonce to keep' }]);
+      return;
+    }
+    const wrong = { ...t.credentials!, password: `${t.credentials!.password}-wrong` };
+    const untrusted = await withDevice(t, log, { ...verifying, serverCredentials: { ...creds, nonce: kept }, credentials: wrong }, (device) => runOn(device, t, log));
+    const offered = handedIn(untrusted).find((n) => n !== kept);
+    const refused = untrusted.view.exchanges.some((x) => {
+      const reply = x.response?.syncml && headerStatus(x.response.syncml);
+      return !!reply && ['401', '407'].includes(codeOf(reply) ?? '');
+    });
+    if (!offered || !refused) {
+      log.add([{ id: 'MDM-AUTH-023', verdict: 'inconclusive', check, evidence: 'the device with a wrong password did not get to hand the server a nonce while being refused' }]);
+      return;
+    }
+    await withDevice(t, log, { ...verifying, serverCredentials: { ...creds, nonce: kept } }, async (device) => {
+      const run = await runOn(device, t, log);
+      const opening = presentedCreds(run, kept, [offered]).find((p) => p.opening);
+      if (!opening) {
+        log.add([{ id: 'MDM-AUTH-023', verdict: 'inconclusive', check, evidence: `the server did not open session ${run.sessionID} with credentials` }]);
+        return;
+      }
+      const how = madeWith(opening, creds);
+      log.add([how === 'expected'
+        ? { id: 'MDM-AUTH-023', verdict: 'pass', check, evidence: `${label(opening.at)} /SyncHdr/Cred: made from the nonce ${kept} of the authenticated device, not from ${offered}, which a device with refused credentials handed over` }
+        : how === 'older'
+          ? { id: 'MDM-AUTH-023', verdict: 'warn', check, evidence: `${label(opening.at)} /SyncHdr/Cred: made from the nonce ${offered}, handed over by a device whose credentials the server refused; that nonce should not replace the one kept (${kept})` }
+          : { id: 'MDM-AUTH-023', verdict: 'inconclusive', check, evidence: `${label(opening.at)} /SyncHdr/Cred: made from neither the kept nonce ${kept} nor ${offered}` }]);
+    });
+  },
+};
+
+export const SERVER_CREDENTIAL_SCENARIOS: readonly ServerScenario[] = [serverCredentials, secretPerDevice, nonceOfUnauthenticatedDevice];
