@@ -1,6 +1,7 @@
 /**
  * The embedded server under test: the reference server on a free loopback port, with harness-issued identities
- * and MD5 application-level auth in both directions, so `test-server` without --url exercises every scenario (none inconclusive).
+ * and MD5 application-level auth in both directions, so `test-server` without --url exercises every scenario
+ * (none inconclusive).
  */
 import { createTestPki, type TestPki } from '../pki';
 import { seeded } from '../protocol/random';

@@ -38,7 +38,10 @@ export interface DeviceServerAuth {
   nonce?: string;
   /** Makes a nonce of this many octets for the server (the run's seeded generator: MDM-AUTH-021). */
   newNonce: (bytes: number) => string;
-  /** Take any credential of the right scheme that answers the device's challenge, unchecked: a device that only collects what a server presents. */
+  /**
+   * Take any credential of the right scheme that answers the device's challenge, unchecked: a device that only
+   * collects what a server presents (to compare the secrets of two devices, MDM-AUTH-024).
+   */
   acceptAny?: boolean;
 }
 

@@ -45,10 +45,28 @@ export interface ServerUnderTest {
 export const needsControl = (t: ServerUnderTest) =>
   t.queue ? undefined : 'needs queued commands: pass --control to let the harness queue commands on the server';
 
+/**
+ * The harness's devices of one id are one device to the server: each new one goes on from the session number the last
+ * one reached, as a device's counter does, so that a session a scenario left half-open is never continued by another
+ * scenario's device that happened to draw the same SessionID (MDM-HDR-006, MDM-SES-021).
+ */
+const counters = new WeakMap<ServerUnderTest, Map<string, { counter?: number; last?: ReferenceDevice }>>();
+
+function sessionCounterFor(t: ServerUnderTest, deviceId: string): { counter?: number; keep: (d: ReferenceDevice) => void } {
+  let byDevice = counters.get(t);
+  if (!byDevice) counters.set(t, (byDevice = new Map()));
+  const known = byDevice.get(deviceId);
+  const reached = [known?.counter, known?.last?.memory().sessionCounter].filter((n): n is number => n !== undefined);
+  const counter = reached.length ? Math.max(...reached) : undefined;
+  return { counter, keep: (last) => byDevice!.set(deviceId, { counter, last }) };
+}
+
 /** A reference device bound to the server under test; its random choices come from the scenario's seed. */
 export function deviceFor(t: ServerUnderTest, log: ScenarioLog, opts: Partial<ReferenceDeviceOptions> = {}): ReferenceDevice {
-  return new ReferenceDevice({
+  const numbering = sessionCounterFor(t, opts.deviceId ?? t.deviceId);
+  const device = new ReferenceDevice({
     rng: log.nextRng('device'),
+    sessionCounter: numbering.counter,
     deviceId: t.deviceId,
     identity: t.identity,
     serverCa: t.serverCa,
@@ -58,6 +76,8 @@ export function deviceFor(t: ServerUnderTest, log: ScenarioLog, opts: Partial<Re
     clientCertHeader: t.clientCertHeader,
     ...opts,
   });
+  numbering.keep(device);
+  return device;
 }
 
 /** Runs the passive server checks on a session and records it. */
