@@ -1,4 +1,5 @@
 import { expect, test } from '@playwright/test';
+import { scaled } from './run-cli';
 import { DEVICE_FAULTS, type DeviceFault } from '../../harness/device/faults';
 import { EMBEDDED_CLIENT_FEATURES, startEmbeddedClient } from '../../harness/iut/embedded-client';
 import { createTestPki } from '../../harness/pki';
@@ -8,7 +9,7 @@ import { inBatches, matrixRow, summaryLine } from '../../harness/scenarios/matri
 // Every check of the client suite is proven here: it fails against the device fault that breaks its requirement
 // and passes against the clean reference device (architecture principle 6).
 test('every client scenario against the clean reference device and each of its faults', async ({}, testInfo) => {
-  test.setTimeout(120_000);
+  test.setTimeout(scaled(120_000)); // stretched on a loaded machine, as the command-line tests are
   const pki = createTestPki({ keyType: 'ec' }); // EC keys: minting the bad server identities takes milliseconds
   const start = async (faults: readonly DeviceFault[]) => startEmbeddedClient({ pki, faults });
   const clean = await matrixRow(undefined, CLIENT_SCENARIOS, EMBEDDED_CLIENT_FEATURES, start);

@@ -1,4 +1,5 @@
 import { expect, test } from '@playwright/test';
+import { scaled } from './run-cli';
 import { EMBEDDED_FEATURES, startEmbeddedServer } from '../../harness/iut/embedded-server';
 import { createTestPki } from '../../harness/pki';
 import { cleanRow, inBatches, matrixRow, summaryLine } from '../../harness/scenarios/matrix';
@@ -8,7 +9,7 @@ import { SERVER_FAULTS, SERVER_VARIANTS, type ServerFault } from '../../harness/
 // Every check of the server suite is proven here: it fails against the fault that breaks its requirement and
 // passes against the clean reference server (architecture principle 6).
 test('every server scenario against the clean reference server and each of its faults', async ({}, testInfo) => {
-  test.setTimeout(120_000);
+  test.setTimeout(scaled(120_000)); // stretched on a loaded machine, as the command-line tests are
   const pki = createTestPki({ keyType: 'ec' }); // EC keys: minting the bad identities takes milliseconds
   const start = async (faults: readonly ServerFault[]) => startEmbeddedServer({ pki, faults });
   const clean = await cleanRow(SERVER_VARIANTS, SERVER_SCENARIOS, EMBEDDED_FEATURES, start);
