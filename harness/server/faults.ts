@@ -143,6 +143,7 @@ export const SERVER_FAULTS: readonly ServerFault[] = [
   { name: 'server-digest-without-user-id', summary: 'makes its own md5 digest from the password alone, without its user id', violates: ['MDM-AUTH-015'], behaviour: { serverCredWithoutUserId: true } },
   { name: 'server-md5-over-nonce-text', summary: 'makes its own md5 digest over the base64 text of the nonce', violates: ['MDM-AUTH-016'], behaviour: { serverMd5OverNonceText: true } },
   { name: 'drops-credentials-after-200', summary: 'presents no credentials after the device accepted them with 200 and a new nonce', violates: ['MDM-AUTH-009'], behaviour: { credentialsAfter200: false } },
+  { name: 'ignores-device-next-nonce', summary: 'opens the next session with a Cred made from the nonce of the device\'s challenge, not the one it gave with 212', violates: ['MDM-AUTH-010'], behaviour: { nextNonceFrom212: false } },
   { name: 'answers-challenge-with-stale-nonce', summary: 'answers the device\'s refusal with a Cred made from the old nonce instead of the challenge\'s fresh one', violates: ['MDM-AUTH-022'], behaviour: { useChallengeNonce: false } },
   { name: 'one-server-secret', summary: 'presents the same secret to every device', violates: ['MDM-AUTH-024'], behaviour: { serverSecretPerDevice: false } },
   { name: 'keeps-nonce-of-unauthenticated-device', summary: 'keeps for its next Cred a nonce handed over by a device whose credentials it refused', violates: ['MDM-AUTH-023'], warningOnly: true, behaviour: { nextNonceOnlyFromAuthenticated: false } },
