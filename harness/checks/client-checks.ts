@@ -9,6 +9,7 @@ import {
   commandIndex, judgeCmdIDs, judgeDocument, judgeHeaderStatus, judgeHttp, judgeStatusOrder, judgeStatusReferences, peerMsgIDs,
   refKey, sentBy, statusesOf,
 } from './common';
+import { headerStatus, judgeAuthentication, judgeCredentials } from './authentication';
 import { numberKey, numberOf, sameNumber, sameUrl } from './compare';
 import { defineCheck, type Check } from './finding';
 import { commandsWithPaths, label, startsAtPackage1, trimmed, type AnySessionView, type SessionView, type WireMessage } from './session';
@@ -49,6 +50,12 @@ const hdrStatus = (msg: SyncML) => statusesOf(msg).find((s) => numberKey(s.statu
 /** MDM-ID-007: a Results without MsgRef refers to message 1. */
 const resultsMsgRef = (r: Results) => (r.msgRef === undefined ? '1' : r.msgRef);
 
+/** The device refuses the server message it answers: 401/407 for its SyncHdr. */
+function refusesServer(msg: SyncML): boolean {
+  const own = hdrStatus(msg);
+  return !!own && ['401', '407'].includes(codeOf(own) ?? '');
+}
+
 /** Device messages paired with the server message each one answers (undefined for the first). */
 function* deviceTurns(session: AnySessionView): Generator<{ m: WireMessage; msg: SyncML; prev?: SyncML; prevWire?: WireMessage }> {
   let prev: WireMessage | undefined;
@@ -76,6 +83,7 @@ export const deviceMessagesAreWellFormed = defineCheck<AnyClientSessionView>({
   name: 'deviceMessagesAreWellFormed',
   ids: DOCUMENT_IDS,
   when: { 'MDM-AUTH-013': 'the device to send credentials (Cred): application-level authentication (--auth)', 'MDM-HDR-015': 'the device to send credentials (Cred)' },
+  // MDM-HDR-015 and the Cred's form are judged in judgeCredentials.
   run(session, judge) {
     const index = commandIndex(sentBy(session, 'server'));
     for (const { m, first } of deviceMessagesWithPackageStart(session)) {
@@ -88,13 +96,7 @@ export const deviceMessagesAreWellFormed = defineCheck<AnyClientSessionView>({
       if (msg.hdr.sessionID !== undefined && Buffer.byteLength(trimmed(msg.hdr.sessionID)) > 4) {
         judge.fail('MDM-HDR-004', m, '/SyncHdr/SessionID', `SessionID "${msg.hdr.sessionID}" is longer than 4 bytes`);
       }
-      if (msg.hdr.cred) judge.saw('MDM-AUTH-013', 'MDM-HDR-015');
-      for (const { command, path } of commandsWithPaths(msg.body.commands)) {
-        if ('cred' in command && command.cred && command.kind !== 'Status') {
-          judge.saw('MDM-HDR-015');
-          judge.fail('MDM-HDR-015', m, `${path}/Cred`, 'Cred inside a command; credentials belong in the SyncHdr');
-        }
-      }
+      judgeCredentials(m, judge, { cred: true, inCommand: true });
     }
   },
 });
@@ -392,9 +394,18 @@ export const deviceAnswersEveryCommand = defineCheck<AnyClientSessionView>({
 
 export const deviceEndsSessionProperly = defineCheck<AnyClientSessionView>({
   name: 'deviceEndsSessionProperly',
-  ids: ['MDM-STS-011', 'MDM-TERM-001', 'MDM-TERM-007'],
-  when: { 'MDM-TERM-001': 'the server to end the session (a package with no command)', 'MDM-TERM-007': 'the server to abort with Alert 1223' },
+  ids: ['MDM-STS-011', 'MDM-TERM-001', 'MDM-TERM-007', 'MDM-AUTH-012'],
+  when: {
+    'MDM-TERM-001': 'the server to end the session (a package with no command)', 'MDM-TERM-007': 'the server to abort with Alert 1223',
+    'MDM-AUTH-012': 'the server to send a message with no command and no challenge',
+  },
   run(session, judge) {
+    for (const m of sentBy(session, 'server')) {
+      // MDM-AUTH-012: a server message with no command and no challenge cannot be answered by the server; whatever its
+      // credentials, the device must not challenge it with a message that holds nothing else.
+      const msg = m.syncml;
+      if (msg && nonStatus(msg).length === 0 && !statusesOf(msg).some((s) => s.status.chal)) judge.saw('MDM-AUTH-012');
+    }
     for (const { m, msg, prev } of deviceTurns(session)) {
       judge.saw('MDM-STS-011');
       const onlyHeaderOk = msg.body.commands.length === 1 && hdrStatus(msg) !== undefined && ['200', '212'].includes(codeOf(hdrStatus(msg)!) ?? '');
@@ -406,6 +417,13 @@ export const deviceEndsSessionProperly = defineCheck<AnyClientSessionView>({
         continue;
       }
       const challenged = statusesOf(prev).some((s) => ['401', '407'].includes(codeOf(s.status) ?? '') && s.status.chal);
+      const own = hdrStatus(msg);
+      const onlyAChallenge = msg.body.commands.length === 1 && !!own?.chal && ['401', '407'].includes(codeOf(own) ?? '');
+      if (nonStatus(prev).length === 0 && !statusesOf(prev).some((s) => s.status.chal) && onlyAChallenge) {
+        judge.fail('MDM-AUTH-012', m, '/SyncBody/Status[1]/Chal', `the server's msg ${trimmed(prev.hdr.msgID)} held no command and no challenge, and the device answers with nothing but a ${codeOf(own!)} challenge of its SyncHdr`);
+        if (prev.body.final) judge.consequence('MDM-TERM-001', 'MDM-AUTH-012', m, '', 'the server\'s package had no commands and no challenge, so the session was over');
+        continue;
+      }
       if (prev.body.final && nonStatus(prev).length === 0 && !challenged) {
         judge.saw('MDM-TERM-001');
         judge.fail('MDM-TERM-001', m, '', 'the server\'s package had no commands and no challenge, so the session was over; the device must not send this message');
@@ -439,6 +457,9 @@ export const deviceFinalRules = defineCheck<AnyClientSessionView>({
         firstChunk = undefined;
         continue;
       }
+      // A server message refused at its SyncHdr (its credentials missing or wrong) was not taken in: the server sends
+      // it again, and its package and chunks go on from there.
+      if (refusesServer(msg)) continue;
       const serverAskedNext = prev.body.commands.some((c) => isAlert(c, '1222'));
       if (serverAskedNext) continue; // the device continues its own package
       judge.saw('MDM-LO-002', 'MDM-LO-003');
@@ -467,7 +488,79 @@ export const deviceFinalRules = defineCheck<AnyClientSessionView>({
   },
 });
 
+const DEVICE_AUTH_IDS = [
+  'MDM-AUTH-004', 'MDM-AUTH-005', 'MDM-AUTH-008', 'MDM-AUTH-009', 'MDM-AUTH-011', 'MDM-AUTH-018', 'MDM-AUTH-020', 'MDM-AUTH-021',
+  'MDM-AUTH-022', 'MDM-AUTH-025', 'MDM-AUTH-027', 'MDM-AUTH-028', 'MDM-AUTH-029', 'MDM-AUTH-031',
+] as const;
+
+/** The device as authenticator of the server and as presenter of its own credentials (OMA-DMP 9, OMA-DMS 5.3). */
+export const deviceAuthenticates = defineCheck<AnyClientSessionView>({
+  name: 'deviceAuthenticates',
+  ids: DEVICE_AUTH_IDS,
+  when: {
+    'MDM-AUTH-004': 'the device to challenge the server\'s credentials (--server-credentials)',
+    'MDM-AUTH-005': 'the device to challenge the server\'s credentials (--server-credentials)',
+    'MDM-AUTH-008': 'the device to accept the server\'s credentials with 212 and the session to go on (--server-credentials)',
+    'MDM-AUTH-009': 'the server to accept the device\'s credentials with 200 and a new nonce',
+    'MDM-AUTH-011': 'an authenticated session that goes on with further credentials or challenges',
+    'MDM-AUTH-018': 'the device to challenge the server with md5 (--server-credentials)',
+    'MDM-AUTH-020': 'the device to accept MD5 credentials of the server (--server-auth md5 --server-credentials)',
+    'MDM-AUTH-021': 'the device to hand the server an md5 nonce (--server-credentials)',
+    'MDM-AUTH-022': 'the device to refuse credentials the server presented (--server-credentials)',
+    'MDM-AUTH-025': 'a challenge answered in the scheme it names or another (--auth, --server-credentials)',
+    'MDM-AUTH-027': 'the device to use HMAC (x-syncml-hmac)',
+    'MDM-AUTH-028': 'the device to send an x-syncml-hmac header',
+    'MDM-AUTH-029': 'HMAC in use in the session (x-syncml-hmac)',
+    'MDM-AUTH-031': 'the device to challenge the server\'s credentials (--server-credentials)',
+  },
+  run(session, judge) {
+    judgeAuthentication(session, 'device', judge, new Set(DEVICE_AUTH_IDS));
+  },
+});
+
+/** The request URL of a device message, resolved against the URL the harness gave the client. */
+function requestUrl(m: WireMessage, base: string | undefined): URL | undefined {
+  const raw = m.http?.url;
+  if (!raw) return undefined;
+  try {
+    return new URL(raw, base ?? 'https://device.invalid/');
+  } catch {
+    return undefined;
+  }
+}
+
+/** MDM-HDR-016: after an authentication-failure reply carrying RespURI, the next device message goes to that URI. */
+export const deviceFollowsRespURI = defineCheck<AnyClientSessionView>({
+  name: 'deviceFollowsRespURI',
+  ids: ['MDM-HDR-016'],
+  when: 'the server to send RespURI in an authentication-failure reply',
+  run(session, judge) {
+    const turns = [...deviceTurns(session)];
+    for (const [i, { prev, prevWire }] of turns.entries()) {
+      if (i === 0 || !prev || !prevWire) continue;
+      const respURI = trimmed(prev.hdr.respURI);
+      const hdr = headerStatus(prev);
+      if (!respURI || !hdr || !['401', '407'].includes(codeOf(hdr) ?? '')) continue;
+      const next = turns[i].m;
+      const went = requestUrl(next, session.serverUrl);
+      if (!went) continue; // a capture without request lines shows nothing of where the message went
+      judge.saw('MDM-HDR-016');
+      let want: URL;
+      try {
+        want = new URL(respURI, session.serverUrl);
+      } catch {
+        continue;
+      }
+      const sameQuery = [...want.searchParams].every(([k, v]) => went.searchParams.getAll(k).includes(v));
+      if (went.pathname !== want.pathname || !sameQuery) {
+        judge.fail('MDM-HDR-016', next, 'HTTP request URL', `sent to ${went.pathname}${went.search}; the server's authentication-failure reply (${label(prevWire)}) named RespURI ${respURI}`);
+      }
+    }
+  },
+});
+
 export const CLIENT_CHECKS: readonly ClientCheck[] = [
-  deviceMessagesAreWellFormed, deviceHttp, deviceEncodesAsProvisioned, deviceSignsMessages, deviceHeaderIsConsistent, devicePackage1, deviceOriginatesOnlyWhatItMay,
-  deviceStatusesAnswerTheServer, deviceAnswersEveryCommand, deviceEndsSessionProperly, deviceFinalRules,
+  deviceMessagesAreWellFormed, deviceHttp, deviceEncodesAsProvisioned, deviceSignsMessages, deviceHeaderIsConsistent, devicePackage1,
+  deviceOriginatesOnlyWhatItMay, deviceStatusesAnswerTheServer, deviceAnswersEveryCommand, deviceEndsSessionProperly, deviceFinalRules,
+  deviceAuthenticates, deviceFollowsRespURI,
 ];

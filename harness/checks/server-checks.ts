@@ -11,6 +11,7 @@ import {
   commandIndex, DM_MEDIA_TYPES, judgeCmdIDs, judgeDocument, judgeHeaderStatus, judgeHttp, judgeStatusOrder, judgeStatusReferences,
   mediaType, mislabelled, peerMsgIDs, refKey, sentBy, statusesOf,
 } from './common';
+import { judgeAuthentication, judgeCredentials } from './authentication';
 import { numberKey, numberOf, sameNumber, sameUrl } from './compare';
 import { defineCheck, type Check } from './finding';
 import { SERVER_COMMAND_CHECKS } from './server/commands';
@@ -54,7 +55,7 @@ function isErrorPage(m: WireMessage | undefined): boolean {
 const DOCUMENT_IDS = [
   'MDM-XML-001', 'MDM-XML-002', 'MDM-XML-004', 'MDM-XML-005', 'MDM-XML-011', 'MDM-XML-012', 'MDM-HDR-001', 'MDM-HDR-002',
   'MDM-HDR-003', 'MDM-HDR-004', 'MDM-ID-001', 'MDM-STS-001', 'MDM-CMD-GET-001', 'MDM-CMD-ADD-001', 'MDM-CMD-REP-001',
-  'MDM-CMD-DEL-001', 'MDM-CMD-EXE-001', 'MDM-CMD-ALT-002', 'MDM-CMD-ATO-001', 'MDM-AUTH-013', 'MDM-AUTH-018',
+  'MDM-CMD-DEL-001', 'MDM-CMD-EXE-001', 'MDM-CMD-ALT-002', 'MDM-CMD-ATO-001', 'MDM-AUTH-013', 'MDM-AUTH-018', 'MDM-HDR-015',
 ] as const;
 
 export const serverAnswersEveryPackage = defineCheck<AnySessionView>({
@@ -95,7 +96,11 @@ export const serverThrottlesWithRetryAfter = defineCheck<AnySessionView>({
 export const serverMessagesAreWellFormed = defineCheck<AnySessionView>({
   name: 'serverMessagesAreWellFormed',
   ids: DOCUMENT_IDS,
-  when: { 'MDM-AUTH-018': 'the server to challenge with md5 or MAC (a Chal)', 'MDM-AUTH-013': 'the server to present credentials of its own (Cred)' },
+  when: {
+    'MDM-AUTH-018': 'the server to challenge with md5 or MAC (a Chal)',
+    'MDM-AUTH-013': 'the server to present credentials of its own (Cred): --server-credentials',
+    'MDM-HDR-015': 'the server to present credentials of its own (Cred): --server-credentials',
+  },
   run(session, judge) {
     const index = commandIndex(sentBy(session, 'device'));
     for (const { m, first } of serverMessagesWithPackageStart(session)) {
@@ -109,7 +114,7 @@ export const serverMessagesAreWellFormed = defineCheck<AnySessionView>({
       if (hdr.sessionID !== undefined && Buffer.byteLength(trimmed(hdr.sessionID)) > 4) {
         judge.fail('MDM-HDR-004', m, '/SyncHdr/SessionID', `SessionID "${hdr.sessionID}" is longer than 4 bytes`);
       }
-      if (hdr.cred) judge.saw('MDM-AUTH-013');
+      judgeCredentials(m, judge, { cred: true, inCommand: true });
       for (const { command, path } of commandsWithPaths(m.syncml!.body.commands)) {
         if (command.kind !== 'Status' || !command.chal) continue;
         const type = metaValue(command.chal.meta, 'Type');
@@ -563,6 +568,35 @@ export const serverHandlesAbort = defineCheck<AnySessionView>({
   },
 });
 
+const SERVER_AUTH_IDS = [
+  'MDM-AUTH-001', 'MDM-AUTH-005', 'MDM-AUTH-008', 'MDM-AUTH-009', 'MDM-AUTH-011', 'MDM-AUTH-021', 'MDM-AUTH-022', 'MDM-AUTH-025',
+  'MDM-AUTH-026', 'MDM-AUTH-027', 'MDM-AUTH-028', 'MDM-AUTH-029', 'MDM-AUTH-031',
+] as const;
+
+/** The server as authenticator of the device and as presenter of its own credentials (OMA-DMP 9, OMA-DMS 5.3). */
+export const serverAuthenticates = defineCheck<AnySessionView>({
+  name: 'serverAuthenticates',
+  ids: SERVER_AUTH_IDS,
+  when: {
+    'MDM-AUTH-001': 'the server to challenge the device for credentials (--auth)',
+    'MDM-AUTH-005': 'the server to answer with 401 or 407 (--auth)',
+    'MDM-AUTH-008': 'the server to answer 212 and the session to go on',
+    'MDM-AUTH-009': 'the device to answer the server\'s credentials with 200 and a new nonce (--server-credentials)',
+    'MDM-AUTH-011': 'an authenticated session that goes on with further credentials or challenges',
+    'MDM-AUTH-021': 'the server to hand out an md5 nonce (--auth md5)',
+    'MDM-AUTH-022': 'the server to refuse credentials the device sent',
+    'MDM-AUTH-025': 'a challenge answered in the scheme it names or another (--auth, --server-credentials)',
+    'MDM-AUTH-026': 'the server to challenge with md5 and be answered in another scheme (--auth md5)',
+    'MDM-AUTH-027': 'the server to use HMAC (x-syncml-hmac)',
+    'MDM-AUTH-028': 'the server to send an x-syncml-hmac header',
+    'MDM-AUTH-029': 'HMAC in use in the session (x-syncml-hmac)',
+    'MDM-AUTH-031': 'the server to present credentials of its own (--server-credentials)',
+  },
+  run(session, judge) {
+    judgeAuthentication(session, 'server', judge, new Set(SERVER_AUTH_IDS));
+  },
+});
+
 export const serverChallengesProperly = defineCheck<AnySessionView>({
   name: 'serverChallengesProperly',
   ids: ['MDM-AUTH-004', 'MDM-AUTH-007'],
@@ -610,6 +644,6 @@ export const SERVER_CHECKS: readonly ServerCheck[] = [
   serverAnswersEveryPackage, serverThrottlesWithRetryAfter, serverMessagesAreWellFormed, serverHttpFraming, serverDecodesWbxml, serverHeaderMirrorsDevice,
   serverStatusesAnswerTheDevice, serverAnswersAlertsAndDevInfo, serverSendsNoStatusFor200Results, serverFinalRules,
   serverWaitsThroughKeepAlive, serverWaitsForStatuses, serverHonoursDeviceLimits, serverLargeObjectChunks, serverTakesChunkedResults,
-  serverHandlesAbort, serverChallengesProperly, serverStopsAfter214,
+  serverHandlesAbort, serverChallengesProperly, serverAuthenticates, serverStopsAfter214,
   ...SERVER_COMMAND_CHECKS,
 ];

@@ -1,12 +1,13 @@
 /** `mdm-conformance device --url URL`: one session of the reference device, transcript printed (CLI contract). */
-import { ReferenceDevice } from '../device/reference-device';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { ReferenceDevice, type DeviceMemory } from '../device/reference-device';
 import { DEVICE_FAULTS, DEVICE_WEAKNESSES } from '../device/faults';
 import { seeded as seededRng } from '../protocol/random';
 import { one, seedOf, UsageError } from './args';
 import { parseCommand, type CommandSpec } from './command';
 import { durationOf } from './duration';
 import { runOptionsOf } from '../protocol/fault';
-import { credentialsOf, encodingOf, faultsNamed } from './options';
+import { credentialsOf, encodingOf, faultsNamed, SERVER_AUTH_FLAG, serverCredentialsOf } from './options';
 import { loadDevicePki, readPem } from './identity';
 import { printExchanges } from './transcript-print';
 
@@ -25,6 +26,9 @@ export const DEVICE: CommandSpec = {
     { name: 'fault', value: 'NAME', repeat: true, help: 'switch on a catalogued fault or weakness of the reference device (see mdm-conformance list faults)' },
     { name: 'auth', value: 'md5|basic', help: 'application-level credentials to answer a challenge with' },
     { name: 'client-credentials', value: 'USER:SECRET', help: 'the credentials for --auth' },
+    { name: 'server-credentials', value: 'USER:SECRET', help: 'require the server to present these credentials, and run none of its commands until it has (w7 CLIENT, DMAcc SRVCRED)' },
+    SERVER_AUTH_FLAG,
+    { name: 'state', value: 'FILE', help: 'keep the nonces and the session counter in FILE from one run to the next, as a device keeps them between sessions' },
     { name: 'http2', help: 'offer HTTP/2 (ALPN h2), as Windows does' },
     { name: 'encoding', value: 'xml|wbxml', default: 'xml', help: 'the encoding the device was provisioned with: wbxml posts application/vnd.syncml.dm+wbxml; replies are read in either' },
     { name: 'sign', help: 'sign every message with MS-Signature made with the device identity, as Windows does once the server set RequireMessageSigning' },
@@ -48,30 +52,37 @@ export async function deviceCommand(argv: string[], out: (line: string) => void)
   if (!deviceId) throw new UsageError('the device needs an id: pass --pki DIR (from pki init) or --device-id ID');
   if (!identity) out(`note: no client certificate (pass --pki DIR or --cert/--key); servers that require mutual TLS will refuse`);
   const credentials = credentialsOf(args, 'client-credentials');
+  const serverCredentials = serverCredentialsOf(args);
   const faults = faultsNamed(args, [...DEVICE_FAULTS, ...DEVICE_WEAKNESSES]);
   // A fault that shows only in a WBXML or signing session (wbxml-labelled-xml, signature-wrong-digest) sets it up.
   const needs = runOptionsOf(faults);
   const encoding = encodingOf(args) ?? needs.encoding;
   const signing = args.switches.has('sign') || needs.signing === true;
   if (signing && !identity) throw new UsageError('--sign signs with the device identity: pass --pki DIR or --cert FILE --key FILE');
-  // A device keeps its session counter across sessions; one process runs one session, so without --seed the clock
-  // stands in for that memory and a new process does not reuse the SessionID of the last (MDM-HDR-006, MDM-TERM-008).
+  const stateFile = one(args, 'state');
+  const memory = stateFile ? readMemory(stateFile) : undefined;
+  // A device keeps its session counter across sessions; one process runs one session, so without --seed or --state the
+  // clock stands in for that memory and a new process does not reuse the SessionID of the last (MDM-HDR-006, MDM-TERM-008).
   const seeded = one(args, 'seed') !== undefined;
   const device = new ReferenceDevice({
     rng: seededRng(seedOf(args), 'device', deviceId),
-    sessionCounter: seeded ? undefined : Date.now() % 9999,
+    sessionCounter: memory?.sessionCounter ?? (seeded ? undefined : Date.now() % 9999),
     deviceId,
     identity,
     serverCa,
     faults,
     timeoutMs: durationOf(one(args, 'timeout'), '--timeout') ?? 10_000,
     http2: args.switches.has('http2'),
-    credentials,
+    credentials: credentials && { ...credentials, nonce: memory?.nonce },
+    // As Windows does: credentials in package 1 whenever the device can make them (basic, or md5 with a nonce kept).
+    preemptiveAuth: true,
+    serverCredentials: serverCredentials && { ...serverCredentials, nonce: memory?.serverNonce },
     encoding,
     signing: signing ? {} : undefined,
   });
   try {
     const run = await device.runSession(url);
+    if (stateFile) writeFileSync(stateFile, `${JSON.stringify(device.memory(), null, 2)}\n`);
     printExchanges(run.exchanges, out);
     out(`session ${run.sessionID}: ${run.view.outcome} after ${run.rounds} round trip(s)`);
     if (run.end.reason === 'transport-error') return 2;
@@ -80,5 +91,17 @@ export async function deviceCommand(argv: string[], out: (line: string) => void)
     return ['completed', 'empty-reply', 'aborted-by-server', 'aborted-by-device'].includes(run.end.reason) ? 0 : 1;
   } finally {
     await device.close();
+  }
+}
+
+/** The memory of an earlier run (`--state`); a file that does not exist yet is a device's first session. */
+function readMemory(file: string): DeviceMemory | undefined {
+  if (!existsSync(file)) return undefined;
+  try {
+    const data = JSON.parse(readFileSync(file, 'utf8')) as Partial<DeviceMemory>;
+    if (typeof data.sessionCounter !== 'number') throw new Error('no sessionCounter');
+    return { sessionCounter: data.sessionCounter, nonce: typeof data.nonce === 'string' ? data.nonce : undefined, serverNonce: typeof data.serverNonce === 'string' ? data.serverNonce : undefined };
+  } catch (e) {
+    throw new UsageError(`--state ${file} is not a device state this command wrote (${(e as Error).message}); delete it to start afresh`);
   }
 }

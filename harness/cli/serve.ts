@@ -6,7 +6,7 @@ import { seeded } from '../protocol/random';
 import { listenAddress, one, seedOf, UsageError, userSecret } from './args';
 import { parseCommand, refuseIgnored, type CommandSpec } from './command';
 import { runOptionsOf } from '../protocol/fault';
-import { credentialsOf, faultsNamed } from './options';
+import { credentialsOf, faultsNamed, SERVER_AUTH_FLAG, serverCredentialsOf } from './options';
 import { loadPki, throwawayPki } from './identity';
 import { printExchanges } from './transcript-print';
 
@@ -21,6 +21,8 @@ export const SERVE: CommandSpec = {
     { name: 'fault', value: 'NAME', repeat: true, help: 'switch on a catalogued fault or weakness of the reference server (see mdm-conformance list faults)' },
     { name: 'auth', value: 'md5|basic', help: 'require application-level credentials of every device' },
     { name: 'client-credentials', value: 'USER:SECRET', help: 'the credentials --auth requires' },
+    { name: 'server-credentials', value: 'USER:SECRET', help: 'the credentials the server presents to every device, and answers a device\'s challenge with' },
+    SERVER_AUTH_FLAG,
     { name: 'enroll-credentials', value: 'USER:SECRET', help: 'run the MS-MDE2 enrollment service too, taking this OnPremise account (and the secret as Federated token)' },
     { name: 'enrolled-only', help: 'take DM sessions only from certificates the enrollment service issued' },
     { name: 'require-signatures', help: 'as a server that set RequireMessageSigning: refuse (HTTP 403) every message without a valid MS-Signature by the certificate of its device' },
@@ -60,6 +62,7 @@ export async function serveCommand(argv: string[], out: (line: string) => void):
     faults,
     clientAuth: credentials,
     requireSignatures,
+    serverCredentials: serverCredentialsOf(args),
     onSessionEnd: (record) => {
       out(`=== session ${record.sessionID || '(none)'} of device ${record.deviceId || '(unknown)'}: ${record.state}`);
       printExchanges(server.exchangesOf(record), out);

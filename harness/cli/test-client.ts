@@ -3,7 +3,8 @@ import { join, resolve } from 'node:path';
 import { EMBEDDED_CLIENT_CREDENTIALS, EMBEDDED_CLIENT_FEATURES } from '../iut/embedded-client';
 import { featuresOf } from '../iut/capability-profile';
 import { execTrigger } from '../iut/trigger';
-import type { RunConfig } from '../iut/run-config';
+import type { Credentials, RunConfig } from '../iut/run-config';
+import { get } from '../syncml';
 import { suitesOf as modeSuites } from '../scenarios/catalog';
 import { ReferenceServer } from '../server/reference-server';
 import { listenAddress, one, seedOf, UsageError } from './args';
@@ -11,7 +12,7 @@ import { parseCommand, refuseIgnored, type CommandSpec } from './command';
 import { readExpectations } from './expectations';
 import { loadPki, throwawayPki } from './identity';
 import { runSuites } from './run-suites';
-import { credentialsOf, encodingOf } from './options';
+import { credentialsOf, encodingOf, SERVER_AUTH_FLAG, serverCredentialsOf } from './options';
 import { durationOf } from './duration';
 import { canaryListenOf, profileOf, RUN_FLAGS, runLine, shardOf, suitesOf, timeoutOf, withRunFeatures } from './test-server';
 
@@ -33,10 +34,13 @@ export const TEST_CLIENT: CommandSpec = {
     { name: 'client-auth', value: 'tls|none', default: 'tls', help: 'none: take a client that presents no certificate (MDM-TRN-004 then fails, everything else is judged)' },
     { name: 'encoding', value: 'xml|wbxml', default: 'xml', help: 'what the client was provisioned with (DMAcc Ext/Microsoft/DefaultEncoding): it must send that (MDM-TRN-006; with nothing provisioned, XML); wbxml declares the wbxml feature. The reference server answers in the encoding of each request. A client told to sign declares message-signing in --profile' },
     ...RUN_FLAGS,
+    { name: 'server-credentials', value: 'USER:SECRET', help: 'what the reference server presents to the client in every session, and answers its challenges with: for a client that authenticates its server (w7 CLIENT, DMAcc SRVCRED)' },
+    SERVER_AUTH_FLAG,
   ],
   examples: [
     'mdm-conformance test-client',
     "mdm-conformance test-client --trigger './my-client --server {url} --ca {ca} --cert {cert} --key {key} --id {deviceId}'",
+    "mdm-conformance test-client --trigger './my-client --server {url}' --auth md5 --client-credentials dev:secret --server-credentials srv:secret",
     'mdm-conformance test-client --wait --listen 0.0.0.0:8443 --pki pki',
   ],
 };
@@ -50,6 +54,8 @@ export async function testClientCommand(argv: string[], out: (line: string) => v
     { flag: 'client-credentials', when: !one(args, 'auth'), why: 'credentials are checked only with --auth md5|basic' },
     { flag: 'listen', when: !trigger && !wait, why: 'the embedded reference device talks to a server on loopback; --listen is for --trigger or --wait' },
     { flag: 'wait-timeout', when: !wait, why: 'it bounds the wait of --wait' },
+    { flag: 'server-credentials', when: !trigger && !wait, why: 'the embedded reference device expects credentials of its own from the server; --server-credentials is for --trigger or --wait' },
+    { flag: 'server-auth', when: !trigger && !wait, why: 'the embedded reference device expects credentials of its own from the server; --server-auth is for --trigger or --wait' },
   ]);
   const reportsDir = resolve(one(args, 'reports') ?? 'reports');
   const expectFile = one(args, 'expect');
@@ -78,10 +84,11 @@ export async function testClientCommand(argv: string[], out: (line: string) => v
     return runSuites(config, expectations, out);
   }
   const credentials = credentialsOf(args, 'client-credentials');
+  const serverCredentials = serverCredentialsOf(args);
   const waitMs = wait ? durationOf(one(args, 'wait-timeout'), '--wait-timeout') ?? 300_000 : undefined;
   config.features = withRunFeatures(featuresOf(profile, credentials ? (credentials.scheme === 'syncml:auth-md5' ? 'md5' : 'basic') : undefined), encoding, false);
   config.client = {
-    embedded: false, trigger, wait, listen: listenText, pkiDir, credentials, clientAuth, waitTimeoutMs: waitMs, timeoutMs: timeoutOf(args),
+    embedded: false, trigger, wait, listen: listenText, pkiDir, credentials, serverCredentials, clientAuth, waitTimeoutMs: waitMs, timeoutMs: timeoutOf(args),
     encoding, signing: config.features.includes('message-signing'),
   };
   // One early error for a port in use, rather than one per scenario.
@@ -91,7 +98,7 @@ export async function testClientCommand(argv: string[], out: (line: string) => v
     return 2;
   }
   if (trigger) {
-    const never = await probeClient(trigger, pkiDir, listen);
+    const never = await probeClient(trigger, pkiDir, listen, serverCredentials);
     if (never) {
       out(`error: ${never}`);
       return 2;
@@ -151,16 +158,21 @@ async function awaitFirstSession(pkiDir: string, listen: { host: string; port: n
 
 /**
  * One session against a plain reference server, where the client will meet it (--listen): a client that never
- * connects makes the run unjudgeable (exit 2), and so does a trigger that could not even run.
+ * connects makes the run unjudgeable (exit 2), and so does a trigger that could not even run, or a client that
+ * refuses the server's credentials (it wants --server-credentials, or others than those given).
  */
-async function probeClient(trigger: string, pkiDir: string, listen: { host: string; port: number; exposed: boolean } | undefined): Promise<string | undefined> {
+async function probeClient(
+  trigger: string, pkiDir: string, listen: { host: string; port: number; exposed: boolean } | undefined, serverCredentials: Credentials | undefined,
+): Promise<string | undefined> {
   const pki = loadPki(pkiDir);
-  const server = new ReferenceServer({ identity: pki.server, ca: pki.ca.certPem, host: listen?.host, port: listen?.port, exposed: listen?.exposed });
+  const server = new ReferenceServer({ identity: pki.server, ca: pki.ca.certPem, host: listen?.host, port: listen?.port, exposed: listen?.exposed, serverCredentials });
   const url = await server.start();
+  // A command gives a client that authenticates its server something to refuse (it may not challenge an empty message).
+  server.queue(pki.deviceId, get('./DevInfo/DmV'));
   const exec = execTrigger({ command: trigger, pki, timeoutMs: PROBE_TIMEOUT_MS });
   try {
     const result = await exec.trigger({ url, timeoutMs: PROBE_TIMEOUT_MS });
-    if (server.transcript.exchanges.length > 0) return undefined;
+    if (server.transcript.exchanges.length > 0) return refusedServer(server, serverCredentials);
     const why = result.error ? `the trigger could not run: ${result.error}` : result.timedOut ? `it was stopped after ${PROBE_TIMEOUT_MS} ms` : `the trigger exited ${result.exitCode}`;
     const tail = (result.stderr || result.stdout).trim().split('\n').slice(-5).join('\n');
     return `the client never connected to ${url} (${why}); check --trigger and its placeholders {url} {ca} {cert} {key} {deviceId}${tail ? `\ntrigger output:\n${tail}` : ''}`;
@@ -168,4 +180,16 @@ async function probeClient(trigger: string, pkiDir: string, listen: { host: stri
     exec.dispose();
     await server.stop();
   }
+}
+
+/** The client authenticates the server and the probe could not satisfy it: a setup problem, with the way out. */
+function refusedServer(server: ReferenceServer, serverCredentials: Credentials | undefined): string | undefined {
+  const events = server.sessions.flatMap((s) => s.events);
+  const challenged = events.filter((e) => e.type === 'server-auth' && e.outcome === 'challenged').at(-1);
+  if (!challenged || challenged.type !== 'server-auth' || events.some((e) => e.type === 'server-auth' && e.outcome === 'accepted')) return undefined;
+  const scheme = challenged.scheme ?? 'application-level';
+  if (!serverCredentials) {
+    return `the client refused the reference server's SyncHdr (Status ${challenged.code}, ${scheme}): it authenticates its server; pass --server-auth ${scheme === 'syncml:auth-basic' ? 'basic' : 'md5'} --server-credentials USER:SECRET with the credentials it expects`;
+  }
+  return `the client refused the server credentials of --server-credentials (Status ${challenged.code}, ${scheme}); check USER:SECRET and --server-auth`;
 }

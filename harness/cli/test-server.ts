@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { certificateFacts } from '../pki';
 import { featuresOf, ProfileFileError, readCapabilityProfile } from '../iut/capability-profile';
-import { EMBEDDED_CREDENTIALS, EMBEDDED_FEATURES } from '../iut/embedded-server';
+import { EMBEDDED_CREDENTIALS, EMBEDDED_FEATURES, embeddedServerCredentials } from '../iut/embedded-server';
 import { preflight } from '../iut/preflight';
 import type { RunConfig } from '../iut/run-config';
 import type { SyncMLEncoding } from '../protocol/encoding';
@@ -11,7 +11,7 @@ import type { Feature } from '../scenarios/scenario';
 import { SUITE_NAMES } from '../scenarios/catalog';
 import { listenAddress, many, one, seedOf, UsageError, type ParsedArgs } from './args';
 import { parseCommand, refuseIgnored, type CommandSpec, type FlagSpec } from './command';
-import { credentialsOf, encodingOf } from './options';
+import { credentialsOf, encodingOf, SERVER_AUTH_FLAG, serverCredentialsOf } from './options';
 import { readExpectations } from './expectations';
 import { loadDevicePki, readPem, throwawayPki } from './identity';
 import { runSuites } from './run-suites';
@@ -61,6 +61,8 @@ export const TEST_SERVER: CommandSpec = {
     { name: 'encoding', value: 'xml|wbxml', default: 'xml', help: 'what the device speaks in every scenario: wbxml posts application/vnd.syncml.dm+wbxml, as a device the server provisioned WBXML does, and declares the wbxml feature' },
     { name: 'sign', help: 'the server requires MS-Signature (it set RequireMessageSigning): the device signs every message with its identity, and the message-signing rows are judged; a profile declaring message-signing implies it' },
     ...RUN_FLAGS,
+    { name: 'server-credentials', value: 'USER:SECRET', help: 'the credentials the server presents to this device: the device of the auth scenarios then requires and verifies them (w7 CLIENT, DMAcc SRVCRED)' },
+    SERVER_AUTH_FLAG,
   ],
   examples: [
     'mdm-conformance test-server',
@@ -161,6 +163,8 @@ export async function testServerCommand(argv: string[], out: (line: string) => v
     { flag: 'client-key', when: !url, why: 'the embedded reference server issues its own device identity; --client-key is for --url' },
     { flag: 'control', when: !url, why: 'the embedded reference server queues commands itself; --control is for --url' },
     { flag: 'client-cert-header', when: !url, why: 'it is for a server behind a TLS-terminating proxy, given with --url http://…' },
+    { flag: 'server-credentials', when: !url, why: 'the embedded reference server presents credentials of its own to each device; --server-credentials is for --url' },
+    { flag: 'server-auth', when: !url, why: 'the embedded reference server presents credentials of its own to each device; --server-auth is for --url' },
   ]);
   const expectations = expectationsOf(args);
   const profile = profileOf(args);
@@ -175,7 +179,7 @@ export async function testServerCommand(argv: string[], out: (line: string) => v
     config.features = withRunFeatures(profile ? featuresOf(profile, 'md5') : EMBEDDED_FEATURES, encoding, signingAsked);
     config.server = {
       embedded: true, pkiDir: dir, serverCa: join(dir, 'ca.pem'), clientCert: join(dir, 'device.pem'), clientKey: join(dir, 'device-key.pem'),
-      deviceId: pki.deviceId, credentials: EMBEDDED_CREDENTIALS, http2: args.switches.has('http2'), timeoutMs,
+      deviceId: pki.deviceId, credentials: EMBEDDED_CREDENTIALS, serverCredentials: embeddedServerCredentials(pki.deviceId), http2: args.switches.has('http2'), timeoutMs,
       encoding, signing: config.features.includes('message-signing'),
     };
     out(`testing the embedded reference server (pass --url to test yours)${runLine(config.server)}; seed ${seed}`);
@@ -200,6 +204,7 @@ export async function testServerCommand(argv: string[], out: (line: string) => v
   const credentials = credentialsOf(args, 'client-credentials');
   config.features = withRunFeatures(featuresOf(profile, credentials ? (credentials.scheme === 'syncml:auth-md5' ? 'md5' : 'basic') : undefined), encoding, signingAsked);
   const signing = config.features.includes('message-signing');
+  const serverCredentials = serverCredentialsOf(args);
   const problem = await preflight({
     url, deviceId, identity: { certPem, keyPem }, serverCa, credentials, timeoutMs, http2: args.switches.has('http2'), clientCertHeader: certHeader,
     caHint: pkiDir ? join(pkiDir, 'ca.pem') : undefined, encoding, signing,
@@ -211,7 +216,7 @@ export async function testServerCommand(argv: string[], out: (line: string) => v
   config.server = {
     // Bad identities for the auth scenarios can be minted only from a CA key: a pki init folder has one, an enrolled one not.
     embedded: false, url, pkiDir: pkiDir && hasCaKey(pkiDir) && !one(args, 'client-cert') ? pkiDir : undefined, serverCa: caFile ?? '', clientCert: certFile, clientKey: keyFile,
-    deviceId, control: one(args, 'control'), credentials, http2: args.switches.has('http2'), clientCertHeader: certHeader, timeoutMs,
+    deviceId, control: one(args, 'control'), credentials, serverCredentials, http2: args.switches.has('http2'), clientCertHeader: certHeader, timeoutMs,
     encoding, signing,
   };
   out(`testing ${url} as device ${deviceId}${runLine(config.server)}; seed ${seed}`);

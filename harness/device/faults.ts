@@ -165,6 +165,47 @@ export const DEVICE_FAULTS: readonly DeviceFault[] = [
       if (resultsOf(msg).some((r) => r.items.some((it) => it.moreData))) msg.body.final = true;
     },
   },
+  // Authentication in both directions: the device presenting its credentials, and authenticating the server.
+  { name: 'runs-commands-of-unauthenticated-server', summary: 'runs the commands of a server that presented no credentials', violates: ['MDM-AUTH-002'], behaviour: { requireServerCredentials: false } },
+  { name: 'no-certificate-basic-only', summary: 'presents no client certificate and answers an md5 challenge with basic credentials', violates: ['MDM-AUTH-003', 'MDM-TRN-004'], behaviour: { presentClientCertificate: false, forceScheme: 'syncml:auth-basic' } },
+  { name: 'challenge-without-chal', summary: 'refuses the server\'s credentials with 401/407 without a Chal', violates: ['MDM-AUTH-004'], behaviour: { challengeServerWithChal: false } },
+  { name: 'answers-401-for-missing-credentials', summary: 'answers 401 instead of 407 to a server message without credentials', violates: ['MDM-AUTH-005'], behaviour: { challenge407WhenMissing: false } },
+  { name: 'challenges-after-212', summary: 'challenges a server message without Cred although it accepted the server with 212', violates: ['MDM-AUTH-008'], behaviour: { trustServerAfter212: false } },
+  { name: 'drops-credentials-after-200', summary: 'sends no credentials in the message after the server accepted them with 200', violates: ['MDM-AUTH-009'], behaviour: { credentialsAfter200: false } },
+  { name: 'keeps-challenge-nonce', summary: 'opens the next session with the nonce of the challenge, not the one the server gave with 212', violates: ['MDM-AUTH-010'], behaviour: { nextNonceFrom212: false } },
+  { name: 'forgets-handed-nonce', summary: 'forgets the nonce it handed the server with 212 and refuses the Cred the next session opens with', violates: ['MDM-AUTH-010'], behaviour: { rememberHandedNonce: false } },
+  { name: 'cred-scheme-changes', summary: 'switches to basic credentials once the server accepted its md5 ones with 200', violates: ['MDM-AUTH-011'], behaviour: { schemeAfterAcceptance: 'syncml:auth-basic' } },
+  { name: 'challenges-empty-message', summary: 'answers a server message with no command and no challenge with nothing but a challenge of its credentials', violates: ['MDM-AUTH-012'], behaviour: { challengeEmptyMessages: true } },
+  {
+    name: 'md5-cred-without-format', summary: 'sends its md5 Cred without Meta Format', violates: ['MDM-AUTH-013'],
+    message: (msg) => {
+      const meta = msg.hdr.cred?.meta;
+      if (meta) meta.fields = meta.fields.filter((f) => f.name !== 'Format');
+    },
+  },
+  { name: 'credentials-without-user-id', summary: 'leaves its user id out of its basic and md5 credentials', violates: ['MDM-AUTH-014', 'MDM-AUTH-015'], behaviour: { credentialsWithoutUserId: true } },
+  { name: 'accepts-any-server-credentials', summary: 'takes whatever Cred the server presents without checking it', violates: ['MDM-AUTH-015'], behaviour: { checkServerCredentials: false } },
+  {
+    name: 'server-challenge-without-nonce', summary: 'challenges the server with md5 but gives no NextNonce', violates: ['MDM-AUTH-018'],
+    message: (msg) => {
+      for (const c of msg.body.commands) if (c.kind === 'Status' && c.chal?.meta) c.chal.meta.fields = c.chal.meta.fields.filter((f) => f.name !== 'NextNonce');
+    },
+  },
+  { name: 'no-next-nonce-for-server', summary: 'accepts the server\'s md5 credentials without handing it a nonce for the next session', violates: ['MDM-AUTH-020'], behaviour: { handNextNonce: false } },
+  { name: 'short-server-nonces', summary: 'hands the server 8-octet nonces', violates: ['MDM-AUTH-021'], warningOnly: true, behaviour: { serverNonceBytes: 8 } },
+  { name: 'reissues-server-nonce', summary: 'refuses the server\'s credentials again with the nonce it already handed over', violates: ['MDM-AUTH-022'], behaviour: { freshNonceOnServerRefusal: false } },
+  { name: 'keeps-nonce-of-unauthenticated-server', summary: 'opens its next session with the nonce a server whose credentials it refused handed over', violates: ['MDM-AUTH-023'], warningOnly: true, behaviour: { nextNonceOnlyFromAuthenticated: false } },
+  { name: 'answers-in-own-scheme', summary: 'answers a challenge in its configured scheme, not the one asked for', violates: ['MDM-AUTH-025'], behaviour: { answerInChallengedScheme: false } },
+  { name: 'accepts-server-cred-in-any-scheme', summary: 'takes valid server credentials in another scheme than the one it challenged for', violates: ['MDM-AUTH-025'], behaviour: { requireChallengedScheme: false } },
+  { name: 'challenges-server-with-basic', summary: 'asks the server for basic credentials', violates: ['MDM-AUTH-031'], behaviour: { serverScheme: 'syncml:auth-basic' } },
+  {
+    name: 'cred-in-command', summary: 'repeats its Cred inside the session Alert', violates: ['MDM-HDR-015'],
+    message: (msg) => {
+      const into = msg.body.commands.find((c) => c.kind === 'Alert');
+      if (msg.hdr.cred && into?.kind === 'Alert') into.cred = structuredClone(msg.hdr.cred);
+    },
+  },
+  { name: 'ignores-respuri', summary: 'sends its next message to the management URL although the authentication-failure reply named a RespURI', violates: ['MDM-HDR-016'], behaviour: { followRespURI: false } },
 ];
 
 /**
@@ -176,6 +217,14 @@ export const DEVICE_VARIANTS: readonly DeviceFault[] = [
 ];
 
 /**
+ * A conforming alternative the server scenarios give the device they play: MDM-AUTH-009 arises for a server only
+ * when a device accepts its credentials with 200 (and a fresh nonce) rather than 212.
+ */
+export const ACCEPTS_SERVER_WITH_200: DeviceFault = {
+  name: 'accepts-server-with-200', summary: 'accepts the server\'s credentials with 200 and a fresh nonce, so every server message carries them (MDM-AUTH-009)', violates: [], behaviour: { acceptServerWith200: true },
+};
+
+/**
  * Weaknesses the catalogue does not cover: each makes a security probe report an advisory (never a failure), and
  * the self suite shows it appears against the weak device and not against the clean one. They are kept out of
  * DEVICE_FAULTS, whose every entry must fail or warn on a catalogue id.
@@ -184,3 +233,4 @@ export const DEVICE_WEAKNESSES: readonly DeviceFault[] = [
   { name: 'resolves-external-entities', summary: 'fetches the external entities a DOCTYPE in a server reply names (XXE)', violates: [], advises: ['xml-external-entity'], behaviour: { resolveExternalEntities: true } },
   { name: 'resolves-dot-segments', summary: "collapses '.' and '..' segments of a LocURI as a file path would", violates: [], advises: ['locuri-dot-segments'], behaviour: { resolveDotSegments: true } },
 ];
+

@@ -10,8 +10,10 @@ import { sessionFromTranscript, throttledBy } from '../checks/from-transcript';
 import type { SessionView } from '../checks/session';
 import type { Identity } from '../pki';
 import { MS_SIGNATURE_HEADER, signMessage, type SigningIdentity } from '../pki/ms-signature';
+import { newNonce } from '../protocol/auth';
+import type { CredScheme } from '../protocol/credentials';
 import { encodeBody, mediaTypeOf, type SyncMLEncoding } from '../protocol/encoding';
-import { DeviceSession, type DeviceCredentials, type SessionEnd } from '../protocol/device-session';
+import { DeviceSession, type DeviceCredentials, type DeviceSessionOptions, type SessionEnd } from '../protocol/device-session';
 import { fetchLoopbackEntities } from '../protocol/external-entities';
 import { behaviourOf, render, type WireOut } from '../protocol/fault';
 import { seeded, type Rng } from '../protocol/random';
@@ -32,6 +34,29 @@ export interface MessageSigning {
   identity?: SigningIdentity;
 }
 
+/** The server's credentials, as a device configured to authenticate its server keeps them (w7 `CLIENT`, DMAcc `SRVCRED`). */
+export interface DeviceServerCredentials {
+  scheme: CredScheme;
+  user: string;
+  password: string;
+  /** The nonce this device handed the server in an earlier session (base64), for the server's first Cred. */
+  nonce?: string;
+  /** Take whatever Cred of the scheme the server presents, without checking it (to compare what servers present). */
+  acceptAny?: boolean;
+  /** Hand the server this nonce every time instead of fresh ones (to compare what a server presents to two devices). */
+  fixedNonce?: string;
+}
+
+/** What a device keeps from one session to the next, as Windows keeps it in its DM account. */
+export interface DeviceMemory {
+  /** The last nonce the server gave for the device's credentials (MDM-AUTH-010, MDM-AUTH-022). */
+  nonce?: string;
+  /** The nonce the device handed the server for the server's next credentials (MDM-AUTH-010, MDM-AUTH-020). */
+  serverNonce?: string;
+  /** The number of the last session (MDM-HDR-006). */
+  sessionCounter: number;
+}
+
 export interface ReferenceDeviceOptions {
   deviceId: string;
   /** Client certificate for mutual TLS; without it the device connects with none. */
@@ -41,6 +66,8 @@ export interface ReferenceDeviceOptions {
   tree?: DmTree;
   credentials?: DeviceCredentials;
   preemptiveAuth?: boolean;
+  /** Require and verify the server's credentials in every session (server-to-client authentication). */
+  serverCredentials?: DeviceServerCredentials;
   maxMsgSize?: number;
   maxObjSize?: number;
   maxSendSize?: number;
@@ -140,6 +167,11 @@ export interface SteppedSession {
 export class SessionCounter {
   constructor(private value: number) {}
 
+  /** The number of the last session. */
+  get current(): number {
+    return this.value;
+  }
+
   /** Opaque, at most 4 bytes: a decimal counter, as Windows sends until SyncApplicationVersion 2.0 (MDM-SES-014). */
   next(): string {
     this.value = (this.value % 9999) + 1;
@@ -156,12 +188,18 @@ export class ReferenceDevice {
   private readonly sessions: SessionCounter;
   private toCancel: number;
   private nonce: string | undefined;
+  /** The nonce handed to the server for its next session's Cred (MDM-AUTH-010, MDM-AUTH-020). */
+  serverNonce: string | undefined;
+  private readonly nonceRng: Rng;
 
   constructor(private readonly opts: ReferenceDeviceOptions) {
     this.id = opts.deviceId;
     // Windows numbers sessions with a small decimal counter (MDM-SES-014, MDM-HDR-006); where it starts is seeded.
-    const counter = opts.sessionCounter ?? (opts.rng ?? seeded(undefined, 'device', opts.deviceId)).int(1, 200);
+    const rng = opts.rng ?? seeded(undefined, 'device', opts.deviceId);
+    const counter = opts.sessionCounter ?? rng.int(1, 200);
     this.sessions = counter instanceof SessionCounter ? counter : new SessionCounter(counter);
+    this.nonceRng = rng.fork('server-nonces');
+    this.serverNonce = opts.serverCredentials?.nonce;
     this.tree = opts.tree ?? loadDefaultTree(opts.deviceId);
     this.behaviour = behaviourOf(opts.faults ?? []);
     this.nonce = opts.credentials?.nonce;
@@ -179,6 +217,11 @@ export class ReferenceDevice {
       http2: opts.http2,
       clientCertHeader: opts.clientCertHeader,
     });
+  }
+
+  /** What this device would keep for its next session (a device run one session per process saves it). */
+  memory(): DeviceMemory {
+    return { nonce: this.nonce, serverNonce: this.serverNonce, sessionCounter: this.sessions.current };
   }
 
   /** One DM session against `url`; never throws for anything the server does. */
@@ -227,7 +270,10 @@ export class ReferenceDevice {
       next = session.receive(reply.parsed.message);
     }
     end ??= session.end ?? { reason: 'completed' };
-    if (session.nextSessionNonce) this.nonce = session.nextSessionNonce;
+    // A nonce from a server this device could not authenticate does not replace the one it keeps (MDM-AUTH-023).
+    const trusted = !this.opts.serverCredentials || session.serverTrusted || this.behaviour.nextNonceOnlyFromAuthenticated === false;
+    if (session.nextSessionNonce && trusted) this.nonce = session.nextSessionNonce;
+    if (session.serverNonceForNextSession && this.behaviour.rememberHandedNonce !== false) this.serverNonce = session.serverNonceForNextSession;
     const exchanges = this.transcript.exchanges.slice(first);
     return { sessionID, exchanges, view: sessionFromTranscript(exchanges, describe(end)), end, rounds };
   }
@@ -276,6 +322,7 @@ export class ReferenceDevice {
       maxSendSize: this.opts.maxSendSize,
       credentials: this.opts.credentials && { ...this.opts.credentials, nonce: this.nonce },
       preemptiveAuth: this.opts.preemptiveAuth,
+      serverAuth: this.serverAuth(),
       behaviour: this.behaviour,
     });
   }
@@ -291,6 +338,13 @@ export class ReferenceDevice {
       exchange = await this.send(url, msg, closing);
     }
     return exchange;
+  }
+
+  private serverAuth(): DeviceSessionOptions['serverAuth'] {
+    const creds = this.opts.serverCredentials;
+    if (!creds) return undefined;
+    const { fixedNonce, ...rest } = creds;
+    return { ...rest, nonce: this.serverNonce, newNonce: (bytes) => fixedNonce ?? newNonce(bytes, this.nonceRng) };
   }
 
   /**

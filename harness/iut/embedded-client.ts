@@ -15,7 +15,9 @@ import type { ClientUnderTest, Trigger, TriggerResult } from '../scenarios/clien
 import type { Feature } from '../scenarios/scenario';
 
 export const EMBEDDED_CLIENT_CREDENTIALS = { scheme: 'syncml:auth-md5' as const, user: 'harness-dev', password: 's3cret!' };
-export const EMBEDDED_CLIENT_FEATURES: ReadonlySet<Feature> = new Set<Feature>(['md5-auth', 'large-objects', 'atomic']);
+/** What the reference server presents to the embedded device, which requires and verifies it (DIGEST, MDM-AUTH-031). */
+export const EMBEDDED_CLIENT_SERVER_CREDENTIALS = { scheme: 'syncml:auth-md5' as const, user: 'harness-server', password: 'srv-s3cret!' };
+export const EMBEDDED_CLIENT_FEATURES: ReadonlySet<Feature> = new Set<Feature>(['md5-auth', 'basic-auth', 'large-objects', 'atomic']);
 
 /**
  * The largest message the embedded device sends. Small enough that the large-object scenarios see its Results go
@@ -52,7 +54,9 @@ export async function startEmbeddedClient(opts: EmbeddedClientOptions = {}): Pro
     identity: pki.device,
     serverCa: pki.ca.certPem,
     credentials: EMBEDDED_CLIENT_CREDENTIALS,
-    preemptiveAuth: false,
+    // As Windows does: MD5 credentials from the first session that gave a nonce on (MDM-AUTH-010, MDM-AUTH-032).
+    preemptiveAuth: true,
+    serverCredentials: EMBEDDED_CLIENT_SERVER_CREDENTIALS,
     maxSendSize: EMBEDDED_CLIENT_MAX_SEND_SIZE,
     faults: opts.faults,
     timeoutMs: opts.requestTimeoutMs ?? 3_000,
@@ -67,6 +71,7 @@ export async function startEmbeddedClient(opts: EmbeddedClientOptions = {}): Pro
     deviceId: pki.deviceId,
     trigger: embeddedTrigger(device, base),
     credentials: EMBEDDED_CLIENT_CREDENTIALS,
+    serverCredentials: EMBEDDED_CLIENT_SERVER_CREDENTIALS,
     sessionTimeoutMs: 15_000,
     encoding,
     signing,

@@ -1,6 +1,7 @@
 /**
  * The embedded server under test: the reference server on a free loopback port, with harness-issued identities
- * and MD5 application-level auth, so `test-server` without --url exercises every scenario (none inconclusive).
+ * and MD5 application-level auth in both directions, so `test-server` without --url exercises every scenario
+ * (none inconclusive).
  *
  * With `enrollment`, it also runs its MS-MDE2 enrollment service and takes DM sessions only from certificates that
  * service issued (`test-server --enroll`): the device must enroll before it is managed, as with a real server.
@@ -17,6 +18,11 @@ import { ReferenceServer } from '../server/reference-server';
 const MAX_REQUEST_BYTES = 1024 * 1024;
 
 export const EMBEDDED_CREDENTIALS = { scheme: 'syncml:auth-md5' as const, user: 'harness-dev', password: 's3cret!' };
+
+/** What the embedded server presents to each device: DIGEST (MDM-AUTH-031), a secret of each device's own (MDM-AUTH-024). */
+export function embeddedServerCredentials(deviceId: string) {
+  return { scheme: 'syncml:auth-md5' as const, user: 'harness-server', password: `srv-${deviceId}` };
+}
 export const EMBEDDED_FEATURES: ReadonlySet<Feature> = new Set<Feature>(['md5-auth', 'large-objects', 'atomic']);
 /** The account of the embedded enrollment service: OnPremise user and password; the password is also the Federated token. */
 export const EMBEDDED_ENROLLMENT_ACCOUNT = { user: 'enrollee@mdm-conformance.test', password: 'enroll-s3cret!' };
@@ -56,8 +62,8 @@ export async function startEmbeddedServer(opts: EmbeddedServerOptions = {}): Pro
   // A 1 MiB request bound keeps the oversized-body probe cheap: the fault matrix runs it once per fault.
   const server = new ReferenceServer({
     rng: seeded(opts.seed, 'embedded-server'), identity: pki.server, ca: pki.ca.certPem, faults: opts.faults,
-    clientAuth: opts.mutualTlsOnly ? undefined : EMBEDDED_CREDENTIALS, maxRequestBytes: MAX_REQUEST_BYTES, requireSignatures: run.signing,
-    enrollment, acceptOnlyEnrolled: !!enrollment,
+    clientAuth: opts.mutualTlsOnly ? undefined : EMBEDDED_CREDENTIALS, serverCredentials: opts.mutualTlsOnly ? undefined : embeddedServerCredentials,
+    maxRequestBytes: MAX_REQUEST_BYTES, requireSignatures: run.signing, enrollment, acceptOnlyEnrolled: !!enrollment,
   });
   const url = await server.start();
   const target: ServerUnderTest = {
@@ -69,6 +75,7 @@ export async function startEmbeddedServer(opts: EmbeddedServerOptions = {}): Pro
     pki,
     queue: async (deviceId, commands) => server.queue(deviceId, ...commands),
     credentials: opts.mutualTlsOnly ? undefined : EMBEDDED_CREDENTIALS,
+    serverCredentials: opts.mutualTlsOnly ? undefined : embeddedServerCredentials(pki.deviceId),
     timeoutMs: 3_000,
     oversizedBodyBytes: EMBEDDED_OVERSIZED_BODY_BYTES,
     encoding: run.encoding,

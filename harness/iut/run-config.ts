@@ -50,6 +50,8 @@ export interface ServerRunConfig {
   deviceId: string;
   control?: string;
   credentials?: Credentials;
+  /** What the server presents to the device (`--server-auth`, `--server-credentials`); the auth scenarios' device requires it. */
+  serverCredentials?: Credentials;
   /** Offer HTTP/2 (`--http2`). */
   http2?: boolean;
   /** Plain HTTP with the device certificate in this header (`--client-cert-header`). */
@@ -74,6 +76,7 @@ export interface ClientRunConfig {
   listen?: string;
   pkiDir: string;
   credentials?: Credentials;
+  /** What the reference server presents to the client in every session (`--server-auth`, `--server-credentials`). */
   serverCredentials?: Credentials;
   /** `none`: the reference server takes a client that presents no certificate (`--client-auth none`). */
   clientAuth?: 'tls' | 'none';

@@ -7,11 +7,12 @@
  * What the commands do to the DM tree is the executor's business.
  */
 import {
-  alert, codeOf, item, itemMeta, meta, metaValue, status, type Alert, type Command, type Item, type Results, type Status,
+  alert, chal, codeOf, item, itemMeta, meta, metaValue, status, type Alert, type Command, type Item, type Results, type Status,
   type SyncML,
 } from '../syncml';
 import { MessageAssembler } from './assembler';
-import { credentialFor, type CredScheme } from './credentials';
+import { AuthScheme, NONCE_BYTES, verifyCredential } from './auth';
+import { credentialFor, nonceBytes, type CredScheme } from './credentials';
 import { byteLength, ChunkAssembly, prefixWithin } from './large-object';
 import { DEVICE_VERSIONS, unsupportedVersion } from './version';
 
@@ -23,6 +24,25 @@ export interface DeviceCredentials {
   password: string;
   /** Base64 nonce received in an earlier session (md5), used for credentials sent before any challenge. */
   nonce?: string;
+}
+
+/**
+ * Credentials the device requires of the server: the server authenticates to the device at the DM layer (OMA-DMS 5.3;
+ * w7 `CLIENT`, DMAcc `SRVCRED`, DIGEST on Windows: MDM-AUTH-031).
+ */
+export interface DeviceServerAuth {
+  scheme: CredScheme;
+  user: string;
+  password: string;
+  /** Nonce (base64) this device handed the server for this session, in a Status of the previous one (MDM-AUTH-020). */
+  nonce?: string;
+  /** Makes a nonce of this many octets for the server (the run's seeded generator: MDM-AUTH-021). */
+  newNonce: (bytes: number) => string;
+  /**
+   * Take any credential of the right scheme that answers the device's challenge, unchecked: a device that only
+   * collects what a server presents (to compare the secrets of two devices, MDM-AUTH-024).
+   */
+  acceptAny?: boolean;
 }
 
 export interface DeviceSessionOptions {
@@ -47,6 +67,8 @@ export interface DeviceSessionOptions {
   credentials?: DeviceCredentials;
   /** Credentials sent before any challenge (basic always can; md5 needs a nonce from an earlier session). */
   preemptiveAuth?: boolean;
+  /** The server's credentials, which the device verifies in every session (server-to-client authentication). */
+  serverAuth?: DeviceServerAuth;
   behaviour?: Partial<DeviceSessionBehaviour>;
   /** Abort with Alert 1223 (and Final) in the reply to the first server message carrying commands (MDM-TERM-005). */
   abortWhenCommanded?: boolean;
@@ -79,6 +101,57 @@ export interface DeviceSessionBehaviour {
   md5OverNonceText: boolean;
   /** Answer a server message in a version the device does not take with 505/513 instead of running it (MDM-ROB-002). */
   checkProtocolVersion: boolean;
+  /*
+   * Authentication of the server (only with `serverAuth`): the device is the authenticator.
+   */
+  /** Require the server's credentials before running its commands (MDM-AUTH-002); false runs them unauthenticated. */
+  requireServerCredentials: boolean;
+  /** Check the server's Cred against its credentials (MDM-AUTH-015); false takes any Cred of the scheme. */
+  checkServerCredentials: boolean;
+  /** Ask the server for this scheme instead of the configured one ('' as configured; Windows asks for md5: MDM-AUTH-031). */
+  serverScheme: CredScheme | '';
+  /** A 401/407 for the server's SyncHdr carries a Chal naming the scheme (MDM-AUTH-004). */
+  challengeServerWithChal: boolean;
+  /** 407 when the server sent no Cred, 401 when its Cred was refused (MDM-AUTH-005); false answers 401 to both. */
+  challenge407WhenMissing: boolean;
+  /** After a 212 the server needs no Cred for the rest of the session (MDM-AUTH-008); false challenges it again. */
+  trustServerAfter212: boolean;
+  /** Hand the server the nonce for its next session in a Chal with the 212 (MDM-AUTH-010, MDM-AUTH-020). */
+  handNextNonce: boolean;
+  /** Octets of each nonce handed to the server (MDM-AUTH-021: at least 16). */
+  serverNonceBytes: number;
+  /** Each refusal of the server's Cred carries a nonce never handed before (MDM-AUTH-022); false re-issues the current one. */
+  freshNonceOnServerRefusal: boolean;
+  /** A Cred in another scheme than the one asked for is refused and ends the session (MDM-AUTH-025). */
+  requireChallengedScheme: boolean;
+  /** Challenge a server message that has no command and no challenge either (the violation MDM-AUTH-012 forbids). */
+  challengeEmptyMessages: boolean;
+  /** Keep the nonce handed to the server for its next session, to check the Cred it opens that session with (MDM-AUTH-010). */
+  rememberHandedNonce: boolean;
+  /**
+   * A conforming alternative to 212: accept the server's credentials with 200 and a fresh nonce, so that every server
+   * message carries them again (MDM-AUTH-009).
+   */
+  acceptServerWith200: boolean;
+  /*
+   * Authentication of the device (only with `credentials`): the device presents its Cred.
+   */
+  /** Keep for the next session the nonce the server gave with its 212 (MDM-AUTH-010); false keeps the one of its challenge. */
+  nextNonceFrom212: boolean;
+  /** After a 200 (not 212) the next message carries the credentials again (MDM-AUTH-009). */
+  credentialsAfter200: boolean;
+  /** Keep a nonce for the next session only from a server it authenticated (MDM-AUTH-023); used by the device that runs sessions. */
+  nextNonceOnlyFromAuthenticated: boolean;
+  /** Answer a challenge in the scheme it names (MDM-AUTH-025); false answers in the configured scheme. */
+  answerInChallengedScheme: boolean;
+  /** Switch to this scheme once the server has accepted the credentials with 200 (the change MDM-AUTH-011 forbids). */
+  schemeAfterAcceptance: CredScheme | '';
+  /** Send the next message to the RespURI of an authentication-failure reply (MDM-HDR-016). */
+  followRespURI: boolean;
+  /** Present credentials in this scheme whatever is configured or asked for ('' as configured and asked). */
+  forceScheme: CredScheme | '';
+  /** Leave the user id out of the device's own credentials (MDM-AUTH-014, MDM-AUTH-015). */
+  credentialsWithoutUserId: boolean;
 }
 
 export const CONFORMING_DEVICE_SESSION: DeviceSessionBehaviour = {
@@ -91,6 +164,27 @@ export const CONFORMING_DEVICE_SESSION: DeviceSessionBehaviour = {
   answerChallenges: true,
   md5OverNonceText: false,
   checkProtocolVersion: true,
+  requireServerCredentials: true,
+  checkServerCredentials: true,
+  serverScheme: '',
+  challengeServerWithChal: true,
+  challenge407WhenMissing: true,
+  trustServerAfter212: true,
+  handNextNonce: true,
+  serverNonceBytes: NONCE_BYTES,
+  freshNonceOnServerRefusal: true,
+  requireChallengedScheme: true,
+  challengeEmptyMessages: false,
+  rememberHandedNonce: true,
+  acceptServerWith200: false,
+  nextNonceFrom212: true,
+  credentialsAfter200: true,
+  nextNonceOnlyFromAuthenticated: true,
+  answerInChallengedScheme: true,
+  schemeAfterAcceptance: '',
+  followRespURI: true,
+  forceScheme: '',
+  credentialsWithoutUserId: false,
 };
 
 export type SessionEnd =
@@ -101,7 +195,24 @@ export type SessionEnd =
 
 const AUTH_ATTEMPTS = 2;
 const REQUEST_PENDING = 'Reversed-Domain-Name:com.microsoft.mdm.requestpending';
+/** Challenges of the server's credentials in one session before the device gives up on it. */
+const SERVER_AUTH_ATTEMPTS = 3;
 const HDR = { cmdRef: '0', cmd: 'SyncHdr' };
+
+/** Commands with the members of their Atomic and Sequence containers, in document order. */
+function withMembers(commands: Command[]): Command[] {
+  return commands.flatMap((c) => (c.kind === 'Atomic' || c.kind === 'Sequence' ? [c, ...withMembers(c.commands)] : [c]));
+}
+
+/** How the device met the server's credentials in one message. */
+interface ServerVerdict {
+  /** The Status for the server's SyncHdr. */
+  hdr: Status;
+  /** 401/407: the server's commands are not run, each is answered with this code. */
+  refused?: '401' | '407';
+  /** The session ends after this reply (a Cred in another scheme than asked for, or too many refusals). */
+  end?: string;
+}
 
 export class DeviceSession {
   private msgID = 0;
@@ -121,8 +232,17 @@ export class DeviceSession {
   private closedBeforeKeepAlive: boolean | undefined;
   /** RespURI of the last server message: where the next message goes (MDM-HDR-016). */
   respURI: string | undefined;
-  /** Nonce the server handed over with 212 for the next session (MDM-AUTH-010). */
+  /** Nonce the server handed over for the next session: with 212 (MDM-AUTH-010), or the last one it gave. */
   nextSessionNonce: string | undefined;
+  /** Nonce the device handed the server for its next session (with 212, or with the last 200: MDM-AUTH-020). */
+  serverNonceForNextSession: string | undefined;
+  /** The server's credentials were accepted in this session (212 or 200). */
+  serverTrusted = false;
+  private serverAuthenticated = false;
+  /** The nonce the server's next Cred must be made with. */
+  private serverNonce: string | undefined;
+  private serverChallenges = 0;
+  private serverChallenged = false;
   private readonly behaviour: DeviceSessionBehaviour;
 
   constructor(private readonly opts: DeviceSessionOptions) {
@@ -131,6 +251,7 @@ export class DeviceSession {
     this.nonce = opts.credentials?.nonce;
     this.scheme = opts.credentials?.scheme;
     this.sendCred = !!opts.credentials && !!opts.preemptiveAuth && (opts.credentials.scheme !== 'syncml:auth-md5' || !!this.nonce);
+    this.serverNonce = opts.serverAuth?.nonce;
   }
 
   get end(): SessionEnd | undefined {
@@ -144,10 +265,11 @@ export class DeviceSession {
 
   receive(server: SyncML): SyncML | undefined {
     if (this.ended) return undefined;
-    this.respURI = server.hdr.respURI;
+    this.respURI = this.behaviour.followRespURI ? server.hdr.respURI : undefined;
     const serverMsgID = server.hdr.msgID?.trim() ?? '';
-    const hdrStatus = status({ msgRef: serverMsgID, ...HDR, code: 200 });
     const commands = server.body.commands;
+    const verdict = this.judgeServer(server, serverMsgID);
+    const hdrStatus = verdict.hdr;
 
     const version = this.behaviour.checkProtocolVersion ? unsupportedVersion(server, DEVICE_VERSIONS) : undefined;
     if (version) {
@@ -168,7 +290,19 @@ export class DeviceSession {
     }
 
     const challenge = this.readHeaderStatus(commands);
-    if (challenge) return challenge === 'give-up' ? undefined : this.package1([hdrStatus]);
+    if (challenge === 'give-up') return undefined;
+    if (verdict.end) this.ended = { reason: 'auth-failed', detail: verdict.end };
+    if (challenge) return this.package1([hdrStatus]);
+
+    if (verdict.refused) {
+      // The server is not authenticated: none of its commands is run; each gets the refusal (as MDM-AUTH-007 has it
+      // for a server), and the server sends them again with credentials.
+      const refusals = withMembers(commands.filter((c) => c.kind !== 'Status' && c.kind !== 'Results'))
+        .map((c) => status({ msgRef: serverMsgID, cmdRef: c.cmdID ?? '', cmd: c.kind === 'Unknown' ? c.name : c.kind, code: verdict.refused! }));
+      this.pending = [...refusals, ...this.pending];
+      return this.compose(hdrStatus, true);
+    }
+    if (verdict.end) return undefined;
 
     const owed: Command[] = [];
     let nextMessageRequested = false;
@@ -229,6 +363,72 @@ export class DeviceSession {
     return assembler.build(true);
   }
 
+  /**
+   * The device as authenticator of the server (OMA-DMS 5.3): the server's SyncHdr Cred is checked against the
+   * configured credentials and the nonce this device handed it. Accepted: 212 with the nonce for the server's next
+   * session (MDM-AUTH-008, -010, -020), or 200 with the nonce for its next message (MDM-AUTH-009). Missing: 407, wrong:
+   * 401, each with a Chal and a fresh nonce (MDM-AUTH-004, -005, -022) — but never for a message that holds neither a
+   * command nor a challenge, since the server could not answer it (MDM-AUTH-012).
+   */
+  private judgeServer(server: SyncML, msgRef: string): ServerVerdict {
+    const plain: ServerVerdict = { hdr: status({ msgRef, ...HDR, code: 200 }) };
+    const configured = this.opts.serverAuth;
+    if (!configured || !this.behaviour.requireServerCredentials) return plain;
+    const auth = { ...configured, scheme: this.behaviour.serverScheme || configured.scheme };
+    const cred = server.hdr.cred;
+    if (this.serverAuthenticated && (this.behaviour.trustServerAfter212 || cred)) return plain; // MDM-AUTH-008
+    if (!cred) {
+      const commands = server.body.commands.some((c) => c.kind !== 'Status');
+      const challengesUs = server.body.commands.some((c) => c.kind === 'Status' && c.cmdRef?.trim() === '0' && !!c.chal);
+      if (!commands && !challengesUs && !this.behaviour.challengeEmptyMessages) return plain; // MDM-AUTH-012
+      return this.challengeServer(msgRef, this.behaviour.challenge407WhenMissing ? '407' : '401');
+    }
+    const type = metaValue(cred.meta, 'Type')?.trim() ?? '';
+    if (type !== auth.scheme && this.behaviour.requireChallengedScheme) {
+      const answeredChallenge = this.serverChallenged;
+      const refusal = this.challengeServer(msgRef, '401');
+      // MDM-AUTH-025: a challenge answered in another scheme, even with valid credentials, ends the session.
+      return answeredChallenge ? { ...refusal, end: `the server answered the ${auth.scheme} challenge with ${type || 'a Cred without Type'}` } : refusal;
+    }
+    const scheme = (type === AuthScheme.Basic || type === AuthScheme.Md5 ? type : auth.scheme) as CredScheme;
+    const locName = server.hdr.source?.locName?.trim();
+    const user = scheme === AuthScheme.Md5 && locName !== undefined ? locName : auth.user;
+    const nonce = this.serverNonce === undefined ? undefined : nonceBytes(this.serverNonce);
+    // A device that only collects what servers present takes whatever answers its own challenge, nothing before it.
+    const ok = auth.acceptAny ? this.serverChallenged : !this.behaviour.checkServerCredentials || (user === auth.user
+      && verifyCredential({ scheme, data: cred.data?.text.trim() ?? '', user: auth.user, password: auth.password, nonce }));
+    if (!ok) return this.challengeServer(msgRef, '401');
+    this.serverTrusted = true;
+    this.serverChallenges = 0;
+    const next = this.handNonce();
+    const md5 = auth.scheme === AuthScheme.Md5;
+    if (this.behaviour.acceptServerWith200) {
+      this.serverNonce = this.serverNonceForNextSession = next;
+      return { hdr: status({ msgRef, ...HDR, code: 200, chal: md5 ? chal(auth.scheme, next) : undefined }) };
+    }
+    this.serverAuthenticated = true;
+    if (!md5 || !this.behaviour.handNextNonce) return { hdr: status({ msgRef, ...HDR, code: 212 }) };
+    this.serverNonceForNextSession = next;
+    return { hdr: status({ msgRef, ...HDR, code: 212, chal: chal(auth.scheme, next) }) };
+  }
+
+  private challengeServer(msgRef: string, code: '401' | '407'): ServerVerdict {
+    const scheme = this.behaviour.serverScheme || this.opts.serverAuth!.scheme;
+    this.serverChallenges++;
+    const fresh = this.behaviour.freshNonceOnServerRefusal || this.serverNonce === undefined;
+    if (fresh) this.serverNonce = this.handNonce();
+    const md5 = scheme === AuthScheme.Md5;
+    const challenge = this.behaviour.challengeServerWithChal ? chal(scheme, md5 ? this.serverNonce : undefined) : undefined;
+    const verdict: ServerVerdict = { hdr: status({ msgRef, ...HDR, code, chal: challenge }), refused: code };
+    this.serverChallenged = true;
+    if (this.serverChallenges >= SERVER_AUTH_ATTEMPTS) verdict.end = `the server's credentials were refused ${this.serverChallenges} times`;
+    return verdict;
+  }
+
+  private handNonce(): string {
+    return this.opts.serverAuth!.newNonce(this.behaviour.serverNonceBytes);
+  }
+
   /** Returns 'resend' to re-send package 1 with credentials, 'give-up' after repeated failure, else undefined. */
   private readHeaderStatus(commands: Command[]): 'resend' | 'give-up' | undefined {
     const hdr = commands.find((c): c is Status => c.kind === 'Status' && c.cmdRef?.trim() === '0');
@@ -238,12 +438,14 @@ export class DeviceSession {
     const offeredNonce = metaValue(chalMeta, 'NextNonce');
     if (code === '212') {
       this.sendCred = false; // MDM-AUTH-008: authenticated for the rest of the session
-      if (offeredNonce) this.nextSessionNonce = offeredNonce; // MDM-AUTH-010
+      if (offeredNonce) this.nextSessionNonce = this.behaviour.nextNonceFrom212 ? offeredNonce : this.nonce ?? offeredNonce; // MDM-AUTH-010
       return undefined;
     }
     if (code === '200') {
       // MDM-AUTH-009: credentials accepted for this message only; the next one carries them again.
-      if (offeredNonce) this.nonce = offeredNonce;
+      if (offeredNonce) this.nonce = this.nextSessionNonce = offeredNonce;
+      if (this.sendCred && !this.behaviour.credentialsAfter200) this.sendCred = false;
+      if (this.sendCred && this.behaviour.schemeAfterAcceptance) this.scheme = this.behaviour.schemeAfterAcceptance;
       return undefined;
     }
     if ((code === '401' || code === '407') && chalMeta && this.opts.credentials && this.behaviour.answerChallenges) {
@@ -252,7 +454,7 @@ export class DeviceSession {
         return 'give-up';
       }
       this.authAttempts++;
-      this.scheme = (metaValue(chalMeta, 'Type') as CredScheme | undefined) ?? this.scheme; // MDM-AUTH-025
+      if (this.behaviour.answerInChallengedScheme) this.scheme = (metaValue(chalMeta, 'Type')?.trim() as CredScheme | undefined) ?? this.scheme; // MDM-AUTH-025
       if (offeredNonce) this.nonce = offeredNonce;
       this.sendCred = true;
       return 'resend';
@@ -383,8 +585,9 @@ export class DeviceSession {
   private assembler(firstCmdID: number): MessageAssembler {
     this.msgID++;
     const { sessionID, serverUrl, deviceId, maxMsgSize, maxObjSize, maxSendSize, credentials } = this.opts;
-    const cred = this.sendCred && credentials && this.scheme
-      ? credentialFor({ ...credentials, scheme: this.scheme, nonce: this.nonce }, { nonceAsText: this.behaviour.md5OverNonceText })
+    const scheme = this.behaviour.forceScheme || this.scheme;
+    const cred = this.sendCred && credentials && scheme
+      ? credentialFor({ ...credentials, scheme, nonce: this.nonce }, { nonceAsText: this.behaviour.md5OverNonceText, passwordOnly: this.behaviour.credentialsWithoutUserId })
       : undefined;
     return new MessageAssembler(
       {

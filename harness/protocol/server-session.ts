@@ -8,11 +8,12 @@
  * and the application-level challenge. Which commands go to the device comes from the queue.
  */
 import {
-  alert, chal, codeOf, get, item, itemMeta, meta, metaValue, status, type Command, type Item, type Meta, type Results, type Status, type SyncHdr,
+  alert, chal, codeOf, get, item, itemMeta, meta, metaValue, status, type Command, type Cred, type Item, type Meta, type Results, type Status, type SyncHdr,
   type SyncML,
 } from '../syncml';
 import { MessageAssembler } from './assembler';
 import { AuthScheme, decodeNonce, newNonce, NONCE_BYTES, verifyCredential, type CredScheme } from './auth';
+import { credentialFor } from './credentials';
 import { byteLength, ChunkAssembly, prefixWithin } from './large-object';
 import type { Rng } from './random';
 import { SERVER_VERSIONS, unsupportedVersion } from './version';
@@ -25,6 +26,8 @@ export interface CommandQueue {
    * for later rounds releases the next round here; until then `peek` stops at the end of the current one.
    */
   startPackage?(): void;
+  /** Puts commands back at the head of the queue: the device refused the message that carried them (MDM-AUTH-025). */
+  requeue?(commands: Command[]): void;
 }
 
 export interface ServerCredentialCheck {
@@ -34,6 +37,20 @@ export interface ServerCredentialCheck {
   /** Nonce (base64) the device was given for this session; a fresh one is made when absent. */
   nonce?: string;
   /** Told the nonce the device must use in its next session (MDM-AUTH-010, MDM-AUTH-019). */
+  onNextNonce?: (nonce: string) => void;
+}
+
+/**
+ * Credentials the server presents to the device: server-to-client authentication at the DM layer (OMA-DMP 9,
+ * OMA-DMS 5.3; w7 `CLIENT`, DMAcc `SRVCRED`, DIGEST on Windows: MDM-AUTH-031).
+ */
+export interface ServerPresentedCredentials {
+  scheme: CredScheme;
+  user: string;
+  password: string;
+  /** Nonce (base64) the device handed the server for this session; an md5 Cred waits for a challenge without one. */
+  nonce?: string;
+  /** Told the nonce the device handed over for the server's next session (MDM-AUTH-010, MDM-AUTH-020). */
   onNextNonce?: (nonce: string) => void;
 }
 
@@ -91,6 +108,33 @@ export interface ServerBehaviour {
   refsOnItemStatuses: boolean;
   /** Answer each device command under its own CmdID (MDM-ID-004); false counts CmdRefs up from the message's first CmdID. */
   cmdRefsAsSent: boolean;
+  /** With 200: verify the next Cred against the nonce just handed out (MDM-AUTH-009); false keeps the old one. */
+  perMessageNonce: boolean;
+  /** Challenge devices at all when credentials are configured; false takes every device unchallenged. */
+  challengeClients: boolean;
+  /** Refuse a Cred in another scheme than the one challenged for, even valid (MDM-AUTH-025, MDM-AUTH-026). */
+  requireChallengedScheme: boolean;
+  /** The scheme named in the Chal that comes with an acceptance; '' keeps the scheme authenticated with (MDM-AUTH-011). */
+  schemeAfterAuthentication: CredScheme | '';
+  /*
+   * The server presenting its own credentials (only with `serverAuth`).
+   */
+  /** Send the refused message again, with Cred of the scheme and nonce the device's challenge names (MDM-AUTH-025). */
+  answerDeviceChallenges: boolean;
+  /** Make the Cred answering a challenge with the nonce the challenge gives (MDM-AUTH-022); false keeps the old nonce. */
+  useChallengeNonce: boolean;
+  /** After a 200 (not 212) the next message carries Cred again, made with the nonce of that Status (MDM-AUTH-009). */
+  credentialsAfter200: boolean;
+  /** Keep for the next session the nonce the device gave with its 212 (MDM-AUTH-010); false keeps the one last used. */
+  nextNonceFrom212: boolean;
+  /** Keep a nonce for the next session only from a device this session authenticated (MDM-AUTH-023). */
+  nextNonceOnlyFromAuthenticated: boolean;
+  /** Present this scheme whatever the configuration and the device ask for ('' as configured; MDM-AUTH-031). */
+  presentScheme: CredScheme | '';
+  /** Hash the nonce's base64 text instead of its bytes in the server's own digest (MDM-AUTH-016). */
+  serverMd5OverNonceText: boolean;
+  /** Leave the user id out of the server's own credentials: B64(password) for basic, B64(MD5(password)) inside md5 (MDM-AUTH-014, -015). */
+  serverCredWithoutUserId: boolean;
   /*
    * Tools of the client-under-test scenarios. Each default is the conforming behaviour; the non-default values
    * are what a scenario needs a server to do to see the client react (some are deliberately wrong).
@@ -106,6 +150,14 @@ export interface ServerBehaviour {
   interruptChunkedObject: boolean;
   /** MaxMsgSize advertised in the server's own SyncHdr Meta, as Intune does; 0 none (MDM-HDR-013). */
   advertiseMaxMsgSize: number;
+  /** Send an authentication-failure reply with a RespURI for the device's next message (MDM-HDR-016). */
+  respUriOnAuthFailure: boolean;
+  /** Present no credentials until the device challenges (a device that requires them must not answer an empty message: MDM-AUTH-012). */
+  withholdCredentials: boolean;
+  /** Open the session with a Cred made from a nonce the device never handed out, to see it refused (MDM-AUTH-005, -022). */
+  staleCredentials: boolean;
+  /** Answer the device's challenge in this scheme instead of the one it asks for, to see the device end the session (MDM-AUTH-025). */
+  answerChallengeScheme: CredScheme | '';
 }
 
 export const CONFORMING_SERVER: ServerBehaviour = {
@@ -140,11 +192,27 @@ export const CONFORMING_SERVER: ServerBehaviour = {
   refuseIncompleteItems: true,
   refsOnItemStatuses: true,
   cmdRefsAsSent: true,
+  perMessageNonce: true,
+  challengeClients: true,
+  requireChallengedScheme: true,
+  schemeAfterAuthentication: '',
+  answerDeviceChallenges: true,
+  useChallengeNonce: true,
+  credentialsAfter200: true,
+  nextNonceFrom212: true,
+  nextNonceOnlyFromAuthenticated: true,
+  presentScheme: '',
+  serverMd5OverNonceText: false,
+  serverCredWithoutUserId: false,
   abortInMessage: 0,
   chunkBytes: 0,
   chunkSizeError: 0,
   interruptChunkedObject: false,
   advertiseMaxMsgSize: 0,
+  respUriOnAuthFailure: false,
+  withholdCredentials: false,
+  staleCredentials: false,
+  answerChallengeScheme: '',
 };
 
 export interface ServerSessionOptions {
@@ -153,6 +221,8 @@ export interface ServerSessionOptions {
   sessionID: string;
   queue: CommandQueue;
   clientAuth?: ServerCredentialCheck;
+  /** Credentials the server presents to the device (server-to-client authentication). */
+  serverAuth?: ServerPresentedCredentials;
   behaviour?: Partial<ServerBehaviour>;
   /** Where nonces come from: the run's seeded generator, so a run repeats exactly. */
   rng?: Rng;
@@ -169,9 +239,14 @@ export type ServerEvent =
   | { type: 'alert'; code: string; items: Item[] }
   | { type: 'undeliverable'; command: Command; reason: string }
   | { type: 'auth'; outcome: 'challenged' | 'refused' | 'accepted'; code: string }
+  /** The device's verdict on the server's own credentials (or its challenge of a server that presented none). */
+  | { type: 'server-auth'; outcome: 'challenged' | 'accepted'; code: string; scheme?: string; nonce?: string }
   | { type: 'version-refused'; code: string; declared: string };
 
 const KNOWN_ALERTS = new Set(['1200', '1201', '1222', '1223', '1224', '1225', '1226']);
+/** Refusals of the server's own credentials in one session before it stops sending commands. */
+const SERVER_CRED_ATTEMPTS = 2;
+const isCredScheme = (t: string | undefined): t is CredScheme => t === AuthScheme.Basic || t === AuthScheme.Md5;
 const REQUEST_PENDING = 'Reversed-Domain-Name:com.microsoft.mdm.requestpending';
 const DEVICE_ORIGINATED = new Set(['Alert', 'Replace', 'Results', 'Status']);
 
@@ -190,6 +265,23 @@ export class ServerSession {
   private authenticated = false;
   private nonce: string | undefined;
   private stopped = false;
+  /** The server's own credentials: whether the next message carries them, in which scheme, made with which nonce. */
+  private presentCred = false;
+  private presentScheme: CredScheme | undefined;
+  private presentNonce: string | undefined;
+  private presentRefusals = 0;
+  /** The device refused the server's credentials for good: no more commands go out. */
+  private presentGaveUp = false;
+  /** Whether the last message carried the server's Cred. */
+  private sentCred = false;
+  /** What the last message carried, sent again when the device refuses the server's credentials. */
+  private lastCommands: Command[] = [];
+  private lastDownload: Command | undefined;
+  private lastChunk: { msgID: number; whole: Command; copy: Command } | undefined;
+  /** A nonce the device handed for the server's next session, kept once the device is known to be authenticated. */
+  private handedNextNonce: string | undefined;
+  /** The device's credentials were accepted in this session (or none are required). */
+  private deviceTrusted = false;
   /** 'closing' once a Status-only package with Final went out; 'aborted' after Alert 1223. */
   state: 'open' | 'closing' | 'aborted' = 'open';
   readonly events: ServerEvent[] = [];
@@ -197,14 +289,29 @@ export class ServerSession {
   constructor(private readonly opts: ServerSessionOptions) {
     this.behaviour = { ...CONFORMING_SERVER, ...opts.behaviour };
     this.nonce = opts.clientAuth?.nonce;
+    const presented = opts.serverAuth;
+    if (presented) {
+      this.presentScheme = this.behaviour.presentScheme || presented.scheme;
+      this.presentNonce = this.behaviour.staleCredentials ? newNonce(NONCE_BYTES, opts.rng) : presented.nonce;
+      // Basic needs no nonce; md5 waits for one, handed in an earlier session or by the device's challenge.
+      this.presentCred = !this.behaviour.withholdCredentials && (this.presentScheme !== AuthScheme.Md5 || this.presentNonce !== undefined);
+    }
   }
 
   receive(device: SyncML): SyncML {
+    const reply = this.reply(device);
+    this.remembersLast(reply);
+    return reply;
+  }
+
+  private reply(device: SyncML): SyncML {
     const deviceMsgID = device.hdr.msgID?.trim() ?? '';
     const version = this.behaviour.checkProtocolVersion ? unsupportedVersion(device, SERVER_VERSIONS) : undefined;
     if (version) return this.refuseVersion(device, deviceMsgID, version);
     this.readLimits(device.hdr);
+    this.readDeviceVerdict(device);
     const auth = this.authenticate(device.hdr);
+    this.keepHandedNonce(auth.ok);
     const assembler = this.assembler();
     const chalToSend = this.behaviour.challengeWithChal || auth.ok ? auth.chal : undefined;
     const hdrStatus = status({ msgRef: deviceMsgID, cmdRef: '0', cmd: 'SyncHdr', code: auth.code, chal: chalToSend });
@@ -215,7 +322,9 @@ export class ServerSession {
 
     if (!auth.ok) {
       if (!this.behaviour.statusesOnlyOnAuthFailure) assembler.add(get('./DevInfo/DmV'), { force: true });
-      return assembler.build(true); // MDM-AUTH-007: statuses only
+      const refusal = assembler.build(true); // MDM-AUTH-007: statuses only
+      if (this.behaviour.respUriOnAuthFailure) refusal.hdr.respURI = this.respURI(); // MDM-HDR-016
+      return refusal;
     }
     if (answers.abort) {
       this.state = 'aborted'; // MDM-TERM-006: statuses only
@@ -270,7 +379,7 @@ export class ServerSession {
   }
 
   private authenticate(hdr: SyncHdr): { ok: boolean; code: string; chal?: ReturnType<typeof chal> } {
-    const check = this.opts.clientAuth;
+    const check = this.behaviour.challengeClients ? this.opts.clientAuth : undefined;
     if (!check || this.authenticated) return { ok: true, code: '200' };
     const challenge = () => {
       // MDM-AUTH-022: each challenge carries a fresh nonce
@@ -282,10 +391,12 @@ export class ServerSession {
       return { ok: false, code: '407', chal: challenge() }; // MDM-AUTH-004, MDM-AUTH-005
     }
     const scheme = metaValue(hdr.cred.meta, 'Type')?.trim();
-    const user = check.scheme === AuthScheme.Md5 ? hdr.source?.locName ?? '' : check.user; // MDM-AUTH-017
+    // MDM-AUTH-025: only the scheme challenged for (a server that takes any scheme verifies what it was given).
+    const verifyAs = scheme === check.scheme || (!this.behaviour.requireChallengedScheme && isCredScheme(scheme)) ? scheme as CredScheme : undefined;
+    const user = verifyAs === AuthScheme.Md5 ? hdr.source?.locName ?? '' : check.user; // MDM-AUTH-017
     const ok = this.behaviour.acceptAnyCredential || (
-      scheme === check.scheme && user === check.user &&
-      verifyCredential({ scheme: check.scheme, data: hdr.cred.data?.text.trim() ?? '', user: check.user, password: check.password, nonce: this.nonceBytes() }));
+      verifyAs !== undefined && user === check.user &&
+      verifyCredential({ scheme: verifyAs, data: hdr.cred.data?.text.trim() ?? '', user: check.user, password: check.password, nonce: this.nonceBytes() }));
     if (!ok) {
       this.events.push({ type: 'auth', outcome: 'refused', code: '401' });
       return { ok: false, code: '401', chal: challenge() };
@@ -293,15 +404,104 @@ export class ServerSession {
     // MDM-AUTH-019: renewed in every session for the next one
     const next = this.behaviour.renewNonce || this.nonce === undefined ? newNonce(this.behaviour.nonceBytes, this.opts.rng) : this.nonce;
     check.onNextNonce?.(next);
+    // MDM-AUTH-011: the Chal that comes with the acceptance names the scheme the device authenticated with.
+    const nextChal = check.scheme === AuthScheme.Md5 ? chal(this.behaviour.schemeAfterAuthentication || check.scheme, next) : undefined;
     if (this.behaviour.authenticatePerMessage) {
       // MDM-AUTH-009: 200, so the next message carries credentials again, made with the nonce of this Chal.
-      this.nonce = next;
+      if (this.behaviour.perMessageNonce) this.nonce = next;
       this.events.push({ type: 'auth', outcome: 'accepted', code: '200' });
-      return { ok: true, code: '200', chal: check.scheme === AuthScheme.Md5 ? chal(check.scheme, next) : undefined };
+      return { ok: true, code: '200', chal: nextChal };
     }
     this.authenticated = true;
     this.events.push({ type: 'auth', outcome: 'accepted', code: '212' });
-    return { ok: true, code: '212', chal: check.scheme === AuthScheme.Md5 ? chal(check.scheme, next) : undefined };
+    return { ok: true, code: '212', chal: nextChal };
+  }
+
+  /**
+   * The device's Status for the server's SyncHdr, when the server presents credentials (OMA-DMP 9; OMA-DMS 5.3): 212
+   * authenticates the server for the session and its Chal gives the nonce for the next one (MDM-AUTH-008, -010); 200
+   * wants Cred again in the next message, made with the nonce of its Chal (MDM-AUTH-009); 401/407 is a challenge, and the
+   * refused message goes again with Cred of the scheme and nonce it names (MDM-AUTH-022, MDM-AUTH-025).
+   */
+  private readDeviceVerdict(device: SyncML): void {
+    if (this.msgID === 0) return;
+    const hdr = device.body.commands.find((c): c is Status => c.kind === 'Status' && c.cmdRef?.trim() === '0');
+    if (!hdr) return;
+    const code = codeOf(hdr) ?? '';
+    const type = metaValue(hdr.chal?.meta, 'Type')?.trim();
+    const nonce = metaValue(hdr.chal?.meta, 'NextNonce')?.trim();
+    const presented = this.opts.serverAuth;
+    if (code === '212' && presented) {
+      this.events.push({ type: 'server-auth', outcome: 'accepted', code, nonce });
+      this.presentCred = false;
+      this.presentRefusals = 0;
+      if (nonce) this.handedNextNonce = this.behaviour.nextNonceFrom212 ? nonce : this.presentNonce ?? nonce;
+      return;
+    }
+    if (code === '200' && presented && (this.sentCred || nonce)) {
+      if (this.sentCred) this.events.push({ type: 'server-auth', outcome: 'accepted', code, nonce });
+      if (nonce) this.presentNonce = this.handedNextNonce = nonce;
+      // A 200 to an md5 Cred without a new nonce comes from a device that does not authenticate the server: Cred goes
+      // no further. Basic has no nonce to give, so a 200 asks for it again as it is (MDM-AUTH-009).
+      const notChecked = !nonce && this.presentScheme === AuthScheme.Md5;
+      if (this.sentCred && (notChecked || !this.behaviour.credentialsAfter200)) this.presentCred = false;
+      return;
+    }
+    if (code !== '401' && code !== '407') return;
+    this.events.push({ type: 'server-auth', outcome: 'challenged', code, scheme: type, nonce });
+    const refused = [...(this.lastDownload ? [this.lastDownload] : []), ...this.lastCommands];
+    if (!presented || !this.behaviour.answerDeviceChallenges || ++this.presentRefusals > SERVER_CRED_ATTEMPTS) {
+      const reason = !presented
+        ? 'the device refused the server\'s SyncHdr (it requires server credentials, and none are configured)'
+        : 'the device kept refusing the server\'s credentials';
+      for (const command of refused) this.events.push({ type: 'undeliverable', command, reason });
+      this.presentGaveUp = true;
+      return;
+    }
+    const asked = this.behaviour.answerChallengeScheme || (isCredScheme(type) ? type : this.presentScheme);
+    this.presentScheme = this.behaviour.presentScheme || asked;
+    if (nonce && (this.behaviour.useChallengeNonce || this.presentNonce === undefined)) this.presentNonce = nonce;
+    this.presentCred = true;
+    if (this.lastDownload) this.download = undefined;
+    if (refused.length) this.opts.queue.requeue?.(refused);
+  }
+
+  /**
+   * A nonce for the server's next session is kept only from a device authenticated in this session: one from a device
+   * whose credentials failed does not replace the nonce kept (MDM-AUTH-023).
+   */
+  private keepHandedNonce(deviceOk: boolean): void {
+    const requiresCredentials = this.behaviour.challengeClients && !!this.opts.clientAuth;
+    if (deviceOk && (!requiresCredentials || this.authenticated || this.events.some((e) => e.type === 'auth' && e.outcome === 'accepted'))) this.deviceTrusted = true;
+    const nonce = this.handedNextNonce;
+    if (!nonce || (!this.deviceTrusted && this.behaviour.nextNonceOnlyFromAuthenticated)) return;
+    this.handedNextNonce = undefined;
+    this.opts.serverAuth?.onNextNonce?.(nonce);
+  }
+
+  /** The server's own Cred for the next message, if it presents one (user id in Source/LocName for md5). */
+  private serverCred(): Cred | undefined {
+    const presented = this.opts.serverAuth;
+    if (!presented || !this.presentCred || !this.presentScheme) return undefined;
+    if (this.presentScheme === AuthScheme.Md5 && this.presentNonce === undefined) return undefined;
+    return credentialFor(
+      { scheme: this.presentScheme, user: presented.user, password: presented.password, nonce: this.presentNonce },
+      { nonceAsText: this.behaviour.serverMd5OverNonceText, passwordOnly: this.behaviour.serverCredWithoutUserId },
+    );
+  }
+
+  /** The commands of a message just built, for a re-send should the device refuse it. */
+  private remembersLast(reply: SyncML): void {
+    const chunk = this.lastChunk?.msgID === this.msgID ? this.lastChunk : undefined;
+    this.lastDownload = chunk?.whole;
+    this.lastCommands = reply.body.commands.filter((c) => c.kind !== 'Status' && c !== chunk?.copy && !(c.kind === 'Alert' && ['1222', '1223'].includes(codeOf(c) ?? '')));
+  }
+
+  /** Where the device sends its next message after an authentication failure: this session's own address. */
+  private respURI(): string {
+    const url = new URL(this.opts.serverUrl);
+    url.searchParams.set('session', this.opts.sessionID);
+    return url.toString();
   }
 
   private nonceBytes(): Uint8Array | undefined {
@@ -431,7 +631,7 @@ export class ServerSession {
         return this.finish(assembler, false); // no Final while chunks remain
       }
     }
-    if (!this.stopped) this.addQueued(assembler);
+    if (!this.stopped && !this.presentGaveUp) this.addQueued(assembler);
     if (this.download) return this.finish(assembler, false);
     const hasCommands = assembler.added.some((c) => c.kind !== 'Status');
     if (!hasCommands) {
@@ -509,6 +709,7 @@ export class ServerSession {
     const more = text.length < d.rest.length;
     const sent = assembler.add(wrap(chunk(text, more)), { force: true })!;
     this.remember(sent);
+    this.lastChunk = { msgID: this.msgID, whole: d.command, copy: sent };
     d.rest = d.rest.slice(text.length);
     d.first = false;
     if (!more) this.download = undefined;
@@ -529,7 +730,10 @@ export class ServerSession {
   private assembler(): MessageAssembler {
     this.msgID++;
     const max = this.behaviour.honourMaxMsgSize ? this.deviceMaxMsgSize : undefined;
-    const header = { sessionID: this.opts.sessionID, msgID: this.msgID, target: this.opts.deviceId, source: this.opts.serverUrl };
+    const cred = this.serverCred();
+    this.sentCred = cred !== undefined;
+    const sourceName = cred && this.presentScheme === AuthScheme.Md5 ? this.opts.serverAuth!.user : undefined;
+    const header = { sessionID: this.opts.sessionID, msgID: this.msgID, target: this.opts.deviceId, source: this.opts.serverUrl, cred, sourceName };
     const advertised = this.behaviour.advertiseMaxMsgSize ? meta({ maxMsgSize: this.behaviour.advertiseMaxMsgSize }) : undefined;
     return new MessageAssembler(advertised ? { ...header, meta: advertised } : header, max);
   }

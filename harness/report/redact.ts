@@ -183,6 +183,7 @@ export function runSecrets(config: RunConfig | undefined): string[] {
   if (!config) return [];
   return [
     ...credentialSecrets(config.server?.credentials),
+    ...credentialSecrets(config.server?.serverCredentials),
     ...credentialSecrets(config.client?.credentials),
     ...credentialSecrets(config.client?.serverCredentials),
   ];

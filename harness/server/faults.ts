@@ -39,6 +39,10 @@ export interface ReferenceServerBehaviour extends ServerBehaviour {
   signatureCheck: 'full' | 'presence' | 'trusted-signer';
   /** Read a device Status whatever the order of its children (MDM-STS-002); false refuses one not in DTD order with HTTP 400, as a validating parser does. */
   toleratesStatusChildOrder: boolean;
+  /** Present to each device the secret configured for it (MDM-AUTH-024); false presents the first device's to all. */
+  serverSecretPerDevice: boolean;
+  /** Keep the nonce handed with 212 to accept the device's credentials at the start of its next session (MDM-AUTH-010). */
+  rememberIssuedNonce: boolean;
 }
 
 export type ServerFault = Fault<ReferenceServerBehaviour>;
@@ -252,6 +256,43 @@ export const SERVER_FAULTS: readonly ServerFault[] = [
   { name: 'unwraps-sequences', summary: 'sends the members of a Sequence as loose commands', violates: ['MDM-CMD-SEQ-003'], warningOnly: true, message: (msg) => void (msg.body.commands = msg.body.commands.flatMap((c) => (c.kind === 'Sequence' ? c.commands : [c]))) },
   { name: 'cmdrefs-assumed-contiguous', summary: 'answers the device\'s commands by counting CmdIDs up from the first one', violates: ['MDM-ID-004'], warningOnly: true, behaviour: { cmdRefsAsSent: false } },
   { name: 'rejects-status-refs-after-data', summary: 'refuses (HTTP 400) a device message whose Status has TargetRef after Data', violates: ['MDM-STS-002'], warningOnly: true, behaviour: { toleratesStatusChildOrder: false } },
+  {
+    name: 'challenges-unknown-scheme', summary: 'challenges devices for syncml:auth-digest, a scheme OMA DM does not define', violates: ['MDM-AUTH-001'],
+    message: (msg) => {
+      for (const c of msg.body.commands) {
+        if (c.kind === 'Status' && c.chal?.meta) c.chal.meta.fields = c.chal.meta.fields.map((f) => (f.name === 'Type' ? { ...f, value: 'syncml:auth-digest' } : f));
+      }
+    },
+  },
+  { name: 'authenticates-no-device', summary: 'takes a device that presents neither a verified certificate nor credentials', violates: ['MDM-AUTH-002', 'MDM-TRN-004'], behaviour: { verifyClientCertificate: false, challengeClients: false } },
+  { name: 'per-message-nonce-ignored', summary: 'accepts credentials with 200 and a new nonce, then checks the next ones against the old nonce', violates: ['MDM-AUTH-009'], behaviour: { authenticatePerMessage: true, perMessageNonce: false } },
+  { name: 'forgets-issued-nonce', summary: 'does not keep the nonce it hands out with 212, so the next session\'s first credentials are refused', violates: ['MDM-AUTH-010'], behaviour: { rememberIssuedNonce: false } },
+  { name: 'scheme-changes-after-authentication', summary: 'names syncml:auth-basic in the Chal that comes with its 212 to md5 credentials', violates: ['MDM-AUTH-011'], behaviour: { schemeAfterAuthentication: 'syncml:auth-basic' } },
+  { name: 'accepts-any-scheme', summary: 'accepts valid basic credentials in answer to its md5 challenge', violates: ['MDM-AUTH-025'], behaviour: { requireChallengedScheme: false } },
+  // The server presenting its own credentials (server-to-client authentication).
+  {
+    name: 'server-cred-without-format', summary: 'presents its md5 Cred without Meta Format', violates: ['MDM-AUTH-013'],
+    message: (msg) => {
+      const meta = msg.hdr.cred?.meta;
+      if (meta) meta.fields = meta.fields.filter((f) => f.name !== 'Format');
+    },
+  },
+  { name: 'server-digest-without-user-id', summary: 'makes its own md5 digest from the password alone, without its user id', violates: ['MDM-AUTH-015'], behaviour: { serverCredWithoutUserId: true } },
+  { name: 'server-md5-over-nonce-text', summary: 'makes its own md5 digest over the base64 text of the nonce', violates: ['MDM-AUTH-016'], behaviour: { serverMd5OverNonceText: true } },
+  { name: 'drops-credentials-after-200', summary: 'presents no credentials after the device accepted them with 200 and a new nonce', violates: ['MDM-AUTH-009'], behaviour: { credentialsAfter200: false } },
+  { name: 'ignores-device-next-nonce', summary: 'opens the next session with a Cred made from the nonce of the device\'s challenge, not the one it gave with 212', violates: ['MDM-AUTH-010'], behaviour: { nextNonceFrom212: false } },
+  { name: 'answers-challenge-with-stale-nonce', summary: 'answers the device\'s refusal with a Cred made from the old nonce instead of the challenge\'s fresh one', violates: ['MDM-AUTH-022'], behaviour: { useChallengeNonce: false } },
+  { name: 'one-server-secret', summary: 'presents the same secret to every device', violates: ['MDM-AUTH-024'], behaviour: { serverSecretPerDevice: false } },
+  { name: 'keeps-nonce-of-unauthenticated-device', summary: 'keeps for its next Cred a nonce handed over by a device whose credentials it refused', violates: ['MDM-AUTH-023'], warningOnly: true, behaviour: { nextNonceOnlyFromAuthenticated: false } },
+  { name: 'ignores-device-challenge', summary: 'does not present its credentials when the device challenges it', violates: ['MDM-AUTH-025'], behaviour: { answerDeviceChallenges: false } },
+  { name: 'presents-basic-credentials', summary: 'presents syncml:auth-basic credentials to devices', violates: ['MDM-AUTH-031'], behaviour: { presentScheme: 'syncml:auth-basic' } },
+  {
+    name: 'cred-in-command', summary: 'repeats its Cred inside the first command of the message', violates: ['MDM-HDR-015'],
+    message: (msg) => {
+      const into = msg.body.commands.find((c) => c.kind === 'Get' || c.kind === 'Replace' || c.kind === 'Add' || c.kind === 'Delete' || c.kind === 'Exec' || c.kind === 'Alert');
+      if (msg.hdr.cred && into) into.cred = structuredClone(msg.hdr.cred);
+    },
+  },
 ];
 
 /**

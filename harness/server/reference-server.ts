@@ -19,6 +19,7 @@ import { fetchLoopbackEntities } from '../protocol/external-entities';
 import { behaviourOf, render, type WireOut } from '../protocol/fault';
 import { seeded, type Rng } from '../protocol/random';
 import { ServerSession, CONFORMING_SERVER, type ServerCredentialCheck, type ServerEvent } from '../protocol/server-session';
+import type { CredScheme } from '../protocol/credentials';
 import { sniffEncoding, type Command, type SyncML, type SyncMLEncoding } from '../syncml';
 import { HttpsServer, Transcript, type Exchange, type HandlerResponse, type IncomingRequest } from '../transport';
 import type { ReferenceServerBehaviour, ServerFault } from './faults';
@@ -42,10 +43,19 @@ export const CONFORMING_REFERENCE_SERVER: ReferenceServerBehaviour = {
   answerInRequestEncoding: true,
   signatureCheck: 'full',
   toleratesStatusChildOrder: true,
+  serverSecretPerDevice: true,
+  rememberIssuedNonce: true,
 };
 
 /** How far a signing time may be from the server's clock by default (DMClient CSP: the provider validates the time). */
 const SIGNATURE_SKEW_MS = 10 * 60_000;
+
+/** Credentials of one side: a scheme, a user id and a secret. */
+export interface SchemeCredentials {
+  scheme: CredScheme;
+  user: string;
+  password: string;
+}
 
 export interface ReferenceServerOptions {
   identity: Identity;
@@ -66,6 +76,11 @@ export interface ReferenceServerOptions {
   entityUrl?: string;
   /** Application-level credentials the server requires of every device (MDM-AUTH-001). */
   clientAuth?: { scheme: ServerCredentialCheck['scheme']; user: string; password: string };
+  /**
+   * Credentials the server presents to devices (server-to-client authentication, OMA-DMS 5.3): the same for every
+   * device, or each device's own (MDM-AUTH-024); undefined for a device presents nothing to it.
+   */
+  serverCredentials?: SchemeCredentials | ((deviceId: string) => SchemeCredentials | undefined);
   /** Largest request body read; a larger one is answered 413. Default 16 MiB. */
   maxRequestBytes?: number;
   /** TLS handshake, and the request head once connected (HttpsServer). Default 5 000 ms. */
@@ -123,6 +138,9 @@ class DeviceQueue {
   endRound(): void {
     if (this.items.length) this.items.push(END_OF_ROUND);
   }
+  requeue(commands: Command[]): void {
+    this.items.unshift(...commands);
+  }
   peek(): Command | undefined {
     const head = this.items[0];
     return head === END_OF_ROUND ? undefined : head;
@@ -144,7 +162,13 @@ export class ReferenceServer {
   private readonly queues = new Map<string, DeviceQueue>();
   private readonly live = new Map<string, LiveSession>();
   private readonly nonces = new Map<string, string>();
+  /** Per device, the nonce it handed over for the server's next Cred (MDM-AUTH-010, MDM-AUTH-020). */
+  private readonly serverNonces = new Map<string, string>();
+  /** The first device the server presented credentials to (a server with one secret for all presents its secret). */
+  private firstPresentedTo: string | undefined;
   private malformedSent = false;
+  /** The session and MsgID of the spoilt reply, so that it is spoilt again if the device refuses it unread. */
+  private malformedIn: { key: string; msgID: string } | undefined;
   private sweep: NodeJS.Timeout | undefined;
   private readonly rng: Rng;
   readonly sessions: SessionRecord[] = [];
@@ -259,6 +283,7 @@ export class ReferenceServer {
       return this.refuse(req, `client certificate CN "${cn}" does not match the device "${deviceId}" in the SyncHdr Source`);
     }
     const live = this.sessionFor(deviceId, sessionID, isPackage1(msg));
+    if (this.refusesSpoiltReply(live, msg)) this.malformedSent = false;
     const reply = live.engine.receive(msg);
     const closing = live.engine.state !== 'open';
     // A request was read in the encoding its media type names (or its first bytes show): answer in the same.
@@ -268,12 +293,23 @@ export class ReferenceServer {
     const spoil = this.opts.malformedReply;
     if (spoil && !this.malformedSent && malformsThis(spoil, reply, closing)) {
       this.malformedSent = true;
+      this.malformedIn = { key: live.key, msgID: reply.hdr.msgID ?? '' };
       Object.assign(out, spoilt(malformedBody(spoil, reply, xml, this.opts.entityUrl), encoding));
     }
     for (const f of this.opts.faults ?? []) f.wire?.(out, { closing });
     live.lastSeen = Date.now();
     if (closing) this.close(live);
     return { status: 200, headers: out.declaredLength === undefined ? out.headers : { ...out.headers, 'content-length': String(out.declaredLength) }, body: out.body };
+  }
+
+  /**
+   * The device refused the spoilt reply at its SyncHdr (the server's credentials were missing or wrong) and ran none
+   * of it: the server sends the message again with credentials, and the spoilt form must reach the device then.
+   */
+  private refusesSpoiltReply(live: LiveSession, msg: SyncML): boolean {
+    const spoilt = this.malformedIn;
+    if (!spoilt || spoilt.key !== live.key) return false;
+    return msg.body.commands.some((c) => c.kind === 'Status' && c.cmdRef?.trim() === '0' && c.msgRef?.trim() === spoilt.msgID && ['401', '407'].includes(c.data?.text.trim() ?? ''));
   }
 
   private refuseIdentity(req: IncomingRequest): string | undefined {
@@ -340,6 +376,7 @@ export class ReferenceServer {
     if (!live) {
       const record: SessionRecord = { deviceId, sessionID, events: [], state: 'open' };
       const auth = this.opts.clientAuth;
+      const presented = this.serverCredentialsFor(deviceId);
       const engine = new ServerSession({
         serverUrl: this.url,
         deviceId,
@@ -347,7 +384,10 @@ export class ReferenceServer {
         queue: this.queueFor(deviceId),
         behaviour: this.behaviour,
         rng: this.rng.fork(`${deviceId}/${sessionID}/${this.sessions.length}`),
-        clientAuth: auth && { ...auth, nonce: this.nonces.get(deviceId), onNextNonce: (n) => this.nonces.set(deviceId, n) },
+        clientAuth: auth && {
+          ...auth, nonce: this.nonces.get(deviceId), onNextNonce: (n) => void (this.behaviour.rememberIssuedNonce && this.nonces.set(deviceId, n)),
+        },
+        serverAuth: presented && { ...presented, nonce: this.serverNonces.get(deviceId), onNextNonce: (n) => this.serverNonces.set(deviceId, n) },
       });
       live = { key, record, engine, lastSeen: Date.now() };
       record.events = engine.events;
@@ -355,6 +395,15 @@ export class ReferenceServer {
       this.sessions.push(record);
     }
     return live;
+  }
+
+  /** The credentials presented to one device: its own (MDM-AUTH-024), unless the server has one secret for all. */
+  private serverCredentialsFor(deviceId: string): SchemeCredentials | undefined {
+    const configured = this.opts.serverCredentials;
+    if (!configured) return undefined;
+    if (typeof configured !== 'function') return configured;
+    this.firstPresentedTo ??= deviceId;
+    return configured(this.behaviour.serverSecretPerDevice ? deviceId : this.firstPresentedTo);
   }
 
   private close(live: LiveSession, state: SessionRecord['state'] = live.engine.state): void {

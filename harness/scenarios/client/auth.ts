@@ -4,11 +4,14 @@
  * with the right Cred, and it stops when they keep being refused.
  */
 import type { Finding } from '../../checks/finding';
-import { label, trimmed, type WireMessage } from '../../checks/session';
+import { label, trimmed } from '../../checks/session';
 import type { BadServerIdentity } from '../../pki';
-import { AuthScheme, basicCredential, decodeNonce, md5Digest } from '../../protocol/auth';
+import { AuthScheme, basicCredential } from '../../protocol/auth';
 import { codeOf, get, metaValue, type Status, type SyncML } from '../../syncml';
 import type { Scenario, ScenarioLog } from '../scenario';
+import { challengesOf, digestNonce, type Challenge, type Creds } from './challenges';
+import { AUTH_FLOW_SCENARIOS } from './auth-flows';
+import { serverCredentials } from './server-credentials';
 import { nodesOf, oneSession, type ClientRun, type ClientUnderTest } from './target';
 
 type ClientScenario = Scenario<ClientUnderTest>;
@@ -60,31 +63,6 @@ export const mutualTls: ClientScenario = {
   },
 };
 
-interface Challenge {
-  /** The server message carrying the 401/407 and its Chal. */
-  at: WireMessage;
-  msg: SyncML;
-  code: string;
-  type?: string;
-  nonce?: string;
-  /** The device message that followed, if any. */
-  reply?: WireMessage;
-}
-
-function challengesOf(run: ClientRun): Challenge[] {
-  const out: Challenge[] = [];
-  run.view.exchanges.forEach((x, i) => {
-    const msg = x.response?.syncml;
-    const hdr = msg?.body.commands.find((c): c is Status => c.kind === 'Status' && trimmed(c.cmdRef) === '0');
-    const code = hdr && codeOf(hdr);
-    if (!msg || !hdr?.chal || (code !== '401' && code !== '407')) return;
-    out.push({
-      at: x.response!, msg, code, type: metaValue(hdr.chal.meta, 'Type'), nonce: metaValue(hdr.chal.meta, 'NextNonce'), reply: run.view.exchanges[i + 1]?.request,
-    });
-  });
-  return out;
-}
-
 /** The re-sent package 1 (OMA-DMP 9; MDM-AUTH-006): session Alert, DevInfo Replace, SyncHdr Status, Cred, same SessionID, next MsgID. */
 function judgeResend(c: Challenge, previous: SyncML | undefined, check: string): Finding {
   const reply = c.reply?.syncml;
@@ -106,26 +84,6 @@ function judgeResend(c: Challenge, previous: SyncML | undefined, check: string):
     : { id: 'MDM-AUTH-006', verdict: 'pass', check, evidence: `${label(c.reply)}: package 1 re-sent with Cred, the SyncHdr Status, the same SessionID and the next MsgID` };
 }
 
-type Creds = NonNullable<ClientUnderTest['credentials']>;
-
-function nonceBytes(nonce: string, asText: boolean): Uint8Array {
-  return asText ? new Uint8Array(Buffer.from(nonce, 'utf8')) : decodeNonce(nonce);
-}
-
-/** Which of the nonces a digest was made with, and how (over the decoded bytes, or wrongly over the base64 text). */
-function digestNonce(data: string, creds: Creds, nonces: string[]): { nonce: string; asText: boolean } | undefined {
-  for (const nonce of [...nonces].reverse()) {
-    for (const asText of [false, true]) {
-      try {
-        if (md5Digest(creds.user, creds.password, nonceBytes(nonce, asText)) === data) return { nonce, asText };
-      } catch {
-        // not a base64 nonce
-      }
-    }
-  }
-  return undefined;
-}
-
 /** The Cred of the re-sent package 1 (MDM-AUTH-013..017). */
 function judgeCred(c: Challenge, creds: Creds, check: string): Finding[] {
   const reply = c.reply?.syncml;
@@ -137,10 +95,12 @@ function judgeCred(c: Challenge, creds: Creds, check: string): Finding[] {
   const data = trimmed(cred.data?.text);
   const out: Finding[] = [];
   const md5 = creds.scheme === AuthScheme.Md5;
-  const metaOk = type === (c.type ?? creds.scheme) && (format === 'b64' || (!md5 && format === undefined));
+  // A Type other than the one challenged for is MDM-AUTH-025's (the passive checks); the Meta's form is judged here.
+  if (type !== (c.type ?? creds.scheme)) return out;
+  const metaOk = format === 'b64' || (!md5 && format === undefined);
   out.push(metaOk
     ? { id: 'MDM-AUTH-013', verdict: 'pass', check, evidence: `${at}/Meta: Type ${type}, Format ${format ?? '(none)'}` }
-    : { id: 'MDM-AUTH-013', verdict: 'fail', check, evidence: `${at}/Meta: Type ${type ?? '(none)'} and Format ${format ?? '(none)'}; the challenge asked for ${c.type ?? creds.scheme}${md5 ? ' with Format b64' : ''}` });
+    : { id: 'MDM-AUTH-013', verdict: 'fail', check, evidence: `${at}/Meta: Type ${type} and Format ${format ?? '(none)'}; ${md5 ? 'an md5 Cred needs Format b64' : 'a Cred is b64'}` });
   if (!md5) {
     const expected = basicCredential(creds.user, creds.password);
     out.push(data === expected
@@ -179,6 +139,8 @@ function judgeStaleNonceRecovery(run: ClientRun, creds: Creds, check: string, lo
   if (creds.scheme !== AuthScheme.Md5) return out;
   const challenges = challengesOf(run);
   const nonces = challenges.map((c) => c.nonce).filter((n): n is string => !!n);
+  const attempts = run.view.exchanges.filter((x) => x.request.syncml?.hdr.cred).length;
+  log.note(`credentials refused ${challenges.length} time(s); the client sent credentials ${attempts} time(s)`);
   for (const c of challenges) {
     const data = trimmed(c.reply?.syncml?.hdr.cred?.data?.text);
     if (!c.reply || !data || !c.nonce) continue;
@@ -205,9 +167,10 @@ function challengeScenario(scheme: 'md5' | 'basic'): ClientScenario {
       ? ['MDM-AUTH-006', 'MDM-AUTH-013', 'MDM-AUTH-015', 'MDM-AUTH-016', 'MDM-AUTH-017', 'MDM-AUTH-022', 'MDM-AUTH-023']
       : ['MDM-AUTH-006', 'MDM-AUTH-013', 'MDM-AUTH-014'],
     feature: scheme === 'md5' ? 'md5-auth' : 'basic-auth',
-    needs: (t) => (t.credentials?.scheme === type ? undefined : `needs --auth ${scheme} with --client-credentials USER:SECRET`),
+    // A client that declares the scheme makes its credentials in it from the user id and secret it has.
+    needs: (t) => (t.credentials ? undefined : `needs --auth with --client-credentials USER:SECRET (the server challenges for ${scheme})`),
     async run(t, log) {
-      const creds = t.credentials!;
+      const creds = { ...t.credentials!, scheme: type };
       const check = this.id;
       const n = nodesOf(t);
       const run = await oneSession(t, log, { clientAuth: creds, rounds: [[get(n.readableLeaf)]] }, { check });
@@ -246,4 +209,4 @@ export const messageSigning: ClientScenario = {
   },
 };
 
-export const AUTH_SCENARIOS: readonly ClientScenario[] = [mutualTls, messageSigning, md5Challenge, basicChallenge];
+export const AUTH_SCENARIOS: readonly ClientScenario[] = [mutualTls, messageSigning, md5Challenge, basicChallenge, serverCredentials, ...AUTH_FLOW_SCENARIOS];

@@ -54,12 +54,29 @@ export function describe(match: CommandMatch): string {
   return match.label ?? (match.target !== undefined ? `${match.kind} of ${match.target}` : match.kind);
 }
 
-/** The command the server sent that matches, with where it was sent. */
+/**
+ * Server messages the device refused at the SyncHdr (401/407: the server's credentials were missing or wrong). Their
+ * commands were not delivered: the device ran none of them, and the server sends them again with credentials.
+ */
+export function refusedServerMessages(view: SessionView): Set<string> {
+  const refused = new Set<string>();
+  for (const x of view.exchanges) {
+    const msg = x.request.syncml;
+    if (!msg) continue;
+    for (const { status } of statusesOf(msg)) {
+      if (trimmed(status.cmdRef) === '0' && ['401', '407'].includes(codeOf(status) ?? '')) refused.add(trimmed(status.msgRef));
+    }
+  }
+  return refused;
+}
+
+/** The command the server sent that matches, with where it was sent; copies the device refused to take do not count. */
 export function sentCommand(view: SessionView, match: CommandMatch): SentCommand | undefined {
   let seen = 0;
+  const refused = refusedServerMessages(view);
   for (const x of view.exchanges) {
     const msg = x.response;
-    if (!msg?.syncml) continue;
+    if (!msg?.syncml || refused.has(trimmed(msg.syncml.hdr.msgID))) continue;
     for (const { command, path } of commandsWithPaths(msg.syncml.body.commands)) {
       if (command.kind === 'Status' || nameOf(command) !== match.kind) continue;
       if (match.target !== undefined && !targetsOf(command).includes(match.target)) continue;

@@ -58,7 +58,8 @@ function judgeOldProtocol(view: SessionView, leaf: string, check: string): Findi
       { id: 'MDM-XML-003', verdict: 'not-applicable', check, evidence: `the client does not take OMA DM 1.1 documents (it answered ${code}); taking them is a MAY` },
     ];
   }
-  if (code === '200' && answered) {
+  // 212 when the client authenticated the server's credentials in that very message (MDM-AUTH-008).
+  if ((code === '200' || code === '212') && answered) {
     return [{ id: 'MDM-XML-003', verdict: 'pass', check, evidence: `${label(answered.msg)} ${answered.path}/Data: ${what} was run as Windows runs it (Get answered ${answered.code})` }];
   }
   const how = hdr ? `${hdr.at}: SyncHdr answered ${code || '(no code)'}${answered ? `, Get answered ${answered.code}` : ''}` : `${label(sent.msg)}: the client sent no answer to it`;
@@ -83,7 +84,7 @@ function judgeUnknownProtocol(view: SessionView, leaf: string, check: string): F
   }
   const answered = statusFor(view, sent, leaf);
   const how = !hdr ? `${label(sent.msg)}: the client sent no answer to it`
-    : code === '200' && answered?.code.startsWith('2') ? `${hdr.at}: the client ran it (SyncHdr 200, Get answered ${answered.code})`
+    : (code === '200' || code === '212') && answered?.code.startsWith('2') ? `${hdr.at}: the client ran it (SyncHdr ${code}, Get answered ${answered.code})`
       : `${hdr.at}: SyncHdr answered ${code || '(no code)'}`;
   return { id: 'MDM-ROB-002', verdict: 'fail', check, evidence: `${how}; an unsupported VerProto is answered 513 naming the version the client takes` };
 }

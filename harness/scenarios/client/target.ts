@@ -13,7 +13,7 @@ import type { CredScheme } from '../../protocol/credentials';
 import type { SyncMLEncoding } from '../../protocol/encoding';
 import type { ReferenceServerBehaviour } from '../../server/faults';
 import type { MalformedReply } from '../../server/malformed';
-import { ReferenceServer, type SessionRecord } from '../../server/reference-server';
+import { ReferenceServer, type SchemeCredentials, type SessionRecord } from '../../server/reference-server';
 import { add, type Command } from '../../syncml';
 import type { Exchange } from '../../transport';
 import type { ScenarioLog, SeededTarget } from '../scenario';
@@ -119,6 +119,11 @@ export interface ClientUnderTest extends SeededTarget {
   trigger: Trigger;
   /** Application-level credentials the client sends (`--auth`, `--client-credentials`); absent: mutual TLS only. */
   credentials?: { scheme: CredScheme; user: string; password: string };
+  /**
+   * Credentials the reference server presents to the client in every session (`--server-auth`, `--server-credentials`):
+   * what a client configured to authenticate its server (w7 `CLIENT`, DMAcc `SRVCRED`) verifies.
+   */
+  serverCredentials?: SchemeCredentials;
   /** The capability profile's node map: roles replaced, or unmapped with null. */
   nodes?: { [R in NodeRole]?: ClientNodes[R] | null };
   /** Per triggered session. Default 30 s. */
@@ -181,6 +186,8 @@ export interface ServerSetup {
   identity?: BadServerIdentity;
   /** Require application-level credentials of the device. */
   clientAuth?: { scheme: CredScheme; user: string; password: string };
+  /** Credentials the server presents instead of the run's (`null`: none at all). */
+  serverCredentials?: SchemeCredentials | null;
   malformedReply?: MalformedReply;
   /** Where an `external-entities` reply points its entities. */
   entityUrl?: string;
@@ -193,8 +200,17 @@ export class ScenarioServer {
   private readonly ends: { deviceId: string; resolve: () => void }[] = [];
   readonly reference: ReferenceServer;
   url = '';
+  /**
+   * The server conducts its sessions by the book: no broken identity, reply or behaviour, and the run's own
+   * credentials both ways. Only in such a session is a client that quits with an error a client that crashed; one
+   * a scenario provokes (wrong credentials, an unreadable reply) may end it as it sees fit.
+   */
+  readonly byTheBook: boolean;
 
   constructor(t: ClientUnderTest, setup: ServerSetup, log: ScenarioLog) {
+    const sameCredentials = !setup.clientAuth || (setup.clientAuth.user === t.credentials?.user && setup.clientAuth.password === t.credentials?.password);
+    this.byTheBook = !setup.identity && !setup.malformedReply && setup.serverCredentials === undefined && sameCredentials
+      && Object.keys(setup.behaviour ?? {}).length === 0;
     this.reference = new ReferenceServer({
       rng: log.nextRng('server'),
       identity: setup.identity ? badIdentity(t.pki, setup.identity) : t.pki.server,
@@ -207,6 +223,7 @@ export class ScenarioServer {
       entityUrl: setup.entityUrl,
       clientAuth: setup.clientAuth,
       requireSignatures: setup.requireSignatures,
+      serverCredentials: setup.serverCredentials === null ? undefined : setup.serverCredentials ?? t.serverCredentials,
       onSessionEnd: (record) => this.ended(record),
     });
     if (setup.rounds?.length) this.reference.queueRounds(t.deviceId, ...setup.rounds);
@@ -291,9 +308,13 @@ export async function session(t: ClientUnderTest, log: ScenarioLog, server: Scen
   };
   log.transcripts.push(exchanges);
   log.note(`session ${sessionIDs.join(', ') || '(none)'} against ${server.url}: ${exchanges.length} exchange(s); ${describeTrigger(trigger)}`);
+  const refusedServer = run.records.flatMap((r) => r.events).find((e) => e.type === 'server-auth' && e.outcome === 'challenged');
+  if (refusedServer && !t.serverCredentials) {
+    log.note(`the client refused the reference server's SyncHdr (${refusedServer.type === 'server-auth' ? refusedServer.code : ''}): it requires server credentials; pass --server-auth md5 --server-credentials USER:SECRET with the credentials it expects`);
+  }
   if (run.connected) {
     for (const one of sessionsOf(view)) log.add(runChecks(CLIENT_CHECKS, one));
-    const crash = crashedMidSession(run, opts.check);
+    const crash = crashedMidSession(run, opts.check, server.byTheBook);
     if (crash) {
       log.add([crash]);
       log.blame(crash.id);
@@ -333,12 +354,15 @@ export function sessionsOf(view: ClientSessionView): ClientSessionView[] {
 
 /**
  * A client that quit in the middle of a session: the server's last reply was SyncML carrying commands the client
- * must answer, and instead of answering, the client process ended with an error or a signal. The server keeps the
+ * must answer, and instead of answering, the client process was killed by a signal, or ended with an error in a
+ * session the server conducted by the book. The server keeps the
  * session going as long as it sends such commands (MDM-SES-012); every "no Status" that follows is a consequence.
  */
-function crashedMidSession(run: ClientRun, check: string): Finding | undefined {
+function crashedMidSession(run: ClientRun, check: string, byTheBook: boolean): Finding | undefined {
   const { trigger } = run;
   if (trigger.timedOut || trigger.unobserved || (trigger.exitCode === 0 && !trigger.signal)) return undefined;
+  // A signal is a crash whatever provoked it; an error exit only where the server gave no reason to quit.
+  if (!trigger.signal && !byTheBook) return undefined;
   const last = run.exchanges.at(-1);
   const reply = last?.response?.parsed?.message;
   if (!reply) return undefined;

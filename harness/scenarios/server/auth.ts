@@ -4,8 +4,9 @@ import type { DeviceRun, ReferenceDeviceOptions } from '../../device/reference-d
 import { mintDeviceIdentity, type BadDeviceIdentity, type Identity, type TestPki } from '../../pki';
 import { DEVICE_FAULTS } from '../../device/faults';
 import { faultByName } from '../../protocol/fault';
-import { codeOf, get, type Status } from '../../syncml';
+import { codeOf, get, metaValue, type Status, type SyncML } from '../../syncml';
 import type { Scenario, ScenarioLog } from '../scenario';
+import { SERVER_CREDENTIAL_SCENARIOS } from './server-credentials';
 import { deviceFor, enrollSecondDevice, secondDeviceId, session, type ServerUnderTest } from './target';
 
 type ServerScenario = Scenario<ServerUnderTest>;
@@ -63,7 +64,7 @@ export const mutualTls: ServerScenario = {
   id: 'auth/mutual-tls-identities',
   phase: 'auth',
   title: 'connects with the enrolled identity, then with no, untrusted, expired, not yet valid and wrong-usage certificates',
-  requirements: ['MDM-TRN-004'],
+  requirements: ['MDM-TRN-004', 'MDM-AUTH-002'],
   async run(t, log) {
     const check = this.id;
     // The control: only a server that takes the valid identity can show that it refuses the bad ones.
@@ -101,9 +102,32 @@ export const mutualTls: ServerScenario = {
       }
     }
     log.add(findings);
+    await authenticatesDevices(t, log, check);
     await bindsCertificateToDevice(t, log);
   },
 };
+
+/**
+ * MDM-AUTH-002: the device is authenticated to the server at one layer at least. A device with neither a certificate
+ * nor credentials must not get a session; the server's side of the rule (its certificate verified by the device) held
+ * for every session that reached it over TLS.
+ */
+async function authenticatesDevices(t: ServerUnderTest, log: ScenarioLog, check: string): Promise<void> {
+  const device = deviceFor(t, log, { identity: undefined, credentials: undefined });
+  try {
+    const run = await device.runSession(t.url);
+    log.transcripts.push(run.exchanges);
+    const { outcome, how } = identityOutcome(run);
+    const server = t.clientCertHeader ? '' : '; the server\'s own certificate chained to the CA the device trusts';
+    log.add([
+      outcome === 'refused' ? { id: 'MDM-AUTH-002', verdict: 'pass', check, evidence: `a device with neither a client certificate nor credentials was refused (${how})${server}` }
+        : outcome === 'accepted' ? { id: 'MDM-AUTH-002', verdict: 'fail', check, evidence: `a device with neither a client certificate nor credentials got a session (${how}): the server authenticates the device at no layer` }
+          : { id: 'MDM-AUTH-002', verdict: 'inconclusive', check, evidence: `a device with neither a client certificate nor credentials: ${how}, neither a refusal nor an acceptance` },
+    ]);
+  } finally {
+    await device.close();
+  }
+}
 
 /**
  * A certificate the server's CA issued to another device, presented under this device's id. The catalogue asks only
@@ -149,7 +173,7 @@ function challengeScenario(scheme: 'md5' | 'basic'): ServerScenario {
     id: `auth/${scheme}-challenge`,
     phase: 'auth',
     title: `sends package 1 without credentials, answers the ${scheme} challenge, then tries a wrong password${scheme === 'md5' ? ' and a digest over the nonce text' : ''}`,
-    requirements: ['MDM-AUTH-004', 'MDM-AUTH-005', 'MDM-AUTH-008', 'MDM-AUTH-009', formula, ...(scheme === 'md5' ? ['MDM-AUTH-016'] : [])],
+    requirements: ['MDM-AUTH-004', 'MDM-AUTH-005', 'MDM-AUTH-008', 'MDM-AUTH-009', formula, ...(scheme === 'md5' ? ['MDM-AUTH-016', 'MDM-AUTH-010', 'MDM-AUTH-025'] : [])],
     feature: scheme === 'md5' ? 'md5-auth' : 'basic-auth',
     needs: (t) => (t.credentials?.scheme === type ? undefined : `needs --auth ${scheme} with --client-credentials USER:SECRET`),
     async run(t, log) {
@@ -159,6 +183,7 @@ function challengeScenario(scheme: 'md5' | 'basic'): ServerScenario {
       if (t.queue) await t.queue(t.deviceId, [get('./DevInfo/DmV')]);
       const good = await session(t, log, { preemptiveAuth: false });
       const goodAccepted = judgeChallengeFlow(log, good, check, !!t.queue);
+      if (scheme === 'md5') await judgeNextSessionNonce(t, log, good, check);
       const wrong = await session(t, log, { preemptiveAuth: false, credentials: { ...creds, password: `${creds.password}-wrong` } });
       const wrongAccepted = accepted(wrong);
       judgeRefusalCode(log, wrong, check);
@@ -178,6 +203,9 @@ function challengeScenario(scheme: 'md5' | 'basic'): ServerScenario {
             : goodAccepted ? { id: 'MDM-AUTH-016', verdict: 'pass', check, evidence: 'a digest over the decoded nonce bytes was accepted, one over the base64 text refused' }
               : { id: 'MDM-AUTH-016', verdict: 'inconclusive', check, evidence: 'the right credentials were refused, so how the server treats the nonce cannot be told' },
       ]);
+      // MDM-AUTH-025, MDM-AUTH-026: the md5 challenge answered with valid basic credentials; the passive checks judge
+      // whether the server took them.
+      await session(t, log, { preemptiveAuth: false, credentials: { ...creds, scheme: 'syncml:auth-basic' }, faults: [faultByName(DEVICE_FAULTS, 'answers-in-own-scheme')] });
     },
   };
 }
@@ -209,6 +237,26 @@ function judgeChallengeFlow(log: ScenarioLog, run: DeviceRun, check: string, con
   }]);
   return true;
 }
+
+/**
+ * MDM-AUTH-010: the nonce the server handed with its 212 opens the next session; a Cred made with it before any
+ * challenge is accepted.
+ */
+async function judgeNextSessionNonce(t: ServerUnderTest, log: ScenarioLog, good: DeviceRun, check: string): Promise<void> {
+  const handed = good.view.exchanges.map((x) => x.response?.syncml && headerOf(x.response.syncml)).find((s) => s && codeOf(s) === '212');
+  const nonce = metaValue(handed?.chal?.meta, 'NextNonce')?.trim();
+  if (!nonce) {
+    log.note('the server handed no nonce with its 212, so the next session could only start with a challenge');
+    return;
+  }
+  const next = await session(t, log, { preemptiveAuth: true, credentials: { ...t.credentials!, nonce } });
+  const code = headerCode(next.view.exchanges[0]);
+  log.add([code === '200' || code === '212'
+    ? { id: 'MDM-AUTH-010', verdict: 'pass', check, evidence: `session ${next.sessionID} opened with a Cred made from the nonce ${nonce} handed with the 212 of session ${good.sessionID}, and was answered ${code}` }
+    : { id: 'MDM-AUTH-010', verdict: 'fail', check, evidence: `session ${next.sessionID} opened with a Cred made from the nonce ${nonce}, which the server handed with its 212 in session ${good.sessionID} for this very purpose, and was answered ${code ?? 'without a SyncHdr Status'}` }]);
+}
+
+const headerOf = (msg: SyncML) => msg.body.commands.find((c): c is Status => c.kind === 'Status' && c.cmdRef?.trim() === '0');
 
 /** A wrong credential is refused with 401, not 407 (MDM-AUTH-005: 407 means missing, 401 refused). */
 function judgeRefusalCode(log: ScenarioLog, run: DeviceRun, check: string): void {
@@ -276,4 +324,4 @@ export const messageSigning: ServerScenario = {
   },
 };
 
-export const AUTH_SCENARIOS: readonly ServerScenario[] = [mutualTls, messageSigning, md5Challenge, basicChallenge];
+export const AUTH_SCENARIOS: readonly ServerScenario[] = [mutualTls, messageSigning, md5Challenge, basicChallenge, ...SERVER_CREDENTIAL_SCENARIOS];

@@ -238,9 +238,11 @@ export const oversizedMessages: ServerScenario = {
 // ---------------------------------------------------------------------------------------------------------------
 // Session isolation
 
+export const SECOND_DEVICE_SUFFIX = '-second';
+
 /** Minting an identity takes up to a few hundred milliseconds: the second device's is made once per PKI. */
 const minted = new WeakMap<TestPki, Map<string, Identity>>();
-function validIdentity(pki: TestPki, deviceId: string): Identity {
+export function validIdentity(pki: TestPki, deviceId: string): Identity {
   let forPki = minted.get(pki);
   if (!forPki) minted.set(pki, (forPki = new Map()));
   let identity = forPki.get(deviceId);

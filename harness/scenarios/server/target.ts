@@ -34,6 +34,11 @@ export interface ServerUnderTest extends SeededTarget {
   queue?: (deviceId: string, commands: Command[]) => Promise<void>;
   /** Application-level credentials of the device (`--auth`, `--client-credentials`). */
   credentials?: { scheme: CredScheme; user: string; password: string };
+  /**
+   * Credentials the server presents to the device (`--server-auth`, `--server-credentials`): the auth scenarios' device
+   * requires and verifies them, as a device configured with w7 `CLIENT` / DMAcc `SRVCRED` does.
+   */
+  serverCredentials?: { scheme: CredScheme; user: string; password: string };
   /** Per HTTP request. */
   timeoutMs?: number;
   /** Offer HTTP/2, as Windows does (`--http2`). */
@@ -76,7 +81,7 @@ function counterOf(t: ServerUnderTest, deviceId: string): SessionCounter {
 
 /** A reference device bound to the server under test; its random choices come from the scenario's seed. */
 export function deviceFor(t: ServerUnderTest, log: ScenarioLog, opts: Partial<ReferenceDeviceOptions> = {}): ReferenceDevice {
-  return new ReferenceDevice({
+  const device = new ReferenceDevice({
     rng: log.nextRng('device'),
     sessionCounter: counterOf(t, opts.deviceId ?? t.deviceId),
     deviceId: t.deviceId,
@@ -90,6 +95,7 @@ export function deviceFor(t: ServerUnderTest, log: ScenarioLog, opts: Partial<Re
     signing: t.signing ? {} : undefined,
     ...opts,
   });
+  return device;
 }
 
 /** Runs the passive server checks on a session and records it. */
