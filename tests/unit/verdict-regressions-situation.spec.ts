@@ -303,15 +303,16 @@ test('4.11 latent: MDM-AUTH-008 only on 212, MDM-STS-022 only on 202, MDM-CMD-AL
   const perMessage = await startEmbeddedServer({ pki, faults: [SERVER_VARIANTS.find((v) => v.name === 'authenticates-each-message')!] });
   try {
     const { findings } = await runScenario(md5Challenge, perMessage.target, EMBEDDED_FEATURES);
-    expect(about(findings, 'MDM-AUTH-008').map((f) => f.verdict)).toEqual(['inconclusive']);
-    expect(about(findings, 'MDM-AUTH-009').map((f) => f.verdict)).toEqual(['pass']);
+    expect(about(findings, 'MDM-AUTH-008').filter((f) => f.check === md5Challenge.id).map((f) => f.verdict)).toEqual(['inconclusive']);
+    expect(about(findings, 'MDM-AUTH-009').filter((f) => f.check === md5Challenge.id).map((f) => f.verdict)).toEqual(['pass']);
   } finally {
     await perMessage.stop();
   }
   const per212 = await startEmbeddedServer({ pki });
   try {
     const { findings } = await runScenario(md5Challenge, per212.target, EMBEDDED_FEATURES);
-    expect(about(findings, 'MDM-AUTH-008').map((f) => [f.verdict, f.evidence])).toEqual([['pass', 'answered 212; the next message, without Cred, was answered 200']]);
+    // The scenario's own judgement (the passive checks may add theirs on the same row).
+    expect(about(findings, 'MDM-AUTH-008').filter((f) => f.check === md5Challenge.id).map((f) => [f.verdict, f.evidence])).toEqual([['pass', 'answered 212; the next message, without Cred, was answered 200']]);
   } finally {
     await per212.stop();
   }
