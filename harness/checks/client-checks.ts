@@ -9,6 +9,7 @@ import {
   refKey, sentBy, statusesOf,
 } from './common';
 import { numberKey, numberOf, sameNumber, sameUrl } from './compare';
+import { COMMAND_CHECKS } from './client/command-checks';
 import { defineCheck, type Check } from './finding';
 import { commandsWithPaths, label, startsAtPackage1, trimmed, type AnySessionView, type SessionView, type WireMessage } from './session';
 
@@ -405,4 +406,5 @@ export const deviceFinalRules = defineCheck<AnyClientSessionView>({
 export const CLIENT_CHECKS: readonly ClientCheck[] = [
   deviceMessagesAreWellFormed, deviceHttp, deviceHeaderIsConsistent, devicePackage1, deviceOriginatesOnlyWhatItMay,
   deviceStatusesAnswerTheServer, deviceAnswersEveryCommand, deviceEndsSessionProperly, deviceFinalRules,
+  ...COMMAND_CHECKS,
 ];

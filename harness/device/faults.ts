@@ -6,10 +6,12 @@ import type { DeviceSessionBehaviour } from '../protocol/device-session';
 import type { Fault } from '../protocol/fault';
 import { mutations, textMutations } from '../protocol/mutations';
 import { codeOf, DM_COMMANDS, metaValue, type Item, type Results, type SyncML } from '../syncml';
+import { COMMAND_FAULTS } from './command-faults';
 import type { DeviceBehaviour } from './execute';
+import type { WindowsSessionBehaviour } from './windows-session';
 
 /** Everything a device fault can flip: command semantics, session rules, TLS and HTTP habits. */
-export interface ReferenceDeviceBehaviour extends DeviceBehaviour, DeviceSessionBehaviour {
+export interface ReferenceDeviceBehaviour extends DeviceBehaviour, DeviceSessionBehaviour, WindowsSessionBehaviour {
   /** Verify the server certificate against the CA and host name (MDM-AUTH-002, MDM-TRN-003). */
   verifyServerCertificate: boolean;
   /** Present the device identity certificate in the TLS handshake (MDM-TRN-004). */
@@ -141,6 +143,7 @@ export const DEVICE_FAULTS: readonly DeviceFault[] = [
       if (resultsOf(msg).some((r) => r.items.some((it) => it.moreData))) msg.body.final = true;
     },
   },
+  ...COMMAND_FAULTS,
 ];
 
 /**
