@@ -195,7 +195,7 @@ export const deviceContainersInOneMessage = defineCheck<AnyClientSessionView>({
         judge.saw('MDM-CMD-ATO-008');
         for (const inner of commandsWithPaths(command.kind === 'Atomic' || command.kind === 'Sequence' ? command.commands : [], path)) {
           if (itemsOf(inner.command).some((it) => it.moreData)) {
-            judge.fail('MDM-CMD-ATO-008', m, inner.path, `a member of this ${command.kind} is a chunk (MoreData) that continues in the next message; an ${command.kind} goes whole in one message`);
+            judge.fail('MDM-CMD-ATO-008', m, inner.path, `a member of this ${command.kind} is a chunk (MoreData) that continues in the next message; an Atomic or Sequence goes whole in one message`);
           }
         }
       }
