@@ -65,7 +65,8 @@ export async function deviceCommand(argv: string[], out: (line: string) => void)
     printExchanges(run.exchanges, out);
     out(`session ${run.sessionID}: ${run.view.outcome} after ${run.rounds} round trip(s)`);
     if (run.end.reason === 'transport-error') return 2;
-    return run.end.reason === 'completed' || run.end.reason === 'aborted-by-server' ? 0 : 1;
+    // An empty HTTP 200 where the closing package belonged ends the session, as Windows takes it (MDM-ROB-009).
+    return ['completed', 'aborted-by-server', 'empty-reply'].includes(run.end.reason) ? 0 : 1;
   } finally {
     await device.close();
   }

@@ -170,7 +170,11 @@ export const deviceAtomicStatusesAcrossMessages = defineCheck<AnyClientSessionVi
       if (own.code === '517') {
         judge.saw('MDM-CMD-ATO-007');
         const done = members.flatMap((x) => x.answers).filter((a) => a.code === '200' || a.code === '202');
-        for (const d of done) judge.fail('MDM-CMD-ATO-007', d.m, `${d.path}/Data`, `the ${what} failed with 517, yet this member reports ${d.code}; members of an Atomic answered 517 are rolled back`);
+        if (done.length) {
+          const [d] = done;
+          const others = done.length > 1 ? ` (and ${done.length - 1} more of its members)` : '';
+          judge.fail('MDM-CMD-ATO-007', d.m, `${d.path}/Data`, `the ${what} failed with 517, yet this member reports ${d.code}${others}; members of an Atomic answered 517 are rolled back`);
+        }
         continue;
       }
       if (carriers.size > 1) {

@@ -132,16 +132,17 @@ const BIG_ATOMIC = 60;
 export const atomicStatusesSpread: ClientScenario = {
   id: 'large-objects/atomic-statuses-spread',
   phase: 'large-object',
-  title: `sends an Atomic of ${BIG_ATOMIC} Adds, whose Statuses may not fit one reply: they are spread only when the members ran together, or the Atomic fails with 517 and is rolled back`,
+  title: `sends an Atomic of ${BIG_ATOMIC} Adds, whose Statuses may not fit one reply: they are spread only when the members ran together, or the Atomic fails with 517 and is rolled back; then deletes what it added`,
   requirements: ['MDM-CMD-ATO-007'],
   feature: 'atomic',
   notApplicable: (t) => unmapped(nodesOf(t), 'addableParent'),
   async run(t, log) {
     const n = nodesOf(t) as Required<ClientNodes>;
     const check = this.id;
-    const base = `${n.addableParent}/${freshTag(log)}-many`;
-    const members = Array.from({ length: BIG_ATOMIC }, (_, i) => add(`${base}/n${i + 1}`, `value ${i + 1}`, { format: 'chr' }));
-    const run = await oneSession(t, log, { rounds: prepared(n, [[add(base)], [atomic(...members)], [del(base)]]) }, { check });
+    const tag = freshTag(log);
+    // Entries of the harness's own below nodes.addableParent, as the management scenarios add them, removed again.
+    const entries = Array.from({ length: BIG_ATOMIC }, (_, i) => `${n.addableParent}/${tag}-${i + 1}`);
+    const run = await oneSession(t, log, { rounds: prepared(n, [[atomic(...entries.map((uri) => add(uri)))], [del(...entries)]]) }, { check });
     if (!run.connected) return;
     const sent = sentCommand(run.view, { kind: 'Atomic', where: (c) => c.kind === 'Atomic' && c.commands.length === BIG_ATOMIC });
     if (!sent) return log.add([notSent({ kind: 'Atomic', label: `Atomic of ${BIG_ATOMIC} Adds` }, 'MDM-CMD-ATO-007', check)]);
@@ -178,8 +179,8 @@ export const syncApplicationVersionGates: ClientScenario = {
       };
       const original = value(node);
       const max = value(maxOf(node));
-      if (original === undefined || max === undefined || !Number.isFinite(max)) {
-        const why = `${node} or its MaxSyncApplicationVersion could not be read, so the version gates cannot be judged`;
+      if (original === undefined || max === undefined || !Number.isFinite(original) || !Number.isFinite(max)) {
+        const why = `${node} or its sibling MaxSyncApplicationVersion could not be read, so the version gates cannot be judged; map nodes.syncApplicationVersion to the node of this server's enrollment (its ProviderID)`;
         return log.add(['MDM-XML-006', 'MDM-XML-007', 'MDM-CMD-ALT-011'].map((id) => ({ id, verdict: 'inconclusive' as const, check, evidence: why })));
       }
       const target = max >= 5 ? 5 : max >= 3 ? 3 : undefined;
@@ -198,12 +199,26 @@ export const syncApplicationVersionGates: ClientScenario = {
         }
       }
       const missing = `${n.interiorNode}/${freshTag(log)}`;
-      const writes: Command[] = [get(missing)];
+      const writes: Command[] = [get(node), get(missing)];
       if (n.writableIntLeaf) writes.push(replace(n.writableIntLeaf, '9', { format: 'int' }));
       if (n.userScopedLeaf) writes.push(replace(n.userScopedLeaf, 'harness'));
       server.reference.queueRounds(t.deviceId, ...(raise ? [writes, [replace(node, original.toFixed(1))]] : [writes]));
       const gated = await session(t, log, server, { check });
       if (!gated.connected) return;
+      if (raise) {
+        const sent = sentCommand(gated.view, { kind: 'Replace', target: node });
+        const restored = sent && statusFor(gated.view, sent);
+        log.note(`SyncApplicationVersion restored to ${original.toFixed(1)}: ${restored ? `answered ${restored.code}` : 'not answered'} (Windows keeps 2.0 once set, MDM-SES-015)`);
+      }
+      const kept = (() => {
+        const sent = sentCommand(gated.view, { kind: 'Get', target: node });
+        const text = sent && resultsFor(gated.view, sent).get(node)?.data;
+        return text === undefined ? undefined : Number(text);
+      })();
+      if (kept === undefined || kept < target) {
+        const why = `in the session after it was set, ${node} reads ${kept ?? '(nothing)'}, not ${target.toFixed(1)}: the device did not keep the setting, so what it gates cannot be judged`;
+        return log.add(['MDM-XML-006', 'MDM-XML-007', 'MDM-CMD-ALT-011'].map((id) => ({ id, verdict: 'inconclusive' as const, check, evidence: why })));
+      }
       log.add([
         ...judgeMsftExtensions(gated.view, missing, target, check),
         ...judgeSessionScope(gated.view, n, target, check),
