@@ -6,9 +6,10 @@
  *
  * Every node comes from the node map; nodes the harness creates carry a fresh tag and are deleted again.
  */
+import { ALERT_TYPES } from '../../checks/client/alerts';
 import type { Finding } from '../../checks/finding';
 import { label, trimmed, type SessionView } from '../../checks/session';
-import { add, atomic, codeOf, del, exec, get, item, meta, MSFT_NS, replace, sequence, type Atomic, type Command, type Replace } from '../../syncml';
+import { add, atomic, codeOf, del, exec, get, item, meta, metaValue, MSFT_NS, replace, sequence, type Atomic, type Command, type Replace } from '../../syncml';
 import { formatNodeUri, parseNodeUri } from '../../device/tree';
 import type { Scenario } from '../scenario';
 import { expectStatus, expectValue, notSent, resultsFor, sentCommand, statusFor, type CommandMatch } from './expect';
@@ -165,9 +166,9 @@ export const syncApplicationVersionGates: ClientScenario = {
   requirements: ['MDM-XML-006', 'MDM-XML-007', 'MDM-CMD-ALT-011'],
   notApplicable: (t) => unmapped(nodesOf(t), 'syncApplicationVersion'),
   async run(t, log) {
-    const n = nodesOf(t) as Required<ClientNodes> & ClientNodes;
+    const n = nodesOf(t);
     const check = this.id;
-    const node = n.syncApplicationVersion;
+    const node = n.syncApplicationVersion!; // mapped, or the scenario is not applicable
     const server = await serverFor(t, log, { rounds: [[get(node), get(maxOf(node))]] });
     try {
       const read = await session(t, log, server, { check });
@@ -255,8 +256,8 @@ function judgeMsftExtensions(v: SessionView, missing: string, version: number, c
 function judgeSessionScope(v: SessionView, n: ClientNodes, version: number, check: string): Finding[] {
   const id = 'MDM-CMD-ALT-011';
   const first = v.exchanges[0]?.request.syncml;
-  const alert = first?.body.commands.find((c) => c.kind === 'Alert' && codeOf(c) === '1224' && c.items.some((it) => it.meta?.fields.some((f) => f.value.trim() === 'com.microsoft.mdm.synctype')));
-  const scope = alert && alert.kind === 'Alert' ? trimmed(alert.items[0]?.data?.text) : undefined;
+  const event = first?.body.commands.flatMap((c) => (c.kind === 'Alert' && codeOf(c) === '1224' ? c.items : [])).find((it) => metaValue(it.meta, 'Type') === ALERT_TYPES.syncType);
+  const scope = event ? trimmed(event.data?.text) : undefined;
   if (scope && !['user', 'device', 'mixed'].includes(scope)) {
     return [{ id, verdict: 'inconclusive', check, evidence: `the SyncType "${scope}" is none of user, device, mixed (MDM-CMD-ALT-010), so which settings the session takes cannot be told` }];
   }
