@@ -11,6 +11,7 @@ import {
 } from './common';
 import { headerStatus, judgeAuthentication, judgeCredentials } from './authentication';
 import { numberKey, numberOf, sameNumber, sameUrl } from './compare';
+import { COMMAND_CHECKS } from './client/command-checks';
 import { defineCheck, type Check } from './finding';
 import { commandsWithPaths, label, startsAtPackage1, trimmed, type AnySessionView, type SessionView, type WireMessage } from './session';
 
@@ -563,4 +564,5 @@ export const CLIENT_CHECKS: readonly ClientCheck[] = [
   deviceMessagesAreWellFormed, deviceHttp, deviceEncodesAsProvisioned, deviceSignsMessages, deviceHeaderIsConsistent, devicePackage1,
   deviceOriginatesOnlyWhatItMay, deviceStatusesAnswerTheServer, deviceAnswersEveryCommand, deviceEndsSessionProperly, deviceFinalRules,
   deviceAuthenticates, deviceFollowsRespURI,
+  ...COMMAND_CHECKS,
 ];

@@ -220,24 +220,25 @@ export function peerMsgIDs(messages: WireMessage[]): Set<string> {
   return new Set(messages.filter((m) => m.syncml).map((m) => numberKey(m.syncml!.hdr.msgID)));
 }
 
-/** Statuses in the order of the commands they answer (MDM-STS-007). */
+/**
+ * Statuses in the order of the commands they answer (MDM-STS-007), among the Statuses that answer one request: those
+ * still owed for an earlier message may follow the answers to the latest one (MDM-STS-003).
+ */
 export function judgeStatusOrder(sender: WireMessage, peerIndex: Map<string, CommandIndexEntry>, judge: Judge): void {
   const msg = sender.syncml;
   if (!msg) return;
   const order = [...peerIndex.keys()];
   const rank = new Map(order.map((k, i) => [k, i]));
-  let last = -1;
-  let lastPath = '';
+  const last = new Map<string, { rank: number; path: string }>();
   for (const { status: s, path } of statusesOf(msg)) {
     if (numberKey(s.cmdRef) === '0') continue;
     const r = rank.get(refKey(s.msgRef, s.cmdRef));
     if (r === undefined) continue;
     judge.saw('MDM-STS-007');
-    if (r < last) judge.fail('MDM-STS-007', sender, path, `answers a command that came before the one answered at ${lastPath}`);
-    else {
-      last = r;
-      lastPath = path;
-    }
+    const request = numberKey(s.msgRef);
+    const before = last.get(request);
+    if (before && r < before.rank) judge.fail('MDM-STS-007', sender, path, `answers a command that came before the one answered at ${before.path}`);
+    else last.set(request, { rank: r, path });
   }
 }
 

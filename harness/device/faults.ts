@@ -7,10 +7,12 @@ import type { Fault } from '../protocol/fault';
 import { encodeBody } from '../protocol/encoding';
 import { mutations, textMutations } from '../protocol/mutations';
 import { codeOf, DM_COMMANDS, metaValue, WBXML_MEDIA_TYPE, XML_MEDIA_TYPE, type Item, type Results, type SyncML } from '../syncml';
+import { COMMAND_FAULTS } from './command-faults';
 import type { DeviceBehaviour } from './execute';
+import type { WindowsSessionBehaviour } from './windows-session';
 
 /** Everything a device fault can flip: command semantics, session rules, TLS and HTTP habits. */
-export interface ReferenceDeviceBehaviour extends DeviceBehaviour, DeviceSessionBehaviour {
+export interface ReferenceDeviceBehaviour extends DeviceBehaviour, DeviceSessionBehaviour, WindowsSessionBehaviour {
   /** Verify the server certificate against the CA and host name (MDM-AUTH-002, MDM-TRN-003). */
   verifyServerCertificate: boolean;
   /** Present the device identity certificate in the TLS handshake (MDM-TRN-004). */
@@ -206,6 +208,7 @@ export const DEVICE_FAULTS: readonly DeviceFault[] = [
     },
   },
   { name: 'ignores-respuri', summary: 'sends its next message to the management URL although the authentication-failure reply named a RespURI', violates: ['MDM-HDR-016'], behaviour: { followRespURI: false } },
+  ...COMMAND_FAULTS,
 ];
 
 /**

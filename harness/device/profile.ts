@@ -19,6 +19,7 @@ export interface ProfileNode {
   permanent?: boolean;
   async?: boolean;
   unsupported?: boolean;
+  denied?: boolean;
   children?: Record<string, ProfileNode>;
 }
 

@@ -17,12 +17,16 @@ import { DeviceSession, type DeviceCredentials, type DeviceSessionOptions, type 
 import { fetchLoopbackEntities } from '../protocol/external-entities';
 import { behaviourOf, render, type WireOut } from '../protocol/fault';
 import { seeded, type Rng } from '../protocol/random';
-import { status, type Alert, type Command, type SyncML } from '../syncml';
+import { status, type Alert, type Command, type ParsedSyncML, type SyncML } from '../syncml';
 import { HttpsClient, Transcript, WINDOWS_DEVICE_HEADERS, type Exchange, type HeaderOverrides } from '../transport';
-import { executeCommands } from './execute';
+import { executeCommands, type SessionScope } from './execute';
 import type { DeviceFault, ReferenceDeviceBehaviour } from './faults';
 import { loadDefaultTree } from './profile';
 import type { DmTree } from './tree';
+import {
+  isOldProtocol, numberedByPosition, refuseAll, sessionExtras, syncTypeAlert, WINDOWS_SESSION_BEHAVIOUR, withMsftExtensions,
+  type SessionExtras, type WindowsSessionBehaviour,
+} from './windows-session';
 
 const DEVINFO = ['DevId', 'Man', 'Mod', 'DmV', 'Lang'];
 
@@ -117,6 +121,11 @@ export interface ReferenceDeviceOptions {
   signing?: MessageSigning;
   /** Header values over Windows' for every message (probes: an Accept that names WBXML alone); `null` removes one. */
   headers?: HeaderOverrides;
+  /**
+   * An AVD multi-session host in multi-user mode: once the server set SyncApplicationVersion 5.0, each session
+   * reports this SyncType in package 1 and takes only the settings of its scope (MS-MDM 3.2.5.1.5).
+   */
+  multiSession?: SessionScope;
 }
 
 export interface SessionOptions {
@@ -191,6 +200,9 @@ export class ReferenceDevice {
   /** The nonce handed to the server for its next session's Cred (MDM-AUTH-010, MDM-AUTH-020). */
   serverNonce: string | undefined;
   private readonly nonceRng: Rng;
+  private readonly windows: WindowsSessionBehaviour;
+  /** What each session is like (SyncApplicationVersion, SyncType), fixed when it starts. */
+  private readonly extras = new WeakMap<DeviceSession, SessionExtras>();
 
   constructor(private readonly opts: ReferenceDeviceOptions) {
     this.id = opts.deviceId;
@@ -202,6 +214,7 @@ export class ReferenceDevice {
     this.serverNonce = opts.serverCredentials?.nonce;
     this.tree = opts.tree ?? loadDefaultTree(opts.deviceId);
     this.behaviour = behaviourOf(opts.faults ?? []);
+    this.windows = { ...WINDOWS_SESSION_BEHAVIOUR, ...this.behaviour };
     this.nonce = opts.credentials?.nonce;
     this.toCancel = opts.cancelCommands ?? 0;
     this.client = new HttpsClient({
@@ -239,7 +252,7 @@ export class ReferenceDevice {
         break;
       }
       rounds++;
-      const exchange = await this.sendHonouringThrottle(session.respURI ?? url, next, session.end !== undefined);
+      const exchange = await this.sendHonouringThrottle(session.respURI ?? url, this.outgoing(session, next), session.end !== undefined);
       if (throttledBy(exchange) !== undefined) {
         end = { reason: 'throttled', detail: `the server still throttled the device (HTTP ${exchange.response?.status}, Retry-After ${throttledBy(exchange)}) after ${THROTTLE_RETRIES} waits` };
         break;
@@ -267,6 +280,7 @@ export class ReferenceDevice {
         end = { reason: 'protocol-error', detail: `the server's reply is not SyncML (${why})` };
         break;
       }
+      this.reading(session, reply.parsed);
       next = session.receive(reply.parsed.message);
     }
     end ??= session.end ?? { reason: 'completed' };
@@ -295,25 +309,27 @@ export class ReferenceDevice {
       },
       step: async () => {
         if (!next) return undefined;
-        const exchange = await this.send(session.respURI ?? url, next, session.end !== undefined);
+        const exchange = await this.send(session.respURI ?? url, this.outgoing(session, next), session.end !== undefined);
         exchanges.push(exchange);
-        const reply = exchange.response?.parsed?.message;
-        next = reply ? session.receive(reply) : undefined;
+        const parsed = exchange.response?.parsed;
+        if (parsed) this.reading(session, parsed);
+        next = parsed ? session.receive(parsed.message) : undefined;
         return exchange;
       },
     };
   }
 
   private engine(url: string, sessionID: string, opts: SessionOptions): DeviceSession {
-    return new DeviceSession({
+    const extras = sessionExtras(this.tree, this.opts.multiSession);
+    const session = new DeviceSession({
       deviceId: this.id,
       serverUrl: url,
       sessionID,
       sessionAlert: opts.sessionAlert,
       loginStatus: opts.loginStatus,
       devInfo: DEVINFO.map((n) => ({ uri: `./DevInfo/${n}`, value: this.devInfo(n) })),
-      extraAlerts: opts.alerts,
-      executor: (commands, ctx) => this.execute(commands, ctx.msgRef),
+      extraAlerts: extras.scope ? [syncTypeAlert(extras.scope), ...(opts.alerts ?? [])] : opts.alerts,
+      executor: (commands, ctx) => this.execute(commands, ctx.msgRef, extras),
       abortWhenCommanded: this.opts.abortOnCommands,
       uploadSizeError: this.opts.uploadSizeError,
       keepAlives: this.opts.keepAlives,
@@ -325,6 +341,23 @@ export class ReferenceDevice {
       serverAuth: this.serverAuth(),
       behaviour: this.behaviour,
     });
+    this.extras.set(session, extras);
+    return session;
+  }
+
+  /** The server message the session is about to answer, and whether the device refuses what it says. */
+  private reading(session: DeviceSession, parsed: ParsedSyncML): void {
+    const extras = this.extras.get(session);
+    if (!extras) return;
+    extras.serverMessage = parsed.message;
+    extras.refused = (this.windows.strictStatusChildOrder && parsed.deviations.some((d) => d.id === 'MDM-STS-001'))
+      || (!this.windows.runOldProtocolCommands && isOldProtocol(parsed.message));
+  }
+
+  /** A message as this session sends it: with the `msft` extensions once SyncApplicationVersion is 3.0 or more. */
+  private outgoing(session: DeviceSession, msg: SyncML): SyncML {
+    const extras = this.extras.get(session);
+    return extras ? withMsftExtensions(msg, extras, this.windows) : msg;
   }
 
   /**
@@ -371,13 +404,15 @@ export class ReferenceDevice {
     await this.client.close();
   }
 
-  private execute(commands: Command[], msgRef: string): ReturnType<typeof executeCommands> {
+  private execute(commands: Command[], msgRef: string, extras?: SessionExtras): ReturnType<typeof executeCommands> {
+    if (extras?.refused) return refuseAll(commands, msgRef);
+    if (extras && this.windows.cmdRefsByPosition) commands = commands.map((c) => numberedByPosition(c, extras));
     if (this.toCancel > 0 && commands.length) {
       this.toCancel--;
       const c = commands[0];
       return { statuses: [status({ msgRef, cmdRef: c.cmdID ?? '', cmd: c.kind === 'Unknown' ? c.name : c.kind, code: 214 })], results: [] };
     }
-    return executeCommands(this.tree, commands, { msgRef, behaviour: this.behaviour });
+    return executeCommands(this.tree, commands, { msgRef, behaviour: this.behaviour, sessionScope: extras?.scope });
   }
 
   private async send(url: string, msg: SyncML, closing: boolean): Promise<Exchange> {

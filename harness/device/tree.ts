@@ -29,6 +29,8 @@ export interface NodeDefinition {
   async?: boolean;
   /** A CSP feature the device does not support, with everything below it (MDM-STS-020: 406). */
   unsupported?: boolean;
+  /** An access-control list keeps the server out of this node and everything below it (MDM-STS-021: 425). */
+  denied?: boolean;
 }
 
 /** A read-only copy of one node, as `lookup` reports it. */
@@ -50,6 +52,8 @@ export type FailureReason =
   /** Any other operation the node does not allow: Get or Exec not granted, deleting a permanent node or the root. */
   | 'not-allowed'
   | 'unsupported'
+  /** An access-control list refuses the server this node (MDM-STS-021). */
+  | 'denied'
   /** Format or Type differs from the node's, or the value does not fit the format. */
   | 'bad-format'
   /** A value-setting Item with a non-null format but no Data (MDM-XML-020). */
@@ -183,6 +187,7 @@ interface DmNode {
   permanent?: boolean;
   async?: boolean;
   unsupported?: boolean;
+  denied?: boolean;
   children?: Map<string, DmNode>;
 }
 
@@ -359,6 +364,8 @@ export class DmTree {
     if (!walk.found) return fail('not-found', walk.segments, 'the node does not exist');
     const unsupported = unsupportedAt(walk);
     if (unsupported) return fail('unsupported', unsupported, 'the device does not support this feature');
+    const denied = deniedAt(walk);
+    if (denied) return fail('denied', denied, 'an access-control list refuses the server this node');
     const node = walk.path[walk.path.length - 1];
     const parent = withParent && walk.path.length > 1 ? walk.path[walk.path.length - 2] : undefined;
     return { ok: true, segments: walk.segments, node, parent };
@@ -367,6 +374,8 @@ export class DmTree {
   private addRefusal(walk: Walk, anchor: DmNode, anchorDepth: number): TreeFailure | undefined {
     const unsupported = unsupportedAt(walk);
     if (unsupported) return fail('unsupported', unsupported, 'the device does not support this feature');
+    const denied = deniedAt(walk);
+    if (denied) return fail('denied', denied, 'an access-control list refuses the server this node');
     // The refusal names the first node that would have been created (MDM-CMD-ADD-004).
     const first = walk.segments.slice(0, anchorDepth + 1);
     if (!anchor.children) return fail('not-allowed', first, 'nodes cannot be added below a leaf');
@@ -393,6 +402,7 @@ function nodeFrom(def: NodeDefinition): DmNode {
   if (def.permanent) node.permanent = true;
   if (def.async) node.async = true;
   if (def.unsupported) node.unsupported = true;
+  if (def.denied) node.denied = true;
   return node;
 }
 
@@ -410,6 +420,7 @@ function infoOf(segments: string[], node: DmNode): NodeInfo {
   if (node.permanent) info.permanent = true;
   if (node.async) info.async = true;
   if (node.unsupported) info.unsupported = true;
+  if (node.denied) info.denied = true;
   return info;
 }
 
@@ -420,6 +431,12 @@ function childList(node: DmNode): string[] {
 /** The shallowest unsupported node on the walked path, as segments. */
 function unsupportedAt(walk: Walk): string[] | undefined {
   const depth = walk.path.findIndex((n) => n.unsupported);
+  return depth < 0 ? undefined : walk.segments.slice(0, depth);
+}
+
+/** The shallowest node on the walked path an access-control list keeps the server out of, as segments. */
+function deniedAt(walk: Walk): string[] | undefined {
+  const depth = walk.path.findIndex((n) => n.denied);
   return depth < 0 ? undefined : walk.segments.slice(0, depth);
 }
 

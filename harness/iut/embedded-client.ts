@@ -25,6 +25,9 @@ export const EMBEDDED_CLIENT_FEATURES: ReadonlySet<Feature> = new Set<Feature>([
  */
 export const EMBEDDED_CLIENT_MAX_SEND_SIZE = 6 * 1024;
 
+/** A node of another management service's enrollment on the embedded device, which keeps this server out (425). */
+export const EMBEDDED_CLIENT_DENIED_NODE = './Vendor/MSFT/DMClient/Provider/OtherMDM/EntDeviceName';
+
 export interface EmbeddedClient {
   target: ClientUnderTest;
   device: ReferenceDevice;
@@ -63,6 +66,8 @@ export async function startEmbeddedClient(opts: EmbeddedClientOptions = {}): Pro
     rng: seeded(opts.seed, 'embedded-client'),
     encoding,
     signing: signing ? {} : undefined,
+    // An AVD multi-session host whose sessions are mixed once the server sets SyncApplicationVersion 5.0.
+    multiSession: 'mixed',
   };
   const device = new ReferenceDevice(base);
   const target: ClientUnderTest = {
@@ -75,6 +80,8 @@ export async function startEmbeddedClient(opts: EmbeddedClientOptions = {}): Pro
     sessionTimeoutMs: 15_000,
     encoding,
     signing,
+    // Its capability profile maps the role Windows has no default for: another enrollment's DMClient node.
+    nodes: { deniedNode: EMBEDDED_CLIENT_DENIED_NODE },
   };
   return { target, device, stop: () => device.close() };
 }

@@ -27,11 +27,15 @@ export type MalformedReply =
   /** A DOCTYPE naming an external entity, an external DTD subset and an external parameter entity at `entityUrl`. */
   | 'external-entities'
   /** A DOCTYPE whose ten nested entities expand to 3·10^9 characters. */
-  | 'entity-expansion';
+  | 'entity-expansion'
+  /** CmdIDs that start at 7 and skip values, as MS-MDM's example does (MDM-ID-004). */
+  | 'cmdid-gaps'
+  /** A TargetRef after the Data of a Status, the order MS-MDM 2.2.6.1 prints (MDM-STS-002). */
+  | 'status-refs-after-data';
 
 export const MALFORMED_REPLIES: readonly MalformedReply[] = [
   'not-xml', 'wrong-namespace', 'doctype', 'empty-body', 'unknown-command', 'missing-cmdid', 'slash-locuri', 'old-protocol',
-  'unknown-protocol', 'external-entities', 'entity-expansion',
+  'unknown-protocol', 'external-entities', 'entity-expansion', 'cmdid-gaps', 'status-refs-after-data',
 ];
 
 /** VerProto of the `unknown-protocol` reply. */
@@ -89,6 +93,19 @@ export function malformedBody(kind: MalformedReply, reply: SyncML, xml: string, 
       for (let i = 1; i <= 9; i++) levels.push(`<!ENTITY l${i} "${`&l${i - 1};`.repeat(10)}">`);
       return `<?xml version="1.0"?><!DOCTYPE SyncML [${levels.join('')}]>${xml.replace('<Final/>', '<Alert><CmdID>99</CmdID><Data>&l9;</Data></Alert><Final/>')}`;
     }
+    case 'cmdid-gaps': {
+      const copy = structuredClone(reply);
+      let next = 7;
+      for (const { command } of walkCommands(copy.body.commands)) {
+        if (command.kind === 'Unknown') continue;
+        command.cmdID = String(next);
+        next += 3;
+      }
+      return serializeSyncML(copy);
+    }
+    case 'status-refs-after-data':
+      // The Status for the device's DevInfo Replace names the Item it answers, after its Data.
+      return xml.replace(/(<Cmd>Replace<\/Cmd>)(<Data>\d+<\/Data>)/, '$1$2<TargetRef>./DevInfo/DevId</TargetRef>');
     case 'slash-locuri': {
       const copy = structuredClone(reply);
       const target = firstNodeTarget(copy.body.commands);

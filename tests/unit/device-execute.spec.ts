@@ -386,7 +386,12 @@ test.describe('behaviour knobs', () => {
     expect(CLEAN_DEVICE_BEHAVIOUR).toEqual({
       missingNodeGetCode: '404', atomicRollback: true, sequenceInOrder: true, statusForEveryCommand: true,
       resultsCmdRef: 'correct', addExistingCode: '418', readOnlyWriteCode: '405', statusOrder: 'document',
-      decodeBeforeSplitting: false, resolveDotSegments: false,
+      decodeBeforeSplitting: false, resolveDotSegments: false, leadingSlashIsRoot: false, collapseEmptySegments: false,
+      missingDataIsEmpty: false, badFormatCode: '415', deniedCode: '425', replaceMissingCode: '404', deleteMissingCode: '404',
+      execAcceptsBeforeLaunch: false, asyncAcceptedCode: '202', atomicMembers: ['Add', 'Delete', 'Replace', 'Exec'],
+      atomicValidatesFirst: true, rolledBackCode: '216', atomicStatusLimit: 0, keepEffectsOn517: false, resultsPerItem: false,
+      statusPerItem: true, targetRefsOnSharedStatus: false, sequenceTakesMemberCode: false, commandMetaApplies: true,
+      containerMetaApplies: true, implicitAdd: true, namesFailedAncestor: true,
     });
     expect(Object.isFrozen(CLEAN_DEVICE_BEHAVIOUR)).toBe(true);
   });

@@ -8,10 +8,10 @@
  * run is not misjudged.
  */
 import type { Finding } from '../../checks/finding';
-import type { SessionView } from '../../checks/session';
+import { label, type SessionView } from '../../checks/session';
 import { add, atomic, del, exec, get, replace, sequence, type Command } from '../../syncml';
 import type { Scenario } from '../scenario';
-import { addresses, expectStatus, expectValue, resultsFor, sentCommand, type CommandMatch } from './expect';
+import { addresses, expectStatus, expectValue, notSent, resultsFor, sentCommand, statusFor, type CommandMatch } from './expect';
 import { freshTag, nodesOf, oneSession, prepared, unmapped, type ClientNodes, type ClientUnderTest, type NodeRole } from './target';
 
 type ClientScenario = Scenario<ClientUnderTest>;
@@ -140,6 +140,30 @@ function unchanged(v: SessionView, uri: string, nthAfter: number, id: string, ch
   return expectValue(v, match, uri, before, id, check, why);
 }
 
+/**
+ * MDM-CMD-ATO-003: a member of an Atomic that holds an invalid member is not run at all. A code that says it ran (200,
+ * 202) or ran and was undone (216, 516) shows the device checked the members only as it went.
+ */
+function notRun(v: SessionView, match: CommandMatch, check: string): Finding {
+  const id = 'MDM-CMD-ATO-003';
+  const sent = sentCommand(v, match);
+  if (!sent) return notSent(match, id, check);
+  const answer = statusFor(v, sent, match.target);
+  if (!answer) return { id, verdict: 'fail', check, evidence: `${label(sent.msg)} ${sent.path}: the device returned no Status for the ${match.label}` };
+  const at = `${label(answer.msg)} ${answer.path}/Data`;
+  return RAN.has(answer.code)
+    ? { id, verdict: 'fail', check, evidence: `${at}: ${answer.code} for the ${match.label}: it ran${answer.code.startsWith('2') ? '' : ' and was rolled back'}, though an Atomic with an invalid member runs none of them` }
+    : { id, verdict: 'pass', check, evidence: `${at}: ${answer.code} for the ${match.label}: not run, as an Atomic with an invalid member runs none` };
+}
+
+/** Codes that say a command ran: done, accepted, or done and rolled back (or failing to be). */
+const RAN = new Set(['200', '202', '216', '516']);
+
+/** A failure that follows from `root`, when there is one (one cause, one failure). */
+function following(f: Finding, root: string | undefined): Finding {
+  return root && f.verdict === 'fail' ? { ...f, consequenceOf: root } : f;
+}
+
 export const atomicCommands: ClientScenario = {
   id: 'management-rounds/atomic',
   phase: 'management-multi-round',
@@ -175,6 +199,16 @@ export const atomicCommands: ClientScenario = {
     const inner: CommandMatch = { kind: 'Atomic', where: (c) => c.kind === 'Atomic' && c.commands.every((m) => m.kind !== 'Atomic') && carries('12')(c), label: 'nested Atomic' };
     const withGet: CommandMatch = { kind: 'Atomic', where: (c) => c.kind === 'Atomic' && c.commands.some((m) => m.kind === 'Get'), label: 'Atomic holding a Get' };
     const member = (kind: string, target: string, label: string): CommandMatch => ({ kind, target, label });
+    // A nested Atomic or a Get that was run changes what the Atomics around them leave behind: one cause, one failure.
+    const nested = [expectStatus(v, outer, '507', 'MDM-CMD-ATO-004', check), expectStatus(v, inner, '500', 'MDM-CMD-ATO-004', check)];
+    const getInAtomic = [
+      expectStatus(v, { kind: 'Get', target: text, nth: 2, label: `Get of ${text} inside an Atomic` }, '500', 'MDM-CMD-GET-005', check),
+      expectStatus(v, withGet, '507', 'MDM-CMD-GET-005', check),
+    ];
+    const nestedRan = nested.some((f) => f.verdict === 'fail') ? 'MDM-CMD-ATO-004' : undefined;
+    const getRan = getInAtomic.some((f) => f.verdict === 'fail') ? 'MDM-CMD-GET-005' : undefined;
+    const intAfter = valueOf(v, { kind: 'Get', target: int, nth: 2 }, int);
+    const intRoot = intAfter === '12' ? nestedRan : intAfter === '13' ? getRan : undefined;
     const findings: Finding[] = [
       expectStatus(v, succeeding, '200', 'MDM-CMD-ATO-006', check),
       expectStatus(v, member('Add', ok, `Add of ${ok} in the succeeding Atomic`), ['200', '202'], 'MDM-CMD-ATO-006', check),
@@ -184,14 +218,14 @@ export const atomicCommands: ClientScenario = {
       expectStatus(v, member('Add', rolled, `Add of ${rolled} in the failing Atomic`), ['216', '516'], 'MDM-CMD-ATO-006', check),
       expectStatus(v, member('Delete', gone, `Delete of the missing ${gone} in the failing Atomic`), '404', 'MDM-CMD-ATO-006', check,
         'the member that failed reports its own error'),
-      unchanged(v, int, 2, 'MDM-CMD-ATO-002', check, 'the failed Atomics rolled their Replaces back'),
+      following(unchanged(v, int, 2, 'MDM-CMD-ATO-002', check, 'the failed Atomics rolled their Replaces back'), intRoot),
       expectStatus(v, { kind: 'Get', target: rolled, label: `Get of ${rolled}, added by the failed Atomic` }, '404', 'MDM-CMD-ATO-002', check,
         'the failed Atomic rolled its Add back'),
-      expectStatus(v, outer, '507', 'MDM-CMD-ATO-004', check),
-      expectStatus(v, inner, '500', 'MDM-CMD-ATO-004', check),
-      unchanged(v, text, 3, 'MDM-CMD-ATO-003', check, 'no member of an Atomic with a nested Atomic runs'),
-      expectStatus(v, { kind: 'Get', target: text, nth: 2, label: `Get of ${text} inside an Atomic` }, '500', 'MDM-CMD-GET-005', check),
-      expectStatus(v, withGet, '507', 'MDM-CMD-GET-005', check),
+      ...nested,
+      following(unchanged(v, text, 3, 'MDM-CMD-ATO-003', check, 'no member of an Atomic with a nested Atomic runs'), nestedRan),
+      following(notRun(v, { kind: 'Replace', target: text, where: carries(`${tag}-outer`), label: `Replace of ${text} beside the nested Atomic` }, check), nestedRan),
+      ...getInAtomic,
+      following(notRun(v, { kind: 'Replace', target: int, where: carries('13'), label: `Replace of ${int} beside the Get in an Atomic` }, check), getRan),
     ];
     log.add(findings);
   },

@@ -60,7 +60,10 @@ function judgeOldProtocol(view: SessionView, leaf: string, check: string): Findi
   }
   // 212 when the client authenticated the server's credentials in that very message (MDM-AUTH-008).
   if ((code === '200' || code === '212') && answered) {
-    return [{ id: 'MDM-XML-003', verdict: 'pass', check, evidence: `${label(answered.msg)} ${answered.path}/Data: ${what} was run as Windows runs it (Get answered ${answered.code})` }];
+    // Taking the document (SyncHdr 200) and then refusing what it says is neither running it nor answering 505/513.
+    return [answered.code.startsWith('2')
+      ? { id: 'MDM-XML-003', verdict: 'pass', check, evidence: `${label(answered.msg)} ${answered.path}/Data: ${what} was run as Windows runs it (Get answered ${answered.code})` }
+      : { id: 'MDM-XML-003', verdict: 'fail', check, evidence: `${label(answered.msg)} ${answered.path}/Data: the SyncHdr of ${what} was taken (200) but its Get was refused with ${answered.code}; a client that takes DM 1.1 documents runs their commands, one that does not answers 505/513` }];
   }
   const how = hdr ? `${hdr.at}: SyncHdr answered ${code || '(no code)'}${answered ? `, Get answered ${answered.code}` : ''}` : `${label(sent.msg)}: the client sent no answer to it`;
   return [

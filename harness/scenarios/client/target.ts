@@ -85,6 +85,14 @@ export interface ClientNodes {
   largeObjectNode?: string;
   /** Nodes the harness Adds before it uses the map, when they may not exist yet (an Add answered 418 is fine). */
   prepare?: string[];
+  /** A writable leaf an access-control list keeps this server out of (425, MDM-STS-021); Windows documents none every device has. */
+  deniedNode?: string;
+  /** The node that reports large-object support (MDM-LO-017), read to judge a generic alert spread over messages. */
+  largeObjectFlag?: string;
+  /** The DMClient SyncApplicationVersion node of this server's enrollment; MaxSyncApplicationVersion is its sibling. */
+  syncApplicationVersion?: string;
+  /** A writable chr leaf in the user scope (`./User/…`), for the SyncType of AVD multi-user sessions (MDM-CMD-ALT-011). */
+  userScopedLeaf?: string;
 }
 
 const NODE_CACHE = './Device/Vendor/MSFT/NodeCache/MDMConformance';
@@ -106,6 +114,8 @@ export const DEFAULT_CLIENT_NODES: Readonly<ClientNodes> = Object.freeze({
   asyncExecutableData: '1',
   largeObjectNode: `${NODE_CACHE}/CacheVersion`,
   prepare: [NODE_CACHE],
+  largeObjectFlag: './DevDetail/LrgObj',
+  syncApplicationVersion: './Vendor/MSFT/DMClient/Provider/MDMConformance/SyncApplicationVersion',
 });
 
 export type NodeRole = keyof ClientNodes;
