@@ -43,6 +43,8 @@ export interface ReferenceDeviceOptions {
   abortOnCommands?: boolean;
   /** Declare the Size of uploaded large objects off by this many bytes. */
   uploadSizeError?: number;
+  /** Abandon a large Results after its first chunk and send what else is owed instead (MDM-LO-014). */
+  interruptUpload?: boolean;
   /** Rewrites each outgoing body (robustness scenarios: pretty-printing, namespace artefacts). */
   rewrite?: (xml: string) => string;
   /** Where the device's random choices (its first SessionID) come from; default the default seed's stream. */
@@ -238,6 +240,7 @@ export class ReferenceDevice {
       executor: (commands, ctx) => this.execute(commands, ctx.msgRef),
       abortWhenCommanded: this.opts.abortOnCommands,
       uploadSizeError: this.opts.uploadSizeError,
+      interruptUpload: this.opts.interruptUpload,
       maxMsgSize: this.opts.maxMsgSize,
       maxObjSize: this.opts.maxObjSize,
       maxSendSize: this.opts.maxSendSize,

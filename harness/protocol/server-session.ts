@@ -71,6 +71,22 @@ export interface ServerBehaviour {
    * session carries them again (MDM-AUTH-009). Off by default, as Windows' servers answer 212.
    */
   authenticatePerMessage: boolean;
+  /** Answer the device's Alert 1222 with a Status, as every other Alert (MDM-LO-006). */
+  statusFor1222: boolean;
+  /** Repeat the command's Meta and the Item's Target on every chunk of a large object (MDM-LO-016, a SHOULD). */
+  repeatChunkAddressing: boolean;
+  /**
+   * Put queued commands that each fit a message into the current one even past the device's MaxMsgSize; only items
+   * larger than a message are chunked (the MDM-LO-019 fault; false keeps every message within MaxMsgSize).
+   */
+  fillPastMaxMsgSize: boolean;
+  /**
+   * Hold back a command that fits no message of the device's MaxMsgSize and cannot go in chunks (several Items, or
+   * none with Data): a command is never split across messages (MDM-LO-022); false sends it whole anyway.
+   */
+  holdBackUnfittingCommands: boolean;
+  /** Answer a device upload interrupted before its last chunk with Alert 1225 naming it (MDM-LO-014). */
+  alertInterruptedUpload: boolean;
   /*
    * Tools of the client-under-test scenarios. Each default is the conforming behaviour; the non-default values
    * are what a scenario needs a server to do to see the client react (some are deliberately wrong).
@@ -86,6 +102,8 @@ export interface ServerBehaviour {
   interruptChunkedObject: boolean;
   /** MaxMsgSize advertised in the server's own SyncHdr Meta, as Intune does; 0 none (MDM-HDR-013). */
   advertiseMaxMsgSize: number;
+  /** MaxObjSize advertised in the server's own SyncHdr Meta: the device may send no larger object (MDM-LO-018); 0 none. */
+  advertiseMaxObjSize: number;
 }
 
 export const CONFORMING_SERVER: ServerBehaviour = {
@@ -113,11 +131,17 @@ export const CONFORMING_SERVER: ServerBehaviour = {
   freshNonceOnChallenge: true,
   answerMalformedCommands: true,
   authenticatePerMessage: false,
+  statusFor1222: true,
+  repeatChunkAddressing: true,
+  fillPastMaxMsgSize: false,
+  holdBackUnfittingCommands: true,
+  alertInterruptedUpload: true,
   abortInMessage: 0,
   chunkBytes: 0,
   chunkSizeError: 0,
   interruptChunkedObject: false,
   advertiseMaxMsgSize: 0,
+  advertiseMaxObjSize: 0,
 };
 
 export interface ServerSessionOptions {
@@ -181,6 +205,7 @@ export class ServerSession {
 
     const answers = this.answer(device.body.commands, deviceMsgID, auth.ok ? undefined : { code: auth.code });
     for (const s of answers.statuses) assembler.add(s, { force: true });
+    for (const a of answers.alerts) assembler.add(a, { force: true }); // MDM-LO-014: Alert 1225 for an abandoned upload
 
     if (!auth.ok) {
       if (!this.behaviour.statusesOnlyOnAuthFailure) assembler.add(get('./DevInfo/DmV'), { force: true });
@@ -202,7 +227,7 @@ export class ServerSession {
       if (this.download) return this.sendPackage(assembler);
       if (this.behaviour.pullWithAlert1222) assembler.add(alert('1222'), { force: true }); // MDM-LO-004, MDM-LO-007: "Next Message"
       if (this.behaviour.commandsInNextMessageReply) assembler.add(get('./DevInfo/Lang'), { force: true });
-      return assembler.build(false);
+      return this.finish(assembler, false);
     }
     this.opts.queue.startPackage?.();
     return this.sendPackage(assembler);
@@ -280,6 +305,7 @@ export class ServerSession {
   /** Statuses owed for the device's commands, and what the message asks of the session. */
   private answer(commands: Command[], msgRef: string, authFailure: { code: string } | undefined) {
     const statuses: Status[] = [];
+    const alerts: Command[] = [];
     let abort = false;
     let requestPending = false;
     const reply = (c: Command, cmd: string, code: string | number) => statuses.push(status({ msgRef, cmdRef: c.cmdID ?? '', cmd, code }));
@@ -287,6 +313,13 @@ export class ServerSession {
       if (c.kind === 'Status') {
         this.record(c);
         continue;
+      }
+      if (this.upload && !this.continuesUpload(c)) {
+        // MDM-LO-014: something else came before the last chunk; the object is abandoned, never taken.
+        const { uri } = this.upload.assembly;
+        this.upload = undefined;
+        const aborting = c.kind === 'Alert' && codeOf(c) === '1223';
+        if (this.behaviour.alertInterruptedUpload && !aborting) alerts.push(alert('1225', [item({ source: uri })]));
       }
       if (authFailure) {
         reply(c, c.kind === 'Unknown' ? c.name : c.kind, authFailure.code); // the Chal rides on the SyncHdr Status (3.7 E)
@@ -310,12 +343,20 @@ export class ServerSession {
         this.events.push({ type: 'alert', code, items: c.items });
         if (code === '1223') abort = true;
         if (code === '1224' && c.items.some((i) => metaValue(i.meta, 'Type') === REQUEST_PENDING)) requestPending = true;
-        if (this.behaviour.statusForAlerts) reply(c, 'Alert', KNOWN_ALERTS.has(code) ? 200 : 406); // MDM-STS-005, MDM-ROB-001
+        const answered = this.behaviour.statusForAlerts && (code !== '1222' || this.behaviour.statusFor1222);
+        if (answered) reply(c, 'Alert', KNOWN_ALERTS.has(code) ? 200 : 406); // MDM-STS-005, MDM-ROB-001, MDM-LO-006
         continue;
       }
       reply(c, c.kind, DEVICE_ORIGINATED.has(c.kind) ? 200 : 405); // MDM-STS-006; MDM-SES-005 forbids the rest
     }
-    return { statuses, abort, requestPending };
+    return { statuses, alerts, abort, requestPending };
+  }
+
+  /** The next chunk of the open upload: a one-Item Results naming the same node, or naming none (A-23). */
+  private continuesUpload(c: Command): boolean {
+    if (c.kind !== 'Results' || c.items.length !== 1) return false;
+    const source = c.items[0].source?.locURI;
+    return source === undefined || source.trim() === this.upload!.assembly.uri.trim();
   }
 
   private record(s: Status): void {
@@ -390,7 +431,8 @@ export class ServerSession {
         this.events.push({ type: 'undeliverable', command: next, reason: tooBigObject });
         continue;
       }
-      if (!this.chunkedOnPurpose(next) && assembler.add(next, { force: !this.behaviour.honourMaxMsgSize })) {
+      const force = !this.behaviour.honourMaxMsgSize || (this.behaviour.fillPastMaxMsgSize && assembler.sizeOf(next) <= (assembler.maxBytes ?? Infinity));
+      if (!this.chunkedOnPurpose(next) && assembler.add(next, { force })) {
         queue.shift();
         continue;
       }
@@ -398,6 +440,10 @@ export class ServerSession {
       if (!firstCommand) return; // does not fit: waits for the next package (MDM-LO-005)
       queue.shift();
       if (this.behaviour.chunkLargeObjects && this.startDownload(next, assembler)) return;
+      if (!this.behaviour.holdBackUnfittingCommands) {
+        assembler.add(next, { force: true }); // the MDM-LO-022 fault: a command that fits no message goes whole
+        continue;
+      }
       this.events.push({ type: 'undeliverable', command: next, reason: `a ${next.kind} of ${assembler.sizeOf(next)} bytes cannot fit the device's MaxMsgSize ${this.deviceMaxMsgSize}` });
     }
   }
@@ -429,6 +475,12 @@ export class ServerSession {
     const chunk = (text: string, more: boolean): Command => {
       const copy = structuredClone(d.command);
       const it = copy.items[0];
+      if (!d.first && !this.behaviour.repeatChunkAddressing) {
+        // The MDM-LO-016 fault: a continuation chunk carries its Data alone.
+        if ('meta' in copy) delete copy.meta;
+        delete it.meta;
+        delete it.target;
+      }
       if (d.first || !this.behaviour.sizeOnFirstChunkOnly) it.meta = { fields: [...(it.meta?.fields ?? []), { name: 'Size', value: String(total), attrs: { xmlns: 'syncml:metinf' } }] };
       it.data = { text };
       if (more) it.moreData = true;
@@ -461,7 +513,8 @@ export class ServerSession {
     this.msgID++;
     const max = this.behaviour.honourMaxMsgSize ? this.deviceMaxMsgSize : undefined;
     const header = { sessionID: this.opts.sessionID, msgID: this.msgID, target: this.opts.deviceId, source: this.opts.serverUrl };
-    const advertised = this.behaviour.advertiseMaxMsgSize ? meta({ maxMsgSize: this.behaviour.advertiseMaxMsgSize }) : undefined;
+    const { advertiseMaxMsgSize, advertiseMaxObjSize } = this.behaviour;
+    const advertised = meta({ maxMsgSize: advertiseMaxMsgSize || undefined, maxObjSize: advertiseMaxObjSize || undefined });
     return new MessageAssembler(advertised ? { ...header, meta: advertised } : header, max);
   }
 }

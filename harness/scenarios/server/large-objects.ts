@@ -124,6 +124,62 @@ export const devicePackageSpansMessages: ServerScenario = {
   },
 };
 
+/** Every DevInfo and DevDetail leaf Windows lets a server read: one Get of them all is larger than 1200 bytes. */
+const INVENTORY = [
+  './DevInfo/Man', './DevInfo/Mod', './DevInfo/DmV', './DevInfo/Lang', './DevDetail/DevTyp', './DevDetail/OEM', './DevDetail/FwV',
+  './DevDetail/SwV', './DevDetail/HwV', './DevDetail/LrgObj', './DevDetail/URI/MaxDepth', './DevDetail/URI/MaxTotLen',
+  './DevDetail/URI/MaxSegLen', './DevDetail/Ext/Microsoft/DeviceName', './DevDetail/Ext/Microsoft/OSPlatform',
+  './DevDetail/Ext/Microsoft/ProcessorArchitecture', './DevDetail/Ext/Microsoft/TotalRAM', './DevDetail/Ext/Microsoft/TotalStorage',
+];
+
+export const commandLargerThanAMessage: ServerScenario = {
+  id: 'large-objects/command-larger-than-a-message',
+  phase: 'large-object',
+  title: `advertises MaxMsgSize 1200 and queues one Get of ${INVENTORY.length} nodes, larger than that by itself: it must not reach the device whole`,
+  requirements: ['MDM-LO-022'],
+  feature: 'large-objects',
+  needs: needsControl,
+  async run(t, log) {
+    const maxMsgSize = 1200;
+    await t.queue!(t.deviceId, [get(...INVENTORY)]);
+    const run = await session(t, log, { maxMsgSize });
+    if (!reachable(log, run, this.id)) return;
+    // Sent whole, the Get overflows its message: the passive checks fail that. Split into smaller Gets, or held back,
+    // every command fitted a message; no message shows the second, the scenario knows what was queued.
+    const carrying = run.view.exchanges.map((x) => x.response).filter((m) => m?.syncml?.body.commands.some((c) => c.kind === 'Get' && c.items.some((i) => INVENTORY.includes(i.target?.locURI?.trim() ?? ''))));
+    if (carrying.some((m) => (m?.http?.bodyBytes ?? 0) > maxMsgSize)) return;
+    const evidence = carrying.length
+      ? `the ${INVENTORY.length}-node Get, larger than MaxMsgSize ${maxMsgSize} as one command, came as smaller Gets in ${carrying.length} message(s) within it`
+      : `the ${INVENTORY.length}-node Get, larger than MaxMsgSize ${maxMsgSize} as one command, was not sent`;
+    log.add([{ id: 'MDM-LO-022', verdict: 'pass', check: this.id, evidence }]);
+  },
+};
+
+export const interruptedUpload: ServerScenario = {
+  id: 'large-objects/interrupted-upload',
+  phase: 'large-object',
+  title: 'answers two Gets with Results too large for one message, then sends the second Results instead of the next chunk of the first: the server must answer Alert 1225',
+  requirements: ['MDM-LO-014'],
+  feature: 'large-objects',
+  needs: needsControl,
+  async run(t, log) {
+    await t.queue!(t.deviceId, [get(BLOB), get(NAME)]);
+    const run = await session(t, log, { maxSendSize: 1500, interruptUpload: true }, async (d) => {
+      d.tree.replace(BLOB, { format: 'chr', value: payload(5000) });
+      return d.runSession(t.url);
+    });
+    if (!reachable(log, run, this.id)) return;
+    const gets = run.view.exchanges.filter((x) => x.response?.syncml?.body.commands.some((c) => c.kind === 'Get'));
+    if (gets.length > 1) {
+      log.add([{
+        id: 'MDM-LO-014', verdict: 'inconclusive', check: this.id,
+        evidence: 'the server sent the two queued Gets in separate packages, so the device had no other Results to interrupt its chunked one with',
+      }]);
+    }
+  },
+};
+
 export const LARGE_OBJECT_SCENARIOS: readonly ServerScenario[] = [
-  deferredCommands, chunkedItem, maxObjSize, chunkedResults, resultsSizeMismatch, devicePackageSpansMessages,
+  deferredCommands, chunkedItem, maxObjSize, chunkedResults, resultsSizeMismatch, devicePackageSpansMessages, commandLargerThanAMessage,
+  interruptedUpload,
 ];
