@@ -83,8 +83,8 @@ export interface DeviceSessionBehaviour {
   pullWithAlert1222: boolean;
   /** Answer the server's Alert 1222 with a Status (MDM-LO-006). */
   statusFor1222: boolean;
-  /** MoreData on every chunk but the last of an upload (MDM-LO-009); true marks the last one too. */
-  moreDataOnLastChunk: boolean;
+  /** MoreData on every chunk but the last of an upload (MDM-LO-009); false leaves it off, so each chunk looks whole. */
+  moreDataOnChunks: boolean;
   /** Apply a chunked object only once its last chunk arrived (MDM-LO-015); false writes each chunk as it comes. */
   atomicChunkedObjects: boolean;
   /** Send the chunks of an upload in consecutive messages with nothing between them (MDM-LO-013). */
@@ -110,7 +110,7 @@ export const CONFORMING_DEVICE_SESSION: DeviceSessionBehaviour = {
   checkProtocolVersion: true,
   pullWithAlert1222: true,
   statusFor1222: true,
-  moreDataOnLastChunk: false,
+  moreDataOnChunks: true,
   atomicChunkedObjects: true,
   contiguousUploads: true,
   splitResultsOverMessages: false,
@@ -445,7 +445,7 @@ export class DeviceSession {
     const data = prefixWithin(up.rest, budget);
     if (!data) return false;
     const more = data.length < up.rest.length;
-    assembler.add({ ...up.results, items: [chunkItem(data, more || this.behaviour.moreDataOnLastChunk)] }, { force: true });
+    assembler.add({ ...up.results, items: [chunkItem(data, more && this.behaviour.moreDataOnChunks)] }, { force: true });
     up.rest = up.rest.slice(data.length);
     up.first = false;
     if (!more) this.upload = undefined;

@@ -13,7 +13,7 @@ const UNPROVEN: string[] = [
   'MDM-CMD-GET-005', 'MDM-RES-001', 'MDM-RES-002', 'MDM-RES-004', 'MDM-CMD-REP-002', 'MDM-CMD-DEL-002',
   'MDM-CMD-EXE-002', 'MDM-CMD-ALT-002', 'MDM-CMD-ALT-004', 'MDM-CMD-ALT-009', 'MDM-CMD-ATO-003', 'MDM-CMD-ATO-004',
   'MDM-CMD-ATO-006', 'MDM-CMD-SEQ-004', 'MDM-SES-001', 'MDM-SES-005', 'MDM-SES-010', 'MDM-TERM-004', 'MDM-AUTH-013',
-  'MDM-AUTH-014', 'MDM-AUTH-015', 'MDM-AUTH-022', 'MDM-LO-003', 'MDM-LO-006', 'MDM-LO-009', 'MDM-LO-015',
+  'MDM-AUTH-014', 'MDM-AUTH-015', 'MDM-AUTH-022',
 ];
 
 // Every check of the client suite is proven here: it fails against the device fault that breaks its requirement
