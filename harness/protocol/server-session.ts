@@ -87,6 +87,11 @@ export interface ServerBehaviour {
   holdBackUnfittingCommands: boolean;
   /** Answer a device upload interrupted before its last chunk with Alert 1225 naming it (MDM-LO-014). */
   alertInterruptedUpload: boolean;
+  /**
+   * Read ./DevDetail/LrgObj before the first object the device's MaxMsgSize forces into chunks, and chunk only for a
+   * device that reads true (MDM-LO-019, a SHOULD); false chunks for any device.
+   */
+  checkLrgObj: boolean;
   /*
    * Tools of the client-under-test scenarios. Each default is the conforming behaviour; the non-default values
    * are what a scenario needs a server to do to see the client react (some are deliberately wrong).
@@ -136,6 +141,7 @@ export const CONFORMING_SERVER: ServerBehaviour = {
   fillPastMaxMsgSize: false,
   holdBackUnfittingCommands: true,
   alertInterruptedUpload: true,
+  checkLrgObj: true,
   abortInMessage: 0,
   chunkBytes: 0,
   chunkSizeError: 0,
@@ -153,6 +159,8 @@ export interface ServerSessionOptions {
   behaviour?: Partial<ServerBehaviour>;
   /** Where nonces come from: the run's seeded generator, so a run repeats exactly. */
   rng?: Rng;
+  /** What the server knows of the device's ./DevDetail/LrgObj from earlier sessions, and where it learns it. */
+  largeObjects?: { known(): boolean | undefined; learned(takesThem: boolean): void };
 }
 
 export interface SentCommand {
@@ -169,6 +177,8 @@ export type ServerEvent =
   | { type: 'version-refused'; code: string; declared: string };
 
 const KNOWN_ALERTS = new Set(['1200', '1201', '1222', '1223', '1224', '1225', '1226']);
+/** DevDetail's flag for large-object support (OMA-DMP 7). */
+const LRG_OBJ = './DevDetail/LrgObj';
 const REQUEST_PENDING = 'Reversed-Domain-Name:com.microsoft.mdm.requestpending';
 const DEVICE_ORIGINATED = new Set(['Alert', 'Replace', 'Results', 'Status']);
 
@@ -181,6 +191,10 @@ export class ServerSession {
   private upload: { assembly: ChunkAssembly; results: Results; msgRef: string } | undefined;
   private download: { command: Command & { items: Item[] }; rest: string; first: boolean } | undefined;
   private authenticated = false;
+  /** Whether this session asked for ./DevDetail/LrgObj (asked once: no usable answer means no large objects). */
+  private askedLrgObj = false;
+  /** What the device's ./DevDetail/LrgObj read in this session. */
+  private lrgObj: boolean | undefined;
   private nonce: string | undefined;
   private stopped = false;
   /** 'closing' once a Status-only package with Final went out; 'aborted' after Alert 1223. */
@@ -373,6 +387,11 @@ export class ServerSession {
     const it = r.items[0];
     const chunked = r.items.length === 1 && (it.moreData || this.upload !== undefined);
     if (!chunked) {
+      const flag = r.items.find((i) => i.source?.locURI?.trim() === LRG_OBJ);
+      if (flag) {
+        this.lrgObj = flag.data?.text.trim().toLowerCase() === 'true'; // MDM-LO-019
+        this.opts.largeObjects?.learned(this.lrgObj);
+      }
       this.events.push({ type: 'results', msgRef: r.msgRef ?? '1', cmdRef: r.cmdRef ?? '1', items: r.items, answers: this.correlate(r) });
       return this.behaviour.statusForResults200 ? '200' : undefined;
     }
@@ -438,7 +457,18 @@ export class ServerSession {
       }
       const firstCommand = !assembler.added.some((c) => c.kind !== 'Status');
       if (!firstCommand) return; // does not fit: waits for the next package (MDM-LO-005)
+      const takes = this.behaviour.chunkLargeObjects && this.chunkable(next) && !this.chunkedOnPurpose(next) ? this.deviceTakesLargeObjects() : true;
+      if (takes === 'ask') {
+        // MDM-LO-019: the object waits until the device said whether it takes large objects.
+        assembler.add(get(LRG_OBJ), { force: true });
+        this.askedLrgObj = true;
+        return;
+      }
       queue.shift();
+      if (!takes) {
+        this.events.push({ type: 'undeliverable', command: next, reason: `the device does not take large objects (${LRG_OBJ} is not true) and the ${next.kind} fits no message of its MaxMsgSize ${this.deviceMaxMsgSize}` });
+        continue;
+      }
       if (this.behaviour.chunkLargeObjects && this.startDownload(next, assembler)) return;
       if (!this.behaviour.holdBackUnfittingCommands) {
         assembler.add(next, { force: true }); // the MDM-LO-022 fault: a command that fits no message goes whole
@@ -452,6 +482,19 @@ export class ServerSession {
     if (!this.behaviour.honourMaxObjSize || this.deviceMaxObjSize === undefined || (c.kind !== 'Add' && c.kind !== 'Replace')) return undefined;
     const size = Math.max(0, ...c.items.map((i) => byteLength(i.data?.text ?? '')));
     return size > this.deviceMaxObjSize ? `an object of ${size} bytes exceeds the device's MaxObjSize ${this.deviceMaxObjSize} (MDM-LO-018)` : undefined;
+  }
+
+  /** Whether the device takes chunked objects: known from its ./DevDetail/LrgObj, or 'ask' for it first (MDM-LO-019). */
+  private deviceTakesLargeObjects(): boolean | 'ask' {
+    if (!this.behaviour.checkLrgObj) return true;
+    const known = this.lrgObj ?? this.opts.largeObjects?.known();
+    if (known !== undefined) return known;
+    return this.askedLrgObj ? false : 'ask';
+  }
+
+  /** An Add or Replace of one Item with Data: what a large object can carry. */
+  private chunkable(c: Command): boolean {
+    return (c.kind === 'Add' || c.kind === 'Replace') && c.items.length === 1 && !!c.items[0].data;
   }
 
   private chunkedOnPurpose(c: Command): boolean {

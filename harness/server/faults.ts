@@ -127,6 +127,7 @@ export const SERVER_FAULTS: readonly ServerFault[] = [
   { name: 'bare-continuation-chunks', summary: 'sends the chunks after the first without the command Meta and the Item Target', violates: ['MDM-LO-016'], warningOnly: true, behaviour: { repeatChunkAddressing: false } },
   { name: 'overfills-messages', summary: 'puts every queued command that fits a message into the current one, past the device MaxMsgSize', violates: ['MDM-LO-019'], warningOnly: true, behaviour: { fillPastMaxMsgSize: true } },
   { name: 'sends-unfitting-commands', summary: 'sends a command larger than the device MaxMsgSize that cannot be chunked (a Get of many nodes) whole', violates: ['MDM-LO-022'], behaviour: { holdBackUnfittingCommands: false } },
+  { name: 'chunks-without-checking-lrgobj', summary: 'sends chunked data to a device without reading its ./DevDetail/LrgObj, so also to one that reads false', violates: ['MDM-LO-019'], warningOnly: true, behaviour: { checkLrgObj: false } },
   { name: 'no-alert-on-interrupted-upload', summary: 'drops a chunked Results the device abandoned before its last chunk without Alert 1225', violates: ['MDM-LO-014'], behaviour: { alertInterruptedUpload: false } },
 ];
 

@@ -123,6 +123,8 @@ export class ReferenceServer {
   private readonly queues = new Map<string, DeviceQueue>();
   private readonly live = new Map<string, LiveSession>();
   private readonly nonces = new Map<string, string>();
+  /** Each device's ./DevDetail/LrgObj as read in an earlier session (MDM-LO-019): it does not change. */
+  private readonly largeObjects = new Map<string, boolean>();
   private malformedSent = false;
   private sweep: NodeJS.Timeout | undefined;
   private readonly rng: Rng;
@@ -299,6 +301,7 @@ export class ReferenceServer {
         behaviour: this.behaviour,
         rng: this.rng.fork(`${deviceId}/${sessionID}/${this.sessions.length}`),
         clientAuth: auth && { ...auth, nonce: this.nonces.get(deviceId), onNextNonce: (n) => this.nonces.set(deviceId, n) },
+        largeObjects: { known: () => this.largeObjects.get(deviceId), learned: (v) => void this.largeObjects.set(deviceId, v) },
       });
       live = { key, record, engine, lastSeen: Date.now() };
       record.events = engine.events;

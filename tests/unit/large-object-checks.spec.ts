@@ -113,6 +113,18 @@ test.describe('server mode: the server under test', () => {
     expect(verdicts(findings(SERVER_CHECKS, notPulled, 'MDM-LO-004'))).toEqual(['fail (of MDM-LO-003)', 'pass']);
   });
 
+  test('chunked data goes only to a device whose ./DevDetail/LrgObj read true in the session (MDM-LO-019, a warning)', () => {
+    const flag = (v: string) => results({ cmdID: 2, msgRef: '1', cmdRef: '2', items: [item({ source: './DevDetail/LrgObj', data: v })] });
+    const big = replace(BIG, 'y'.repeat(200), { cmdID: 2 });
+    big.items[0].moreData = true;
+    const after = (v: string) => session({ commands: [hdr(1)], final: true }, { commands: [hdr(1), { ...get('./DevDetail/LrgObj'), cmdID: '2' }], final: true },
+      { commands: [hdr(2), flag(v)], final: true }, { commands: [hdr(2), big] });
+    expect(verdicts(findings(SERVER_CHECKS, after('true'), 'MDM-LO-019'))).toEqual(['pass']);
+    const f = findings(SERVER_CHECKS, after('false'), 'MDM-LO-019');
+    expect(verdicts(f)).toEqual(['warn']);
+    expect(f[0].evidence).toContain('msg 4 (server->device) /SyncBody: a chunk of a large object, though the device reported ./DevDetail/LrgObj "false" in msg 3');
+  });
+
   test('MDM-LO-015 is out of scope in server mode only, with a reason, and judged in client mode', () => {
     expect(outOfScope('MDM-LO-015', 'server')).toContain('cannot be seen on the wire');
     expect(outOfScope('MDM-LO-015', 'client')).toBeUndefined();

@@ -1,7 +1,8 @@
 /**
- * Passive checks of a server under test for the large objects the device sends it and the shape of the ones it sends
- * (OMA-DMP 6.1, 7): an upload the device abandons before its last chunk is answered with Alert 1225 (MDM-LO-014),
- * and a chunked object keeps to one Item's Data spanning messages (MDM-LO-022).
+ * Passive checks of a server under test for the large objects the device sends it and the ones it sends (OMA-DMP
+ * 6.1, 7): an upload the device abandons before its last chunk is answered with Alert 1225 (MDM-LO-014), a chunked
+ * object keeps to one Item's Data spanning messages (MDM-LO-022), and goes only to a device whose ./DevDetail/LrgObj
+ * reads true (MDM-LO-019).
  *
  * Upload chunks are followed by message sequence and Item addressing (A-23): the next chunk is a one-Item Results
  * naming the same node, or naming none; anything else that comes first interrupts the object.
@@ -103,4 +104,33 @@ export const serverChunksOnlyItemData = defineCheck<AnySessionView>({
   },
 });
 
-export const SERVER_LARGE_OBJECT_CHECKS = [serverAnswersInterruptedUploads, serverChunksOnlyItemData] as const;
+/** The device's flag for large-object support (OMA-DMP 7; DevDetail CSP). */
+const LRG_OBJ = './DevDetail/LrgObj';
+
+/**
+ * MDM-LO-019 (a SHOULD): chunked data only for a device whose ./DevDetail/LrgObj reads true. Judged when the session
+ * shows both what the device read and a chunk after it; a server may have read the flag in an earlier session, which
+ * this one does not show.
+ */
+export const serverChunksOnlyForLargeObjectDevices = defineCheck<AnySessionView>({
+  name: 'serverChunksOnlyForLargeObjectDevices',
+  ids: ['MDM-LO-019'],
+  when: `the device to report ${LRG_OBJ} and the server to send chunked data after it`,
+  run(session, judge) {
+    let flag: { value: string; at: WireMessage } | undefined;
+    for (const x of liveExchanges(session)) {
+      for (const c of x.request.syncml?.body.commands ?? []) {
+        const it = c.kind === 'Results' ? c.items.find((i) => trimmed(i.source?.locURI) === LRG_OBJ) : undefined;
+        if (it) flag = { value: trimmed(it.data?.text), at: x.request };
+      }
+      const res = x.response?.syncml;
+      if (!flag || !res?.body.commands.some((c) => 'items' in c && c.items.some((i) => i.moreData))) continue;
+      judge.saw('MDM-LO-019');
+      if (flag.value.toLowerCase() !== 'true') {
+        judge.warn('MDM-LO-019', x.response, '/SyncBody', `a chunk of a large object, though the device reported ${LRG_OBJ} "${flag.value}" in ${label(flag.at)}`);
+      }
+    }
+  },
+});
+
+export const SERVER_LARGE_OBJECT_CHECKS = [serverAnswersInterruptedUploads, serverChunksOnlyItemData, serverChunksOnlyForLargeObjectDevices] as const;

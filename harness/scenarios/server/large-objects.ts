@@ -1,8 +1,12 @@
 /** Server scenarios of the large-object phase (catalogue S8, column "server under test"; OMA-DMP 6 and 7). */
+import { label } from '../../checks/session';
+import { defaultProfilePath, loadProfile, readProfileFile, validateProfile } from '../../device/profile';
+import type { DmTree } from '../../device/tree';
+import { mintDeviceIdentity, type Identity, type TestPki } from '../../pki';
 import { get, replace } from '../../syncml';
 import type { Scenario } from '../scenario';
 import { NODES } from './nodes';
-import { needsControl, reachable, session, type ServerUnderTest } from './target';
+import { enrollSecondDevice, needsControl, reachable, session, type ServerUnderTest } from './target';
 
 type ServerScenario = Scenario<ServerUnderTest>;
 
@@ -179,7 +183,63 @@ export const interruptedUpload: ServerScenario = {
   },
 };
 
+/** The device's flag for large-object support (OMA-DMP 7; DevDetail CSP). */
+const LRG_OBJ = './DevDetail/LrgObj';
+
+/** The reference device's tree as shipped, but reading false in ./DevDetail/LrgObj: a device without large objects. */
+function treeWithoutLargeObjects(deviceId: string): DmTree {
+  const profile = structuredClone(validateProfile(readProfileFile(defaultProfilePath)));
+  profile.tree.DevDetail.children!.LrgObj.value = 'false';
+  return loadProfile(profile, { deviceId });
+}
+
+/** Minting an identity takes up to a few hundred milliseconds: the device's is made once per PKI. */
+const minted = new WeakMap<TestPki, Map<string, Identity>>();
+function identityFor(pki: TestPki, deviceId: string): Identity {
+  let forPki = minted.get(pki);
+  if (!forPki) minted.set(pki, (forPki = new Map()));
+  let identity = forPki.get(deviceId);
+  if (!identity) forPki.set(deviceId, (identity = mintDeviceIdentity(pki, 'valid', { deviceId })));
+  return identity;
+}
+
+export const deviceWithoutLargeObjects: ServerScenario = {
+  id: 'large-objects/device-without-large-objects',
+  phase: 'large-object',
+  title: `plays a device new to the server whose ${LRG_OBJ} reads false, with MaxMsgSize 2500 and a 7000-byte Replace queued for it: no chunk may reach it`,
+  requirements: ['MDM-LO-019'],
+  feature: 'large-objects',
+  needs: (t) => needsControl(t) ?? (t.pki || t.enrollDevice ? undefined
+    : 'needs the certificate of a device without large objects: harness-issued identities (--pki from pki init) to mint it, or --enroll to enroll it'),
+  async run(t, log) {
+    // A device of its own, never seen before: a server that read another device's LrgObj, or this one's in an
+    // earlier session, rightly relies on what it read.
+    const deviceId = `${t.deviceId}-nolrgobj`;
+    let identity: Identity;
+    if (t.enrollDevice) {
+      const enrolled = await enrollSecondDevice(t, deviceId);
+      if ('why' in enrolled) {
+        log.add([{ id: 'MDM-LO-019', verdict: 'inconclusive', check: this.id, evidence: `${enrolled.why}; without a device of its own, a device without large objects cannot be played` }]);
+        return;
+      }
+      identity = enrolled.identity;
+    } else {
+      identity = identityFor(t.pki!, deviceId);
+    }
+    await t.queue!(deviceId, [replace(BLOB, payload(7000), { format: 'chr' })]);
+    const run = await session(t, log, { deviceId, identity, tree: treeWithoutLargeObjects(deviceId), maxMsgSize: 2500 });
+    if (!reachable(log, run, this.id)) return;
+    const replies = run.view.exchanges.map((x) => x.response).filter((m) => m?.syncml);
+    const asked = replies.find((m) => m!.syncml!.body.commands.some((c) => c.kind === 'Get' && c.items.some((i) => i.target?.locURI?.trim() === LRG_OBJ)));
+    const chunk = replies.find((m) => m!.syncml!.body.commands.some((c) => 'items' in c && c.items.some((i) => i.moreData)));
+    const read = asked ? `the server read ${LRG_OBJ} in ${label(asked)}` : `the server never read ${LRG_OBJ}`;
+    log.add([chunk
+      ? { id: 'MDM-LO-019', verdict: 'warn', check: this.id, evidence: `${label(chunk)}: a chunk of a large object for a device whose ${LRG_OBJ} reads false; ${read}, and it should check it before sending chunked data` }
+      : { id: 'MDM-LO-019', verdict: 'pass', check: this.id, evidence: `no chunk reached the device, whose ${LRG_OBJ} reads false (${read}; the 7000-byte Replace exceeds its MaxMsgSize 2500)` }]);
+  },
+};
+
 export const LARGE_OBJECT_SCENARIOS: readonly ServerScenario[] = [
   deferredCommands, chunkedItem, maxObjSize, chunkedResults, resultsSizeMismatch, devicePackageSpansMessages, commandLargerThanAMessage,
-  interruptedUpload,
+  interruptedUpload, deviceWithoutLargeObjects,
 ];
