@@ -428,11 +428,10 @@ export const serverHonoursDeviceLimits = defineCheck<AnySessionView>({
  */
 function judgeUnfittingCommands(res: SyncML, maxMsg: number, reply: WireMessage, judge: Judge): string[] {
   const failed: string[] = [];
-  for (const [n, command] of res.body.commands.entries()) {
-    if (command.kind === 'Status' || command.kind === 'Unknown') continue;
+  for (const { command, path, depth } of commandsWithPaths(res.body.commands)) {
+    if (depth > 0 || command.kind === 'Status' || command.kind === 'Unknown') continue;
     const bytes = Buffer.byteLength(encodeCommand(command));
     if (bytes <= maxMsg) continue;
-    const path = `/SyncBody/${command.kind}[${n + 1}]`;
     const items = 'items' in command ? command.items : [];
     const chunkable = items.length === 1 && items[0].data !== undefined && command.kind !== 'Results';
     judge.saw('MDM-LO-022');

@@ -150,7 +150,7 @@ function judgeUpload(view: SessionView, match: CommandMatch, value: string, chec
   const bytes = Buffer.byteLength(value);
   if (chunks.length < 2) {
     const id = (r: string) => ({ id: r, verdict: 'inconclusive' as const, check, evidence: `the client sent its ${bytes}-byte Results in one message; its upload of large objects was not exercised` });
-    return chunks.length ? ['MDM-LO-009', 'MDM-LO-011', 'MDM-LO-001', 'MDM-LO-013'].map(id) : [];
+    return chunks.length ? ['MDM-LO-009', 'MDM-LO-011', 'MDM-LO-001'].map(id) : [];
   }
   const out: Finding[] = [];
   const itemOf = (c: Chunk) => c.results.items[0];
@@ -179,7 +179,7 @@ export const resultsInChunks: ClientScenario = {
   id: 'large-objects/results-in-chunks',
   phase: 'large-object',
   title: 'writes 16 KiB to a node and reads it back with another node: Results too large for one client message go out in chunks, the package spanning messages, the other Results after the last chunk',
-  requirements: ['MDM-LO-001', 'MDM-LO-006', 'MDM-LO-009', 'MDM-LO-011', 'MDM-LO-013'],
+  requirements: ['MDM-LO-001', 'MDM-LO-006', 'MDM-LO-009', 'MDM-LO-011'],
   feature: 'large-objects',
   notApplicable: (t) => unmapped(nodesOf(t), 'largeObjectNode'),
   async run(t, log) {

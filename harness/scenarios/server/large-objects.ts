@@ -6,7 +6,7 @@ import { mintDeviceIdentity, type Identity, type TestPki } from '../../pki';
 import { get, replace } from '../../syncml';
 import type { Scenario } from '../scenario';
 import { NODES } from './nodes';
-import { enrollSecondDevice, needsControl, reachable, session, type ServerUnderTest } from './target';
+import { enrollSecondDevice, needsControl, reachable, secondDeviceId, session, type ServerUnderTest } from './target';
 
 type ServerScenario = Scenario<ServerUnderTest>;
 
@@ -206,20 +206,20 @@ function identityFor(pki: TestPki, deviceId: string): Identity {
 export const deviceWithoutLargeObjects: ServerScenario = {
   id: 'large-objects/device-without-large-objects',
   phase: 'large-object',
-  title: `plays a device new to the server whose ${LRG_OBJ} reads false, with MaxMsgSize 2500 and a 7000-byte Replace queued for it: no chunk may reach it`,
+  title: `plays the second device, whose ${LRG_OBJ} reads false, with MaxMsgSize 2500 and a 7000-byte Replace queued for it: no chunk may reach it`,
   requirements: ['MDM-LO-019'],
   feature: 'large-objects',
   needs: (t) => needsControl(t) ?? (t.pki || t.enrollDevice ? undefined
-    : 'needs the certificate of a device without large objects: harness-issued identities (--pki from pki init) to mint it, or --enroll to enroll it'),
+    : 'needs the certificate of a second device, played without large objects: harness-issued identities (--pki from pki init) to mint it, or --enroll to enroll it'),
   async run(t, log) {
-    // A device of its own, never seen before: a server that read another device's LrgObj, or this one's in an
-    // earlier session, rightly relies on what it read.
-    const deviceId = `${t.deviceId}-nolrgobj`;
+    // Not the run's own device, whose LrgObj the server may have read as true: the second device, which no other
+    // scenario lets the server read (its other sessions end after package 1 or speak as the first device).
+    const deviceId = secondDeviceId(t);
     let identity: Identity;
     if (t.enrollDevice) {
       const enrolled = await enrollSecondDevice(t, deviceId);
       if ('why' in enrolled) {
-        log.add([{ id: 'MDM-LO-019', verdict: 'inconclusive', check: this.id, evidence: `${enrolled.why}; without a device of its own, a device without large objects cannot be played` }]);
+        log.add([{ id: 'MDM-LO-019', verdict: 'inconclusive', check: this.id, evidence: `${enrolled.why}; without a second device, a device without large objects cannot be played` }]);
         return;
       }
       identity = enrolled.identity;
