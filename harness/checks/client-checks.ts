@@ -12,6 +12,7 @@ import {
 import { headerStatus, judgeAuthentication, judgeCredentials } from './authentication';
 import { numberKey, numberOf, sameNumber, sameUrl } from './compare';
 import { COMMAND_CHECKS } from './client/command-checks';
+import { CLIENT_LARGE_OBJECT_CHECKS, continuationCause } from './client/large-objects';
 import { defineCheck, type Check } from './finding';
 import { commandsWithPaths, label, startsAtPackage1, trimmed, type AnySessionView, type SessionView, type WireMessage } from './session';
 
@@ -376,11 +377,20 @@ export const deviceAnswersEveryCommand = defineCheck<AnyClientSessionView>({
         // Chunks of one large Results are one Results (MDM-LO-009).
         let logical = 0;
         let continuing = false;
-        for (const { results: r } of res) {
-          if (!continuing) logical++;
-          continuing = r.items.some((it) => it.moreData);
+        let second: { at: (typeof res)[number]; cause?: string } | undefined;
+        for (const [i, part] of res.entries()) {
+          if (!continuing && ++logical === 2) {
+            // A later message continuing the Results is a split command or chunks without MoreData: that is the cause.
+            const before = res[i - 1];
+            second = { at: part, cause: before.msg.n < part.msg.n ? continuationCause(before.results, part.results) : undefined };
+          }
+          continuing = part.results.items.some((it) => it.moreData);
         }
-        if (logical > 1) judge.fail('MDM-RES-004', res[1].msg, res[1].path, `${logical} Results for the one Get ${trimmed(command.cmdID)} of ${label(prevWire)}`);
+        if (second) {
+          const why = `${logical} Results for the one Get ${trimmed(command.cmdID)} of ${label(prevWire)}`;
+          if (second.cause) judge.consequence('MDM-RES-004', second.cause, second.at.msg, second.at.path, why);
+          else judge.fail('MDM-RES-004', second.at.msg, second.at.path, why);
+        }
         const asked = new Set(command.kind === 'Get' ? command.items.map((it) => trimmed(it.target?.locURI)) : []);
         for (const { results: r, msg, path: at } of res) {
           r.items.forEach((it, n) => {
@@ -565,4 +575,5 @@ export const CLIENT_CHECKS: readonly ClientCheck[] = [
   deviceOriginatesOnlyWhatItMay, deviceStatusesAnswerTheServer, deviceAnswersEveryCommand, deviceEndsSessionProperly, deviceFinalRules,
   deviceAuthenticates, deviceFollowsRespURI,
   ...COMMAND_CHECKS,
+  ...CLIENT_LARGE_OBJECT_CHECKS,
 ];

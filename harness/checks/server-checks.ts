@@ -6,15 +6,16 @@
  * sent, a 214 was answered, a keep-alive arrived): a rule that had nothing to judge stays inconclusive, with the
  * situation it needs as the reason.
  */
-import { codeOf, metaValue, type Command, type SyncML } from '../syncml';
+import { codeOf, encodeCommand, metaValue, type Command, type SyncML } from '../syncml';
 import {
   commandIndex, DM_MEDIA_TYPES, judgeCmdIDs, judgeDocument, judgeHeaderStatus, judgeHttp, judgeStatusOrder, judgeStatusReferences,
   mediaType, mislabelled, peerMsgIDs, refKey, sentBy, statusesOf,
 } from './common';
 import { judgeAuthentication, judgeCredentials } from './authentication';
 import { numberKey, numberOf, sameNumber, sameUrl } from './compare';
-import { defineCheck, type Check } from './finding';
+import { defineCheck, type Check, type Judge } from './finding';
 import { SERVER_COMMAND_CHECKS } from './server/commands';
+import { SERVER_LARGE_OBJECT_CHECKS } from './server/large-objects';
 import { commandsWithPaths, liveExchanges, startsAtPackage1, trimmed, type AnySessionView, type Exchange, type WireMessage } from './session';
 
 type ServerCheck = Check<AnySessionView>;
@@ -32,8 +33,10 @@ const isAlert = (c: Command, code: string) => c.kind === 'Alert' && codeOf(c) ==
 const REQUEST_PENDING = 'Reversed-Domain-Name:com.microsoft.mdm.requestpending';
 /** A Windows keep-alive: Alert 1224 of type requestpending (MDM-CMD-ALT-015, -016). */
 const isKeepAlive = (msg: SyncML) => msg.body.commands.some((c) => isAlert(c, '1224') && c.kind === 'Alert' && c.items.some((i) => metaValue(i.meta, 'Type') === REQUEST_PENDING));
+/** Package-flow alerts: next message, abort, and the end of an abandoned large object (MDM-LO-014). */
+const isFlowAlert = (c: Command) => isAlert(c, '1222') || isAlert(c, '1223') || isAlert(c, '1225');
 /** Commands that start work on the device: anything but Statuses and the package-flow alerts. */
-const freshCommands = (msg: SyncML) => nonStatus(msg).filter((c) => !isAlert(c, '1222') && !isAlert(c, '1223'));
+const freshCommands = (msg: SyncML) => nonStatus(msg).filter((c) => !isFlowAlert(c));
 
 /** The server message opens a package: the first of the session, or the first after one with Final. */
 function* serverMessagesWithPackageStart(session: AnySessionView): Generator<{ m: WireMessage; first: boolean }> {
@@ -323,11 +326,19 @@ export const serverSendsNoStatusFor200Results = defineCheck<AnySessionView>({
   },
 });
 
-/** Final on every server message but large-object chunks and Next Message replies (MDM-LO-005, MDM-TERM-004). */
+/**
+ * Final on every server message but large-object chunks and Next Message replies (MDM-LO-005, MDM-TERM-004,
+ * MDM-LO-001), and the pull of an unfinished device package with Alert 1222 (MDM-LO-003, MDM-LO-004).
+ */
 export const serverFinalRules = defineCheck<AnySessionView>({
   name: 'serverFinalRules',
-  ids: ['MDM-LO-005', 'MDM-LO-004', 'MDM-LO-007', 'MDM-TERM-004'],
-  when: { 'MDM-LO-004': 'the device to spread its package over several messages', 'MDM-LO-007': 'the device to spread its package over several messages' },
+  ids: ['MDM-LO-005', 'MDM-LO-004', 'MDM-LO-007', 'MDM-TERM-004', 'MDM-LO-001', 'MDM-LO-003'],
+  when: {
+    'MDM-LO-004': 'the device to spread its package over several messages',
+    'MDM-LO-007': 'the device to spread its package over several messages',
+    'MDM-LO-003': 'the device to spread its package over several messages',
+    'MDM-LO-001': 'the server to send a large object in chunks (its package then spans messages)',
+  },
   run(session, judge) {
     let serverPackageOpen = false;
     for (const { req, res, reply } of answered(session)) {
@@ -337,20 +348,34 @@ export const serverFinalRules = defineCheck<AnySessionView>({
       const nextMessageSituation = deviceOpen && !serverPackageOpen && !isKeepAlive(req);
       judge.saw('MDM-LO-005', 'MDM-TERM-004');
       if (nextMessageSituation) {
-        judge.saw('MDM-LO-004', 'MDM-LO-007');
-        const extra = nonStatus(res).filter((c) => !isAlert(c, '1222') && !isAlert(c, '1223'));
+        judge.saw('MDM-LO-004', 'MDM-LO-007', 'MDM-LO-003');
+        // Alert 1225 may ride along: MDM-LO-014 requires it when the device abandoned an upload.
+        const extra = nonStatus(res).filter((c) => !isFlowAlert(c));
         if (extra.length) {
           judge.fail('MDM-LO-007', reply, '/SyncBody', `the device's package is not finished (msg without Final), yet the server sends ${extra.map((c) => c.kind).join(', ')}; only Statuses and Alert 1222 may go`);
         }
         if (res.body.final && !nonStatus(res).some((c) => isAlert(c, '1223'))) {
           judge.fail('MDM-LO-004', reply, '/SyncBody/Final', 'a "Next Message" reply carries Final, but the device has not finished its package');
-        } else if (!nonStatus(res).some((c) => isAlert(c, '1222') || isAlert(c, '1223'))) {
+        } else if (nonStatus(res).length && !nonStatus(res).some((c) => isAlert(c, '1222') || isAlert(c, '1223'))) {
           judge.fail('MDM-LO-004', reply, '/SyncBody', 'the device sent a message without Final; the reply must ask for the next message with Alert 1222');
+        } else if (!nonStatus(res).length) {
+          // One cause, one failure: a reply of Statuses alone misses the pull MDM-LO-003 requires (MDM-LO-010's, judged
+          // with the Results, when the device's message carried a chunk); the Next Message reply lacking it follows.
+          const chunked = req.body.commands.some((c) => c.kind === 'Results' && c.items.length === 1 && c.items[0].moreData);
+          const root = chunked ? 'MDM-LO-010' : 'MDM-LO-003';
+          if (root === 'MDM-LO-003') judge.fail('MDM-LO-003', reply, '/SyncBody', 'the device sent a message without Final and the reply does not ask for the next one with Alert 1222');
+          else judge.consequence('MDM-LO-003', root, reply, '/SyncBody', 'the device\'s unfinished package is not pulled with Alert 1222');
+          judge.consequence('MDM-LO-004', root, reply, '/SyncBody', 'a "Next Message" reply without Alert 1222');
         }
       } else if (!res.body.final && !chunk && !isKeepAlive(req)) {
         judge.fail('MDM-LO-005', reply, '/SyncBody', 'no Final, though this is neither a large-object chunk nor a "Next Message" reply');
       }
-      if (chunk && res.body.final) judge.fail('MDM-TERM-004', reply, '/SyncBody/Final', 'Final on a message whose large object continues (MoreData)');
+      if (chunk) judge.saw('MDM-LO-001');
+      if (chunk && res.body.final) {
+        // MDM-LO-001 and MDM-TERM-004 state the same rule; the large-object one is the root here.
+        judge.fail('MDM-LO-001', reply, '/SyncBody/Final', 'Final on a message whose large object continues (MoreData): only the last message of the package carries it');
+        judge.consequence('MDM-TERM-004', 'MDM-LO-001', reply, '/SyncBody/Final', 'Final on a message whose large object continues (MoreData)');
+      }
       serverPackageOpen = !res.body.final && chunk;
     }
   },
@@ -424,7 +449,7 @@ export const serverHonoursDeviceLimits = defineCheck<AnySessionView>({
     'MDM-LO-018': 'the device to advertise MaxObjSize and the server to have an object for it',
     'MDM-LO-019': 'the device to advertise MaxMsgSize and the server to have more to send than fits in one message',
     'MDM-LO-009': 'the server to send a data item larger than one message',
-    'MDM-LO-022': 'the server to send a command larger than one message',
+    'MDM-LO-022': 'the device to advertise MaxMsgSize and the server to have a command larger than one message',
   },
   run(session, judge) {
     let maxMsg: number | undefined;
@@ -441,14 +466,13 @@ export const serverHonoursDeviceLimits = defineCheck<AnySessionView>({
         const constrained = chunked || size > maxMsg || (!res.body.final && freshCommands(res).length > 0);
         if (constrained) judge.saw('MDM-LO-019');
         if (size > maxMsg) {
-          judge.fail('MDM-LO-019', reply, '', `message of ${size} bytes exceeds the device's MaxMsgSize ${maxMsg}`);
-          for (const { command, item, path } of itemsOf(res)) {
-            const bytes = Buffer.byteLength(item.data?.text ?? '');
-            if (bytes <= maxMsg) continue;
-            judge.saw('MDM-LO-009', 'MDM-LO-022');
-            if (!item.moreData) judge.fail('MDM-LO-009', reply, `${path}/Item`, `an item of ${bytes} bytes, larger than MaxMsgSize ${maxMsg}, is sent whole instead of in chunks`);
-            else judge.fail('MDM-LO-022', reply, path, `the ${command.kind} does not fit in one message of at most ${maxMsg} bytes even as a chunk`);
-          }
+          // A command larger than a message by itself: a one-Item object goes in chunks (MDM-LO-009); any other
+          // command fits no message and is not sent, for only one Item's Data may span messages (MDM-LO-022). The
+          // overflow of the message then follows from that; otherwise the server overfilled it (MDM-LO-019).
+          const roots = judgeUnfittingCommands(res, maxMsg, reply, judge);
+          const overflow = `message of ${size} bytes exceeds the device's MaxMsgSize ${maxMsg}`;
+          if (roots.length) judge.consequence('MDM-LO-019', roots[0], reply, '', overflow);
+          else judge.fail('MDM-LO-019', reply, '', overflow);
         }
       }
       if (maxObj !== undefined) {
@@ -463,6 +487,36 @@ export const serverHonoursDeviceLimits = defineCheck<AnySessionView>({
     }
   },
 });
+
+/**
+ * The top-level commands of a server message that are larger than the device's MaxMsgSize on their own, judged: a
+ * one-Item command with Data sent whole should have gone in chunks (MDM-LO-009); a chunk that is still too large, or
+ * a command that cannot be chunked (several Items, or no Data), fits no message (MDM-LO-022). Returns the ids failed.
+ */
+function judgeUnfittingCommands(res: SyncML, maxMsg: number, reply: WireMessage, judge: Judge): string[] {
+  const failed: string[] = [];
+  for (const { command, path, depth } of commandsWithPaths(res.body.commands)) {
+    if (depth > 0 || command.kind === 'Status' || command.kind === 'Unknown') continue;
+    const bytes = Buffer.byteLength(encodeCommand(command));
+    if (bytes <= maxMsg) continue;
+    const items = 'items' in command ? command.items : [];
+    const chunkable = items.length === 1 && items[0].data !== undefined && command.kind !== 'Results';
+    judge.saw('MDM-LO-022');
+    if (chunkable && !items[0].moreData) {
+      judge.saw('MDM-LO-009');
+      judge.fail('MDM-LO-009', reply, `${path}/Item`, `a ${command.kind} of ${bytes} bytes, larger than MaxMsgSize ${maxMsg}, is sent whole instead of in chunks`);
+      failed.push('MDM-LO-009');
+    } else if (chunkable) {
+      judge.fail('MDM-LO-022', reply, path, `the ${command.kind} does not fit in one message of at most ${maxMsg} bytes even as a chunk`);
+      failed.push('MDM-LO-022');
+    } else {
+      const what = items.length > 1 ? `${items.length} Items` : 'no Item Data to chunk';
+      judge.fail('MDM-LO-022', reply, path, `a ${command.kind} of ${bytes} bytes (${what}) is larger than the device's MaxMsgSize ${maxMsg}: it fits no message, and only one Item's Data may span messages, so it must not be sent as is`);
+      failed.push('MDM-LO-022');
+    }
+  }
+  return failed;
+}
 
 /**
  * Chunks of a server large object (MDM-LO-009, MDM-LO-011, MDM-LO-013, MDM-LO-016). Continuation chunks are found by
@@ -518,16 +572,23 @@ export const serverTakesChunkedResults = defineCheck<AnySessionView>({
   run(session, judge) {
     let declared: number | undefined;
     let received = 0;
-    let firstChunk: { msgRef: string; cmdRef: string } | undefined;
+    let firstChunk: { msgRef: string; cmdRef: string; uri: string } | undefined;
     for (const { req, res, reply } of answered(session)) {
       for (const r of req.body.commands) {
         if (r.kind !== 'Results' || r.items.length !== 1) continue;
         const it = r.items[0];
+        const source = it.source?.locURI === undefined ? undefined : trimmed(it.source.locURI);
+        if (declared !== undefined && source !== undefined && source !== firstChunk!.uri) {
+          // Results of another node before the last chunk: the object was abandoned (MDM-LO-014, judged apart).
+          declared = undefined;
+          received = 0;
+          firstChunk = undefined;
+        }
         const chunked = it.moreData || declared !== undefined;
         if (!chunked) continue;
         if (declared === undefined) {
           declared = Number(metaValue(it.meta, 'Size') ?? metaValue(r.meta, 'Size') ?? NaN);
-          firstChunk = { msgRef: trimmed(req.hdr.msgID), cmdRef: trimmed(r.cmdID) };
+          firstChunk = { msgRef: trimmed(req.hdr.msgID), cmdRef: trimmed(r.cmdID), uri: source ?? '' };
         }
         received += Buffer.byteLength(it.data?.text ?? '');
         // A-23: the Status for a chunk may name this chunk or the object's first chunk.
@@ -646,4 +707,5 @@ export const SERVER_CHECKS: readonly ServerCheck[] = [
   serverWaitsThroughKeepAlive, serverWaitsForStatuses, serverHonoursDeviceLimits, serverLargeObjectChunks, serverTakesChunkedResults,
   serverHandlesAbort, serverChallengesProperly, serverAuthenticates, serverStopsAfter214,
   ...SERVER_COMMAND_CHECKS,
+  ...SERVER_LARGE_OBJECT_CHECKS,
 ];

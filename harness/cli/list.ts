@@ -3,7 +3,7 @@
  * elsewhere (`--suite`, `--fault`, `--expect`, a capability profile).
  */
 import { REQUIREMENTS } from '../checks/registry';
-import { outOfScope } from '../checks/scope';
+import { outOfScope, outOfScopeIn } from '../checks/scope';
 import { DEVICE_FAULTS, DEVICE_VARIANTS, DEVICE_WEAKNESSES } from '../device/faults';
 import { FEATURES } from '../iut/capability-profile';
 import type { Fault } from '../protocol/fault';
@@ -33,8 +33,9 @@ export function listCommand(argv: string[], out: (line: string) => void): number
   if (extra.length || !TOPICS.includes(topic as never)) throw new UsageError(`list takes one of ${TOPICS.join(', ')}`);
   if (topic === 'requirements') {
     for (const r of REQUIREMENTS) {
-      const scope = outOfScope(r.id);
-      out(`${r.id}  ${r.level}  role ${r.role}  phase ${r.phase}  ${r.sections}${scope ? '  (out of scope)' : ''}`);
+      const modes = Object.keys(outOfScopeIn(r.id));
+      const scope = outOfScope(r.id) ? '  (out of scope)' : modes.length ? `  (out of scope in ${modes.join(' and ')} mode)` : '';
+      out(`${r.id}  ${r.level}  role ${r.role}  phase ${r.phase}  ${r.sections}${scope}`);
       out(`    ${r.text.replace(/`/g, '')}`);
     }
   } else if (topic === 'suites') {

@@ -186,7 +186,8 @@ type ItemCommand = Add | Replace | Delete | Get | Exec;
 /** Meta of the enclosing containers, outermost first (MDM-CMD-ATO-009). */
 type MetaChain = (Meta | undefined)[];
 
-const SESSION_ALERTS = new Set(['1222', '1223']);
+/** Alerts of the session and of large objects: 1225 tells the device the server abandoned its object (MDM-LO-014). */
+const SESSION_ALERTS = new Set(['1222', '1223', '1225']);
 
 /** The answers a command produces: none for a Status (it is never answered), otherwise one. */
 function answer(run: Run, command: Command, metas: MetaChain): Answer[] {

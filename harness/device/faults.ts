@@ -209,6 +209,19 @@ export const DEVICE_FAULTS: readonly DeviceFault[] = [
   },
   { name: 'ignores-respuri', summary: 'sends its next message to the management URL although the authentication-failure reply named a RespURI', violates: ['MDM-HDR-016'], behaviour: { followRespURI: false } },
   ...COMMAND_FAULTS,
+  { name: 'no-1222-for-server-package', summary: 'answers the chunks of a server large object with Statuses alone, never asking for the next message with Alert 1222', violates: ['MDM-LO-003'], behaviour: { pullWithAlert1222: false } },
+  { name: 'no-status-for-1222', summary: 'answers every server command but Alert 1222 (next message) with a Status', violates: ['MDM-LO-006'], behaviour: { statusFor1222: false } },
+  { name: 'chunks-without-more-data', summary: 'sends the chunks of a large Results without MoreData, so each looks like a whole Results', violates: ['MDM-LO-009'], behaviour: { moreDataOnChunks: false } },
+  { name: 'applies-chunks-early', summary: 'writes each chunk of a large object to the node as it arrives instead of once the object is whole', violates: ['MDM-LO-015'], behaviour: { atomicChunkedObjects: false } },
+  { name: 'results-between-upload-chunks', summary: 'sends the next owed Results between two chunks of a large Results', violates: ['MDM-LO-013'], behaviour: { contiguousUploads: false } },
+  {
+    name: 'lrgobj-false', summary: 'reports ./DevDetail/LrgObj false though it takes and sends large objects', violates: ['MDM-LO-017'],
+    message: (msg) => {
+      for (const r of resultsOf(msg)) for (const it of r.items) if (it.source?.locURI?.trim() === './DevDetail/LrgObj') it.data = { text: 'false' };
+    },
+  },
+  { name: 'ignores-server-max-obj-size', summary: 'sends objects larger than the MaxObjSize in the server SyncHdr, as Windows, which ignores server header Meta, does', violates: ['MDM-LO-018'], warningOnly: true, behaviour: { honourServerMaxObjSize: false } },
+  { name: 'splits-results-over-messages', summary: 'spreads the Items of a Results too large for one message over several messages, one Results each', violates: ['MDM-LO-022'], behaviour: { splitResultsOverMessages: true } },
 ];
 
 /**

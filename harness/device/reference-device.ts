@@ -88,6 +88,8 @@ export interface ReferenceDeviceOptions {
   abortOnCommands?: boolean;
   /** Declare the Size of uploaded large objects off by this many bytes. */
   uploadSizeError?: number;
+  /** Abandon a large Results after its first chunk and send what else is owed instead (MDM-LO-014). */
+  interruptUpload?: boolean;
   /** Request-pending keep-alives sent before the reply to the first server package with commands (MDM-CMD-ALT-015). */
   keepAlives?: number;
   /**
@@ -333,6 +335,7 @@ export class ReferenceDevice {
       abortWhenCommanded: this.opts.abortOnCommands,
       uploadSizeError: this.opts.uploadSizeError,
       keepAlives: this.opts.keepAlives,
+      interruptUpload: this.opts.interruptUpload,
       maxMsgSize: this.opts.maxMsgSize,
       maxObjSize: this.opts.maxObjSize,
       maxSendSize: this.opts.maxSendSize,

@@ -79,6 +79,11 @@ export interface DeviceSessionOptions {
    * (Alert 1224, no Final) as Windows does when its reply takes long (MDM-CMD-ALT-015, MDM-CMD-ALT-016).
    */
   keepAlives?: number;
+  /**
+   * After the first chunk of a large Results, abandon it and send what else is owed instead, to see the receiver
+   * answer Alert 1225 (MDM-LO-014).
+   */
+  interruptUpload?: boolean;
 }
 
 /** The device's session behaviour; every default is the conforming one, a fault flips one knob. */
@@ -152,6 +157,23 @@ export interface DeviceSessionBehaviour {
   forceScheme: CredScheme | '';
   /** Leave the user id out of the device's own credentials (MDM-AUTH-014, MDM-AUTH-015). */
   credentialsWithoutUserId: boolean;
+  /** Ask for the rest of an unfinished server package with Alert 1222 when there is nothing else to send (MDM-LO-003). */
+  pullWithAlert1222: boolean;
+  /** Answer the server's Alert 1222 with a Status (MDM-LO-006). */
+  statusFor1222: boolean;
+  /** MoreData on every chunk but the last of an upload (MDM-LO-009); false leaves it off, so each chunk looks whole. */
+  moreDataOnChunks: boolean;
+  /** Apply a chunked object only once its last chunk arrived (MDM-LO-015); false writes each chunk as it comes. */
+  atomicChunkedObjects: boolean;
+  /** Send the chunks of an upload in consecutive messages with nothing between them (MDM-LO-013). */
+  contiguousUploads: boolean;
+  /**
+   * A Results of several Items too large for one message goes whole (MDM-LO-022: only one Item's Data may span
+   * messages); true spreads its Items over several messages, one Results each.
+   */
+  splitResultsOverMessages: boolean;
+  /** Send no object larger than the MaxObjSize of the server's SyncHdr (MDM-LO-018); the Get is answered 413 instead. */
+  honourServerMaxObjSize: boolean;
 }
 
 export const CONFORMING_DEVICE_SESSION: DeviceSessionBehaviour = {
@@ -185,6 +207,13 @@ export const CONFORMING_DEVICE_SESSION: DeviceSessionBehaviour = {
   followRespURI: true,
   forceScheme: '',
   credentialsWithoutUserId: false,
+  pullWithAlert1222: true,
+  statusFor1222: true,
+  moreDataOnChunks: true,
+  atomicChunkedObjects: true,
+  contiguousUploads: true,
+  splitResultsOverMessages: false,
+  honourServerMaxObjSize: true,
 };
 
 export type SessionEnd =
@@ -222,7 +251,11 @@ export class DeviceSession {
   /** A Results item being uploaded in chunks. */
   private upload: { results: Results; item: Item; rest: string; first: boolean } | undefined;
   /** An object being received in chunks from the server. */
-  private download: { assembly: ChunkAssembly; command: Command } | undefined;
+  private download: { assembly: ChunkAssembly; command: Command; written?: boolean } | undefined;
+  /** The MaxObjSize of the server's SyncHdr, binding until the server sends another (MDM-LO-018). */
+  private serverMaxObjSize: number | undefined;
+  /** Whether the one upload `interruptUpload` abandons has been abandoned. */
+  private uploadInterrupted = false;
   private authAttempts = 0;
   private sendCred = false;
   private nonce: string | undefined;
@@ -304,17 +337,20 @@ export class DeviceSession {
     }
     if (verdict.end) return undefined;
 
-    const owed: Command[] = [];
+    const maxObj = Number(metaValue(server.hdr.meta, 'MaxObjSize'));
+    if (maxObj > 0) this.serverMaxObjSize = maxObj;
+    let owed: Command[] = [];
     let nextMessageRequested = false;
     for (const command of commands) {
       if (command.kind === 'Status' || command.kind === 'Results') continue;
       if (command.kind === 'Alert' && codeOf(command) === '1222') {
         nextMessageRequested = true;
-        owed.push(status({ msgRef: serverMsgID, cmdRef: command.cmdID ?? '', cmd: 'Alert', code: 200 })); // MDM-LO-006
+        if (this.behaviour.statusFor1222) owed.push(status({ msgRef: serverMsgID, cmdRef: command.cmdID ?? '', cmd: 'Alert', code: 200 })); // MDM-LO-006
         continue;
       }
       owed.push(...this.handle(command, serverMsgID));
     }
+    if (this.behaviour.honourServerMaxObjSize) owed = this.withinServerMaxObjSize(owed);
 
     const continuingOwnPackage = this.pending.length > 0 || this.upload !== undefined;
     const serverCommands = commands.filter((c) => c.kind !== 'Status' && c.kind !== 'Results');
@@ -479,7 +515,10 @@ export class DeviceSession {
       const ref = { msgRef, cmdRef: command.cmdID ?? '', cmd: command.kind };
       this.download ??= { assembly: new ChunkAssembly(chunk.uri, chunk.size), command };
       this.download.assembly.append(chunk.data);
-      if (chunk.more) return [...out, status({ ...ref, code: this.behaviour.ackChunks ? 213 : 200 })]; // MDM-LO-010
+      if (chunk.more) {
+        if (!this.behaviour.atomicChunkedObjects) this.applySoFar(msgRef);
+        return [...out, status({ ...ref, code: this.behaviour.ackChunks ? 213 : 200 })]; // MDM-LO-010
+      }
       const { assembly, command: first } = this.download;
       this.download = undefined;
       if (!assembly.sizeMatches && this.behaviour.checkChunkSize) return [...out, status({ ...ref, code: 424 })]; // MDM-LO-012
@@ -498,12 +537,41 @@ export class DeviceSession {
     return [...statuses, ...results];
   }
 
+  /** The MDM-LO-015 fault: the object received so far is written at once, as a device without atomic chunks does. */
+  private applySoFar(msgRef: string): void {
+    const d = this.download!;
+    if (d.command.kind !== 'Add' && d.command.kind !== 'Replace') return;
+    const partial = structuredClone(d.command);
+    partial.items[0].data = { text: d.assembly.text };
+    delete partial.items[0].moreData;
+    // The first write creates what an Add names; each later one overwrites it.
+    const write: Command = d.written ? { ...partial, kind: 'Replace' } : partial;
+    d.written = true;
+    this.opts.executor([write], { msgRef });
+  }
+
+  /**
+   * MDM-LO-018: an object larger than the server's MaxObjSize is not sent; its Get is answered 413 (the Results
+   * would be larger than the recipient accepts) instead of 200 with Results.
+   */
+  private withinServerMaxObjSize(owed: Command[]): Command[] {
+    const limit = this.serverMaxObjSize;
+    if (limit === undefined) return owed;
+    const tooLarge = owed.filter((c): c is Results => c.kind === 'Results' && c.items.some((it) => byteLength(it.data?.text ?? '') > limit));
+    if (!tooLarge.length) return owed;
+    const withheld = (s: Status) => tooLarge.some((r) => s.cmd === 'Get' && (s.msgRef ?? '').trim() === (r.msgRef ?? '').trim() && (s.cmdRef ?? '').trim() === (r.cmdRef ?? '').trim());
+    return owed.filter((c) => !tooLarge.includes(c as Results)).map((c) => (c.kind === 'Status' && withheld(c) ? { ...c, data: { text: '413' } } : c));
+  }
+
   private chunkOf(command: Command): { uri: string; data: string; more: boolean; size?: number } | undefined {
     if (command.kind !== 'Add' && command.kind !== 'Replace') return undefined;
     if (command.items.length !== 1) return undefined;
     const it = command.items[0];
-    const uri = it.target?.locURI ?? '';
-    const continuing = this.download?.assembly.uri === uri;
+    // A-23: a continuation chunk is known by its place in the message sequence; one that leaves out its Target
+    // (a SHOULD, MDM-LO-016) still continues the open object.
+    const open = this.download?.assembly.uri;
+    const continuing = open !== undefined && (!it.target || it.target.locURI === open);
+    const uri = continuing ? open : it.target?.locURI ?? '';
     if (!it.moreData && !continuing) return undefined;
     const size = itemMeta(it, command, 'Size');
     return { uri, data: it.data?.text ?? '', more: !!it.moreData, size: size === undefined ? undefined : Number(size) };
@@ -522,6 +590,17 @@ export class DeviceSession {
     const assembler = this.assembler(1);
     assembler.add(hdrStatus, { force: true });
     while (this.pending[0]?.kind === 'Status' && assembler.add(this.pending[0])) this.pending.shift();
+    const somethingElseOwed = this.pending.some((c) => c.kind !== 'Status');
+    if (this.upload && !this.upload.first && this.opts.interruptUpload && !this.uploadInterrupted && somethingElseOwed) {
+      // The scenario tool of MDM-LO-014: the rest of the object never comes; what else is owed goes instead.
+      this.upload = undefined;
+      this.uploadInterrupted = true;
+    }
+    if (this.upload && !this.behaviour.contiguousUploads) {
+      // The MDM-LO-013 fault: the next owed command goes between two chunks of the object.
+      const other = this.pending.findIndex((c) => c.kind !== 'Status');
+      if (other >= 0 && assembler.add(this.pending[other])) this.pending.splice(other, 1);
+    }
     this.continueUpload(assembler);
     while (this.pending.length && !this.upload) {
       const next = this.pending[0];
@@ -533,15 +612,34 @@ export class DeviceSession {
         this.pending.shift();
         continue;
       }
-      if (assembler.count === 1) assembler.add(this.pending.shift()!, { force: true }); // never stall on one big command
+      if (next.kind === 'Results' && this.behaviour.splitResultsOverMessages && this.splitResults(next, assembler)) break;
+      // Never stall on one big command: one that cannot go in chunks (MDM-LO-022: a command is never split across
+      // messages) goes whole once nothing but Statuses is ahead of it.
+      const chunkable = next.kind === 'Results' && next.items.length === 1 && !!next.items[0].data;
+      if (assembler.count === 1 || (!chunkable && assembler.added.every((c) => c.kind === 'Status'))) {
+        assembler.add(this.pending.shift()!, { force: true });
+      }
       break;
     }
-    if (!serverPackageClosed && assembler.added.every((c) => c.kind === 'Status')) {
+    if (!serverPackageClosed && assembler.added.every((c) => c.kind === 'Status') && this.behaviour.pullWithAlert1222) {
       // MDM-LO-003, MDM-LO-010: with nothing but statuses to say, pull the server's next message.
       assembler.add(alert('1222'), { force: true });
     }
     const packageDone = this.pending.length === 0 && !this.upload;
     return assembler.build(packageDone && serverPackageClosed); // MDM-LO-001, MDM-LO-002
+  }
+
+  /**
+   * The MDM-LO-022 fault: the Items of `results` that fit go out as a Results of their own; the rest stays owed,
+   * under the same MsgRef and CmdRef, for the next message.
+   */
+  private splitResults(results: Results, assembler: MessageAssembler): boolean {
+    let n = 0;
+    while (n < results.items.length - 1 && assembler.sizeOf({ ...results, items: results.items.slice(0, n + 1) }) <= assembler.room) n++;
+    if (n === 0) return false;
+    assembler.add({ ...results, items: results.items.slice(0, n) }, { force: true });
+    this.pending[0] = { ...results, items: results.items.slice(n) };
+    return true;
   }
 
   /** First chunk of a Results item too large for one message (MDM-LO-009, MDM-LO-011, MDM-LO-020). */
@@ -575,7 +673,7 @@ export class DeviceSession {
     const data = prefixWithin(up.rest, budget);
     if (!data) return false;
     const more = data.length < up.rest.length;
-    assembler.add({ ...up.results, items: [chunkItem(data, more)] }, { force: true });
+    assembler.add({ ...up.results, items: [chunkItem(data, more && this.behaviour.moreDataOnChunks)] }, { force: true });
     up.rest = up.rest.slice(data.length);
     up.first = false;
     if (!more) this.upload = undefined;

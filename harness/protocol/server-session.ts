@@ -135,6 +135,27 @@ export interface ServerBehaviour {
   serverMd5OverNonceText: boolean;
   /** Leave the user id out of the server's own credentials: B64(password) for basic, B64(MD5(password)) inside md5 (MDM-AUTH-014, -015). */
   serverCredWithoutUserId: boolean;
+  /** Answer the device's Alert 1222 with a Status, as every other Alert (MDM-LO-006). */
+  statusFor1222: boolean;
+  /** Repeat the command's Meta and the Item's Target on every chunk of a large object (MDM-LO-016, a SHOULD). */
+  repeatChunkAddressing: boolean;
+  /**
+   * Put queued commands that each fit a message into the current one even past the device's MaxMsgSize; only items
+   * larger than a message are chunked (the MDM-LO-019 fault; false keeps every message within MaxMsgSize).
+   */
+  fillPastMaxMsgSize: boolean;
+  /**
+   * Hold back a command that fits no message of the device's MaxMsgSize and cannot go in chunks (several Items, or
+   * none with Data): a command is never split across messages (MDM-LO-022); false sends it whole anyway.
+   */
+  holdBackUnfittingCommands: boolean;
+  /** Answer a device upload interrupted before its last chunk with Alert 1225 naming it (MDM-LO-014). */
+  alertInterruptedUpload: boolean;
+  /**
+   * Read ./DevDetail/LrgObj before the first object the device's MaxMsgSize forces into chunks, and chunk only for a
+   * device that reads true (MDM-LO-019, a SHOULD); false chunks for any device.
+   */
+  checkLrgObj: boolean;
   /*
    * Tools of the client-under-test scenarios. Each default is the conforming behaviour; the non-default values
    * are what a scenario needs a server to do to see the client react (some are deliberately wrong).
@@ -158,6 +179,8 @@ export interface ServerBehaviour {
   staleCredentials: boolean;
   /** Answer the device's challenge in this scheme instead of the one it asks for, to see the device end the session (MDM-AUTH-025). */
   answerChallengeScheme: CredScheme | '';
+  /** MaxObjSize advertised in the server's own SyncHdr Meta: the device may send no larger object (MDM-LO-018); 0 none. */
+  advertiseMaxObjSize: number;
 }
 
 export const CONFORMING_SERVER: ServerBehaviour = {
@@ -204,6 +227,12 @@ export const CONFORMING_SERVER: ServerBehaviour = {
   presentScheme: '',
   serverMd5OverNonceText: false,
   serverCredWithoutUserId: false,
+  statusFor1222: true,
+  repeatChunkAddressing: true,
+  fillPastMaxMsgSize: false,
+  holdBackUnfittingCommands: true,
+  alertInterruptedUpload: true,
+  checkLrgObj: true,
   abortInMessage: 0,
   chunkBytes: 0,
   chunkSizeError: 0,
@@ -213,6 +242,7 @@ export const CONFORMING_SERVER: ServerBehaviour = {
   withholdCredentials: false,
   staleCredentials: false,
   answerChallengeScheme: '',
+  advertiseMaxObjSize: 0,
 };
 
 export interface ServerSessionOptions {
@@ -226,6 +256,8 @@ export interface ServerSessionOptions {
   behaviour?: Partial<ServerBehaviour>;
   /** Where nonces come from: the run's seeded generator, so a run repeats exactly. */
   rng?: Rng;
+  /** What the server knows of the device's ./DevDetail/LrgObj from earlier sessions, and where it learns it. */
+  largeObjects?: { known(): boolean | undefined; learned(takesThem: boolean): void };
 }
 
 export interface SentCommand {
@@ -247,6 +279,8 @@ const KNOWN_ALERTS = new Set(['1200', '1201', '1222', '1223', '1224', '1225', '1
 /** Refusals of the server's own credentials in one session before it stops sending commands. */
 const SERVER_CRED_ATTEMPTS = 2;
 const isCredScheme = (t: string | undefined): t is CredScheme => t === AuthScheme.Basic || t === AuthScheme.Md5;
+/** DevDetail's flag for large-object support (OMA-DMP 7). */
+const LRG_OBJ = './DevDetail/LrgObj';
 const REQUEST_PENDING = 'Reversed-Domain-Name:com.microsoft.mdm.requestpending';
 const DEVICE_ORIGINATED = new Set(['Alert', 'Replace', 'Results', 'Status']);
 
@@ -263,6 +297,10 @@ export class ServerSession {
   private readonly retries: Command[] = [];
   private readonly resent = new WeakSet<Command>();
   private authenticated = false;
+  /** Whether this session asked for ./DevDetail/LrgObj (asked once: no usable answer means no large objects). */
+  private askedLrgObj = false;
+  /** What the device's ./DevDetail/LrgObj read in this session. */
+  private lrgObj: boolean | undefined;
   private nonce: string | undefined;
   private stopped = false;
   /** The server's own credentials: whether the next message carries them, in which scheme, made with which nonce. */
@@ -319,6 +357,7 @@ export class ServerSession {
 
     const answers = this.answer(device.body.commands, deviceMsgID, auth.ok ? undefined : { code: auth.code });
     for (const s of answers.statuses) assembler.add(s, { force: true });
+    for (const a of answers.alerts) assembler.add(a, { force: true }); // MDM-LO-014: Alert 1225 for an abandoned upload
 
     if (!auth.ok) {
       if (!this.behaviour.statusesOnlyOnAuthFailure) assembler.add(get('./DevInfo/DmV'), { force: true });
@@ -346,7 +385,7 @@ export class ServerSession {
       if (this.download) return this.sendPackage(assembler);
       if (this.behaviour.pullWithAlert1222) assembler.add(alert('1222'), { force: true }); // MDM-LO-004, MDM-LO-007: "Next Message"
       if (this.behaviour.commandsInNextMessageReply) assembler.add(get('./DevInfo/Lang'), { force: true });
-      return assembler.build(false);
+      return this.finish(assembler, false);
     }
     this.opts.queue.startPackage?.();
     return this.sendPackage(assembler);
@@ -515,6 +554,7 @@ export class ServerSession {
   /** Statuses owed for the device's commands, and what the message asks of the session. */
   private answer(commands: Command[], msgRef: string, authFailure: { code: string } | undefined) {
     const statuses: Status[] = [];
+    const alerts: Command[] = [];
     let abort = false;
     let requestPending = false;
     // MDM-ID-004: CmdIDs need not start at 1 nor be contiguous; the faulty reading counts them up from the first.
@@ -525,6 +565,13 @@ export class ServerSession {
       if (c.kind === 'Status') {
         this.record(c);
         continue;
+      }
+      if (this.upload && !this.continuesUpload(c)) {
+        // MDM-LO-014: something else came before the last chunk; the object is abandoned, never taken.
+        const { uri } = this.upload.assembly;
+        this.upload = undefined;
+        const aborting = c.kind === 'Alert' && codeOf(c) === '1223';
+        if (this.behaviour.alertInterruptedUpload && !aborting) alerts.push(alert('1225', [item({ source: uri })]));
       }
       if (authFailure) {
         reply(c, c.kind === 'Unknown' ? c.name : c.kind, authFailure.code); // the Chal rides on the SyncHdr Status (3.7 E)
@@ -548,7 +595,8 @@ export class ServerSession {
         this.events.push({ type: 'alert', code, items: c.items });
         if (code === '1223') abort = true;
         if (code === '1224' && c.items.some((i) => metaValue(i.meta, 'Type') === REQUEST_PENDING)) requestPending = true;
-        if (this.behaviour.statusForAlerts) reply(c, 'Alert', KNOWN_ALERTS.has(code) ? 200 : 406); // MDM-STS-005, MDM-ROB-001
+        const answered = this.behaviour.statusForAlerts && (code !== '1222' || this.behaviour.statusFor1222);
+        if (answered) reply(c, 'Alert', KNOWN_ALERTS.has(code) ? 200 : 406); // MDM-STS-005, MDM-ROB-001, MDM-LO-006
         continue;
       }
       const incomplete = c.kind === 'Replace' && this.behaviour.refuseIncompleteItems ? c.items.map((it) => setsValueWithoutData(it, c)) : [];
@@ -564,7 +612,14 @@ export class ServerSession {
       }
       reply(c, c.kind, DEVICE_ORIGINATED.has(c.kind) ? 200 : 405); // MDM-STS-006; MDM-SES-005 forbids the rest
     }
-    return { statuses, abort, requestPending };
+    return { statuses, alerts, abort, requestPending };
+  }
+
+  /** The next chunk of the open upload: a one-Item Results naming the same node, or naming none (A-23). */
+  private continuesUpload(c: Command): boolean {
+    if (c.kind !== 'Results' || c.items.length !== 1) return false;
+    const source = c.items[0].source?.locURI;
+    return source === undefined || source.trim() === this.upload!.assembly.uri.trim();
   }
 
   private record(s: Status): void {
@@ -584,6 +639,11 @@ export class ServerSession {
     const it = r.items[0];
     const chunked = r.items.length === 1 && (it.moreData || this.upload !== undefined);
     if (!chunked) {
+      const flag = r.items.find((i) => i.source?.locURI?.trim() === LRG_OBJ);
+      if (flag) {
+        this.lrgObj = flag.data?.text.trim().toLowerCase() === 'true'; // MDM-LO-019
+        this.opts.largeObjects?.learned(this.lrgObj);
+      }
       const answers = this.correlate(r);
       this.events.push({ type: 'results', msgRef: r.msgRef ?? '1', cmdRef: r.cmdRef ?? '1', items: r.items, answers });
       if (!answers) return '400'; // names no Get this session sent
@@ -657,14 +717,30 @@ export class ServerSession {
         this.events.push({ type: 'undeliverable', command: next, reason: tooBigObject });
         continue;
       }
-      if (!this.chunkedOnPurpose(next) && assembler.add(next, { force: !this.behaviour.honourMaxMsgSize })) {
+      const force = !this.behaviour.honourMaxMsgSize || (this.behaviour.fillPastMaxMsgSize && assembler.sizeOf(next) <= (assembler.maxBytes ?? Infinity));
+      if (!this.chunkedOnPurpose(next) && assembler.add(next, { force })) {
         queue.shift();
         continue;
       }
       const firstCommand = !assembler.added.some((c) => c.kind !== 'Status');
       if (!firstCommand) return; // does not fit: waits for the next package (MDM-LO-005)
+      const takes = this.behaviour.chunkLargeObjects && this.chunkable(next) && !this.chunkedOnPurpose(next) ? this.deviceTakesLargeObjects() : true;
+      if (takes === 'ask') {
+        // MDM-LO-019: the object waits until the device said whether it takes large objects.
+        assembler.add(get(LRG_OBJ), { force: true });
+        this.askedLrgObj = true;
+        return;
+      }
       queue.shift();
+      if (!takes) {
+        this.events.push({ type: 'undeliverable', command: next, reason: `the device does not take large objects (${LRG_OBJ} is not true) and the ${next.kind} fits no message of its MaxMsgSize ${this.deviceMaxMsgSize}` });
+        continue;
+      }
       if (this.behaviour.chunkLargeObjects && this.startDownload(next, assembler)) return;
+      if (!this.behaviour.holdBackUnfittingCommands) {
+        assembler.add(next, { force: true }); // the MDM-LO-022 fault: a command that fits no message goes whole
+        continue;
+      }
       this.events.push({ type: 'undeliverable', command: next, reason: `a ${next.kind} of ${assembler.sizeOf(next)} bytes cannot fit the device's MaxMsgSize ${this.deviceMaxMsgSize}` });
     }
   }
@@ -673,6 +749,19 @@ export class ServerSession {
     if (!this.behaviour.honourMaxObjSize || this.deviceMaxObjSize === undefined || (c.kind !== 'Add' && c.kind !== 'Replace')) return undefined;
     const size = Math.max(0, ...c.items.map((i) => byteLength(i.data?.text ?? '')));
     return size > this.deviceMaxObjSize ? `an object of ${size} bytes exceeds the device's MaxObjSize ${this.deviceMaxObjSize} (MDM-LO-018)` : undefined;
+  }
+
+  /** Whether the device takes chunked objects: known from its ./DevDetail/LrgObj, or 'ask' for it first (MDM-LO-019). */
+  private deviceTakesLargeObjects(): boolean | 'ask' {
+    if (!this.behaviour.checkLrgObj) return true;
+    const known = this.lrgObj ?? this.opts.largeObjects?.known();
+    if (known !== undefined) return known;
+    return this.askedLrgObj ? false : 'ask';
+  }
+
+  /** An Add or Replace of one Item with Data: what a large object can carry. */
+  private chunkable(c: Command): boolean {
+    return (c.kind === 'Add' || c.kind === 'Replace') && c.items.length === 1 && !!c.items[0].data;
   }
 
   private chunkedOnPurpose(c: Command): boolean {
@@ -697,6 +786,12 @@ export class ServerSession {
     const chunk = (text: string, more: boolean): Command => {
       const copy = structuredClone(d.command);
       const it = copy.items[0];
+      if (!d.first && !this.behaviour.repeatChunkAddressing) {
+        // The MDM-LO-016 fault: a continuation chunk carries its Data alone.
+        if ('meta' in copy) delete copy.meta;
+        delete it.meta;
+        delete it.target;
+      }
       if (d.first || !this.behaviour.sizeOnFirstChunkOnly) it.meta = { fields: [...(it.meta?.fields ?? []), { name: 'Size', value: String(total), attrs: { xmlns: 'syncml:metinf' } }] };
       it.data = { text };
       if (more) it.moreData = true;
@@ -734,7 +829,8 @@ export class ServerSession {
     this.sentCred = cred !== undefined;
     const sourceName = cred && this.presentScheme === AuthScheme.Md5 ? this.opts.serverAuth!.user : undefined;
     const header = { sessionID: this.opts.sessionID, msgID: this.msgID, target: this.opts.deviceId, source: this.opts.serverUrl, cred, sourceName };
-    const advertised = this.behaviour.advertiseMaxMsgSize ? meta({ maxMsgSize: this.behaviour.advertiseMaxMsgSize }) : undefined;
+    const { advertiseMaxMsgSize, advertiseMaxObjSize } = this.behaviour;
+    const advertised = advertiseMaxMsgSize || advertiseMaxObjSize ? meta({ maxMsgSize: advertiseMaxMsgSize || undefined, maxObjSize: advertiseMaxObjSize || undefined }) : undefined;
     return new MessageAssembler(advertised ? { ...header, meta: advertised } : header, max);
   }
 }

@@ -78,7 +78,7 @@ function selectionOf(config: RunConfig): string | undefined {
 }
 
 export function buildReport(config: RunConfig, results: TestFindings[], run: RunFacts, advisories: readonly ReportAdvisory[] = []): ConformanceReport {
-  const ctx: RunContext = { judgeability: judgeability(config.mode), ran: run.ran, cutShort: run.cutShort, selection: selectionOf(config) };
+  const ctx: RunContext = { judgeability: judgeability(config.mode), ran: run.ran, cutShort: run.cutShort, selection: selectionOf(config), mode: config.mode };
   const requirements = aggregate(rowsOf(config.mode), results, config.strict, ctx);
   return assembleReport({
     mode: config.mode, iut: iutOf(config), seed: config.seed, startedAt: config.startedAt, strict: config.strict,

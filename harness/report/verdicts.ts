@@ -115,6 +115,8 @@ export interface RunContext {
   cutShort?: string;
   /** How this run was restricted (e.g. "--suite setup", "shard 1/2"), to name in reasons. */
   selection?: string;
+  /** The report's mode: some rows are out of scope in one mode only. */
+  mode?: ReportMode;
 }
 
 const EVIDENCE_LIMIT = 5;
@@ -169,7 +171,7 @@ function judgeRow(req: Requirement, seen: Seen[], consequences: Map<string, Cons
     row.verdict = 'not-applicable';
     row.evidence = of('not-applicable')[0].finding.evidence;
   } else {
-    const scope = outOfScope(req.id);
+    const scope = outOfScope(req.id, ctx.mode);
     if (scope) row.outOfScope = true;
     row.reason = scope ?? notJudgedBecause(req.id, seen, consequences, ctx);
     row.evidence = seen.length ? describe(seen) : 'not judged in this run';

@@ -35,7 +35,7 @@ export function coverageOf(mode: Mode): RowCoverage[] {
     const judgedBy = j ? [...j.scenarios.map((s) => s.id), ...j.checks.map((c) => c.name)] : [];
     const provenBy = FAULTS[mode].filter((f) => f.violates.includes(r.id)).map((f) => f.name);
     const row: RowCoverage = { id: r.id, level: r.level, phase: r.phase, text: r.text, judgedBy, provenBy };
-    const reason = outOfScope(r.id);
+    const reason = outOfScope(r.id, mode);
     if (reason) row.outOfScope = reason;
     return row;
   });
@@ -104,10 +104,19 @@ export function coverageMarkdown(): string {
   for (const phase of phases) {
     lines.push('', `## ${phase}`, '', '| Id | Level | Server mode | Client mode | Out of scope because |', '|---|---|---|---|---|');
     for (const r of [...all.values()].filter((x) => x.phase === phase).sort((a, b) => order(a.id) - order(b.id))) {
-      lines.push(`| ${r.id} | ${r.level} | ${cell('server', r.id)} | ${cell('client', r.id)} | ${r.outOfScope ?? ''} |`);
+      lines.push(`| ${r.id} | ${r.level} | ${cell('server', r.id)} | ${cell('client', r.id)} | ${scopeReason(byMode.server.get(r.id), byMode.client.get(r.id))} |`);
     }
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** Why a row is out of scope, naming the mode when it is out of scope in one mode only. */
+function scopeReason(server: RowCoverage | undefined, client: RowCoverage | undefined): string {
+  const reasons = [server, client].filter((r): r is RowCoverage => !!r?.outOfScope);
+  if (!reasons.length) return '';
+  const both = [server, client].filter((r) => r).length;
+  if (reasons.length === both && new Set(reasons.map((r) => r.outOfScope)).size === 1) return reasons[0].outOfScope!;
+  return reasons.map((r) => `${r === server ? 'server' : 'client'} mode: ${r.outOfScope}`).join('; ');
 }
 
 const CATALOGUE_ORDER = new Map(REQUIREMENTS.map((r, i) => [r.id, i]));

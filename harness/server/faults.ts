@@ -173,13 +173,13 @@ export const SERVER_FAULTS: readonly ServerFault[] = [
   { name: 'chal-without-nonce', summary: 'challenges with md5 but gives no NextNonce', violates: ['MDM-AUTH-018'], message: (msg) => {
     for (const c of msg.body.commands) if (c.kind === 'Status' && c.chal?.meta) c.chal.meta.fields = c.chal.meta.fields.filter((f) => f.name !== 'NextNonce');
   } },
-  { name: 'final-on-chunks', summary: 'closes a message with Final while its large object continues', violates: ['MDM-TERM-004'], message: (msg) => {
+  { name: 'final-on-chunks', summary: 'closes a message with Final while its large object continues', violates: ['MDM-LO-001', 'MDM-TERM-004'], message: (msg) => {
     if (msg.body.commands.some((c) => 'items' in c && c.items.some((i) => i.moreData))) msg.body.final = true;
   } },
   { name: 'long-sessionid', summary: 'answers under a SessionID of more than 4 bytes', violates: ['MDM-HDR-004', 'MDM-HDR-007'], message: (msg) => void (msg.hdr.sessionID = `${msg.hdr.sessionID ?? ''}LONG`) },
   { name: 'commands-on-auth-failure', summary: 'sends a command in the reply that refuses the credentials', violates: ['MDM-AUTH-007'], behaviour: { statusesOnlyOnAuthFailure: false } },
   { name: 'commands-after-abort', summary: 'sends a command after the device aborted with Alert 1223', violates: ['MDM-TERM-006'], warningOnly: true, behaviour: { statusesOnlyAfterAbort: false } },
-  { name: 'next-message-without-1222', summary: 'acknowledges an unfinished device package without Alert 1222', violates: ['MDM-LO-004', 'MDM-LO-010'], behaviour: { pullWithAlert1222: false } },
+  { name: 'next-message-without-1222', summary: 'acknowledges an unfinished device package without Alert 1222', violates: ['MDM-LO-003', 'MDM-LO-004', 'MDM-LO-010'], behaviour: { pullWithAlert1222: false } },
   { name: 'accepts-size-mismatch', summary: 'takes chunked Results whose length differs from their Size', violates: ['MDM-LO-012'], behaviour: { checkResultsSize: false } },
   { name: 'commands-between-chunks', summary: 'sends another command beside an unfinished large object', violates: ['MDM-LO-013'], behaviour: { commandsBetweenChunks: true } },
   // Commands, Statuses, Results and node addresses (catalogue 3.2-3.6)
@@ -293,6 +293,13 @@ export const SERVER_FAULTS: readonly ServerFault[] = [
       if (msg.hdr.cred && into) into.cred = structuredClone(msg.hdr.cred);
     },
   },
+  { name: 'no-status-for-1222', summary: 'answers every device Alert but 1222 (next message) with a Status', violates: ['MDM-LO-006'], behaviour: { statusFor1222: false } },
+  { name: 'no-large-objects', summary: 'cannot send large objects: an item larger than the device MaxMsgSize is never sent', violates: ['MDM-LO-008'], behaviour: { chunkLargeObjects: false } },
+  { name: 'bare-continuation-chunks', summary: 'sends the chunks after the first without the command Meta and the Item Target', violates: ['MDM-LO-016'], warningOnly: true, behaviour: { repeatChunkAddressing: false } },
+  { name: 'overfills-messages', summary: 'puts every queued command that fits a message into the current one, past the device MaxMsgSize', violates: ['MDM-LO-019'], warningOnly: true, behaviour: { fillPastMaxMsgSize: true } },
+  { name: 'sends-unfitting-commands', summary: 'sends a command larger than the device MaxMsgSize that cannot be chunked (a Get of many nodes) whole', violates: ['MDM-LO-022'], behaviour: { holdBackUnfittingCommands: false } },
+  { name: 'chunks-without-checking-lrgobj', summary: 'sends chunked data to a device without reading its ./DevDetail/LrgObj, so also to one that reads false', violates: ['MDM-LO-019'], warningOnly: true, behaviour: { checkLrgObj: false } },
+  { name: 'no-alert-on-interrupted-upload', summary: 'drops a chunked Results the device abandoned before its last chunk without Alert 1225', violates: ['MDM-LO-014'], behaviour: { alertInterruptedUpload: false } },
 ];
 
 /**

@@ -104,8 +104,7 @@ export function malformedBody(kind: MalformedReply, reply: SyncML, xml: string, 
       return serializeSyncML(copy);
     }
     case 'status-refs-after-data':
-      // The Status for the device's DevInfo Replace names the Item it answers, after its Data.
-      return xml.replace(/(<Cmd>Replace<\/Cmd>)(<Data>\d+<\/Data>)/, '$1$2<TargetRef>./DevInfo/DevId</TargetRef>');
+      return refsAfterData(xml, reply.hdr.target?.locURI?.trim() ?? '');
     case 'slash-locuri': {
       const copy = structuredClone(reply);
       const target = firstNodeTarget(copy.body.commands);
@@ -128,4 +127,21 @@ function firstNodeTarget(commands: Command[]): { locURI?: string } | undefined {
     if (target) return target;
   }
   return undefined;
+}
+
+const REF = /<(TargetRef|SourceRef)>[^<]*<\/\1>/g;
+
+/**
+ * A Status that names what it answers after its Data, the order MS-MDM 2.2.6.1 prints: the Status for the device's
+ * DevInfo Replace names the Item it answers; in a reply without one (a message re-sent after an authentication
+ * challenge), the Status for the device's SyncHdr names the device (SourceRef) after its Data.
+ */
+function refsAfterData(xml: string, deviceId: string): string {
+  const statuses = [...xml.matchAll(/<Status>[\s\S]*?<\/Status>/g)];
+  const replace = statuses.find((m) => m[0].includes('<Cmd>Replace</Cmd>') && !m[0].match(REF));
+  const pick = replace ?? statuses.find((m) => m[0].includes('<Cmd>SyncHdr</Cmd>'));
+  if (!pick || pick.index === undefined) return xml;
+  const refs = replace ? '<TargetRef>./DevInfo/DevId</TargetRef>' : [...(pick[0].match(REF) ?? []), `<SourceRef>${deviceId}</SourceRef>`].join('');
+  const moved = pick[0].replace(REF, '').replace(/(<Data>[^<]*<\/Data>)/, `$1${refs}`);
+  return xml.slice(0, pick.index) + moved + xml.slice(pick.index + pick[0].length);
 }

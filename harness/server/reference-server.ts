@@ -166,6 +166,8 @@ export class ReferenceServer {
   private readonly serverNonces = new Map<string, string>();
   /** The first device the server presented credentials to (a server with one secret for all presents its secret). */
   private firstPresentedTo: string | undefined;
+  /** Each device's ./DevDetail/LrgObj as read in an earlier session (MDM-LO-019): it does not change. */
+  private readonly largeObjects = new Map<string, boolean>();
   private malformedSent = false;
   /** The session and MsgID of the spoilt reply, so that it is spoilt again if the device refuses it unread. */
   private malformedIn: { key: string; msgID: string } | undefined;
@@ -388,6 +390,7 @@ export class ReferenceServer {
           ...auth, nonce: this.nonces.get(deviceId), onNextNonce: (n) => void (this.behaviour.rememberIssuedNonce && this.nonces.set(deviceId, n)),
         },
         serverAuth: presented && { ...presented, nonce: this.serverNonces.get(deviceId), onNextNonce: (n) => this.serverNonces.set(deviceId, n) },
+        largeObjects: { known: () => this.largeObjects.get(deviceId), learned: (v) => void this.largeObjects.set(deviceId, v) },
       });
       live = { key, record, engine, lastSeen: Date.now() };
       record.events = engine.events;

@@ -10,7 +10,6 @@ import { cleanRow, inBatches, matrixRow, proof, summaryLine } from '../../harnes
 const UNPROVEN: string[] = [
   'MDM-TRN-001', 'MDM-TRN-009', 'MDM-TRN-011', 'MDM-HDR-003', 'MDM-HDR-004', 'MDM-HDR-006', 'MDM-HDR-012',
   'MDM-HDR-013', 'MDM-SES-001', 'MDM-SES-010', 'MDM-TERM-004', 'MDM-AUTH-027', 'MDM-AUTH-028', 'MDM-AUTH-029',
-  'MDM-LO-003', 'MDM-LO-006', 'MDM-LO-009', 'MDM-LO-015',
 ];
 
 // Every check of the client suite is proven here: it fails against the device fault that breaks its requirement

@@ -160,8 +160,11 @@ test('large objects both ways and a multi-message device package (S8; MDM-LO-004
     server.queue(pki.deviceId, replace(NODES.expectedValue, big, { format: 'chr' }));
     const down = await device.runSession(url);
     const l = lines(down.exchanges);
-    expect(l[1]).toBe('S1 Status(SyncHdr 1/0=200) Status(Alert 1/2=200) Status(Alert 1/3=200) Status(Replace 1/4=200) Replace(chunk)');
-    expect(l[2]).toBe('D2 Status(SyncHdr 1/0=200) Status(Replace 1/5=213) Alert(1222)');
+    // MDM-LO-019: the server reads ./DevDetail/LrgObj before the first object it must chunk for this device.
+    expect(l[1]).toBe('S1 Status(SyncHdr 1/0=200) Status(Alert 1/2=200) Status(Alert 1/3=200) Status(Replace 1/4=200) Get Final');
+    expect(l[2]).toBe('D2 Status(SyncHdr 1/0=200) Status(Get 1/5=200) Results(1/5) Final');
+    expect(l[3]).toBe('S2 Status(SyncHdr 2/0=200) Replace(chunk)');
+    expect(l[4]).toBe('D3 Status(SyncHdr 2/0=200) Status(Replace 2/2=213) Alert(1222)');
     expect(l.at(-2)).toMatch(/^D\d+ Status\(SyncHdr \d+\/0=200\) Status\(Replace \d+\/\d+=200\) Final$/);
     const notes = device.tree.get(NODES.expectedValue);
     expect(notes.ok && notes.data).toBe(big);

@@ -3,11 +3,12 @@
  * the server sends in chunks (whole, misdeclared, interrupted), Results too large for one of the client's
  * messages, and a server SyncHdr carrying MaxMsgSize.
  */
+import { sameNumber } from '../../checks/compare';
 import type { Finding } from '../../checks/finding';
 import { commandsWithPaths, label, trimmed, type SessionView, type WireMessage } from '../../checks/session';
 import { codeOf, get, metaValue, replace, type Results } from '../../syncml';
 import type { Scenario } from '../scenario';
-import { expectStatus, expectValue, resultsFor, sentCommand, show, type CommandMatch } from './expect';
+import { expectStatus, expectValue, notSent, resultsFor, sentCommand, show, statusFor, type CommandMatch } from './expect';
 import { freshTag, nodesOf, oneSession, unmapped, type ClientUnderTest } from './target';
 
 type ClientScenario = Scenario<ClientUnderTest>;
@@ -58,23 +59,38 @@ export const sizeMismatch: ClientScenario = {
     const n = nodesOf(t);
     const node = n.largeObjectNode!;
     const check = this.id;
-    const rounds = [[get(node)], [replace(node, payload(2_500, freshTag(log)), { format: 'chr' })], [get(node)]];
+    const value = payload(2_500, freshTag(log));
+    const rounds = [[get(node)], [replace(node, value, { format: 'chr' })], [get(node)]];
     const run = await oneSession(t, log, { rounds, behaviour: { chunkBytes: CHUNK_BYTES, chunkSizeError: 10 } }, { check });
     if (!run.connected) return;
     log.add([
       expectStatus(run.view, lastChunk(node), '424', 'MDM-LO-012', check, 'the reassembled object is 10 bytes shorter than its declared Size'),
-      ...keptOldValue(run.view, node, 'MDM-LO-012', check, 'an object whose size does not match is not applied'),
-      ...keptOldValue(run.view, node, 'MDM-LO-015', check, 'nothing of a chunked object is committed unless it is complete'),
+      ...notApplied(run.view, node, value, 'MDM-LO-012', check, 'an object whose size does not match is not applied'),
     ]);
   },
 };
 
-/** The second Get of `uri` returns what the first one did. */
-function keptOldValue(view: SessionView, uri: string, id: string, check: string, why: string): Finding[] {
+/**
+ * A chunked object that must not be applied (`id`'s rule), read back by the second Get of `uri`. The old value passes
+ * `id` and MDM-LO-015. The whole object breaks `id` alone: it was applied, though only once complete. A part of it was
+ * committed before the last chunk: MDM-LO-015's failure, from which `id`'s follows (one cause, one failure).
+ */
+function notApplied(view: SessionView, uri: string, value: string, id: string, check: string, why: string): Finding[] {
   const first = sentCommand(view, { kind: 'Get', target: uri, nth: 1 });
   const before = first && resultsFor(view, first).get(uri)?.data;
   if (before === undefined) return [];
-  return [expectValue(view, { kind: 'Get', target: uri, nth: 2, label: `Get of ${uri} after the object` }, uri, before, id, check, why)];
+  const after: CommandMatch = { kind: 'Get', target: uri, nth: 2, label: `Get of ${uri} after the object` };
+  const kept = expectValue(view, after, uri, before, id, check, why);
+  const atomic = (verdict: Finding['verdict'], evidence: string): Finding => ({ id: 'MDM-LO-015', verdict, check, evidence });
+  if (kept.verdict !== 'fail') return [kept, atomic(kept.verdict, kept.evidence.replace(why, 'nothing of a chunked object is committed unless it is complete'))];
+  const sent = sentCommand(view, after);
+  const read = sent && resultsFor(view, sent).get(uri)?.data;
+  if (read === value) return [kept, atomic('pass', `${kept.evidence.replace(`; ${why}`, '')}: the object was applied, but only once all its chunks had arrived`)];
+  if (!read || !value.startsWith(read)) return [kept, atomic('inconclusive', `after the object ${uri} holds neither its old value nor a part of the object, so whether a part was committed early cannot be told`)];
+  return [
+    atomic('fail', `${kept.evidence.replace(`; ${why}`, '')}: the first ${Buffer.byteLength(read)} bytes of the object were committed before its last chunk arrived`),
+    { ...kept, consequenceOf: 'MDM-LO-015' },
+  ];
 }
 
 /** The device's Alert 1225 after the object was interrupted (MDM-LO-014), with the abandoned item named if it can be. */
@@ -106,14 +122,11 @@ export const interruptedObject: ClientScenario = {
     const n = nodesOf(t);
     const node = n.largeObjectNode!;
     const check = this.id;
-    const rounds = [[get(node)], [replace(node, payload(2_500, freshTag(log)), { format: 'chr' }), get(node)]];
+    const value = payload(2_500, freshTag(log));
+    const rounds = [[get(node)], [replace(node, value, { format: 'chr' }), get(node)]];
     const run = await oneSession(t, log, { rounds, behaviour: { chunkBytes: CHUNK_BYTES, interruptChunkedObject: true } }, { check });
     if (!run.connected) return;
-    log.add([
-      judgeNoEndOfData(run.view, node, check),
-      ...keptOldValue(run.view, node, 'MDM-LO-014', check, 'an interrupted object is not applied'),
-      ...keptOldValue(run.view, node, 'MDM-LO-015', check, 'nothing of a chunked object is committed before its last chunk'),
-    ]);
+    log.add([judgeNoEndOfData(run.view, node, check), ...notApplied(run.view, node, value, 'MDM-LO-014', check, 'an interrupted object is not applied')]);
   },
 };
 
@@ -165,7 +178,7 @@ function judgeUpload(view: SessionView, match: CommandMatch, value: string, chec
 export const resultsInChunks: ClientScenario = {
   id: 'large-objects/results-in-chunks',
   phase: 'large-object',
-  title: 'writes 16 KiB to a node and reads it back: Results too large for one client message go out in chunks, the package spanning messages',
+  title: 'writes 16 KiB to a node and reads it back with another node: Results too large for one client message go out in chunks, the package spanning messages, the other Results after the last chunk',
   requirements: ['MDM-LO-001', 'MDM-LO-006', 'MDM-LO-009', 'MDM-LO-011'],
   feature: 'large-objects',
   notApplicable: (t) => unmapped(nodesOf(t), 'largeObjectNode'),
@@ -174,7 +187,8 @@ export const resultsInChunks: ClientScenario = {
     const node = n.largeObjectNode!;
     const check = this.id;
     const value = payload(16 * 1024, freshTag(log));
-    const run = await oneSession(t, log, { rounds: [[replace(node, value, { format: 'chr' })], [get(node)]] }, { check });
+    // The second Get leaves the client something else to send while its object goes out: it must wait (MDM-LO-013).
+    const run = await oneSession(t, log, { rounds: [[replace(node, value, { format: 'chr' })], [get(node), get(n.readableLeaf)]] }, { check });
     if (!run.connected) return;
     log.add(judgeUpload(run.view, { kind: 'Get', target: node }, value, check));
   },
@@ -197,6 +211,109 @@ export const serverHeaderMaxMsgSize: ClientScenario = {
   },
 };
 
+/** DevDetail's flag for large-object support (OMA-DMP 7; DevDetail CSP): read-only, Get only. */
+const LRG_OBJ = './DevDetail/LrgObj';
+
+export const largeObjectFlag: ClientScenario = {
+  id: 'large-objects/lrgobj-flag',
+  phase: 'large-object',
+  title: `reads ${LRG_OBJ} of a client that declares large-object support: it reads true`,
+  requirements: ['MDM-LO-017'],
+  feature: 'large-objects',
+  async run(t, log) {
+    const check = this.id;
+    const run = await oneSession(t, log, { rounds: [[get(LRG_OBJ)]] }, { check });
+    if (!run.connected) return;
+    const sent = sentCommand(run.view, { kind: 'Get', target: LRG_OBJ });
+    if (!sent) {
+      log.add([notSent({ kind: 'Get', target: LRG_OBJ }, 'MDM-LO-017', check)]);
+      return;
+    }
+    const item = resultsFor(run.view, sent).get(LRG_OBJ);
+    const why = 'a device that supports large objects (capability profile: large-objects) reports true in ./DevDetail/LrgObj';
+    // A bool node reads "true" or "false"; the case of the letters is not the point.
+    log.add([item && item.data.trim().toLowerCase() === 'true'
+      ? { id: 'MDM-LO-017', verdict: 'pass', check, evidence: `${label(item.msg)} ${item.path}/Item/Data: ${LRG_OBJ} reads ${show(item.data)}` }
+      : item
+        ? { id: 'MDM-LO-017', verdict: 'fail', check, evidence: `${label(item.msg)} ${item.path}/Item/Data: ${LRG_OBJ} reads ${show(item.data)}; ${why}` }
+        : expectValue(run.view, { kind: 'Get', target: LRG_OBJ }, LRG_OBJ, 'true', 'MDM-LO-017', check, why)]);
+  },
+};
+
+/** The MaxObjSize the server advertises: a quarter of the object the client is then asked for. */
+const SERVER_MAX_OBJ_SIZE = 4_096;
+
+export const serverMaxObjSize: ClientScenario = {
+  id: 'large-objects/server-max-obj-size',
+  phase: 'large-object',
+  title: `puts MaxObjSize ${SERVER_MAX_OBJ_SIZE} in every server SyncHdr, writes 16 KiB to a node and reads it back: the client sends no object larger than that (Windows ignores server header Meta: a warning)`,
+  requirements: ['MDM-LO-018'],
+  feature: 'large-objects',
+  notApplicable: (t) => unmapped(nodesOf(t), 'largeObjectNode'),
+  async run(t, log) {
+    const n = nodesOf(t);
+    const node = n.largeObjectNode!;
+    const check = this.id;
+    const value = payload(16 * 1024, freshTag(log));
+    const rounds = [[replace(node, value, { format: 'chr' })], [get(node), get(n.readableLeaf)]];
+    const run = await oneSession(t, log, { rounds, behaviour: { advertiseMaxObjSize: SERVER_MAX_OBJ_SIZE } }, { check });
+    if (!run.connected) return;
+    const sent = sentCommand(run.view, { kind: 'Get', target: node });
+    if (!sent) {
+      log.add([notSent({ kind: 'Get', target: node }, 'MDM-LO-018', check)]);
+      return;
+    }
+    // Sent anyway, the object is the passive check's (a warning, A-12); held back, no message shows it.
+    if (resultsFor(run.view, sent).has(node)) return;
+    const answer = statusFor(run.view, sent, node);
+    log.add([{
+      id: 'MDM-LO-018', verdict: 'pass', check,
+      evidence: `the ${Buffer.byteLength(value)}-byte value of ${node}, larger than the server's MaxObjSize ${SERVER_MAX_OBJ_SIZE}, was not sent (the Get was answered ${answer?.code ?? 'with no Status'})`,
+    }]);
+  },
+};
+
+export const multiItemResults: ClientScenario = {
+  id: 'large-objects/multi-item-results',
+  phase: 'large-object',
+  title: 'writes 16 KiB to a node and reads it back with another node in one Get: the two-Item Results stays one command, only one Item\'s Data may span messages',
+  requirements: ['MDM-LO-022'],
+  feature: 'large-objects',
+  notApplicable: (t) => unmapped(nodesOf(t), 'largeObjectNode'),
+  async run(t, log) {
+    const n = nodesOf(t);
+    const node = n.largeObjectNode!;
+    const check = this.id;
+    const value = payload(16 * 1024, freshTag(log));
+    const run = await oneSession(t, log, { rounds: [[replace(node, value, { format: 'chr' })], [get(n.readableLeaf, node)]] }, { check });
+    if (!run.connected) return;
+    const sent = sentCommand(run.view, { kind: 'Get', target: node });
+    if (!sent) {
+      log.add([notSent({ kind: 'Get', target: node }, 'MDM-LO-022', check)]);
+      return;
+    }
+    const parts = resultsParts(run.view, sent.msgID, sent.cmdID);
+    const messages = new Set(parts.map((p) => p.m.n));
+    // Spread over messages other than by chunks, the passive check fails it; whole in one message, it passes here.
+    if (parts.length !== 1 || messages.size !== 1) return;
+    log.add([{ id: 'MDM-LO-022', verdict: 'pass', check, evidence: `${label(parts[0].m)} ${parts[0].path}: the Results of the two-Item Get (${Buffer.byteLength(value)} bytes of ${node}) came whole in one message` }]);
+  },
+};
+
+/** The Results the device sent for one Get, in order, with the message and path of each. */
+function resultsParts(view: SessionView, msgID: string, cmdID: string): { results: Results; m: WireMessage; path: string }[] {
+  const out: { results: Results; m: WireMessage; path: string }[] = [];
+  for (const x of view.exchanges) {
+    if (!x.request.syncml) continue;
+    for (const { command, path } of commandsWithPaths(x.request.syncml.body.commands)) {
+      // A Results without MsgRef refers to message 1 (MDM-ID-007).
+      if (command.kind === 'Results' && sameNumber(trimmed(command.msgRef) || '1', msgID) && sameNumber(command.cmdRef, cmdID)) out.push({ results: command, m: x.request, path });
+    }
+  }
+  return out;
+}
+
 export const LARGE_OBJECT_SCENARIOS: readonly ClientScenario[] = [
-  serverObjectInChunks, sizeMismatch, interruptedObject, resultsInChunks, serverHeaderMaxMsgSize,
+  serverObjectInChunks, sizeMismatch, interruptedObject, resultsInChunks, serverHeaderMaxMsgSize, largeObjectFlag, serverMaxObjSize,
+  multiItemResults,
 ];
