@@ -98,6 +98,11 @@ function benchSession(rounds: number): { bodies: Buffer[]; device: Buffer; serve
   return { bodies, device: bodies[3], server: bodies[2] };
 }
 
+/** The bodies of the benchmark session, for profiling. */
+export function benchBodies(): Buffer[] {
+  return benchSession(8).bodies;
+}
+
 export function benchGrade(seconds: number): string[] {
   const rounds = 8;
   const { bodies, device, server } = benchSession(rounds);

@@ -5,10 +5,10 @@
  */
 import { codeOf, metaValue, type Command, type Results, type SyncML } from '../syncml';
 import {
-  commandIndex, judgeCmdIDs, judgeDocument, judgeHeaderStatus, judgeHttp, judgeStatusOrder, judgeStatusReferences, peerMsgIDs,
-  refKey, sentBy, statusesOf,
+  sessionCommandIndex, judgeCmdIDs, judgeDocument, judgeHeaderStatus, judgeHttp, judgeStatusOrder, judgeStatusReferences, peerMsgIDs,
+  headerStatusOf, refKey, sentBy, statusesOf,
 } from './common';
-import { numberKey, numberOf, sameNumber, sameUrl } from './compare';
+import { numberOf, sameUrl } from './compare';
 import { defineCheck, type Check } from './finding';
 import { commandsWithPaths, label, startsAtPackage1, trimmed, type AnySessionView, type SessionView, type WireMessage } from './session';
 
@@ -30,7 +30,7 @@ const DEVINFO = ['./DevInfo/DevId', './DevInfo/Man', './DevInfo/Mod', './DevInfo
 const WINDOWS_USER_AGENT = 'MSFT OMA DM Client/1.2.0.1';
 const isAlert = (c: Command, code: string) => c.kind === 'Alert' && codeOf(c) === code;
 const nonStatus = (msg: SyncML) => msg.body.commands.filter((c) => c.kind !== 'Status');
-const hdrStatus = (msg: SyncML) => statusesOf(msg).find((s) => numberKey(s.status.cmdRef) === '0')?.status;
+const hdrStatus = (msg: SyncML) => headerStatusOf(msg);
 /** MDM-ID-007: a Results without MsgRef refers to message 1. */
 const resultsMsgRef = (r: Results) => (r.msgRef === undefined ? '1' : r.msgRef);
 
@@ -62,7 +62,7 @@ export const deviceMessagesAreWellFormed = defineCheck<AnyClientSessionView>({
   ids: DOCUMENT_IDS,
   when: { 'MDM-AUTH-013': 'the device to send credentials (Cred): application-level authentication (--auth)', 'MDM-HDR-015': 'the device to send credentials (Cred)' },
   run(session, judge) {
-    const index = commandIndex(sentBy(session, 'server'));
+    const index = sessionCommandIndex(session, 'server');
     for (const { m, first } of deviceMessagesWithPackageStart(session)) {
       judgeDocument(m, 'device', judge, DOCUMENT_IDS, { firstOfPackage: first, peerIndex: index });
       const msg = m.syncml;
@@ -224,7 +224,7 @@ export const deviceStatusesAnswerTheServer = defineCheck<AnyClientSessionView>({
   ids: ['MDM-STS-003', 'MDM-ID-002', 'MDM-ID-003', 'MDM-ID-005', 'MDM-ID-006', 'MDM-STS-007', 'MDM-STS-015', 'MDM-STS-016'],
   run(session, judge) {
     const serverMessages = sentBy(session, 'server');
-    const index = commandIndex(serverMessages);
+    const index = sessionCommandIndex(session, 'server');
     const msgIDs = peerMsgIDs(serverMessages);
     for (const { m, prev } of deviceTurns(session)) {
       judgeCmdIDs(m, judge);
@@ -236,33 +236,50 @@ export const deviceStatusesAnswerTheServer = defineCheck<AnyClientSessionView>({
   },
 });
 
-/** What the device sent from one of its turns on: Statuses and Results by the command they answer. */
-interface Answers {
-  statuses: Map<string, { code: string }[]>;
-  results: Map<string, { results: Results; msg: WireMessage; path: string }[]>;
+/** One answer of the device (a Status or a Results) and the turn it came in. */
+interface Answer<T> {
+  turn: number;
+  value: T;
 }
 
 /**
- * The device's answers indexed once per session, newest turn first: a turn's answers are everything the device
- * sent from that turn on (a reply may span messages), built back to front so each turn costs what it adds.
+ * The device's Statuses and Results indexed once per session by the command they answer, in the order sent. What
+ * answers a server message is what the device sent from the turn after it on (a reply may span messages).
  */
-function answersFrom(turns: { msg: SyncML; m: WireMessage }[]): Answers[] {
-  const out: Answers[] = new Array(turns.length);
-  let acc: Answers = { statuses: new Map(), results: new Map() };
-  for (let i = turns.length - 1; i >= 0; i--) {
-    const next: Answers = { statuses: new Map(acc.statuses), results: new Map(acc.results) };
-    for (const { command, path, depth } of commandsWithPaths(turns[i].msg.body.commands)) {
+interface Answers {
+  statuses: Map<string, Answer<{ code: string }>[]>;
+  results: Map<string, Answer<{ results: Results; msg: WireMessage; path: string }>[]>;
+}
+
+function answersOf(turns: { msg: SyncML; m: WireMessage }[]): Answers {
+  const out: Answers = { statuses: new Map(), results: new Map() };
+  turns.forEach(({ msg, m }, turn) => {
+    for (const { command, path, depth } of commandsWithPaths(msg.body.commands)) {
       if (depth > 0) continue;
       if (command.kind === 'Status') {
         const key = refKey(command.msgRef, command.cmdRef);
-        next.statuses.set(key, [{ code: codeOf(command) ?? '' }, ...(next.statuses.get(key) ?? [])]);
+        const list = out.statuses.get(key);
+        const answer = { turn, value: { code: codeOf(command) ?? '' } };
+        if (list) list.push(answer);
+        else out.statuses.set(key, [answer]);
       } else if (command.kind === 'Results') {
         const key = refKey(resultsMsgRef(command), command.cmdRef);
-        next.results.set(key, [{ results: command, msg: turns[i].m, path }, ...(next.results.get(key) ?? [])]);
+        const list = out.results.get(key);
+        const answer = { turn, value: { results: command, msg: m, path } };
+        if (list) list.push(answer);
+        else out.results.set(key, [answer]);
       }
     }
-    out[i] = acc = next;
-  }
+  });
+  return out;
+}
+
+/** The answers under `key` sent from turn `from` on. */
+function answersFrom<T>(index: Map<string, Answer<T>[]>, key: string, from: number): T[] {
+  const list = index.get(key);
+  if (!list) return [];
+  const out: T[] = [];
+  for (const a of list) if (a.turn >= from) out.push(a.value);
   return out;
 }
 
@@ -279,16 +296,15 @@ export const deviceAnswersEveryCommand = defineCheck<AnyClientSessionView>({
   },
   run(session, judge) {
     const turns = [...deviceTurns(session)];
-    const answers = answersFrom(turns);
+    const answers = answersOf(turns);
     for (const [i, { prev, prevWire }] of turns.entries()) {
       if (!prev || !prevWire) continue;
       if (prev.body.commands.some((c) => isAlert(c, '1223'))) continue; // the device owes nothing after an abort
-      const from = answers[i];
       const msgID = prev.hdr.msgID;
       for (const { command, path } of commandsWithPaths(prev.body.commands)) {
         if (command.kind === 'Status' || command.kind === 'Results') continue;
         const key = refKey(msgID, command.cmdID);
-        const got = from.statuses.get(key) ?? [];
+        const got = answersFrom(answers.statuses, key, i);
         // A Sequence and its members are MDM-CMD-SEQ-004's; every other command MDM-STS-004's (one rule per cause).
         const inSequence = command.kind === 'Sequence' || path.includes('/Sequence');
         const id = isAlert(command, '1222') ? 'MDM-LO-006' : inSequence ? 'MDM-CMD-SEQ-004' : 'MDM-STS-004';
@@ -300,7 +316,7 @@ export const deviceAnswersEveryCommand = defineCheck<AnyClientSessionView>({
         }
         if (command.kind !== 'Get' || !got.some((s) => s.code === '200')) continue;
         judge.saw('MDM-CMD-GET-002', 'MDM-RES-002', 'MDM-RES-004');
-        const res = from.results.get(key) ?? [];
+        const res = answersFrom(answers.results, key, i);
         if (!res.length) {
           judge.fail('MDM-CMD-GET-002', prevWire, path, `Get ${trimmed(command.cmdID)} answered 200 but no Results came back`);
           continue;
@@ -332,7 +348,8 @@ export const deviceEndsSessionProperly = defineCheck<AnyClientSessionView>({
   run(session, judge) {
     for (const { m, msg, prev } of deviceTurns(session)) {
       judge.saw('MDM-STS-011');
-      const onlyHeaderOk = msg.body.commands.length === 1 && hdrStatus(msg) !== undefined && ['200', '212'].includes(codeOf(hdrStatus(msg)!) ?? '');
+      const header = hdrStatus(msg);
+      const onlyHeaderOk = msg.body.commands.length === 1 && header !== undefined && (header.code === '200' || header.code === '212');
       if (onlyHeaderOk) judge.fail('MDM-STS-011', m, '/SyncBody', 'a message whose only content is a successful Status for the server\'s SyncHdr');
       if (!prev) continue;
       if (prev.body.commands.some((c) => isAlert(c, '1223'))) {
@@ -340,7 +357,7 @@ export const deviceEndsSessionProperly = defineCheck<AnyClientSessionView>({
         judge.fail('MDM-TERM-007', m, '', 'the device replied after the server aborted the session with Alert 1223');
         continue;
       }
-      const challenged = statusesOf(prev).some((s) => ['401', '407'].includes(codeOf(s.status) ?? '') && s.status.chal);
+      const challenged = statusesOf(prev).some((s) => (s.code === '401' || s.code === '407') && s.status.chal);
       if (prev.body.final && nonStatus(prev).length === 0 && !challenged) {
         judge.saw('MDM-TERM-001');
         judge.fail('MDM-TERM-001', m, '', 'the server\'s package had no commands and no challenge, so the session was over; the device must not send this message');
@@ -386,8 +403,8 @@ export const deviceFinalRules = defineCheck<AnyClientSessionView>({
         firstChunk ??= { msgRef: trimmed(prev.hdr.msgID), cmdRef: trimmed(chunk.cmdID) };
         // A-23: the 213 may name this chunk's message and CmdID, or the object's first chunk.
         const refs = [{ msgRef: prev.hdr.msgID, cmdRef: chunk.cmdID }, firstChunk];
-        const ack = statusesOf(msg).find((s) => refs.some((r) => sameNumber(s.status.cmdRef, r.cmdRef) && sameNumber(s.status.msgRef, r.msgRef)));
-        if (!ack || codeOf(ack.status) !== '213') judge.fail('MDM-LO-010', m, '/SyncBody', `chunk ${chunk.kind} ${trimmed(chunk.cmdID)} acknowledged with ${ack ? codeOf(ack.status) : 'no Status'}, expected 213`);
+        const ack = statusesOf(msg).find((s) => refs.some((r) => s.key === refKey(r.msgRef, r.cmdRef)));
+        if (!ack || ack.code !== '213') judge.fail('MDM-LO-010', m, '/SyncBody', `chunk ${chunk.kind} ${trimmed(chunk.cmdID)} acknowledged with ${ack ? ack.code : 'no Status'}, expected 213`);
       }
     }
     // The device's last word in the session was a message without Final, and the server asked for the rest.

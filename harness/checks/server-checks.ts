@@ -8,10 +8,10 @@
  */
 import { codeOf, metaValue, type Command, type SyncML } from '../syncml';
 import {
-  commandIndex, DM_MEDIA_TYPES, judgeCmdIDs, judgeDocument, judgeHeaderStatus, judgeHttp, judgeStatusOrder, judgeStatusReferences,
-  mediaType, peerMsgIDs, refKey, sentBy, statusesOf,
+  sessionCommandIndex, DM_MEDIA_TYPES, judgeCmdIDs, judgeDocument, judgeHeaderStatus, judgeHttp, judgeStatusOrder, judgeStatusReferences,
+  headerStatusOf, mediaType, peerMsgIDs, refKey, sentBy, statusAnswering, statusesOf,
 } from './common';
-import { numberKey, numberOf, sameNumber, sameUrl } from './compare';
+import { numberOf, sameUrl } from './compare';
 import { defineCheck, type Check } from './finding';
 import { commandsWithPaths, liveExchanges, startsAtPackage1, trimmed, type AnySessionView, type Exchange, type WireMessage } from './session';
 
@@ -86,7 +86,7 @@ export const serverMessagesAreWellFormed = defineCheck<AnySessionView>({
   ids: DOCUMENT_IDS,
   when: { 'MDM-AUTH-018': 'the server to challenge with md5 or MAC (a Chal)', 'MDM-AUTH-013': 'the server to present credentials of its own (Cred)' },
   run(session, judge) {
-    const index = commandIndex(sentBy(session, 'device'));
+    const index = sessionCommandIndex(session, 'device');
     for (const { m, first } of serverMessagesWithPackageStart(session)) {
       if (m.parseError === 'empty body') continue; // judged by serverAnswersEveryPackage
       judgeDocument(m, 'server', judge, DOCUMENT_IDS, { firstOfPackage: first, peerIndex: index });
@@ -168,7 +168,7 @@ export const serverStatusesAnswerTheDevice = defineCheck<AnySessionView>({
   ids: ['MDM-STS-003', 'MDM-ID-002', 'MDM-ID-003', 'MDM-ID-005', 'MDM-ID-006', 'MDM-STS-007', 'MDM-STS-015', 'MDM-STS-016'],
   run(session, judge) {
     const deviceMessages = sentBy(session, 'device');
-    const index = commandIndex(deviceMessages);
+    const index = sessionCommandIndex(session, 'device');
     const msgIDs = peerMsgIDs(deviceMessages);
     for (const { req, reply } of answered(session)) {
       judgeHeaderStatus(reply, req, judge);
@@ -190,24 +190,22 @@ export const serverAnswersAlertsAndDevInfo = defineCheck<AnySessionView>({
   when: { 'MDM-CMD-ALT-006': 'the device to send a generic alert 1226', 'MDM-LO-006': 'the device to ask for the next message with Alert 1222' },
   run(session, judge) {
     for (const { req, res, reply } of answered(session)) {
-      const statuses = statusesOf(res).map((s) => s.status);
-      const statusFor = (c: Command) => statuses.find((s) => sameNumber(s.msgRef, req.hdr.msgID) && sameNumber(s.cmdRef, c.cmdID));
       // A message refused for its SyncML or DM version (505/513, MDM-ROB-002) is not run: its commands carry that code.
-      const header = statuses.find((s) => numberKey(s.cmdRef) === '0');
-      const versionRefused = header && ['505', '513'].includes(codeOf(header) ?? '') ? codeOf(header) : undefined;
+      const header = headerStatusOf(res);
+      const versionRefused = header && (header.code === '505' || header.code === '513') ? header.code : undefined;
       for (const { command, path, depth } of commandsWithPaths(req.body.commands)) {
         if (depth > 0) continue;
         if (command.kind === 'Alert') {
           const code = codeOf(command) ?? '';
           judge.saw('MDM-STS-005', 'MDM-CMD-ALT-005');
-          const s = statusFor(command);
+          const s = statusAnswering(res, req.hdr.msgID, command.cmdID);
           if (code === '1222') judge.saw('MDM-LO-006');
           if (!s) {
             const id = code === '1222' ? 'MDM-LO-006' : 'MDM-STS-005';
             judge.fail(id, reply, '/SyncBody', `no Status for the device's Alert ${code} (${path}, CmdID ${trimmed(command.cmdID)}); Windows tolerates the omission but OMA-DMP 8.4 requires it (A-09)`);
             continue;
           }
-          const got = codeOf(s) ?? '';
+          const got = s.code;
           if (versionRefused && got === versionRefused) continue;
           // MDM-ROB-006 prescribes 400 or 412 for a malformed command: an Alert without a usable code is one.
           if (malformedAlert(command) && ['400', '412'].includes(got)) continue;
@@ -220,7 +218,7 @@ export const serverAnswersAlertsAndDevInfo = defineCheck<AnySessionView>({
         }
         if (command.kind === 'Replace' && command.items.some((i) => i.source?.locURI?.startsWith('./DevInfo/'))) {
           judge.saw('MDM-STS-006');
-          if (!statusFor(command)) judge.fail('MDM-STS-006', reply, '/SyncBody', `no Status for the DevInfo Replace (CmdID ${trimmed(command.cmdID)})`);
+          if (!statusAnswering(res, req.hdr.msgID, command.cmdID)) judge.fail('MDM-STS-006', reply, '/SyncBody', `no Status for the DevInfo Replace (CmdID ${trimmed(command.cmdID)})`);
         }
       }
     }
@@ -236,8 +234,8 @@ export const serverSendsNoStatusFor200Results = defineCheck<AnySessionView>({
       for (const r of req.body.commands) {
         if (r.kind !== 'Results') continue;
         judge.saw('MDM-STS-014');
-        const s = statusesOf(res).find((x) => sameNumber(x.status.cmdRef, r.cmdID) && sameNumber(x.status.msgRef, req.hdr.msgID));
-        if (s && codeOf(s.status) === '200') {
+        const s = statusAnswering(res, req.hdr.msgID, r.cmdID);
+        if (s && s.code === '200') {
           // OMA forbids it, MS-MDM seems to allow it: a warning in server mode (catalogue A-24).
           judge.warn('MDM-STS-014', reply, s.path, 'Status 200 for a Results; OMA-DMRP 6.5.1 says no Status is sent for a 200 Results (A-24)');
         }
@@ -291,7 +289,7 @@ export const serverWaitsThroughKeepAlive = defineCheck<AnySessionView>({
       const fresh = freshCommands(res);
       if (fresh.length) judge.fail('MDM-CMD-ALT-016', reply, '/SyncBody', `the device said its reply is still pending, yet the server sends ${fresh.map((c) => c.kind).join(', ')}`);
       const alert = req.body.commands.find((c) => isAlert(c, '1224'));
-      const answeredAlert = statusesOf(res).some((s) => sameNumber(s.status.cmdRef, alert?.cmdID) && sameNumber(s.status.msgRef, req.hdr.msgID));
+      const answeredAlert = statusAnswering(res, req.hdr.msgID, alert?.cmdID) !== undefined;
       if (!answeredAlert) judge.fail('MDM-CMD-ALT-016', reply, '/SyncBody', 'no Status for the request-pending alert');
       if (res.body.commands.some((c) => isAlert(c, '1223'))) judge.fail('MDM-CMD-ALT-016', reply, '/SyncBody', 'the server ended the session on a keep-alive instead of waiting for the outstanding statuses');
     }
@@ -307,17 +305,17 @@ export const serverWaitsForStatuses = defineCheck<AnySessionView>({
   ids: ['MDM-SES-009'],
   when: 'the server to start a new package of commands',
   run(session, judge) {
-    const outstanding = new Map<string, string>();
+    const outstanding = new Map<string, { command: Command; msgID: string | undefined }>();
     let serverPackageClosed = true;
     for (const { req, res, reply } of answered(session)) {
-      for (const s of statusesOf(req)) outstanding.delete(refKey(s.status.msgRef, s.status.cmdRef));
+      for (const s of statusesOf(req)) outstanding.delete(s.key);
       const fresh = freshCommands(res);
       if (fresh.length && serverPackageClosed) {
         judge.saw('MDM-SES-009');
         // Statuses the device still owes with its package unfinished: the server must wait. With Final and some
         // still missing, the device broke its own rule (MDM-STS-004), which is no fault of the server's.
         if (outstanding.size && !req.body.final) {
-          const list = [...outstanding.values()].slice(0, 3).join(', ');
+          const list = [...outstanding.values()].slice(0, 3).map((o) => `${o.command.kind} ${trimmed(o.command.cmdID)} of msg ${trimmed(o.msgID)}`).join(', ');
           judge.fail('MDM-SES-009', reply, '/SyncBody', `new commands while the device, whose package is not finished, has not yet answered ${list}`);
         }
       }
@@ -325,7 +323,7 @@ export const serverWaitsForStatuses = defineCheck<AnySessionView>({
       const msgID = res.hdr.msgID;
       for (const { command } of commandsWithPaths(res.body.commands)) {
         if (command.kind === 'Status' || command.kind === 'Unknown' || isAlert(command, '1222')) continue;
-        outstanding.set(refKey(msgID, command.cmdID), `${command.kind} ${trimmed(command.cmdID)} of msg ${trimmed(msgID)}`);
+        outstanding.set(refKey(msgID, command.cmdID), { command, msgID });
       }
       serverPackageClosed = !!res.body.final;
     }
@@ -455,19 +453,19 @@ export const serverTakesChunkedResults = defineCheck<AnySessionView>({
         received += Buffer.byteLength(it.data?.text ?? '');
         // A-23: the Status for a chunk may name this chunk or the object's first chunk.
         const refs = [{ msgRef: req.hdr.msgID, cmdRef: r.cmdID }, firstChunk!];
-        const s = statusesOf(res).find((x) => refs.some((ref) => sameNumber(x.status.cmdRef, ref.cmdRef) && sameNumber(x.status.msgRef, ref.msgRef)));
+        const s = statusesOf(res).find((x) => refs.some((ref) => x.key === refKey(ref.msgRef, ref.cmdRef)));
         if (it.moreData) {
           judge.saw('MDM-LO-010', 'MDM-LO-021');
-          if (!s || codeOf(s.status) !== '213') judge.fail('MDM-LO-021', reply, '/SyncBody', `chunk of Results ${trimmed(r.cmdID)} not acknowledged with Status 213${s ? ` (got ${codeOf(s.status)})` : ''}`);
+          if (!s || s.code !== '213') judge.fail('MDM-LO-021', reply, '/SyncBody', `chunk of Results ${trimmed(r.cmdID)} not acknowledged with Status 213${s ? ` (got ${s.code})` : ''}`);
           const pulls = nonStatus(res).some((c) => isAlert(c, '1222'));
           if (!pulls && !res.body.commands.some((c) => c.kind !== 'Status')) judge.fail('MDM-LO-010', reply, '/SyncBody', 'chunk acknowledged without Alert 1222 to pull the next one');
         } else {
           const mismatch = Number.isFinite(declared) && declared !== received;
           judge.saw('MDM-LO-012');
-          if (mismatch && (!s || codeOf(s.status) !== '424')) {
-            judge.fail('MDM-LO-012', reply, '/SyncBody', `reassembled ${received} bytes against a declared Size of ${declared}; expected Status 424${s ? `, got ${codeOf(s.status)}` : ''}`);
+          if (mismatch && (!s || s.code !== '424')) {
+            judge.fail('MDM-LO-012', reply, '/SyncBody', `reassembled ${received} bytes against a declared Size of ${declared}; expected Status 424${s ? `, got ${s.code}` : ''}`);
           }
-          if (!mismatch && s && codeOf(s.status) !== '200') judge.fail('MDM-LO-012', reply, s.path, `complete object of the declared size answered ${codeOf(s.status)}`);
+          if (!mismatch && s && s.code !== '200') judge.fail('MDM-LO-012', reply, s.path, `complete object of the declared size answered ${s.code}`);
           declared = undefined;
           received = 0;
           firstChunk = undefined;
@@ -497,12 +495,11 @@ export const serverChallengesProperly = defineCheck<AnySessionView>({
   when: 'the server to answer with 401 or 407 (application-level authentication: --auth)',
   run(session, judge) {
     for (const { res, reply } of answered(session)) {
-      const headerChallenges = statusesOf(res).some((x) => numberKey(x.status.cmdRef) === '0' && x.status.chal);
-      for (const { status: s, path } of statusesOf(res)) {
-        const code = codeOf(s);
+      const headerChallenges = statusesOf(res).some((x) => x.cmdRef === '0' && x.status.chal);
+      for (const { status: s, path, code, cmdRef } of statusesOf(res)) {
         if (code !== '401' && code !== '407') continue;
         judge.saw('MDM-AUTH-004');
-        const header = numberKey(s.cmdRef) === '0';
+        const header = cmdRef === '0';
         // When the SyncHdr Status carries the Chal, the commands' 401/407 need none (catalogue skeleton 3.7 E).
         if (!s.chal && (header || !headerChallenges)) judge.fail('MDM-AUTH-004', reply, path, `Status ${code} without a Chal naming the scheme`);
         if (header) {
@@ -523,7 +520,7 @@ export const serverStopsAfter214 = defineCheck<AnySessionView>({
   run(session, judge) {
     let cancelled: WireMessage | undefined;
     for (const { x, res, reply } of answered(session)) {
-      if (!cancelled && statusesOf(x.request.syncml!).some((s) => codeOf(s.status) === '214')) {
+      if (!cancelled && statusesOf(x.request.syncml!).some((s) => s.code === '214')) {
         judge.saw('MDM-STS-024');
         cancelled = x.request;
       }

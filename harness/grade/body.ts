@@ -1,23 +1,13 @@
 /**
  * Reading a captured body as SyncML, once per message, and the facts grouping needs from its SyncHdr.
  *
- * `decodeBody` is the only place that decides how a body becomes SyncML. Today it reads XML and leaves WBXML
- * undecoded; once the codec reads both (`parseSyncMLBody`), that one line changes and every reader follows.
+ * `readBody` is the only place that decides how a body becomes SyncML: XML or WBXML, by the media type the capture
+ * recorded when it names one, by the first byte otherwise (parseSyncMLBody).
  */
-import { codeOf, parseSyncML, SyncMLParseError, type Deviation, type ParsedSyncML, type SyncML } from '../syncml';
+import { codeOf, parseSyncMLBody, SyncMLParseError, type Deviation, type SyncML } from '../syncml';
 import type { HttpFacts, Party, WireMessage } from '../checks/session';
-import { bodyKind, type CapturedMessage } from './capture';
-
-export const WBXML_NOT_DECODED = 'WBXML body (not decoded)';
-
-/** XML only, for now: a WBXML body is reported, not guessed at. */
-function parseXmlBody(body: Uint8Array): ParsedSyncML {
-  if (bodyKind(body) === 'wbxml') throw new SyncMLParseError('not-syncml', WBXML_NOT_DECODED);
-  return parseSyncML(body);
-}
-
-/** How every captured body is read. */
-const decodeBody: (body: Uint8Array) => ParsedSyncML = parseXmlBody;
+import { memo } from '../checks/memo';
+import type { CapturedMessage } from './capture';
 
 export interface ReadBody {
   syncml?: SyncML;
@@ -26,21 +16,17 @@ export interface ReadBody {
   parseError?: string;
 }
 
-const cache = new WeakMap<CapturedMessage, ReadBody>();
+const READ = Symbol('readBody');
 
 /** The message's body read as SyncML; read once, however often it is asked for. */
 export function readBody(m: CapturedMessage): ReadBody {
-  const known = cache.get(m);
-  if (known) return known;
-  const read = readBytes(m);
-  cache.set(m, read);
-  return read;
+  return memo(m, READ, () => readBytes(m));
 }
 
 function readBytes(m: CapturedMessage): ReadBody {
   if (m.body.byteLength === 0) return { deviations: [], parseError: 'empty body' };
   try {
-    const parsed = decodeBody(m.body);
+    const parsed = parseSyncMLBody(m.body, m.http?.headers['content-type']);
     return { syncml: parsed.message, deviations: parsed.deviations };
   } catch (e) {
     if (!(e instanceof SyncMLParseError)) throw e;
@@ -73,16 +59,14 @@ export interface HeaderFacts {
   abort: boolean;
 }
 
-const facts = new WeakMap<CapturedMessage, HeaderFacts | null>();
+const FACTS = Symbol('headerOf');
 
 /** The SyncHdr facts of a captured message, or undefined when its body is not readable SyncML; read once. */
 export function headerOf(m: CapturedMessage): HeaderFacts | undefined {
-  const known = facts.get(m);
-  if (known !== undefined) return known ?? undefined;
-  const msg = readBody(m).syncml;
-  const read = msg ? headerFacts(msg) : undefined;
-  facts.set(m, read ?? null);
-  return read;
+  return memo(m, FACTS, (): HeaderFacts | null => {
+    const msg = readBody(m).syncml;
+    return msg ? headerFacts(msg) : null;
+  }) ?? undefined;
 }
 
 const URL_LIKE = /^[a-z][a-z0-9+.-]*:\/\//i;

@@ -8,7 +8,7 @@
  *   toHar(exchanges)        a live transcript as HAR 1.2
  */
 export * from './capture';
-export { readBody, headerOf, httpFacts, wireOf, WBXML_NOT_DECODED, type ReadBody, type HeaderFacts } from './body';
+export { readBody, headerOf, httpFacts, wireOf, type ReadBody, type HeaderFacts } from './body';
 export { readHar, harMessages, isHar } from './har';
 export { readXmlFolder, naturalCompare } from './xml-folder';
 export { readConcatenated } from './concatenated';

@@ -9,7 +9,8 @@ import { DM_COMMANDS } from './model';
 import { childElements, textOf, type Attrs, type XmlElement } from './xml';
 
 function attrsOf(el: XmlElement): Attrs | undefined {
-  return Object.keys(el.attrs).length ? { ...el.attrs } : undefined;
+  for (const _ in el.attrs) return { ...el.attrs };
+  return undefined;
 }
 
 function assign<T extends object>(target: T, key: keyof T, value: unknown): void {
@@ -26,7 +27,8 @@ export function decodeSyncML(root: XmlElement): SyncML {
   if (attrs) msg.attrs = attrs;
   let sawHdr = false;
   let sawBody = false;
-  for (const el of childElements(root)) {
+  for (const el of root.children) {
+    if (el.type !== 'element') continue;
     if (el.name === 'SyncHdr' && !sawHdr) {
       msg.hdr = decodeHdr(el);
       sawHdr = true;
@@ -42,7 +44,8 @@ function decodeHdr(el: XmlElement): SyncHdr {
   const hdr: SyncHdr = {};
   const attrs = attrsOf(el);
   if (attrs) hdr.attrs = attrs;
-  for (const c of childElements(el)) {
+  for (const c of el.children) {
+    if (c.type !== 'element') continue;
     switch (c.name) {
       case 'VerDTD': assign(hdr, 'verDTD', textOf(c)); break;
       case 'VerProto': assign(hdr, 'verProto', textOf(c)); break;
@@ -62,7 +65,8 @@ function decodeHdr(el: XmlElement): SyncHdr {
 
 function decodeAddress(el: XmlElement): Address {
   const a: Address = {};
-  for (const c of childElements(el)) {
+  for (const c of el.children) {
+    if (c.type !== 'element') continue;
     if (c.name === 'LocURI') assign(a, 'locURI', textOf(c));
     else if (c.name === 'LocName') assign(a, 'locName', textOf(c));
   }
@@ -73,7 +77,8 @@ function decodeBody(el: XmlElement): SyncBody {
   const body: SyncBody = { commands: [] };
   const attrs = attrsOf(el);
   if (attrs) body.attrs = attrs;
-  for (const c of childElements(el)) {
+  for (const c of el.children) {
+    if (c.type !== 'element') continue;
     if (c.name === 'Final') body.final = true;
     else body.commands.push(decodeCommand(c));
   }
@@ -111,7 +116,8 @@ function decodeItemCommand(el: XmlElement, kind: 'Add' | 'Replace' | 'Delete' | 
   const cmd = { kind, items: [] as Item[] } as Extract<Command, { kind: typeof kind }> & { correlator?: string };
   const attrs = attrsOf(el);
   if (attrs) cmd.attrs = attrs;
-  for (const c of childElements(el)) {
+  for (const c of el.children) {
+    if (c.type !== 'element') continue;
     if (commonChild(cmd, c)) continue;
     if (c.name === 'Item') cmd.items.push(decodeItem(c));
     else if (c.name === 'Meta') assign(cmd, 'meta', decodeMeta(c));
@@ -126,7 +132,8 @@ function decodeAlert(el: XmlElement): Alert {
   const cmd: Alert = { kind: 'Alert', items: [] };
   const attrs = attrsOf(el);
   if (attrs) cmd.attrs = attrs;
-  for (const c of childElements(el)) {
+  for (const c of el.children) {
+    if (c.type !== 'element') continue;
     if (commonChild(cmd, c)) continue;
     if (c.name === 'Item') cmd.items.push(decodeItem(c));
     else if (c.name === 'Data') assign(cmd, 'data', decodeData(c));
@@ -141,7 +148,8 @@ function decodeContainer(el: XmlElement, kind: 'Atomic' | 'Sequence'): Atomic | 
   const cmd: Atomic | Sequence = { kind, commands: [] };
   const attrs = attrsOf(el);
   if (attrs) cmd.attrs = attrs;
-  for (const c of childElements(el)) {
+  for (const c of el.children) {
+    if (c.type !== 'element') continue;
     if (commonChild(cmd, c)) continue;
     if (c.name === 'Meta') assign(cmd, 'meta', decodeMeta(c));
     else cmd.commands.push(decodeCommand(c));
@@ -153,7 +161,8 @@ function decodeStatus(el: XmlElement): Status {
   const cmd: Status = { kind: 'Status', targetRefs: [], sourceRefs: [], items: [] };
   const attrs = attrsOf(el);
   if (attrs) cmd.attrs = attrs;
-  for (const c of childElements(el)) {
+  for (const c of el.children) {
+    if (c.type !== 'element') continue;
     if (commonChild(cmd, c)) continue;
     switch (c.name) {
       case 'MsgRef': assign(cmd, 'msgRef', textOf(c)); break;
@@ -175,7 +184,8 @@ function decodeResults(el: XmlElement): Results {
   const cmd: Results = { kind: 'Results', items: [] };
   const attrs = attrsOf(el);
   if (attrs) cmd.attrs = attrs;
-  for (const c of childElements(el)) {
+  for (const c of el.children) {
+    if (c.type !== 'element') continue;
     if (commonChild(cmd, c)) continue;
     switch (c.name) {
       case 'MsgRef': assign(cmd, 'msgRef', textOf(c)); break;
@@ -195,7 +205,8 @@ function decodeItem(el: XmlElement): Item {
   const item: Item = {};
   const attrs = attrsOf(el);
   if (attrs) item.attrs = attrs;
-  for (const c of childElements(el)) {
+  for (const c of el.children) {
+    if (c.type !== 'element') continue;
     switch (c.name) {
       case 'Target': assign(item, 'target', decodeAddress(c)); break;
       case 'Source': assign(item, 'source', decodeAddress(c)); break;
@@ -212,7 +223,8 @@ function decodeMeta(el: XmlElement): Meta {
   const meta: Meta = { fields: [] };
   const attrs = attrsOf(el);
   if (attrs) meta.attrs = attrs;
-  for (const c of childElements(el)) {
+  for (const c of el.children) {
+    if (c.type !== 'element') continue;
     const field: Meta['fields'][number] = { name: c.name, value: textOf(c) };
     const fieldAttrs = attrsOf(c);
     if (fieldAttrs) field.attrs = fieldAttrs;
@@ -223,7 +235,8 @@ function decodeMeta(el: XmlElement): Meta {
 
 function decodeCred(el: XmlElement): Cred {
   const cred: Cred = {};
-  for (const c of childElements(el)) {
+  for (const c of el.children) {
+    if (c.type !== 'element') continue;
     if (c.name === 'Meta') assign(cred, 'meta', decodeMeta(c));
     else if (c.name === 'Data') assign(cred, 'data', decodeData(c));
   }
@@ -242,12 +255,19 @@ function decodeData(el: XmlElement): Data {
   const attrs = attrsOf(el);
   if (attrs) data.attrs = attrs;
   // A run of text pieces of one kind (split by comments, or CDATA split around "]]>") is one value.
-  const kinds = new Set(el.children.map((c) => (c.type === 'text' ? (c.cdata ? 'cdata' : 'text') : 'element')));
-  if (kinds.size === 0) return data;
-  // Binary WBXML opaque (text holds its base64) stays as nodes too, so that re-encoding writes the same bytes.
-  if (kinds.size === 1 && !kinds.has('element') && !el.children.some((c) => c.type === 'text' && c.opaque)) {
+  if (el.children.length === 0) return data;
+  let plain = 0;
+  let cdata = 0;
+  let other = 0;
+  for (const c of el.children) {
+    // Binary WBXML opaque (text holds its base64) stays as nodes too, so that re-encoding writes the same bytes.
+    if (c.type === 'element' || c.opaque) other++;
+    else if (c.cdata) cdata++;
+    else plain++;
+  }
+  if (!other && (!plain || !cdata)) {
     data.text = textOf(el);
-    if (kinds.has('cdata')) data.cdata = true;
+    if (cdata) data.cdata = true;
     return data;
   }
   data.text = deepText(el);

@@ -12,9 +12,10 @@ import { SERVER_CHECKS } from '../../harness/checks/server-checks';
 import type { AnySessionView } from '../../harness/checks/session';
 import {
   GradeInputError, groupDevices, groupSessions, naturalCompare, readConcatenated, readHar, readInput, readTranscriptJson,
-  readXmlFolder, REPLY_NOT_CAPTURED, WBXML_NOT_DECODED, type CaptureLog, type CapturedMessage,
+  readXmlFolder, REPLY_NOT_CAPTURED, type CaptureLog, type CapturedMessage,
 } from '../../harness/grade';
 import { syntaxErrorOffset } from '../../harness/grade/json-input';
+import { parseSyncML, serializeSyncMLWbxml } from '../../harness/syncml';
 
 const FIXTURE_DEVICE = 'HARNESS-DEV-0001';
 const fixture = (name: string) => readFileSync(join(__dirname, '../../fixtures/messages', `${name}.xml`), 'utf8');
@@ -126,15 +127,20 @@ test.describe('readHar', () => {
     expect(s.view.exchanges[1].response?.http?.status).toBe(500);
   });
 
-  test('WBXML is kept as bytes and reported as not decoded', () => {
-    const wbxml = Buffer.from([0x02, 0xa4, 0x01, 0x6a, 0x00, 0x6d, 0x6c, 0x71, 0x03, 0x31, 0x2e, 0x32, 0x00, 0x01, 0x01, 0x01]);
-    const [pkg1] = session();
+  test('a WBXML reply is kept as bytes and read as SyncML; a broken one is a parse error naming the byte', () => {
+    const [pkg1, reply] = session();
+    const wbxml = Buffer.from(serializeSyncMLWbxml(parseSyncML(reply).message));
     const file = write('wbxml.har', har([harEntry({ body: pkg1, type: SYNCML_XML }, { base64: wbxml.toString('base64'), type: 'application/vnd.syncml.dm+wbxml' })]));
     const messages = readHar(file);
     expect(messages[1].body.equals(wbxml)).toBe(true);
     const [s] = groupSessions(messages);
-    expect(s.view.exchanges[0].response?.parseError).toBe(WBXML_NOT_DECODED);
+    expect(s.view.exchanges[0].response?.parseError).toBeUndefined();
+    expect(s.view.exchanges[0].response?.syncml).toEqual(parseSyncML(reply).message);
     expect(s.view.exchanges[0].response?.http?.contentType).toBe('application/vnd.syncml.dm+wbxml');
+
+    const cut = write('wbxml-cut.har', har([harEntry({ body: pkg1, type: SYNCML_XML }, { base64: wbxml.subarray(0, 20).toString('base64'), type: 'application/vnd.syncml.dm+wbxml' })]));
+    const [t] = groupSessions(readHar(cut));
+    expect(t.view.exchanges[0].response?.parseError).toMatch(/byte|offset|ends|truncated/i);
   });
 
   test('a request without reply records why; a reply whose request body the proxy did not keep is a lone server message', () => {
