@@ -8,6 +8,7 @@ import { UsageError } from './cli/args';
 import { HelpRequested } from './cli/command';
 import { DEVICE, deviceCommand } from './cli/device';
 import { ENROLL, enrollCommand } from './cli/enroll';
+import { GRADE, gradeCommand } from './cli/grade';
 import { listCommand, LIST } from './cli/list';
 import { LOAD, loadCommand } from './cli/load';
 import { MERGE, mergeCommand } from './cli/merge';
@@ -25,6 +26,7 @@ const COMMANDS: Record<string, { spec: CommandSpec; run: Run }> = {
   serve: { spec: SERVE, run: serveCommand },
   device: { spec: DEVICE, run: deviceCommand },
   load: { spec: LOAD, run: loadCommand },
+  grade: { spec: GRADE, run: gradeCommand },
   merge: { spec: MERGE, run: mergeCommand },
   enroll: { spec: ENROLL, run: enrollCommand },
   list: { spec: LIST, run: listCommand },

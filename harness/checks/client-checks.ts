@@ -28,6 +28,7 @@ type ClientCheck = Check<AnyClientSessionView>;
 
 const DEVINFO = ['./DevInfo/DevId', './DevInfo/Man', './DevInfo/Mod', './DevInfo/DmV', './DevInfo/Lang'];
 const WINDOWS_USER_AGENT = 'MSFT OMA DM Client/1.2.0.1';
+const HTTP_URL = /^https?:\/\/[^/\s]/i;
 const isAlert = (c: Command, code: string) => c.kind === 'Alert' && codeOf(c) === code;
 const nonStatus = (msg: SyncML) => msg.body.commands.filter((c) => c.kind !== 'Status');
 const hdrStatus = (msg: SyncML) => headerStatusOf(msg);
@@ -131,6 +132,9 @@ export const deviceHeaderIsConsistent = defineCheck<AnyClientSessionView>({
       const target = trimmed(msg.hdr.target?.locURI);
       if (session.serverUrl && !sameUrl(target, session.serverUrl)) {
         judge.fail('MDM-HDR-010', m, '/SyncHdr/Target/LocURI', `Target is "${target}", the management URL is "${session.serverUrl}"`);
+      } else if (!session.serverUrl && !HTTP_URL.test(target)) {
+        // Captured traffic does not say which URL the device was given, but it must be one.
+        judge.fail('MDM-HDR-010', m, '/SyncHdr/Target/LocURI', `Target is "${target}", not a URL: a device message addresses the management server URL`);
       }
       if (!trimmed(msg.hdr.source?.locURI)) judge.fail('MDM-HDR-010', m, '/SyncHdr/Source/LocURI', 'no device identifier in the header Source');
     }
@@ -297,9 +301,14 @@ export const deviceAnswersEveryCommand = defineCheck<AnyClientSessionView>({
   run(session, judge) {
     const turns = [...deviceTurns(session)];
     const answers = answersOf(turns);
+    // Whether the device closed a package (Final) at or after each turn: until it does, its answers may still come,
+    // and a capture that ends before that does not show them.
+    const closedFrom = new Array<boolean>(turns.length + 1).fill(false);
+    for (let i = turns.length - 1; i >= 0; i--) closedFrom[i] = closedFrom[i + 1] || turns[i].msg.body.final === true;
     for (const [i, { prev, prevWire }] of turns.entries()) {
       if (!prev || !prevWire) continue;
       if (prev.body.commands.some((c) => isAlert(c, '1223'))) continue; // the device owes nothing after an abort
+      if (session.endsMidSession && !closedFrom[i]) continue;
       const msgID = prev.hdr.msgID;
       for (const { command, path } of commandsWithPaths(prev.body.commands)) {
         if (command.kind === 'Status' || command.kind === 'Results') continue;
@@ -407,7 +416,9 @@ export const deviceFinalRules = defineCheck<AnyClientSessionView>({
         if (!ack || ack.code !== '213') judge.fail('MDM-LO-010', m, '/SyncBody', `chunk ${chunk.kind} ${trimmed(chunk.cmdID)} acknowledged with ${ack ? ack.code : 'no Status'}, expected 213`);
       }
     }
-    // The device's last word in the session was a message without Final, and the server asked for the rest.
+    // The device's last word in the session was a message without Final, and the server asked for the rest. A
+    // capture that ends mid-session only stopped recording: what came next is unknown.
+    if (session.endsMidSession) return;
     const lastTurn = session.exchanges.filter((x) => x.request?.syncml).at(-1);
     const lastMsg = lastTurn?.request?.syncml;
     const reply = lastTurn?.response?.syncml;

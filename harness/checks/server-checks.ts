@@ -250,9 +250,15 @@ export const serverFinalRules = defineCheck<AnySessionView>({
   ids: ['MDM-LO-005', 'MDM-LO-004', 'MDM-LO-007', 'MDM-TERM-004'],
   when: { 'MDM-LO-004': 'the device to spread its package over several messages', 'MDM-LO-007': 'the device to spread its package over several messages' },
   run(session, judge) {
-    let serverPackageOpen = false;
+    // Whether the server's package was open before the first exchange; unknown when the capture starts mid-session.
+    let serverPackageOpen: boolean | undefined = startsAtPackage1(session) ? false : undefined;
     for (const { req, res, reply } of answered(session)) {
       const chunk = hasChunk(res);
+      if (serverPackageOpen === undefined) {
+        if (chunk && res.body.final) judge.fail('MDM-TERM-004', reply, '/SyncBody/Final', 'Final on a message whose large object continues (MoreData)');
+        serverPackageOpen = !res.body.final && chunk;
+        continue;
+      }
       const deviceOpen = !req.body.final;
       // A keep-alive is not a message of the device's package: the server answers it as MDM-CMD-ALT-016 says.
       const nextMessageSituation = deviceOpen && !serverPackageOpen && !isKeepAlive(req);
@@ -396,12 +402,23 @@ export const serverLargeObjectChunks = defineCheck<AnySessionView>({
   when: 'the server to send a large object in chunks',
   run(session, judge) {
     let open: { uri: string; meta?: string } | undefined;
+    // A capture that starts mid-session may start in the middle of an object: its first chunk is not in the view.
+    let midObject = !startsAtPackage1(session);
     for (const { res, reply } of answered(session)) {
       let first = true;
       for (const c of res.body.commands) {
         if (c.kind === 'Status' || isAlert(c, '1222')) continue;
         const items = 'items' in c ? c.items : [];
         const uri = items.length === 1 ? trimmed(items[0].target?.locURI) : undefined;
+        if (midObject) {
+          midObject = false;
+          // A chunk without Size at the head of the capture continues an object whose first chunk came before it.
+          if (items.length === 1 && items[0].moreData && metaValue(items[0].meta, 'Size') === undefined && metaValue('meta' in c ? c.meta : undefined, 'Size') === undefined) {
+            open = { uri: uri ?? '', meta: 'meta' in c && c.meta?.fields.length ? JSON.stringify(c.meta.fields) : undefined };
+            first = false;
+            continue;
+          }
+        }
         if (open) {
           judge.saw('MDM-LO-013', 'MDM-LO-011', 'MDM-LO-016');
           const continues = first && items.length === 1 && (uri === open.uri || !uri);

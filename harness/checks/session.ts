@@ -78,6 +78,11 @@ export interface AnySessionView {
   exchanges: readonly AnyExchange[];
   outcome?: string;
   startsAtPackage1?: boolean;
+  /**
+   * Captures only: the capture stops before the session ended (no close, no abort), so what either side would have
+   * sent next is unknown. Rules about what a side never did by the end are not judged on such a view.
+   */
+  endsMidSession?: true;
 }
 
 export function label(m: WireMessage): string {

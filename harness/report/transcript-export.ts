@@ -158,7 +158,14 @@ function headerRow(msg: SyncML): HeaderRow {
   return row;
 }
 
-function messageExport(wire: WireMessage, raw: HttpMessage, r: Redactor): MessageExport {
+/** What a message export reads of the raw message: a transport's HttpMessage, or a captured message's facts. */
+export type RawMessage = Pick<HttpMessage, 'body' | 'headers' | 'method' | 'url' | 'status' | 'statusText'> & {
+  /** The size on the wire, when the body at hand is only part of it (a capture that cut it). */
+  wireBytes?: number;
+};
+
+/** One message of a session, redacted, as the summary page draws it; `wire` is the checks' view of `raw`. */
+export function messageExport(wire: WireMessage, raw: RawMessage, r: Redactor): MessageExport {
   const body = bodyText(raw.body, JSON_BODY_LIMIT, r);
   const http: MessageExport['http'] = { headers: r.headers(raw.headers) };
   if (raw.method) http.method = raw.method;
@@ -167,9 +174,9 @@ function messageExport(wire: WireMessage, raw: HttpMessage, r: Redactor): Messag
   if (raw.statusText) http.statusText = raw.statusText;
   const out: MessageExport = {
     n: wire.n, from: wire.from, label: `msg ${wire.n} (${wire.from === 'device' ? 'device->server' : 'server->device'})`,
-    http, bytes: raw.body.byteLength, body: body.text, bodyEncoding: body.encoding, commands: [],
+    http, bytes: raw.wireBytes ?? raw.body.byteLength, body: body.text, bodyEncoding: body.encoding, commands: [],
   };
-  if (body.truncated) out.truncated = true;
+  if (body.truncated || (raw.wireBytes !== undefined && raw.wireBytes > raw.body.byteLength)) out.truncated = true;
   if (wire.syncml) {
     out.hdr = headerRow(wire.syncml);
     out.commands = commandRows(wire.syncml);
