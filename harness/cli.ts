@@ -13,6 +13,7 @@ import { listCommand, LIST } from './cli/list';
 import { LOAD, loadCommand } from './cli/load';
 import { MERGE, mergeCommand } from './cli/merge';
 import { PKI_INIT, runPkiCommand } from './cli/pki';
+import { PROXY, proxyCommand } from './cli/proxy';
 import { SERVE, serveCommand } from './cli/serve';
 import { TEST_CLIENT, testClientCommand } from './cli/test-client';
 import { TEST_SERVER, testServerCommand } from './cli/test-server';
@@ -27,6 +28,7 @@ const COMMANDS: Record<string, { spec: CommandSpec; run: Run }> = {
   device: { spec: DEVICE, run: deviceCommand },
   load: { spec: LOAD, run: loadCommand },
   grade: { spec: GRADE, run: gradeCommand },
+  proxy: { spec: PROXY, run: proxyCommand },
   merge: { spec: MERGE, run: mergeCommand },
   enroll: { spec: ENROLL, run: enrollCommand },
   list: { spec: LIST, run: listCommand },

@@ -60,3 +60,22 @@ function computeUrlKey(t: string): string {
 export function sameUrl(a: string | undefined, b: string | undefined): boolean {
   return urlKey(a) === urlKey(b);
 }
+
+/** The URL with an aliased origin replaced by the one it stands for (see AnySessionView.originAliases). */
+export function unaliased(url: string | undefined, aliases: Readonly<Record<string, string>> | undefined): string | undefined {
+  if (!aliases || url === undefined) return url;
+  const t = url.trim();
+  const replaced = (origin: string) => {
+    try {
+      const u = new URL(t);
+      return `${origin.replace(/\/+$/, '')}${u.pathname}${u.search}`;
+    } catch {
+      return t;
+    }
+  };
+  for (const [alias, origin] of Object.entries(aliases)) {
+    if (alias !== '*' && urlKey(t).startsWith(urlKey(alias))) return replaced(origin);
+  }
+  // `*`: whatever origin the device used stands for this one (a proxy reached under names it cannot know).
+  return aliases['*'] !== undefined ? replaced(aliases['*']) : t;
+}

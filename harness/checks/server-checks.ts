@@ -11,7 +11,7 @@ import {
   sessionCommandIndex, DM_MEDIA_TYPES, judgeCmdIDs, judgeDocument, judgeHeaderStatus, judgeHttp, judgeStatusOrder, judgeStatusReferences,
   headerStatusOf, mediaType, peerMsgIDs, refKey, sentBy, statusAnswering, statusesOf,
 } from './common';
-import { numberOf, sameUrl } from './compare';
+import { numberOf, sameUrl, unaliased } from './compare';
 import { defineCheck, type Check } from './finding';
 import { commandsWithPaths, liveExchanges, startsAtPackage1, trimmed, type AnySessionView, type Exchange, type WireMessage } from './session';
 
@@ -156,7 +156,7 @@ export const serverHeaderMirrorsDevice = defineCheck<AnySessionView>({
       }
       const serverUrl = trimmed(req.hdr.target?.locURI);
       const source = trimmed(res.hdr.source?.locURI);
-      if (!sameUrl(source, serverUrl)) {
+      if (!sameUrl(source, unaliased(serverUrl, session.originAliases))) {
         judge.fail('MDM-HDR-011', reply, '/SyncHdr/Source/LocURI', `Source is "${source}", the device addressed "${serverUrl}"`);
       }
     }

@@ -83,6 +83,12 @@ export interface AnySessionView {
    * sent next is unknown. Rules about what a side never did by the end are not judged on such a view.
    */
   endsMidSession?: true;
+  /**
+   * Traffic through the judging proxy: the device addressed the proxy, which stands for the server. Each entry maps
+   * an origin the device used (`https://proxy:8443`) to the server's own, so that the server naming its own URL where
+   * the device named the proxy's is no deviation (MDM-HDR-011).
+   */
+  originAliases?: Readonly<Record<string, string>>;
 }
 
 export function label(m: WireMessage): string {
