@@ -6,10 +6,11 @@
 import { codeOf, metaValue, type Command, type Results, type SyncML } from '../syncml';
 import {
   sessionCommandIndex, judgeCmdIDs, judgeDocument, judgeHeaderStatus, judgeHttp, judgeStatusOrder, judgeStatusReferences, peerMsgIDs,
-  headerStatusOf, refKey, sentBy, statusesOf,
+  headerStatusOf, keyedCommands, refKey, sentBy, statusesByKey, statusesOf,
 } from './common';
 import { numberOf, sameUrl } from './compare';
 import { defineCheck, type Check } from './finding';
+import { memo } from './memo';
 import { commandsWithPaths, label, startsAtPackage1, trimmed, type AnySessionView, type SessionView, type WireMessage } from './session';
 
 /** What the harness told the client: the management URL (and the device id it expects, for evidence only). */
@@ -240,50 +241,54 @@ export const deviceStatusesAnswerTheServer = defineCheck<AnyClientSessionView>({
   },
 });
 
-/** One answer of the device (a Status or a Results) and the turn it came in. */
-interface Answer<T> {
-  turn: number;
-  value: T;
+/** A Results the device sent, where it stands. */
+interface ResultsAt {
+  results: Results;
+  msg: WireMessage;
+  path: string;
+}
+
+const RESULTS_BY_KEY = Symbol('resultsByKey');
+
+/** The Results of a device message by the Get they answer (a missing MsgRef is message 1, MDM-ID-007); made once. */
+function resultsByKey(msg: SyncML, m: WireMessage): ReadonlyMap<string, readonly ResultsAt[]> {
+  return memo(msg.body, RESULTS_BY_KEY, () => {
+    const byKey = new Map<string, ResultsAt[]>();
+    for (const { command, path, depth } of commandsWithPaths(msg.body.commands)) {
+      if (depth > 0 || command.kind !== 'Results') continue;
+      const key = refKey(resultsMsgRef(command), command.cmdRef);
+      const list = byKey.get(key);
+      if (list) list.push({ results: command, msg: m, path });
+      else byKey.set(key, [{ results: command, msg: m, path }]);
+    }
+    return byKey;
+  });
 }
 
 /**
- * The device's Statuses and Results indexed once per session by the command they answer, in the order sent. What
- * answers a server message is what the device sent from the turn after it on (a reply may span messages).
+ * What the device sent under `key` from turn `from` on: a reply may span messages, so the answer to a server command
+ * can come in any later turn. Found by looking the key up in each turn's own index (no per-session copy).
  */
-interface Answers {
-  statuses: Map<string, Answer<{ code: string }>[]>;
-  results: Map<string, Answer<{ results: Results; msg: WireMessage; path: string }>[]>;
+function answeredFrom(turns: readonly { msg: SyncML }[], key: string, from: number): boolean {
+  for (let j = from; j < turns.length; j++) if (statusesByKey(turns[j].msg).has(key)) return true;
+  return false;
 }
 
-function answersOf(turns: { msg: SyncML; m: WireMessage }[]): Answers {
-  const out: Answers = { statuses: new Map(), results: new Map() };
-  turns.forEach(({ msg, m }, turn) => {
-    for (const { command, path, depth } of commandsWithPaths(msg.body.commands)) {
-      if (depth > 0) continue;
-      if (command.kind === 'Status') {
-        const key = refKey(command.msgRef, command.cmdRef);
-        const list = out.statuses.get(key);
-        const answer = { turn, value: { code: codeOf(command) ?? '' } };
-        if (list) list.push(answer);
-        else out.statuses.set(key, [answer]);
-      } else if (command.kind === 'Results') {
-        const key = refKey(resultsMsgRef(command), command.cmdRef);
-        const list = out.results.get(key);
-        const answer = { turn, value: { results: command, msg: m, path } };
-        if (list) list.push(answer);
-        else out.results.set(key, [answer]);
-      }
-    }
-  });
-  return out;
+/** Whether a Status 200 came for `key` from turn `from` on. */
+function succeededFrom(turns: readonly { msg: SyncML }[], key: string, from: number): boolean {
+  for (let j = from; j < turns.length; j++) {
+    const list = statusesByKey(turns[j].msg).get(key);
+    if (list) for (const s of list) if (s.code === '200') return true;
+  }
+  return false;
 }
 
-/** The answers under `key` sent from turn `from` on. */
-function answersFrom<T>(index: Map<string, Answer<T>[]>, key: string, from: number): T[] {
-  const list = index.get(key);
-  if (!list) return [];
-  const out: T[] = [];
-  for (const a of list) if (a.turn >= from) out.push(a.value);
+function resultsFrom(turns: readonly { msg: SyncML; m: WireMessage }[], key: string, from: number): ResultsAt[] {
+  const out: ResultsAt[] = [];
+  for (let j = from; j < turns.length; j++) {
+    const list = resultsByKey(turns[j].msg, turns[j].m).get(key);
+    if (list) out.push(...list);
+  }
   return out;
 }
 
@@ -300,7 +305,6 @@ export const deviceAnswersEveryCommand = defineCheck<AnyClientSessionView>({
   },
   run(session, judge) {
     const turns = [...deviceTurns(session)];
-    const answers = answersOf(turns);
     // Whether the device closed a package (Final) at or after each turn: until it does, its answers may still come,
     // and a capture that ends before that does not show them.
     const closedFrom = new Array<boolean>(turns.length + 1).fill(false);
@@ -309,23 +313,20 @@ export const deviceAnswersEveryCommand = defineCheck<AnyClientSessionView>({
       if (!prev || !prevWire) continue;
       if (prev.body.commands.some((c) => isAlert(c, '1223'))) continue; // the device owes nothing after an abort
       if (session.endsMidSession && !closedFrom[i]) continue;
-      const msgID = prev.hdr.msgID;
-      for (const { command, path } of commandsWithPaths(prev.body.commands)) {
+      for (const { command, path, key } of keyedCommands(prev)) {
         if (command.kind === 'Status' || command.kind === 'Results') continue;
-        const key = refKey(msgID, command.cmdID);
-        const got = answersFrom(answers.statuses, key, i);
         // A Sequence and its members are MDM-CMD-SEQ-004's; every other command MDM-STS-004's (one rule per cause).
         const inSequence = command.kind === 'Sequence' || path.includes('/Sequence');
         const id = isAlert(command, '1222') ? 'MDM-LO-006' : inSequence ? 'MDM-CMD-SEQ-004' : 'MDM-STS-004';
         judge.saw(id, 'MDM-SES-010');
-        if (!got.length) {
+        if (!answeredFrom(turns, key, i)) {
           judge.fail(id, prevWire, path, `the device never answered this ${command.kind} (CmdID ${trimmed(command.cmdID)}) with a Status`);
           judge.consequence('MDM-SES-010', id, prevWire, path, 'the response package lacks the Status for this command');
           continue;
         }
-        if (command.kind !== 'Get' || !got.some((s) => s.code === '200')) continue;
+        if (command.kind !== 'Get' || !succeededFrom(turns, key, i)) continue;
         judge.saw('MDM-CMD-GET-002', 'MDM-RES-002', 'MDM-RES-004');
-        const res = answersFrom(answers.results, key, i);
+        const res = resultsFrom(turns, key, i);
         if (!res.length) {
           judge.fail('MDM-CMD-GET-002', prevWire, path, `Get ${trimmed(command.cmdID)} answered 200 but no Results came back`);
           continue;
@@ -338,12 +339,14 @@ export const deviceAnswersEveryCommand = defineCheck<AnyClientSessionView>({
           continuing = r.items.some((it) => it.moreData);
         }
         if (logical > 1) judge.fail('MDM-RES-004', res[1].msg, res[1].path, `${logical} Results for the one Get ${trimmed(command.cmdID)} of ${label(prevWire)}`);
-        const asked = new Set(command.kind === 'Get' ? command.items.map((it) => trimmed(it.target?.locURI)) : []);
+        const asked = command.items;
         for (const { results: r, msg, path: at } of res) {
-          r.items.forEach((it, n) => {
-            const named = trimmed(it.source?.locURI);
-            if (!asked.has(named)) judge.fail('MDM-RES-002', msg, `${at}/Item${r.items.length > 1 ? `[${n + 1}]` : ''}/Source/LocURI`, `Results item names "${named}", which the Get ${trimmed(command.cmdID)} of ${label(prevWire)} did not ask for`);
-          });
+          for (let n = 0; n < r.items.length; n++) {
+            const named = trimmed(r.items[n].source?.locURI);
+            let found = false;
+            for (const it of asked) if (trimmed(it.target?.locURI) === named) found = true;
+            if (!found) judge.fail('MDM-RES-002', msg, `${at}/Item${r.items.length > 1 ? `[${n + 1}]` : ''}/Source/LocURI`, `Results item names "${named}", which the Get ${trimmed(command.cmdID)} of ${label(prevWire)} did not ask for`);
+          }
         }
       }
     }

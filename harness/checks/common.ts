@@ -7,7 +7,7 @@ import { numberKey, sameNumber } from './compare';
 import type { Judge } from './finding';
 import { memo } from './memo';
 import { requirement } from './registry';
-import { commandsWithPaths, trimmed, type AnySessionView, type Party, type WireMessage } from './session';
+import { commandsWithPaths, trimmed, type AnySessionView, type CommandAt, type Party, type WireMessage } from './session';
 
 export const DM_MEDIA_TYPES = ['application/vnd.syncml.dm+xml', 'application/vnd.syncml.dm+wbxml'];
 
@@ -152,6 +152,40 @@ export function statusAnswering(msg: SyncML, msgRef: string | undefined, cmdRef:
   return index.get(refKey(msgRef, cmdRef));
 }
 
+/** Every Status of `msg` (directly under SyncBody) by the command it answers, in document order; made once per message. */
+export function statusesByKey(msg: SyncML): ReadonlyMap<string, readonly StatusAt[]> {
+  return memo(msg.body, STATUSES_BY_KEY, () => {
+    const byKey = new Map<string, StatusAt[]>();
+    for (const s of statusesOf(msg)) {
+      const list = byKey.get(s.key);
+      if (list) list.push(s);
+      else byKey.set(s.key, [s]);
+    }
+    return byKey;
+  });
+}
+
+const STATUSES_BY_KEY = Symbol('statusesByKey');
+const KEYED = Symbol('keyedCommands');
+
+/** A command of a message with the key Statuses and Results refer to it by. */
+export interface KeyedCommand extends CommandAt {
+  /** `refKey(MsgID, CmdID)`. */
+  key: string;
+  /** The MsgID of the message it is in, as written. */
+  msgID: string | undefined;
+}
+
+/** The commands of `msg` (nested ones included, depth first) with their keys; made once per message. */
+export function keyedCommands(msg: SyncML): readonly KeyedCommand[] {
+  return memo(msg.body, KEYED, () => {
+    const msgID = msg.hdr.msgID;
+    const msgKey = numberKey(msgID);
+    // Fields written out: an object spread here cost more than the rest of the walk.
+    return commandsWithPaths(msg.body.commands).map((c) => ({ command: c.command, path: c.path, depth: c.depth, key: `${msgKey}:${numberKey(c.command.cmdID)}`, msgID }));
+  });
+}
+
 /** The Status for the SyncHdr (CmdRef 0) among the Statuses of `msg`, wherever it stands. */
 export function headerStatusOf(msg: SyncML): StatusAt | undefined {
   return statusesOf(msg).find((s) => s.cmdRef === '0');
@@ -198,25 +232,32 @@ export function commandIndex(messages: WireMessage[]): Map<string, CommandIndexE
   const index = new Map<string, CommandIndexEntry>();
   for (const m of messages) {
     if (!m.syncml) continue;
-    const msgID = m.syncml.hdr.msgID;
-    for (const { command, path } of commandsWithPaths(m.syncml.body.commands)) {
-      // A command without CmdID is answered with a blank CmdRef (MDM-XML-014, A-34): it is indexed under ''.
-      const key = refKey(msgID, command.cmdID);
+    // A command without CmdID is answered with a blank CmdRef (MDM-XML-014, A-34): it is indexed under ''.
+    for (const { command, path, key } of keyedCommands(m.syncml)) {
       if (!index.has(key)) index.set(key, { command, name: command.kind === 'Unknown' ? command.name : command.kind, path, msg: m, rank: index.size });
     }
   }
   return index;
 }
 
-const INDEXES = new WeakMap<readonly unknown[], { length: number; byParty: Partial<Record<Party, Map<string, CommandIndexEntry>>> }>();
+const INDEXES = Symbol('sessionCommandIndex');
+
+interface SessionIndexes {
+  length: number;
+  byParty: Partial<Record<Party, Map<string, CommandIndexEntry>>>;
+}
 
 /**
  * `commandIndex` of what one party sent in the session, made once per session however many checks ask (a view that
  * grew since is indexed anew). The index is shared: callers only read it.
  */
 export function sessionCommandIndex(session: AnySessionView, party: Party): ReadonlyMap<string, CommandIndexEntry> {
-  let cached = INDEXES.get(session.exchanges);
-  if (!cached || cached.length !== session.exchanges.length) INDEXES.set(session.exchanges, (cached = { length: session.exchanges.length, byParty: {} }));
+  const holder = session.exchanges as unknown as Record<symbol, SessionIndexes | undefined>;
+  let cached = holder[INDEXES];
+  if (!cached || cached.length !== session.exchanges.length) {
+    cached = { length: session.exchanges.length, byParty: {} };
+    Object.defineProperty(holder, INDEXES, { value: cached, enumerable: false, configurable: true, writable: true });
+  }
   return (cached.byParty[party] ??= commandIndex(sentBy(session, party)));
 }
 

@@ -9,7 +9,7 @@
 import { codeOf, metaValue, type Command, type SyncML } from '../syncml';
 import {
   sessionCommandIndex, DM_MEDIA_TYPES, judgeCmdIDs, judgeDocument, judgeHeaderStatus, judgeHttp, judgeStatusOrder, judgeStatusReferences,
-  headerStatusOf, mediaType, peerMsgIDs, refKey, sentBy, statusAnswering, statusesOf,
+  headerStatusOf, keyedCommands, mediaType, peerMsgIDs, refKey, sentBy, statusAnswering, statusesOf, type KeyedCommand,
 } from './common';
 import { numberOf, sameUrl, unaliased } from './compare';
 import { defineCheck, type Check } from './finding';
@@ -311,7 +311,7 @@ export const serverWaitsForStatuses = defineCheck<AnySessionView>({
   ids: ['MDM-SES-009'],
   when: 'the server to start a new package of commands',
   run(session, judge) {
-    const outstanding = new Map<string, { command: Command; msgID: string | undefined }>();
+    const outstanding = new Map<string, KeyedCommand>();
     let serverPackageClosed = true;
     for (const { req, res, reply } of answered(session)) {
       for (const s of statusesOf(req)) outstanding.delete(s.key);
@@ -326,10 +326,9 @@ export const serverWaitsForStatuses = defineCheck<AnySessionView>({
         }
       }
       if (req.body.final) outstanding.clear();
-      const msgID = res.hdr.msgID;
-      for (const { command } of commandsWithPaths(res.body.commands)) {
-        if (command.kind === 'Status' || command.kind === 'Unknown' || isAlert(command, '1222')) continue;
-        outstanding.set(refKey(msgID, command.cmdID), { command, msgID });
+      for (const c of keyedCommands(res)) {
+        if (c.command.kind === 'Status' || c.command.kind === 'Unknown' || isAlert(c.command, '1222')) continue;
+        outstanding.set(c.key, c);
       }
       serverPackageClosed = !!res.body.final;
     }

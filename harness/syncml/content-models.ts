@@ -150,7 +150,7 @@ const COUNTS: Int32Array[] = [];
 
 /** Checks `el` (the last of `trail`, or the root when it is empty) and its descendants. */
 function checkElement(el: XmlElement, trail: Trail, out: Deviation[], root: XmlElement = el): void {
-  const model = CONTENT_MODELS[el.name];
+  const model = MODELS.get(el.name);
   if (!model) return; // unknown elements were reported by their parent
   if (model.opaque) {
     if (el.name === 'Meta') checkMetinf(el, root, trail, out);
@@ -162,10 +162,10 @@ function checkElement(el: XmlElement, trail: Trail, out: Deviation[], root: XmlE
     if (first) out.push({ id: model.requirement, path: pathOf(root, trail) || '/', message: `${el.name} holds text only, found element ${(first as XmlElement).name}` });
     return;
   }
-  const index = particleIndex(model);
+  const index = model.index;
   const depth = trail.length;
   const counts = (COUNTS[depth] ??= new Int32Array(32));
-  counts.fill(0, 0, n);
+  for (let i = 0; i < n; i++) counts[i] = 0;
   let furthest = -1;
   for (const child of el.children) {
     if (child.type !== 'element') continue;
@@ -185,7 +185,15 @@ function checkElement(el: XmlElement, trail: Trail, out: Deviation[], root: XmlE
       });
     } else furthest = q;
     counts[q]++;
-    checkElement(child, trail, out, root);
+    // Most children are text-only leaves (CmdID, MsgRef, LocURI): judged here, without a call.
+    const leaf = LEAF_MODELS.get(child.name);
+    if (leaf) {
+      for (const c of child.children) {
+        if (c.type !== 'element') continue;
+        out.push({ id: leaf.requirement, path: pathOf(root, trail), message: `${child.name} holds text only, found element ${c.name}` });
+        break;
+      }
+    } else checkElement(child, trail, out, root);
     trail.pop();
   }
   for (let i = 0; i < n; i++) {
@@ -200,18 +208,20 @@ function checkElement(el: XmlElement, trail: Trail, out: Deviation[], root: XmlE
   }
 }
 
-const PARTICLE_INDEX = new WeakMap<ContentModel, Map<string, number>>();
+/** The models of elements that hold text only. */
+const LEAF_MODELS: ReadonlyMap<string, ContentModel> = new Map(Object.entries(CONTENT_MODELS).filter(([, m]) => !m.opaque && m.particles.length === 0));
 
-/** Child name -> particle position, computed once per model: the check runs for every element of every message. */
-function particleIndex(model: ContentModel): Map<string, number> {
-  let index = PARTICLE_INDEX.get(model);
-  if (!index) {
-    index = new Map();
-    model.particles.forEach((pt, i) => pt.names.forEach((n) => index!.set(n, i)));
-    PARTICLE_INDEX.set(model, index);
-  }
-  return index;
-}
+/**
+ * The models by element name, each with its child name -> particle position map, made once: the check runs for every
+ * element of every message.
+ */
+const MODELS: ReadonlyMap<string, ContentModel & { index: ReadonlyMap<string, number> }> = new Map(
+  Object.entries(CONTENT_MODELS).map(([name, model]) => {
+    const index = new Map<string, number>();
+    model.particles.forEach((pt, i) => pt.names.forEach((n) => index.set(n, i)));
+    return [name, { ...model, index }];
+  }),
+);
 
 function particleName(pt: Particle): string {
   return pt.names.length > 1 ? 'a command' : pt.names[0];

@@ -184,17 +184,25 @@ interface Open {
   el: XmlElement;
   /** Namespace declarations in scope inside the element: prefix ('' for the default namespace) -> URI. */
   scope: Map<string, string>;
+  /** Where the element's children start on the node stack. */
+  mark: number;
 }
+
+/** The attributes of every element that has none: one shared, frozen object rather than one per element. */
+const NO_ATTRS: Attrs = Object.freeze({}) as Attrs;
 
 /**
  * The state of one read. No closure is made per document: the hot path stays free of per-call allocations other
- * than the tree itself.
+ * than the tree itself. The children of the open elements wait on one stack of nodes; each element gets an array of
+ * exactly its children when it closes, so a tree costs what it holds.
  */
 class DocumentReader {
   readonly stack: Open[] = [];
   root: XmlElement | undefined;
   scope = new Map([['', '']]);
-  children: XmlNode[] | undefined;
+  /** The children of the open elements, innermost last, up to `top` (entries past it are stale). */
+  readonly nodes: XmlNode[] = [];
+  top = 0;
   /** Text read since the last node, joined across comments. */
   pending = '';
   /** The next ampersand not yet checked. */
@@ -206,7 +214,7 @@ class DocumentReader {
 
   flush(): void {
     if (this.pending !== '') {
-      this.children!.push({ type: 'text', text: this.pending, cdata: false });
+      this.nodes[this.top++] = { type: 'text', text: this.pending, cdata: false };
       this.pending = '';
     }
   }
@@ -256,7 +264,7 @@ function readDocument(input: string, limits: XmlLimits): XmlElement {
         if (r.amp >= 0 && r.amp < end) r.amp = text.indexOf('&', end);
         if (isCdata) {
           r.flush();
-          r.children!.push({ type: 'text', text: text.slice(lt + 9, end), cdata: true });
+          r.nodes[r.top++] = { type: 'text', text: text.slice(lt + 9, end), cdata: true };
         }
         pos = end + 3;
         continue;
@@ -279,12 +287,10 @@ function readDocument(input: string, limits: XmlLimits): XmlElement {
       const gt = endTag(text, lt, stack.length ? stack[stack.length - 1].el.name : undefined);
       r.checkAmpersandsBefore(gt);
       r.flush();
-      stack.pop();
-      const parent = stack.length ? stack[stack.length - 1] : undefined;
-      if (parent) {
-        r.children = parent.el.children;
-        r.scope = parent.scope;
-      } else r.children = undefined;
+      const closed = stack.pop()!;
+      closed.el.children = r.nodes.slice(closed.mark, r.top);
+      r.top = closed.mark;
+      if (stack.length) r.scope = stack[stack.length - 1].scope;
       pos = gt + 1;
       continue;
     }
@@ -306,7 +312,7 @@ function startTag(r: DocumentReader, lt: number, limits: XmlLimits): number {
   const end = nameEnd(text, lt + 1);
   if (end === lt + 1) throw malformedStartTag(text, lt);
   const name = text.slice(lt + 1, end);
-  const attrs: Attrs = {};
+  let attrs: Attrs | undefined;
   let inner = r.scope;
   let count = 0;
   let i = end;
@@ -341,6 +347,7 @@ function startTag(r: DocumentReader, lt: number, limits: XmlLimits): number {
     const attr = text.slice(j, attrEnd);
     if (count++ && Object.prototype.hasOwnProperty.call(attrs, attr)) throw notWellFormed(text, lt, `attribute ${attr} is repeated`);
     const value = decodeReferences(text, k + 1, close);
+    attrs ??= {};
     // A plain assignment to "__proto__" would set the prototype, not an attribute.
     if (attr === '__proto__') Object.defineProperty(attrs, attr, { value, enumerable: true, writable: true, configurable: true });
     else attrs[attr] = value;
@@ -354,15 +361,14 @@ function startTag(r: DocumentReader, lt: number, limits: XmlLimits): number {
   const stack = r.stack;
   if (stack.length === 0 && r.root) throw notWellFormed(text, lt, 'a document has exactly one root element, found a second');
   const colon = name.indexOf(':');
-  const el: XmlElement = { type: 'element', name, ns: inner.get(colon < 0 ? '' : name.slice(0, colon)) ?? '', attrs, children: [] };
-  if (r.children) {
+  const el: XmlElement = { type: 'element', name, ns: inner.get(colon < 0 ? '' : name.slice(0, colon)) ?? '', attrs: attrs ?? NO_ATTRS, children: [] };
+  if (stack.length) {
     r.flush();
-    r.children.push(el);
+    r.nodes[r.top++] = el;
   } else r.root = el;
   if (!empty) {
-    stack.push({ el, scope: inner });
+    stack.push({ el, scope: inner, mark: r.top });
     if (stack.length > limits.maxDepth) throw new XmlError('too-deep', `elements nested deeper than ${limits.maxDepth} levels are refused`);
-    r.children = el.children;
     r.scope = inner;
   }
   return gt;
@@ -376,8 +382,11 @@ function endTag(text: string, lt: number, open: string | undefined): number {
     const at = tagEnd(text, lt);
     throw notWellFormed(text, lt, at < 0 ? 'unterminated tag' : `malformed end tag ${text.slice(lt, at + 1).slice(0, 40)}`);
   }
-  const name = text.slice(lt + 2, end);
-  if (open !== name) throw notWellFormed(text, lt, open ? `</${name}> closes <${open}>` : `</${name}> closes no element`);
+  // Compared in place: the name is copied out only for the error.
+  if (open === undefined || end - lt - 2 !== open.length || !text.startsWith(open, lt + 2)) {
+    const name = text.slice(lt + 2, end);
+    throw notWellFormed(text, lt, open ? `</${name}> closes <${open}>` : `</${name}> closes no element`);
+  }
   return gt;
 }
 
