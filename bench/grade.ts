@@ -148,9 +148,9 @@ export function benchGrade(seconds: number): string[] {
   ];
 }
 
-/** Runs only the judged loop: `node --cpu-prof --import tsx bench/grade.ts profile 5`. */
-export function profileGrade(seconds: number): void {
-  const { bodies } = benchSession(8);
+/** Runs only the judged loop: `node --cpu-prof --import tsx bench/grade.ts profile 5 [ROUNDS]`. */
+export function profileGrade(seconds: number, rounds = 8): void {
+  const { bodies } = benchSession(rounds);
   measure(() => {
     const [s] = groupSessions(bodies.map((body, i): CapturedMessage => ({ source: { file: 'bench', position: `message ${i + 1}` }, body })));
     runChecks(SERVER_CHECKS, s.view);
@@ -160,6 +160,6 @@ export function profileGrade(seconds: number): void {
 
 if (require.main === module) {
   const seconds = Number(process.argv[3] ?? process.argv[2] ?? 1);
-  if (process.argv[2] === 'profile') profileGrade(seconds);
+  if (process.argv[2] === 'profile') profileGrade(seconds, Number(process.argv[4] ?? 8));
   else for (const line of benchGrade(seconds)) console.log(line);
 }

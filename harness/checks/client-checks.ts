@@ -283,12 +283,22 @@ function succeededFrom(turns: readonly { msg: SyncML }[], key: string, from: num
   return false;
 }
 
-function resultsFrom(turns: readonly { msg: SyncML; m: WireMessage }[], key: string, from: number): ResultsAt[] {
+/** Every Results of the session by the Get it answers, with the turn it came in: made once per session. */
+function sessionResults(turns: readonly { msg: SyncML; m: WireMessage }[]): Map<string, { turn: number; at: ResultsAt }[]> {
+  const out = new Map<string, { turn: number; at: ResultsAt }[]>();
+  turns.forEach(({ msg, m }, turn) => {
+    for (const [key, list] of resultsByKey(msg, m)) {
+      const entries = out.get(key) ?? [];
+      for (const at of list) entries.push({ turn, at });
+      out.set(key, entries);
+    }
+  });
+  return out;
+}
+
+function resultsFrom(index: Map<string, { turn: number; at: ResultsAt }[]>, key: string, from: number): ResultsAt[] {
   const out: ResultsAt[] = [];
-  for (let j = from; j < turns.length; j++) {
-    const list = resultsByKey(turns[j].msg, turns[j].m).get(key);
-    if (list) out.push(...list);
-  }
+  for (const { turn, at } of index.get(key) ?? []) if (turn >= from) out.push(at);
   return out;
 }
 
@@ -305,6 +315,7 @@ export const deviceAnswersEveryCommand = defineCheck<AnyClientSessionView>({
   },
   run(session, judge) {
     const turns = [...deviceTurns(session)];
+    const results = sessionResults(turns);
     // Whether the device closed a package (Final) at or after each turn: until it does, its answers may still come,
     // and a capture that ends before that does not show them.
     const closedFrom = new Array<boolean>(turns.length + 1).fill(false);
@@ -326,7 +337,7 @@ export const deviceAnswersEveryCommand = defineCheck<AnyClientSessionView>({
         }
         if (command.kind !== 'Get' || !succeededFrom(turns, key, i)) continue;
         judge.saw('MDM-CMD-GET-002', 'MDM-RES-002', 'MDM-RES-004');
-        const res = resultsFrom(turns, key, i);
+        const res = resultsFrom(results, key, i);
         if (!res.length) {
           judge.fail('MDM-CMD-GET-002', prevWire, path, `Get ${trimmed(command.cmdID)} answered 200 but no Results came back`);
           continue;

@@ -129,6 +129,26 @@ function isNameStart(c: number): boolean {
   return isNameChar(c) && !(c >= 0x30 && c <= 0x39) && c !== 0x2e && c !== 0x2d;
 }
 
+/**
+ * Names seen before, by a small hash of their length and first and last characters. A document repeats a few dozen
+ * names hundreds of times: each is read from the text without copying when it matches, and the same string object
+ * keeps its hash for the lookups that follow (content models, decoding). A collision only costs a copy.
+ */
+const NAMES: (string | undefined)[] = new Array(512);
+const LONGEST_INTERNED = 64;
+
+function interned(text: string, from: number, to: number): string {
+  const length = to - from;
+  if (length > LONGEST_INTERNED) return text.slice(from, to);
+  const slot = (length * 31 + text.charCodeAt(from) * 7 + text.charCodeAt(to - 1)) & 511;
+  const known = NAMES[slot];
+  if (known !== undefined && known.length === length && text.startsWith(known, from)) return known;
+  // A longer slice would point into the whole document and keep it alive from this table: keep a copy instead.
+  const name = length < 13 ? text.slice(from, to) : (` ${text.slice(from, to)}`).slice(1);
+  NAMES[slot] = name;
+  return name;
+}
+
 /** End of the name starting at `from`, or `from` itself when no name starts there. */
 function nameEnd(text: string, from: number): number {
   if (!isNameStart(text.charCodeAt(from))) return from;
@@ -180,14 +200,6 @@ function ampersandIn(doc: string, from: number, to: number): number {
   return -1;
 }
 
-interface Open {
-  el: XmlElement;
-  /** Namespace declarations in scope inside the element: prefix ('' for the default namespace) -> URI. */
-  scope: Map<string, string>;
-  /** Where the element's children start on the node stack. */
-  mark: number;
-}
-
 /** The attributes of every element that has none: one shared, frozen object rather than one per element. */
 const NO_ATTRS: Attrs = Object.freeze({}) as Attrs;
 
@@ -197,7 +209,11 @@ const NO_ATTRS: Attrs = Object.freeze({}) as Attrs;
  * exactly its children when it closes, so a tree costs what it holds.
  */
 class DocumentReader {
-  readonly stack: Open[] = [];
+  /** The open elements, outermost first, up to `depth`; beside each, its namespace scope and where its children start. */
+  readonly open: XmlElement[] = [];
+  readonly scopes: Map<string, string>[] = [];
+  readonly marks: number[] = [];
+  depth = 0;
   root: XmlElement | undefined;
   scope = new Map([['', '']]);
   /** The children of the open elements, innermost last, up to `top` (entries past it are stale). */
@@ -239,7 +255,6 @@ class DocumentReader {
 function readDocument(input: string, limits: XmlLimits): XmlElement {
   const text = input.indexOf('\r') < 0 ? input : input.replace(/\r\n?/g, '\n');
   const r = new DocumentReader(text);
-  const stack = r.stack;
   let pos = 0;
   for (;;) {
     const lt = text.indexOf('<', pos);
@@ -247,7 +262,7 @@ function readDocument(input: string, limits: XmlLimits): XmlElement {
     // The scan's next ampersand is the first at or after `pos`: the text before `<` holds one when it is before it.
     const firstAmp = r.amp;
     r.checkAmpersandsBefore(segmentEnd);
-    if (stack.length === 0) {
+    if (r.depth === 0) {
       if (!onlyWhitespace(text, pos, segmentEnd)) throw notWellFormed(text, pos, 'text outside the root element');
     } else if (segmentEnd > pos) {
       r.pending += decodeReferences(text, pos, segmentEnd, firstAmp);
@@ -258,7 +273,7 @@ function readDocument(input: string, limits: XmlLimits): XmlElement {
       const isComment = text.startsWith('<!--', lt);
       const isCdata = text.startsWith('<![CDATA[', lt);
       if (isComment || isCdata) {
-        if (isCdata && stack.length === 0) throw notWellFormed(text, lt, 'CDATA outside the root element');
+        if (isCdata && r.depth === 0) throw notWellFormed(text, lt, 'CDATA outside the root element');
         const end = text.indexOf(isComment ? '-->' : ']]>', lt + 4);
         if (end < 0) throw notWellFormed(text, lt, `unterminated ${isComment ? 'comment' : 'CDATA section'}`);
         if (r.amp >= 0 && r.amp < end) r.amp = text.indexOf('&', end);
@@ -279,24 +294,24 @@ function readDocument(input: string, limits: XmlLimits): XmlElement {
     if (next === 0x3f /* ? */) {
       const end = text.indexOf('?>', lt + 2);
       if (end < 0) throw notWellFormed(text, lt, 'unterminated processing instruction');
-      if (stack.length) r.flush();
+      if (r.depth) r.flush();
       pos = end + 2;
       continue;
     }
     if (next === 0x2f /* / */) {
-      const gt = endTag(text, lt, stack.length ? stack[stack.length - 1].el.name : undefined);
+      const gt = endTag(text, lt, r.depth ? r.open[r.depth - 1].name : undefined);
       r.checkAmpersandsBefore(gt);
       r.flush();
-      const closed = stack.pop()!;
-      closed.el.children = r.nodes.slice(closed.mark, r.top);
-      r.top = closed.mark;
-      if (stack.length) r.scope = stack[stack.length - 1].scope;
+      const d = --r.depth;
+      r.open[d].children = r.nodes.slice(r.marks[d], r.top);
+      r.top = r.marks[d];
+      if (d) r.scope = r.scopes[d - 1];
       pos = gt + 1;
       continue;
     }
     pos = startTag(r, lt, limits) + 1;
   }
-  if (stack.length) throw notWellFormed(text, text.length, `<${stack[stack.length - 1].el.name}> is not closed`);
+  if (r.depth) throw notWellFormed(text, text.length, `<${r.open[r.depth - 1].name}> is not closed`);
   if (!r.root) throw notWellFormed(text, 0, 'no root element');
   return r.root;
 }
@@ -311,7 +326,7 @@ function startTag(r: DocumentReader, lt: number, limits: XmlLimits): number {
   const text = r.text;
   const end = nameEnd(text, lt + 1);
   if (end === lt + 1) throw malformedStartTag(text, lt);
-  const name = text.slice(lt + 1, end);
+  const name = interned(text, lt + 1, end);
   let attrs: Attrs | undefined;
   let inner = r.scope;
   let count = 0;
@@ -344,7 +359,7 @@ function startTag(r: DocumentReader, lt: number, limits: XmlLimits): number {
     if (close < 0) throw malformedStartTag(text, lt);
     const lessThan = text.indexOf('<', k + 1);
     if (lessThan >= 0 && lessThan < close) throw malformedStartTag(text, lt);
-    const attr = text.slice(j, attrEnd);
+    const attr = interned(text, j, attrEnd);
     if (count++ && Object.prototype.hasOwnProperty.call(attrs, attr)) throw notWellFormed(text, lt, `attribute ${attr} is repeated`);
     const value = decodeReferences(text, k + 1, close);
     attrs ??= {};
@@ -358,17 +373,19 @@ function startTag(r: DocumentReader, lt: number, limits: XmlLimits): number {
     i = close + 1;
   }
   r.checkAmpersandsBefore(gt);
-  const stack = r.stack;
-  if (stack.length === 0 && r.root) throw notWellFormed(text, lt, 'a document has exactly one root element, found a second');
+  if (r.depth === 0 && r.root) throw notWellFormed(text, lt, 'a document has exactly one root element, found a second');
   const colon = name.indexOf(':');
   const el: XmlElement = { type: 'element', name, ns: inner.get(colon < 0 ? '' : name.slice(0, colon)) ?? '', attrs: attrs ?? NO_ATTRS, children: [] };
-  if (stack.length) {
+  if (r.depth) {
     r.flush();
     r.nodes[r.top++] = el;
   } else r.root = el;
   if (!empty) {
-    stack.push({ el, scope: inner, mark: r.top });
-    if (stack.length > limits.maxDepth) throw new XmlError('too-deep', `elements nested deeper than ${limits.maxDepth} levels are refused`);
+    const d = r.depth++;
+    r.open[d] = el;
+    r.scopes[d] = inner;
+    r.marks[d] = r.top;
+    if (r.depth > limits.maxDepth) throw new XmlError('too-deep', `elements nested deeper than ${limits.maxDepth} levels are refused`);
     r.scope = inner;
   }
   return gt;
