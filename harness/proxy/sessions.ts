@@ -7,7 +7,7 @@
  * reset, timed out), the request carries that failure instead of a reply.
  *
  * Messages are kept per device and SessionID (MS-MDM 2.2.2; MDM-HDR-005): the device is the one its header Source
- * names, or, for a body that cannot be read, the one its TLS connection last spoke for. A session is judged when
+ * names, or, for a body that cannot be read, the one its TLS connection last spoke for, else its client certificate. A session is judged when
  * the server closes it (a package with no command, MDM-TERM-001), when either side aborts it (Alert 1223), when the
  * same device opens a new package 1, when it stays idle, or when the proxy stops: then it is judged as far as it
  * went (a capture that ends mid-session).
@@ -103,7 +103,11 @@ export class ProxySessions {
     let key: string | undefined;
     if (asked) key = `${asked.source ?? ''}\u0000${asked.sessionID ?? ''}`;
     else if (answered) key = `${answered.target ?? ''}\u0000${answered.sessionID ?? ''}`;
-    else key = this.byConnection.get(connection) ?? `connection ${connection}`;
+    else {
+      // An unreadable body: the session its connection last spoke in, else one per client certificate.
+      const cert = record.device.tls?.peerCertificate?.fingerprint256;
+      key = this.byConnection.get(connection) ?? (cert ? `certificate ${cert}` : `connection ${connection}`);
+    }
     let session = this.open.get(key);
     // The same device opening a new session under the same SessionID: the one before is over.
     if (session && asked?.package1 && session.hasDevice) {

@@ -24,6 +24,7 @@ import { CLIENT_SCENARIOS } from '../../harness/scenarios/client';
 import { inBatches } from '../../harness/scenarios/matrix';
 import { runScenario, type Feature, type Scenario, type ScenarioResult, type SeededTarget } from '../../harness/scenarios/scenario';
 import { SERVER_SCENARIOS } from '../../harness/scenarios/server';
+import { judgeability } from '../../harness/scenarios/catalog';
 import { ReferenceServer } from '../../harness/server/reference-server';
 import { SERVER_FAULTS } from '../../harness/server/faults';
 import { get, replace } from '../../harness/syncml';
@@ -121,8 +122,9 @@ function outOfReach(side: Side, fault: Fault<unknown>): string | undefined {
   const passiveIds = SIDE[side].ids;
   const active = fault.violates.filter((id) => !passiveIds.has(id));
   if (!fault.violates.length) return 'an advisory, not a requirement';
-  if (active.length) return `${active.join(', ')} is judged by an active scenario that knows what the harness sent or did (a wrong credential, a minted certificate, a malformed request, a second device, a node it created), not by a passive check of the messages`;
-  return undefined;
+  if (!active.length) return undefined;
+  const scenarios = [...new Set(active.flatMap((id) => judgeability(side).get(id)?.scenarios.map((x) => x.id) ?? []))];
+  return `${active.join(', ')}: no passive check reads it from the messages; ${scenarios.length ? `the ${scenarios.join(', ')} scenario provokes it and knows what the harness sent or holds (a credential, a certificate, a malformed request, the tree's state)` : 'no check judges it'}`;
 }
 
 async function faultRow<T extends SeededTarget>(
