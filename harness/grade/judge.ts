@@ -8,6 +8,7 @@
  * reason, one that ends mid-session leaves "never did it by the end" rules unjudged (the checks read
  * `startsAtPackage1` and `endsMidSession` of the view), and HTTP-level rules need a capture with headers.
  */
+import { basename } from 'node:path';
 import { CLIENT_CHECKS } from '../checks/client-checks';
 import { runChecks, type Finding } from '../checks/finding';
 import { requirement } from '../checks/registry';
@@ -15,7 +16,6 @@ import { SERVER_CHECKS } from '../checks/server-checks';
 import { startsAtPackage1 } from '../checks/session';
 import { judgeability } from '../scenarios/catalog';
 import type { CapturedSession } from './sessions';
-import { basename } from 'node:path';
 
 /** Whose messages are judged: the device's (client checks), the server's (server checks), or both. */
 export type GradeRole = 'device' | 'server' | 'both';
@@ -99,7 +99,7 @@ export function notJudgedInCapture(role: GradeRole, facts: CaptureFacts, where =
         const command = [...new Set(sides.filter(([mode]) => judgeability(mode).get(id)?.scenarios.length).map(([mode]) => (mode === 'server' ? 'test-server' : 'test-client')))].join(' or ');
         return `only an active scenario judges it (${scenarios[0].id}): the harness must provoke the situation, which ${where} cannot do; run ${command}`;
       }
-      return 'no check of this harness judges it yet';
+      return 'no check or scenario of this harness judges it yet';
     }
     if (!facts.sessions) return `no DM session in the ${where}`;
     if (SESSION_START_RULES.includes(id) && facts.fromStart === 0) return `no session of the ${where} starts at package 1 (the capture begins mid-session)`;
