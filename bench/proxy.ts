@@ -1,6 +1,6 @@
 /**
  * What the judging proxy adds to a round trip: p50 and p95 of one DM round trip of the reference device to the
- * reference server, directly and through the proxy, over HTTP/1.1 and h2, on loopback, in the same run. Each
+ * reference server, directly and through the proxy (which groups and judges every session, as the command does), over HTTP/1.1 and h2, on loopback, in the same run. Each
  * device keeps its connection (as Windows does within and across sessions), so the figures are the steady-state
  * forwarding cost, handshakes excluded; direct and proxied round trips alternate in small blocks so that a noisy
  * neighbour weighs on both alike. Target: at most 2 ms added at p50.
@@ -8,7 +8,7 @@
 import { ReferenceDevice } from '../harness/device/reference-device';
 import { percentiles } from '../harness/load/fleet';
 import { createTestPki } from '../harness/pki';
-import { ReverseProxy } from '../harness/proxy';
+import { ProxySessions, ReverseProxy } from '../harness/proxy';
 import { MANAGEMENT_PATH, ReferenceServer } from '../harness/server/reference-server';
 import { get } from '../harness/syncml';
 import { fmt } from './measure';
@@ -19,7 +19,12 @@ export async function benchProxy(seconds: number): Promise<string[]> {
   const pki = createTestPki({ keyType: 'ec' });
   const server = new ReferenceServer({ identity: pki.server, ca: pki.ca.certPem });
   const direct = await server.start();
-  const proxy = new ReverseProxy({ identity: pki.server, deviceCa: pki.ca.certPem, upstream: direct, upstreamIdentity: pki.device, upstreamCa: pki.ca.certPem });
+  // As the proxy command runs it: every exchange grouped into its DM session, each session judged as it ends.
+  const sessions = new ProxySessions({ role: 'both' });
+  const proxy = new ReverseProxy({
+    identity: pki.server, deviceCa: pki.ca.certPem, upstream: direct, upstreamIdentity: pki.device, upstreamCa: pki.ca.certPem,
+    onExchange: (record) => sessions.add(record),
+  });
   const proxied = `${(await proxy.listen()).url}${MANAGEMENT_PATH}`;
   const lines = ['judging proxy, one DM round trip of the reference device to the reference server (connection kept):'];
   try {
@@ -50,8 +55,10 @@ export async function benchProxy(seconds: number): Promise<string[]> {
     }
   } finally {
     await proxy.close();
+    sessions.close();
     await server.stop();
   }
+  lines.push(`  (through the proxy: forwarding, and judging of ${sessions.judged.length} sessions as each ended)`);
   return lines;
 }
 

@@ -6,14 +6,15 @@
 import { MS_SIGNATURE_HEADER, verifyMessageSignature } from '../pki/ms-signature';
 import { codeOf, metaValue, type Command, type Results, type SyncML, type SyncMLEncoding } from '../syncml';
 import {
-  commandIndex, judgeCmdIDs, judgeDocument, judgeHeaderStatus, judgeHttp, judgeStatusOrder, judgeStatusReferences, peerMsgIDs,
-  refKey, sentBy, statusesOf,
+  sessionCommandIndex, judgeCmdIDs, judgeDocument, judgeHeaderStatus, judgeHttp, judgeStatusOrder, judgeStatusReferences, peerMsgIDs,
+  headerStatusOf, keyedCommands, refKey, sentBy, statusesByKey, statusesOf,
 } from './common';
 import { headerStatus, judgeAuthentication, judgeCredentials } from './authentication';
-import { numberKey, numberOf, sameNumber, sameUrl } from './compare';
+import { numberOf, sameUrl } from './compare';
 import { COMMAND_CHECKS } from './client/command-checks';
 import { CLIENT_LARGE_OBJECT_CHECKS, continuationCause } from './client/large-objects';
 import { defineCheck, type Check } from './finding';
+import { memo } from './memo';
 import { commandsWithPaths, label, startsAtPackage1, trimmed, type AnySessionView, type SessionView, type WireMessage } from './session';
 
 /** What the run established with the client, beyond the URL: how it was provisioned. */
@@ -46,16 +47,17 @@ type ClientCheck = Check<AnyClientSessionView>;
 
 const DEVINFO = ['./DevInfo/DevId', './DevInfo/Man', './DevInfo/Mod', './DevInfo/DmV', './DevInfo/Lang'];
 const WINDOWS_USER_AGENT = 'MSFT OMA DM Client/1.2.0.1';
+const HTTP_URL = /^https?:\/\/[^/\s]/i;
 const isAlert = (c: Command, code: string) => c.kind === 'Alert' && codeOf(c) === code;
 const nonStatus = (msg: SyncML) => msg.body.commands.filter((c) => c.kind !== 'Status');
-const hdrStatus = (msg: SyncML) => statusesOf(msg).find((s) => numberKey(s.status.cmdRef) === '0')?.status;
+const hdrStatus = (msg: SyncML) => headerStatusOf(msg);
 /** MDM-ID-007: a Results without MsgRef refers to message 1. */
 const resultsMsgRef = (r: Results) => (r.msgRef === undefined ? '1' : r.msgRef);
 
 /** The device refuses the server message it answers: 401/407 for its SyncHdr. */
 function refusesServer(msg: SyncML): boolean {
   const own = hdrStatus(msg);
-  return !!own && ['401', '407'].includes(codeOf(own) ?? '');
+  return !!own && (own.code === '401' || own.code === '407');
 }
 
 /** Device messages paired with the server message each one answers (undefined for the first). */
@@ -87,7 +89,7 @@ export const deviceMessagesAreWellFormed = defineCheck<AnyClientSessionView>({
   when: { 'MDM-AUTH-013': 'the device to send credentials (Cred): application-level authentication (--auth)', 'MDM-HDR-015': 'the device to send credentials (Cred)' },
   // MDM-HDR-015 and the Cred's form are judged in judgeCredentials.
   run(session, judge) {
-    const index = commandIndex(sentBy(session, 'server'));
+    const index = sessionCommandIndex(session, 'server');
     for (const { m, first } of deviceMessagesWithPackageStart(session)) {
       judgeDocument(m, 'device', judge, DOCUMENT_IDS, { firstOfPackage: first, peerIndex: index });
       const msg = m.syncml;
@@ -200,6 +202,9 @@ export const deviceHeaderIsConsistent = defineCheck<AnyClientSessionView>({
       const target = trimmed(msg.hdr.target?.locURI);
       if (session.serverUrl && !sameUrl(target, session.serverUrl)) {
         judge.fail('MDM-HDR-010', m, '/SyncHdr/Target/LocURI', `Target is "${target}", the management URL is "${session.serverUrl}"`);
+      } else if (!session.serverUrl && !HTTP_URL.test(target)) {
+        // Captured traffic does not say which URL the device was given, but it must be one.
+        judge.fail('MDM-HDR-010', m, '/SyncHdr/Target/LocURI', `Target is "${target}", not a URL: a device message addresses the management server URL`);
       }
       if (!trimmed(msg.hdr.source?.locURI)) judge.fail('MDM-HDR-010', m, '/SyncHdr/Source/LocURI', 'no device identifier in the header Source');
     }
@@ -293,7 +298,7 @@ export const deviceStatusesAnswerTheServer = defineCheck<AnyClientSessionView>({
   ids: ['MDM-STS-003', 'MDM-ID-002', 'MDM-ID-003', 'MDM-ID-005', 'MDM-ID-006', 'MDM-STS-007', 'MDM-STS-015', 'MDM-STS-016'],
   run(session, judge) {
     const serverMessages = sentBy(session, 'server');
-    const index = commandIndex(serverMessages);
+    const index = sessionCommandIndex(session, 'server');
     const msgIDs = peerMsgIDs(serverMessages);
     for (const { m, prev } of deviceTurns(session)) {
       judgeCmdIDs(m, judge);
@@ -305,33 +310,64 @@ export const deviceStatusesAnswerTheServer = defineCheck<AnyClientSessionView>({
   },
 });
 
-/** What the device sent from one of its turns on: Statuses and Results by the command they answer. */
-interface Answers {
-  statuses: Map<string, { code: string }[]>;
-  results: Map<string, { results: Results; msg: WireMessage; path: string }[]>;
+/** A Results the device sent, where it stands. */
+interface ResultsAt {
+  results: Results;
+  msg: WireMessage;
+  path: string;
+}
+
+const RESULTS_BY_KEY = Symbol('resultsByKey');
+
+/** The Results of a device message by the Get they answer (a missing MsgRef is message 1, MDM-ID-007); made once. */
+function resultsByKey(msg: SyncML, m: WireMessage): ReadonlyMap<string, readonly ResultsAt[]> {
+  return memo(msg.body, RESULTS_BY_KEY, () => {
+    const byKey = new Map<string, ResultsAt[]>();
+    for (const { command, path, depth } of commandsWithPaths(msg.body.commands)) {
+      if (depth > 0 || command.kind !== 'Results') continue;
+      const key = refKey(resultsMsgRef(command), command.cmdRef);
+      const list = byKey.get(key);
+      if (list) list.push({ results: command, msg: m, path });
+      else byKey.set(key, [{ results: command, msg: m, path }]);
+    }
+    return byKey;
+  });
 }
 
 /**
- * The device's answers indexed once per session, newest turn first: a turn's answers are everything the device
- * sent from that turn on (a reply may span messages), built back to front so each turn costs what it adds.
+ * What the device sent under `key` from turn `from` on: a reply may span messages, so the answer to a server command
+ * can come in any later turn. Found by looking the key up in each turn's own index (no per-session copy).
  */
-function answersFrom(turns: { msg: SyncML; m: WireMessage }[]): Answers[] {
-  const out: Answers[] = new Array(turns.length);
-  let acc: Answers = { statuses: new Map(), results: new Map() };
-  for (let i = turns.length - 1; i >= 0; i--) {
-    const next: Answers = { statuses: new Map(acc.statuses), results: new Map(acc.results) };
-    for (const { command, path, depth } of commandsWithPaths(turns[i].msg.body.commands)) {
-      if (depth > 0) continue;
-      if (command.kind === 'Status') {
-        const key = refKey(command.msgRef, command.cmdRef);
-        next.statuses.set(key, [{ code: codeOf(command) ?? '' }, ...(next.statuses.get(key) ?? [])]);
-      } else if (command.kind === 'Results') {
-        const key = refKey(resultsMsgRef(command), command.cmdRef);
-        next.results.set(key, [{ results: command, msg: turns[i].m, path }, ...(next.results.get(key) ?? [])]);
-      }
-    }
-    out[i] = acc = next;
+function answeredFrom(turns: readonly { msg: SyncML }[], key: string, from: number): boolean {
+  for (let j = from; j < turns.length; j++) if (statusesByKey(turns[j].msg).has(key)) return true;
+  return false;
+}
+
+/** Whether a Status 200 came for `key` from turn `from` on. */
+function succeededFrom(turns: readonly { msg: SyncML }[], key: string, from: number): boolean {
+  for (let j = from; j < turns.length; j++) {
+    const list = statusesByKey(turns[j].msg).get(key);
+    if (list) for (const s of list) if (s.code === '200') return true;
   }
+  return false;
+}
+
+/** Every Results of the session by the Get it answers, with the turn it came in: made once per session. */
+function sessionResults(turns: readonly { msg: SyncML; m: WireMessage }[]): Map<string, { turn: number; at: ResultsAt }[]> {
+  const out = new Map<string, { turn: number; at: ResultsAt }[]>();
+  turns.forEach(({ msg, m }, turn) => {
+    for (const [key, list] of resultsByKey(msg, m)) {
+      const entries = out.get(key) ?? [];
+      for (const at of list) entries.push({ turn, at });
+      out.set(key, entries);
+    }
+  });
+  return out;
+}
+
+function resultsFrom(index: Map<string, { turn: number; at: ResultsAt }[]>, key: string, from: number): ResultsAt[] {
+  const out: ResultsAt[] = [];
+  for (const { turn, at } of index.get(key) ?? []) if (turn >= from) out.push(at);
   return out;
 }
 
@@ -348,28 +384,29 @@ export const deviceAnswersEveryCommand = defineCheck<AnyClientSessionView>({
   },
   run(session, judge) {
     const turns = [...deviceTurns(session)];
-    const answers = answersFrom(turns);
+    const results = sessionResults(turns);
+    // Whether the device closed a package (Final) at or after each turn: until it does, its answers may still come,
+    // and a capture that ends before that does not show them.
+    const closedFrom = new Array<boolean>(turns.length + 1).fill(false);
+    for (let i = turns.length - 1; i >= 0; i--) closedFrom[i] = closedFrom[i + 1] || turns[i].msg.body.final === true;
     for (const [i, { prev, prevWire }] of turns.entries()) {
       if (!prev || !prevWire) continue;
       if (prev.body.commands.some((c) => isAlert(c, '1223'))) continue; // the device owes nothing after an abort
-      const from = answers[i];
-      const msgID = prev.hdr.msgID;
-      for (const { command, path } of commandsWithPaths(prev.body.commands)) {
+      if (session.endsMidSession && !closedFrom[i]) continue;
+      for (const { command, path, key } of keyedCommands(prev)) {
         if (command.kind === 'Status' || command.kind === 'Results') continue;
-        const key = refKey(msgID, command.cmdID);
-        const got = from.statuses.get(key) ?? [];
         // A Sequence and its members are MDM-CMD-SEQ-004's; every other command MDM-STS-004's (one rule per cause).
         const inSequence = command.kind === 'Sequence' || path.includes('/Sequence');
         const id = isAlert(command, '1222') ? 'MDM-LO-006' : inSequence ? 'MDM-CMD-SEQ-004' : 'MDM-STS-004';
         judge.saw(id, 'MDM-SES-010');
-        if (!got.length) {
+        if (!answeredFrom(turns, key, i)) {
           judge.fail(id, prevWire, path, `the device never answered this ${command.kind} (CmdID ${trimmed(command.cmdID)}) with a Status`);
           judge.consequence('MDM-SES-010', id, prevWire, path, 'the response package lacks the Status for this command');
           continue;
         }
-        if (command.kind !== 'Get' || !got.some((s) => s.code === '200')) continue;
+        if (command.kind !== 'Get' || !succeededFrom(turns, key, i)) continue;
         judge.saw('MDM-CMD-GET-002', 'MDM-RES-002', 'MDM-RES-004');
-        const res = from.results.get(key) ?? [];
+        const res = resultsFrom(results, key, i);
         if (!res.length) {
           judge.fail('MDM-CMD-GET-002', prevWire, path, `Get ${trimmed(command.cmdID)} answered 200 but no Results came back`);
           continue;
@@ -391,12 +428,14 @@ export const deviceAnswersEveryCommand = defineCheck<AnyClientSessionView>({
           if (second.cause) judge.consequence('MDM-RES-004', second.cause, second.at.msg, second.at.path, why);
           else judge.fail('MDM-RES-004', second.at.msg, second.at.path, why);
         }
-        const asked = new Set(command.kind === 'Get' ? command.items.map((it) => trimmed(it.target?.locURI)) : []);
+        const asked = command.items;
         for (const { results: r, msg, path: at } of res) {
-          r.items.forEach((it, n) => {
-            const named = trimmed(it.source?.locURI);
-            if (!asked.has(named)) judge.fail('MDM-RES-002', msg, `${at}/Item${r.items.length > 1 ? `[${n + 1}]` : ''}/Source/LocURI`, `Results item names "${named}", which the Get ${trimmed(command.cmdID)} of ${label(prevWire)} did not ask for`);
-          });
+          for (let n = 0; n < r.items.length; n++) {
+            const named = trimmed(r.items[n].source?.locURI);
+            let found = false;
+            for (const it of asked) if (trimmed(it.target?.locURI) === named) found = true;
+            if (!found) judge.fail('MDM-RES-002', msg, `${at}/Item${r.items.length > 1 ? `[${n + 1}]` : ''}/Source/LocURI`, `Results item names "${named}", which the Get ${trimmed(command.cmdID)} of ${label(prevWire)} did not ask for`);
+          }
         }
       }
     }
@@ -419,7 +458,8 @@ export const deviceEndsSessionProperly = defineCheck<AnyClientSessionView>({
     }
     for (const { m, msg, prev } of deviceTurns(session)) {
       judge.saw('MDM-STS-011');
-      const onlyHeaderOk = msg.body.commands.length === 1 && hdrStatus(msg) !== undefined && ['200', '212'].includes(codeOf(hdrStatus(msg)!) ?? '');
+      const header = hdrStatus(msg);
+      const onlyHeaderOk = msg.body.commands.length === 1 && header !== undefined && (header.code === '200' || header.code === '212');
       if (onlyHeaderOk) judge.fail('MDM-STS-011', m, '/SyncBody', 'a message whose only content is a successful Status for the server\'s SyncHdr');
       if (!prev) continue;
       if (prev.body.commands.some((c) => isAlert(c, '1223'))) {
@@ -427,11 +467,11 @@ export const deviceEndsSessionProperly = defineCheck<AnyClientSessionView>({
         judge.fail('MDM-TERM-007', m, '', 'the device replied after the server aborted the session with Alert 1223');
         continue;
       }
-      const challenged = statusesOf(prev).some((s) => ['401', '407'].includes(codeOf(s.status) ?? '') && s.status.chal);
+      const challenged = statusesOf(prev).some((s) => (s.code === '401' || s.code === '407') && s.status.chal);
       const own = hdrStatus(msg);
-      const onlyAChallenge = msg.body.commands.length === 1 && !!own?.chal && ['401', '407'].includes(codeOf(own) ?? '');
+      const onlyAChallenge = msg.body.commands.length === 1 && !!own?.status.chal && (own.code === '401' || own.code === '407');
       if (nonStatus(prev).length === 0 && !statusesOf(prev).some((s) => s.status.chal) && onlyAChallenge) {
-        judge.fail('MDM-AUTH-012', m, '/SyncBody/Status[1]/Chal', `the server's msg ${trimmed(prev.hdr.msgID)} held no command and no challenge, and the device answers with nothing but a ${codeOf(own!)} challenge of its SyncHdr`);
+        judge.fail('MDM-AUTH-012', m, '/SyncBody/Status[1]/Chal', `the server's msg ${trimmed(prev.hdr.msgID)} held no command and no challenge, and the device answers with nothing but a ${own!.code} challenge of its SyncHdr`);
         if (prev.body.final) judge.consequence('MDM-TERM-001', 'MDM-AUTH-012', m, '', 'the server\'s package had no commands and no challenge, so the session was over');
         continue;
       }
@@ -483,11 +523,13 @@ export const deviceFinalRules = defineCheck<AnyClientSessionView>({
         firstChunk ??= { msgRef: trimmed(prev.hdr.msgID), cmdRef: trimmed(chunk.cmdID) };
         // A-23: the 213 may name this chunk's message and CmdID, or the object's first chunk.
         const refs = [{ msgRef: prev.hdr.msgID, cmdRef: chunk.cmdID }, firstChunk];
-        const ack = statusesOf(msg).find((s) => refs.some((r) => sameNumber(s.status.cmdRef, r.cmdRef) && sameNumber(s.status.msgRef, r.msgRef)));
-        if (!ack || codeOf(ack.status) !== '213') judge.fail('MDM-LO-010', m, '/SyncBody', `chunk ${chunk.kind} ${trimmed(chunk.cmdID)} acknowledged with ${ack ? codeOf(ack.status) : 'no Status'}, expected 213`);
+        const ack = statusesOf(msg).find((s) => refs.some((r) => s.key === refKey(r.msgRef, r.cmdRef)));
+        if (!ack || ack.code !== '213') judge.fail('MDM-LO-010', m, '/SyncBody', `chunk ${chunk.kind} ${trimmed(chunk.cmdID)} acknowledged with ${ack ? ack.code : 'no Status'}, expected 213`);
       }
     }
-    // The device's last word in the session was a message without Final, and the server asked for the rest.
+    // The device's last word in the session was a message without Final, and the server asked for the rest. A
+    // capture that ends mid-session only stopped recording: what came next is unknown.
+    if (session.endsMidSession) return;
     const lastTurn = session.exchanges.filter((x) => x.request?.syncml).at(-1);
     const lastMsg = lastTurn?.request?.syncml;
     const reply = lastTurn?.response?.syncml;

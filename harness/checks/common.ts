@@ -5,8 +5,9 @@
 import { codeOf, declaredEncoding, type Command, type Deviation, type Status, type SyncML } from '../syncml';
 import { numberKey, sameNumber } from './compare';
 import type { Judge } from './finding';
+import { memo } from './memo';
 import { requirement } from './registry';
-import { commandsWithPaths, trimmed, type AnySessionView, type Party, type WireMessage } from './session';
+import { commandsWithPaths, trimmed, type AnySessionView, type CommandAt, type Party, type WireMessage } from './session';
 
 export const DM_MEDIA_TYPES = ['application/vnd.syncml.dm+xml', 'application/vnd.syncml.dm+wbxml'];
 
@@ -42,7 +43,7 @@ export interface DocumentContext {
   /** The message opens a package (the first of the session, or the first after the sender's Final). */
   firstOfPackage?: boolean;
   /** The peer's commands, to tell a Status that answers a command without CmdID (A-34). */
-  peerIndex?: Map<string, CommandIndexEntry>;
+  peerIndex?: ReadonlyMap<string, CommandIndexEntry>;
 }
 
 /**
@@ -129,12 +130,81 @@ export function judgeCmdIDs(m: WireMessage, judge: Judge): void {
   }
 }
 
-export function statusesOf(msg: SyncML): { status: Status; path: string }[] {
-  const out: { status: Status; path: string }[] = [];
-  for (const { command, path, depth } of commandsWithPaths(msg.body.commands)) {
-    if (command.kind === 'Status' && depth === 0) out.push({ status: command, path });
-  }
-  return out;
+/** A Status directly under SyncBody, with what the checks look it up by, worked out once. */
+export interface StatusAt {
+  status: Status;
+  path: string;
+  /** `refKey(MsgRef, CmdRef)`: the command it answers. */
+  key: string;
+  /** CmdRef by value (`0` for the SyncHdr). */
+  cmdRef: string;
+  /** The status code, trimmed ('' when there is none). */
+  code: string;
+}
+
+const STATUSES = Symbol('statusesOf');
+const STATUS_INDEX = Symbol('statusAnswering');
+
+/** The Statuses directly under SyncBody, with their paths; found once per message (see commandsWithPaths). */
+export function statusesOf(msg: SyncML): readonly StatusAt[] {
+  return memo(msg.body, STATUSES, () => {
+    const list: StatusAt[] = [];
+    for (const { command, path, depth } of commandsWithPaths(msg.body.commands)) {
+      if (command.kind !== 'Status' || depth !== 0) continue;
+      const cmdRef = numberKey(command.cmdRef);
+      list.push({ status: command, path, key: `${numberKey(command.msgRef)}:${cmdRef}`, cmdRef, code: codeOf(command) ?? '' });
+    }
+    return list;
+  });
+}
+
+/** The first Status of `msg` that answers command `cmdRef` of message `msgRef`, by value; looked up in an index made once. */
+export function statusAnswering(msg: SyncML, msgRef: string | undefined, cmdRef: string | undefined): StatusAt | undefined {
+  const index = memo(msg.body, STATUS_INDEX, () => {
+    const byKey = new Map<string, StatusAt>();
+    for (const s of statusesOf(msg)) if (!byKey.has(s.key)) byKey.set(s.key, s);
+    return byKey;
+  });
+  return index.get(refKey(msgRef, cmdRef));
+}
+
+/** Every Status of `msg` (directly under SyncBody) by the command it answers, in document order; made once per message. */
+export function statusesByKey(msg: SyncML): ReadonlyMap<string, readonly StatusAt[]> {
+  return memo(msg.body, STATUSES_BY_KEY, () => {
+    const byKey = new Map<string, StatusAt[]>();
+    for (const s of statusesOf(msg)) {
+      const list = byKey.get(s.key);
+      if (list) list.push(s);
+      else byKey.set(s.key, [s]);
+    }
+    return byKey;
+  });
+}
+
+const STATUSES_BY_KEY = Symbol('statusesByKey');
+const KEYED = Symbol('keyedCommands');
+
+/** A command of a message with the key Statuses and Results refer to it by. */
+export interface KeyedCommand extends CommandAt {
+  /** `refKey(MsgID, CmdID)`. */
+  key: string;
+  /** The MsgID of the message it is in, as written. */
+  msgID: string | undefined;
+}
+
+/** The commands of `msg` (nested ones included, depth first) with their keys; made once per message. */
+export function keyedCommands(msg: SyncML): readonly KeyedCommand[] {
+  return memo(msg.body, KEYED, () => {
+    const msgID = msg.hdr.msgID;
+    const msgKey = numberKey(msgID);
+    // Fields written out: an object spread here cost more than the rest of the walk.
+    return commandsWithPaths(msg.body.commands).map((c) => ({ command: c.command, path: c.path, depth: c.depth, key: `${msgKey}:${numberKey(c.command.cmdID)}`, msgID }));
+  });
+}
+
+/** The Status for the SyncHdr (CmdRef 0) among the Statuses of `msg`, wherever it stands. */
+export function headerStatusOf(msg: SyncML): StatusAt | undefined {
+  return statusesOf(msg).find((s) => s.cmdRef === '0');
 }
 
 /** The SyncHdr Status leads the body, refers to the message answered (MDM-STS-003, MDM-ID-005, MDM-ID-006). */
@@ -143,7 +213,7 @@ export function judgeHeaderStatus(reply: WireMessage, answered: SyncML, judge: J
   if (!msg) return undefined;
   judge.saw('MDM-STS-003');
   const first = msg.body.commands[0];
-  const hdr = statusesOf(msg).find((s) => numberKey(s.status.cmdRef) === '0');
+  const hdr = headerStatusOf(msg);
   if (!first || first.kind !== 'Status' || numberKey(first.cmdRef) !== '0') {
     judge.fail('MDM-STS-003', reply, '/SyncBody', hdr
       ? `the SyncHdr Status is at ${hdr.path}, it must be the first element of SyncBody`
@@ -166,6 +236,8 @@ export interface CommandIndexEntry {
   name: string;
   path: string;
   msg: WireMessage;
+  /** Position in the order the party sent its commands (MDM-STS-007). */
+  rank: number;
 }
 
 /**
@@ -176,35 +248,56 @@ export function commandIndex(messages: WireMessage[]): Map<string, CommandIndexE
   const index = new Map<string, CommandIndexEntry>();
   for (const m of messages) {
     if (!m.syncml) continue;
-    const msgID = m.syncml.hdr.msgID;
-    for (const { command, path } of commandsWithPaths(m.syncml.body.commands)) {
-      // A command without CmdID is answered with a blank CmdRef (MDM-XML-014, A-34): it is indexed under ''.
-      const key = refKey(msgID, command.cmdID);
-      if (!index.has(key)) index.set(key, { command, name: command.kind === 'Unknown' ? command.name : command.kind, path, msg: m });
+    // A command without CmdID is answered with a blank CmdRef (MDM-XML-014, A-34): it is indexed under ''.
+    for (const { command, path, key } of keyedCommands(m.syncml)) {
+      if (!index.has(key)) index.set(key, { command, name: command.kind === 'Unknown' ? command.name : command.kind, path, msg: m, rank: index.size });
     }
   }
   return index;
 }
 
+const INDEXES = Symbol('sessionCommandIndex');
+
+interface SessionIndexes {
+  length: number;
+  byParty: Partial<Record<Party, Map<string, CommandIndexEntry>>>;
+}
+
+/**
+ * `commandIndex` of what one party sent in the session, made once per session however many checks ask (a view that
+ * grew since is indexed anew). The index is shared: callers only read it.
+ */
+export function sessionCommandIndex(session: AnySessionView, party: Party): ReadonlyMap<string, CommandIndexEntry> {
+  const holder = session.exchanges as unknown as Record<symbol, SessionIndexes | undefined>;
+  let cached = holder[INDEXES];
+  if (!cached || cached.length !== session.exchanges.length) {
+    cached = { length: session.exchanges.length, byParty: {} };
+    Object.defineProperty(holder, INDEXES, { value: cached, enumerable: false, configurable: true, writable: true });
+  }
+  return (cached.byParty[party] ??= commandIndex(sentBy(session, party)));
+}
+
+const THREE_DIGITS = /^\d{3}$/;
+
 /** Each Status answers a command the peer sent, under the right MsgRef/CmdRef and Cmd, with a numeric code. */
-export function judgeStatusReferences(sender: WireMessage, peerIndex: Map<string, CommandIndexEntry>, peerMsgIDs: Set<string>, judge: Judge): void {
+export function judgeStatusReferences(sender: WireMessage, peerIndex: ReadonlyMap<string, CommandIndexEntry>, peerMsgIDs: Set<string>, judge: Judge): void {
   const msg = sender.syncml;
   if (!msg) return;
-  for (const { status: s, path } of statusesOf(msg)) {
-    judge.saw('MDM-ID-005', 'MDM-ID-006', 'MDM-STS-015', 'MDM-STS-016');
+  const statuses = statusesOf(msg);
+  if (statuses.length) judge.saw('MDM-ID-005', 'MDM-ID-006', 'MDM-STS-015', 'MDM-STS-016');
+  for (const { status: s, path, key, cmdRef: cmdRefKey, code } of statuses) {
     const msgRef = trimmed(s.msgRef);
     const cmdRef = trimmed(s.cmdRef);
-    const code = codeOf(s) ?? '';
-    if (!/^\d{3}$/.test(code)) judge.fail('MDM-STS-016', sender, `${path}/Data`, `status code "${code}" is not a three-digit SyncML code`);
+    if (!THREE_DIGITS.test(code)) judge.fail('MDM-STS-016', sender, `${path}/Data`, `status code "${code}" is not a three-digit SyncML code`);
     if (!peerMsgIDs.has(numberKey(msgRef))) {
       judge.fail('MDM-ID-005', sender, `${path}/MsgRef`, `MsgRef ${msgRef || '(empty)'} is not the MsgID of any message received`);
       continue;
     }
-    if (numberKey(cmdRef) === '0') {
+    if (cmdRefKey === '0') {
       if (trimmed(s.cmd) !== 'SyncHdr') judge.fail('MDM-STS-015', sender, `${path}/Cmd`, `CmdRef 0 denotes the SyncHdr, Cmd is "${trimmed(s.cmd)}"`);
       continue;
     }
-    const target = peerIndex.get(refKey(msgRef, cmdRef));
+    const target = peerIndex.get(key);
     if (!target) {
       judge.fail('MDM-ID-006', sender, `${path}/CmdRef`, `no command with CmdID ${cmdRef || '(empty)'} in msg ${msgRef}`);
       continue;
@@ -224,15 +317,13 @@ export function peerMsgIDs(messages: WireMessage[]): Set<string> {
  * Statuses in the order of the commands they answer (MDM-STS-007), among the Statuses that answer one request: those
  * still owed for an earlier message may follow the answers to the latest one (MDM-STS-003).
  */
-export function judgeStatusOrder(sender: WireMessage, peerIndex: Map<string, CommandIndexEntry>, judge: Judge): void {
+export function judgeStatusOrder(sender: WireMessage, peerIndex: ReadonlyMap<string, CommandIndexEntry>, judge: Judge): void {
   const msg = sender.syncml;
   if (!msg) return;
-  const order = [...peerIndex.keys()];
-  const rank = new Map(order.map((k, i) => [k, i]));
   const last = new Map<string, { rank: number; path: string }>();
-  for (const { status: s, path } of statusesOf(msg)) {
-    if (numberKey(s.cmdRef) === '0') continue;
-    const r = rank.get(refKey(s.msgRef, s.cmdRef));
+  for (const { status: s, path, key, cmdRef } of statusesOf(msg)) {
+    if (cmdRef === '0') continue;
+    const r = peerIndex.get(key)?.rank;
     if (r === undefined) continue;
     judge.saw('MDM-STS-007');
     const request = numberKey(s.msgRef);

@@ -9,7 +9,9 @@ const DIGITS = /^\d+$/;
 
 /** A reference number (MsgID, MsgRef, CmdID, CmdRef) in one canonical spelling: `007` -> `7`; other text trimmed. */
 export function numberKey(value: string | undefined): string {
-  const t = trimmed(value);
+  const t = value === undefined ? '' : value.trim();
+  // The common spelling is already canonical: digits without a leading zero.
+  if (t.charCodeAt(0) !== 0x30 || t.length === 1) return t;
   return DIGITS.test(t) ? String(Number(t)) : t;
 }
 
@@ -32,6 +34,19 @@ const DEFAULT_PORTS: Record<string, string> = { 'https:': '443', 'http:': '80' }
  */
 export function urlKey(value: string | undefined): string {
   const t = trimmed(value);
+  // Every message of a session names the same URL: parsing it once is enough.
+  const known = URL_KEYS.get(t);
+  if (known !== undefined) return known;
+  const key = computeUrlKey(t);
+  if (URL_KEYS.size >= URL_KEYS_KEPT) URL_KEYS.clear();
+  URL_KEYS.set(t, key);
+  return key;
+}
+
+const URL_KEYS = new Map<string, string>();
+const URL_KEYS_KEPT = 256;
+
+function computeUrlKey(t: string): string {
   let u: URL;
   try {
     u = new URL(t);
@@ -44,4 +59,23 @@ export function urlKey(value: string | undefined): string {
 
 export function sameUrl(a: string | undefined, b: string | undefined): boolean {
   return urlKey(a) === urlKey(b);
+}
+
+/** The URL with an aliased origin replaced by the one it stands for (see AnySessionView.originAliases). */
+export function unaliased(url: string | undefined, aliases: Readonly<Record<string, string>> | undefined): string | undefined {
+  if (!aliases || url === undefined) return url;
+  const t = url.trim();
+  const replaced = (origin: string) => {
+    try {
+      const u = new URL(t);
+      return `${origin.replace(/\/+$/, '')}${u.pathname}${u.search}`;
+    } catch {
+      return t;
+    }
+  };
+  for (const [alias, origin] of Object.entries(aliases)) {
+    if (alias !== '*' && urlKey(t).startsWith(urlKey(alias))) return replaced(origin);
+  }
+  // `*`: whatever origin the device used stands for this one (a proxy reached under names it cannot know).
+  return aliases['*'] !== undefined ? replaced(aliases['*']) : t;
 }

@@ -8,11 +8,12 @@
  */
 import { codeOf, encodeCommand, metaValue, type Command, type SyncML } from '../syncml';
 import {
-  commandIndex, DM_MEDIA_TYPES, judgeCmdIDs, judgeDocument, judgeHeaderStatus, judgeHttp, judgeStatusOrder, judgeStatusReferences,
-  mediaType, mislabelled, peerMsgIDs, refKey, sentBy, statusesOf,
+  sessionCommandIndex, DM_MEDIA_TYPES, judgeCmdIDs, judgeDocument, judgeHeaderStatus, judgeHttp, judgeStatusOrder,
+  judgeStatusReferences, headerStatusOf, keyedCommands, mediaType, mislabelled, peerMsgIDs, refKey, sentBy, statusAnswering, statusesOf,
+  type KeyedCommand,
 } from './common';
 import { judgeAuthentication, judgeCredentials } from './authentication';
-import { numberKey, numberOf, sameNumber, sameUrl } from './compare';
+import { numberOf, sameUrl, unaliased } from './compare';
 import { defineCheck, type Check, type Judge } from './finding';
 import { SERVER_COMMAND_CHECKS } from './server/commands';
 import { SERVER_LARGE_OBJECT_CHECKS } from './server/large-objects';
@@ -105,7 +106,7 @@ export const serverMessagesAreWellFormed = defineCheck<AnySessionView>({
     'MDM-HDR-015': 'the server to present credentials of its own (Cred): --server-credentials',
   },
   run(session, judge) {
-    const index = commandIndex(sentBy(session, 'device'));
+    const index = sessionCommandIndex(session, 'device');
     for (const { m, first } of serverMessagesWithPackageStart(session)) {
       if (m.parseError === 'empty body' || isErrorPage(m)) continue; // judged by serverAnswersEveryPackage
       judgeDocument(m, 'server', judge, DOCUMENT_IDS, { firstOfPackage: first, peerIndex: index });
@@ -236,7 +237,7 @@ export const serverHeaderMirrorsDevice = defineCheck<AnySessionView>({
       }
       const serverUrl = trimmed(req.hdr.target?.locURI);
       const source = trimmed(res.hdr.source?.locURI);
-      if (!sameUrl(source, serverUrl)) {
+      if (!sameUrl(source, unaliased(serverUrl, session.originAliases))) {
         judge.fail('MDM-HDR-011', reply, '/SyncHdr/Source/LocURI', `Source is "${source}", the device addressed "${serverUrl}"`);
       }
     }
@@ -248,7 +249,7 @@ export const serverStatusesAnswerTheDevice = defineCheck<AnySessionView>({
   ids: ['MDM-STS-003', 'MDM-ID-002', 'MDM-ID-003', 'MDM-ID-005', 'MDM-ID-006', 'MDM-STS-007', 'MDM-STS-015', 'MDM-STS-016'],
   run(session, judge) {
     const deviceMessages = sentBy(session, 'device');
-    const index = commandIndex(deviceMessages);
+    const index = sessionCommandIndex(session, 'device');
     const msgIDs = peerMsgIDs(deviceMessages);
     for (const { req, reply } of answered(session)) {
       judgeHeaderStatus(reply, req, judge);
@@ -270,24 +271,22 @@ export const serverAnswersAlertsAndDevInfo = defineCheck<AnySessionView>({
   when: { 'MDM-CMD-ALT-006': 'the device to send a generic alert 1226', 'MDM-LO-006': 'the device to ask for the next message with Alert 1222' },
   run(session, judge) {
     for (const { req, res, reply } of answered(session)) {
-      const statuses = statusesOf(res).map((s) => s.status);
-      const statusFor = (c: Command) => statuses.find((s) => sameNumber(s.msgRef, req.hdr.msgID) && sameNumber(s.cmdRef, c.cmdID));
       // A message refused for its SyncML or DM version (505/513, MDM-ROB-002) is not run: its commands carry that code.
-      const header = statuses.find((s) => numberKey(s.cmdRef) === '0');
-      const versionRefused = header && ['505', '513'].includes(codeOf(header) ?? '') ? codeOf(header) : undefined;
+      const header = headerStatusOf(res);
+      const versionRefused = header && (header.code === '505' || header.code === '513') ? header.code : undefined;
       for (const { command, path, depth } of commandsWithPaths(req.body.commands)) {
         if (depth > 0) continue;
         if (command.kind === 'Alert') {
           const code = codeOf(command) ?? '';
           judge.saw('MDM-STS-005', 'MDM-CMD-ALT-005');
-          const s = statusFor(command);
+          const s = statusAnswering(res, req.hdr.msgID, command.cmdID);
           if (code === '1222') judge.saw('MDM-LO-006');
           if (!s) {
             const id = code === '1222' ? 'MDM-LO-006' : 'MDM-STS-005';
             judge.fail(id, reply, '/SyncBody', `no Status for the device's Alert ${code} (${path}, CmdID ${trimmed(command.cmdID)}); Windows tolerates the omission but OMA-DMP 8.4 requires it (A-09)`);
             continue;
           }
-          const got = codeOf(s) ?? '';
+          const got = s.code;
           if (versionRefused && got === versionRefused) continue;
           // MDM-ROB-006 prescribes 400 or 412 for a malformed command: an Alert without a usable code is one.
           if (malformedAlert(command) && ['400', '412'].includes(got)) continue;
@@ -300,7 +299,7 @@ export const serverAnswersAlertsAndDevInfo = defineCheck<AnySessionView>({
         }
         if (command.kind === 'Replace' && command.items.some((i) => i.source?.locURI?.startsWith('./DevInfo/'))) {
           judge.saw('MDM-STS-006');
-          if (!statusFor(command)) judge.fail('MDM-STS-006', reply, '/SyncBody', `no Status for the DevInfo Replace (CmdID ${trimmed(command.cmdID)})`);
+          if (!statusAnswering(res, req.hdr.msgID, command.cmdID)) judge.fail('MDM-STS-006', reply, '/SyncBody', `no Status for the DevInfo Replace (CmdID ${trimmed(command.cmdID)})`);
         }
       }
     }
@@ -316,8 +315,8 @@ export const serverSendsNoStatusFor200Results = defineCheck<AnySessionView>({
       for (const r of req.body.commands) {
         if (r.kind !== 'Results') continue;
         judge.saw('MDM-STS-014');
-        const s = statusesOf(res).find((x) => sameNumber(x.status.cmdRef, r.cmdID) && sameNumber(x.status.msgRef, req.hdr.msgID));
-        if (s && codeOf(s.status) === '200') {
+        const s = statusAnswering(res, req.hdr.msgID, r.cmdID);
+        if (s && s.code === '200') {
           // OMA forbids it, MS-MDM seems to allow it: a warning in server mode (catalogue A-24).
           judge.warn('MDM-STS-014', reply, s.path, 'Status 200 for a Results; OMA-DMRP 6.5.1 says no Status is sent for a 200 Results (A-24)');
         }
@@ -340,9 +339,15 @@ export const serverFinalRules = defineCheck<AnySessionView>({
     'MDM-LO-001': 'the server to send a large object in chunks (its package then spans messages)',
   },
   run(session, judge) {
-    let serverPackageOpen = false;
+    // Whether the server's package was open before the first exchange; unknown when the capture starts mid-session.
+    let serverPackageOpen: boolean | undefined = startsAtPackage1(session) ? false : undefined;
     for (const { req, res, reply } of answered(session)) {
       const chunk = hasChunk(res);
+      if (serverPackageOpen === undefined) {
+        if (chunk && res.body.final) judge.fail('MDM-TERM-004', reply, '/SyncBody/Final', 'Final on a message whose large object continues (MoreData)');
+        serverPackageOpen = !res.body.final && chunk;
+        continue;
+      }
       const deviceOpen = !req.body.final;
       // A keep-alive is not a message of the device's package: the server answers it as MDM-CMD-ALT-016 says.
       const nextMessageSituation = deviceOpen && !serverPackageOpen && !isKeepAlive(req);
@@ -393,7 +398,7 @@ export const serverWaitsThroughKeepAlive = defineCheck<AnySessionView>({
       const fresh = freshCommands(res);
       if (fresh.length) judge.fail('MDM-CMD-ALT-016', reply, '/SyncBody', `the device said its reply is still pending, yet the server sends ${fresh.map((c) => c.kind).join(', ')}`);
       const alert = req.body.commands.find((c) => isAlert(c, '1224'));
-      const answeredAlert = statusesOf(res).some((s) => sameNumber(s.status.cmdRef, alert?.cmdID) && sameNumber(s.status.msgRef, req.hdr.msgID));
+      const answeredAlert = statusAnswering(res, req.hdr.msgID, alert?.cmdID) !== undefined;
       if (!answeredAlert) judge.fail('MDM-CMD-ALT-016', reply, '/SyncBody', 'no Status for the request-pending alert');
       if (res.body.commands.some((c) => isAlert(c, '1223'))) judge.fail('MDM-CMD-ALT-016', reply, '/SyncBody', 'the server ended the session on a keep-alive instead of waiting for the outstanding statuses');
     }
@@ -409,25 +414,24 @@ export const serverWaitsForStatuses = defineCheck<AnySessionView>({
   ids: ['MDM-SES-009'],
   when: 'the server to start a new package of commands',
   run(session, judge) {
-    const outstanding = new Map<string, string>();
+    const outstanding = new Map<string, KeyedCommand>();
     let serverPackageClosed = true;
     for (const { req, res, reply } of answered(session)) {
-      for (const s of statusesOf(req)) outstanding.delete(refKey(s.status.msgRef, s.status.cmdRef));
+      for (const s of statusesOf(req)) outstanding.delete(s.key);
       const fresh = freshCommands(res);
       if (fresh.length && serverPackageClosed) {
         judge.saw('MDM-SES-009');
         // Statuses the device still owes with its package unfinished: the server must wait. With Final and some
         // still missing, the device broke its own rule (MDM-STS-004), which is no fault of the server's.
         if (outstanding.size && !req.body.final) {
-          const list = [...outstanding.values()].slice(0, 3).join(', ');
+          const list = [...outstanding.values()].slice(0, 3).map((o) => `${o.command.kind} ${trimmed(o.command.cmdID)} of msg ${trimmed(o.msgID)}`).join(', ');
           judge.fail('MDM-SES-009', reply, '/SyncBody', `new commands while the device, whose package is not finished, has not yet answered ${list}`);
         }
       }
       if (req.body.final) outstanding.clear();
-      const msgID = res.hdr.msgID;
-      for (const { command } of commandsWithPaths(res.body.commands)) {
-        if (command.kind === 'Status' || command.kind === 'Unknown' || isAlert(command, '1222')) continue;
-        outstanding.set(refKey(msgID, command.cmdID), `${command.kind} ${trimmed(command.cmdID)} of msg ${trimmed(msgID)}`);
+      for (const c of keyedCommands(res)) {
+        if (c.command.kind === 'Status' || c.command.kind === 'Unknown' || isAlert(c.command, '1222')) continue;
+        outstanding.set(c.key, c);
       }
       serverPackageClosed = !!res.body.final;
     }
@@ -529,12 +533,23 @@ export const serverLargeObjectChunks = defineCheck<AnySessionView>({
   when: 'the server to send a large object in chunks',
   run(session, judge) {
     let open: { uri: string; meta?: string } | undefined;
+    // A capture that starts mid-session may start in the middle of an object: its first chunk is not in the view.
+    let midObject = !startsAtPackage1(session);
     for (const { res, reply } of answered(session)) {
       let first = true;
       for (const c of res.body.commands) {
         if (c.kind === 'Status' || isAlert(c, '1222')) continue;
         const items = 'items' in c ? c.items : [];
         const uri = items.length === 1 ? trimmed(items[0].target?.locURI) : undefined;
+        if (midObject) {
+          midObject = false;
+          // A chunk without Size at the head of the capture continues an object whose first chunk came before it.
+          if (items.length === 1 && items[0].moreData && metaValue(items[0].meta, 'Size') === undefined && metaValue('meta' in c ? c.meta : undefined, 'Size') === undefined) {
+            open = { uri: uri ?? '', meta: 'meta' in c && c.meta?.fields.length ? JSON.stringify(c.meta.fields) : undefined };
+            first = false;
+            continue;
+          }
+        }
         if (open) {
           judge.saw('MDM-LO-013', 'MDM-LO-011', 'MDM-LO-016');
           const continues = first && items.length === 1 && (uri === open.uri || !uri);
@@ -593,19 +608,19 @@ export const serverTakesChunkedResults = defineCheck<AnySessionView>({
         received += Buffer.byteLength(it.data?.text ?? '');
         // A-23: the Status for a chunk may name this chunk or the object's first chunk.
         const refs = [{ msgRef: req.hdr.msgID, cmdRef: r.cmdID }, firstChunk!];
-        const s = statusesOf(res).find((x) => refs.some((ref) => sameNumber(x.status.cmdRef, ref.cmdRef) && sameNumber(x.status.msgRef, ref.msgRef)));
+        const s = statusesOf(res).find((x) => refs.some((ref) => x.key === refKey(ref.msgRef, ref.cmdRef)));
         if (it.moreData) {
           judge.saw('MDM-LO-010', 'MDM-LO-021');
-          if (!s || codeOf(s.status) !== '213') judge.fail('MDM-LO-021', reply, '/SyncBody', `chunk of Results ${trimmed(r.cmdID)} not acknowledged with Status 213${s ? ` (got ${codeOf(s.status)})` : ''}`);
+          if (!s || s.code !== '213') judge.fail('MDM-LO-021', reply, '/SyncBody', `chunk of Results ${trimmed(r.cmdID)} not acknowledged with Status 213${s ? ` (got ${s.code})` : ''}`);
           const pulls = nonStatus(res).some((c) => isAlert(c, '1222'));
           if (!pulls && !res.body.commands.some((c) => c.kind !== 'Status')) judge.fail('MDM-LO-010', reply, '/SyncBody', 'chunk acknowledged without Alert 1222 to pull the next one');
         } else {
           const mismatch = Number.isFinite(declared) && declared !== received;
           judge.saw('MDM-LO-012');
-          if (mismatch && (!s || codeOf(s.status) !== '424')) {
-            judge.fail('MDM-LO-012', reply, '/SyncBody', `reassembled ${received} bytes against a declared Size of ${declared}; expected Status 424${s ? `, got ${codeOf(s.status)}` : ''}`);
+          if (mismatch && (!s || s.code !== '424')) {
+            judge.fail('MDM-LO-012', reply, '/SyncBody', `reassembled ${received} bytes against a declared Size of ${declared}; expected Status 424${s ? `, got ${s.code}` : ''}`);
           }
-          if (!mismatch && s && codeOf(s.status) !== '200') judge.fail('MDM-LO-012', reply, s.path, `complete object of the declared size answered ${codeOf(s.status)}`);
+          if (!mismatch && s && s.code !== '200') judge.fail('MDM-LO-012', reply, s.path, `complete object of the declared size answered ${s.code}`);
           declared = undefined;
           received = 0;
           firstChunk = undefined;
@@ -664,12 +679,11 @@ export const serverChallengesProperly = defineCheck<AnySessionView>({
   when: 'the server to answer with 401 or 407 (application-level authentication: --auth)',
   run(session, judge) {
     for (const { res, reply } of answered(session)) {
-      const headerChallenges = statusesOf(res).some((x) => numberKey(x.status.cmdRef) === '0' && x.status.chal);
-      for (const { status: s, path } of statusesOf(res)) {
-        const code = codeOf(s);
+      const headerChallenges = statusesOf(res).some((x) => x.cmdRef === '0' && x.status.chal);
+      for (const { status: s, path, code, cmdRef } of statusesOf(res)) {
         if (code !== '401' && code !== '407') continue;
         judge.saw('MDM-AUTH-004');
-        const header = numberKey(s.cmdRef) === '0';
+        const header = cmdRef === '0';
         // When the SyncHdr Status carries the Chal, the commands' 401/407 need none (catalogue skeleton 3.7 E).
         if (!s.chal && (header || !headerChallenges)) judge.fail('MDM-AUTH-004', reply, path, `Status ${code} without a Chal naming the scheme`);
         if (header) {
@@ -690,7 +704,7 @@ export const serverStopsAfter214 = defineCheck<AnySessionView>({
   run(session, judge) {
     let cancelled: WireMessage | undefined;
     for (const { x, res, reply } of answered(session)) {
-      if (!cancelled && statusesOf(x.request.syncml!).some((s) => codeOf(s.status) === '214')) {
+      if (!cancelled && statusesOf(x.request.syncml!).some((s) => s.code === '214')) {
         judge.saw('MDM-STS-024');
         cancelled = x.request;
       }

@@ -3,6 +3,7 @@
  * and the server's reply (the response), parsed once. Built from a transport transcript or, for offline grading
  * and unit tests, straight from messages.
  */
+import { memo } from './memo';
 import { parseSyncML, parseSyncMLBody, serializeSyncML, SyncMLParseError, type Command, type Deviation, type SyncML, type SyncMLEncoding } from '../syncml';
 
 export type Party = 'device' | 'server';
@@ -84,6 +85,17 @@ export interface AnySessionView {
   exchanges: readonly AnyExchange[];
   outcome?: string;
   startsAtPackage1?: boolean;
+  /**
+   * Captures only: the capture stops before the session ended (no close, no abort), so what either side would have
+   * sent next is unknown. Rules about what a side never did by the end are not judged on such a view.
+   */
+  endsMidSession?: true;
+  /**
+   * Traffic through the judging proxy: the device addressed the proxy, which stands for the server. Each entry maps
+   * an origin the device used (`https://proxy:8443`) to the server's own, so that the server naming its own URL where
+   * the device named the proxy's is no deviation (MDM-HDR-011).
+   */
+  originAliases?: Readonly<Record<string, string>>;
 }
 
 export function label(m: WireMessage): string {
@@ -141,18 +153,43 @@ export function isCommand(c: Command): boolean {
   return c.kind !== 'Status';
 }
 
-/** Top-level commands with their nested members, depth first, each with its element path. */
-export function* commandsWithPaths(commands: Command[], parent = '/SyncBody'): Generator<{ command: Command; path: string; depth: number }> {
+export interface CommandAt {
+  command: Command;
+  /** Element path, e.g. `/SyncBody/Status[2]` or `/SyncBody/Atomic/Replace`. */
+  path: string;
+  /** 0 for SyncBody children, 1 inside an Atomic or Sequence, and so on. */
+  depth: number;
+}
+
+const FLAT = Symbol('commandsWithPaths');
+
+/**
+ * Top-level commands with their nested members, depth first, each with its element path. Every check walks the
+ * commands of every message, often several times: the walk is made once per command list and kept (messages read
+ * from the wire are never edited afterwards).
+ */
+export function commandsWithPaths(commands: readonly Command[]): readonly CommandAt[] {
+  return memo(commands, FLAT, () => {
+    const out: CommandAt[] = [];
+    flatten(commands, '/SyncBody', 0, out);
+    return out;
+  });
+}
+
+function flatten(commands: readonly Command[], parent: string, depth: number, out: CommandAt[]): void {
   const totals = new Map<string, number>();
-  const name = (c: Command) => (c.kind === 'Unknown' ? c.name : c.kind);
-  for (const c of commands) totals.set(name(c), (totals.get(name(c)) ?? 0) + 1);
+  for (const c of commands) {
+    const name = c.kind === 'Unknown' ? c.name : c.kind;
+    totals.set(name, (totals.get(name) ?? 0) + 1);
+  }
   const seen = new Map<string, number>();
   for (const c of commands) {
-    const nth = (seen.get(name(c)) ?? 0) + 1;
-    seen.set(name(c), nth);
-    const path = `${parent}/${name(c)}${totals.get(name(c))! > 1 ? `[${nth}]` : ''}`;
-    yield { command: c, path, depth: parent.split('/').length - 2 };
-    if (c.kind === 'Atomic' || c.kind === 'Sequence') yield* commandsWithPaths(c.commands, path);
+    const name = c.kind === 'Unknown' ? c.name : c.kind;
+    const nth = (seen.get(name) ?? 0) + 1;
+    seen.set(name, nth);
+    const path = `${parent}/${name}${totals.get(name)! > 1 ? `[${nth}]` : ''}`;
+    out.push({ command: c, path, depth });
+    if (c.kind === 'Atomic' || c.kind === 'Sequence') flatten(c.commands, path, depth + 1, out);
   }
 }
 

@@ -1,10 +1,12 @@
 /** Every command of `mdm-conformance`, by name, with its specification (flags, help) and what runs it. */
 import { DEVICE, deviceCommand } from './device';
 import { ENROLL, enrollCommand } from './enroll';
+import { GRADE, gradeCommand } from './grade';
 import { listCommand, LIST } from './list';
 import { LOAD, loadCommand } from './load';
 import { MERGE, mergeCommand } from './merge';
 import { PKI_INIT, runPkiCommand } from './pki';
+import { PROXY, proxyCommand } from './proxy';
 import { SERVE, serveCommand } from './serve';
 import { TEST_CLIENT, testClientCommand } from './test-client';
 import { TEST_SERVER, testServerCommand } from './test-server';
@@ -18,6 +20,8 @@ export const COMMANDS: Record<string, { spec: CommandSpec; run: Run }> = {
   serve: { spec: SERVE, run: serveCommand },
   device: { spec: DEVICE, run: deviceCommand },
   load: { spec: LOAD, run: loadCommand },
+  grade: { spec: GRADE, run: gradeCommand },
+  proxy: { spec: PROXY, run: proxyCommand },
   merge: { spec: MERGE, run: mergeCommand },
   enroll: { spec: ENROLL, run: enrollCommand },
   list: { spec: LIST, run: listCommand },

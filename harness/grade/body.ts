@@ -6,6 +6,7 @@
  */
 import { codeOf, parseSyncMLBody, sniffEncoding, SyncMLParseError, type Deviation, type ParsedSyncML, type SyncML } from '../syncml';
 import type { HttpFacts, Party, WireMessage } from '../checks/session';
+import { memo } from '../checks/memo';
 import type { CapturedMessage } from './capture';
 
 /** How every captured body is read. */
@@ -18,15 +19,11 @@ export interface ReadBody {
   parseError?: string;
 }
 
-const cache = new WeakMap<CapturedMessage, ReadBody>();
+const READ = Symbol('readBody');
 
 /** The message's body read as SyncML; read once, however often it is asked for. */
 export function readBody(m: CapturedMessage): ReadBody {
-  const known = cache.get(m);
-  if (known) return known;
-  const read = readBytes(m);
-  cache.set(m, read);
-  return read;
+  return memo(m, READ, () => readBytes(m));
 }
 
 function readBytes(m: CapturedMessage): ReadBody {
@@ -65,16 +62,14 @@ export interface HeaderFacts {
   abort: boolean;
 }
 
-const facts = new WeakMap<CapturedMessage, HeaderFacts | null>();
+const FACTS = Symbol('headerOf');
 
 /** The SyncHdr facts of a captured message, or undefined when its body is not readable SyncML; read once. */
 export function headerOf(m: CapturedMessage): HeaderFacts | undefined {
-  const known = facts.get(m);
-  if (known !== undefined) return known ?? undefined;
-  const msg = readBody(m).syncml;
-  const read = msg ? headerFacts(msg) : undefined;
-  facts.set(m, read ?? null);
-  return read;
+  return memo(m, FACTS, (): HeaderFacts | null => {
+    const msg = readBody(m).syncml;
+    return msg ? headerFacts(msg) : null;
+  }) ?? undefined;
 }
 
 const URL_LIKE = /^[a-z][a-z0-9+.-]*:\/\//i;

@@ -42,8 +42,8 @@ export interface CapturedSession {
   /** From package 1 to the close or an abort, with nothing missing in between. */
   complete: boolean;
   hints: SessionHints;
-  /** Where each message of the view came from, by its number `n`. */
-  sources: { n: number; from: Party; source: CaptureSource }[];
+  /** Where each message of the view came from, by its number `n`, with the message as captured. */
+  sources: { n: number; from: Party; source: CaptureSource; message: CapturedMessage }[];
   startedAt?: number;
 }
 
@@ -104,6 +104,8 @@ export function groupSessions(messages: readonly CapturedMessage[]): CapturedSes
   const open = new Map<string, Building>();
   let last: Building | undefined;
   let lastFrom: Party | undefined;
+  /** Each device's latest session. */
+  const lastOfDevice = new Map<string, Building>();
 
   for (const unit of unitsOf(messages)) {
     // A lone message of unknown direction: its SyncHdr, a session it would continue, or alternation decides.
@@ -140,6 +142,16 @@ export function groupSessions(messages: readonly CapturedMessage[]): CapturedSes
         Object.assign(building, { deviceId, sessionID, keyed: true });
         open.set(keyOf(deviceId, sessionID), building);
       }
+      // A device that changes its SessionID in the middle of a session (MDM-HDR-005): a message under a SessionID
+      // not seen before, that is no package 1 and carries on the MsgIDs of the device's unfinished session, is still
+      // that session, so that the change is judged rather than hidden by the grouping.
+      const previous = deviceId !== undefined ? lastOfDevice.get(deviceId) : undefined;
+      const deviceFacts = factsOf(unit.device);
+      if (!building && !newPackage1 && previous && previous.hint === hint && deviceFacts && !deviceFacts.package1
+        && !hasEnded(previous) && Number(deviceFacts.msgID) === lastDeviceMsgID(previous) + 1) {
+        building = previous;
+        open.set(keyOf(deviceId, sessionID), building);
+      }
     } else if (last && last.hint === hint) {
       building = last;
     }
@@ -156,10 +168,27 @@ export function groupSessions(messages: readonly CapturedMessage[]): CapturedSes
       building.slots.push({ device: unit.device, server: unit.server, closed: unit.paired || (!!unit.device && unit.device.failure !== undefined) });
     }
     if (unit.device) building.hasDevice = true;
+    if (building.deviceId !== undefined) lastOfDevice.set(building.deviceId, building);
     last = building;
     lastFrom = unit.server ? 'server' : leadFrom;
   }
   return sessions.map(finish);
+}
+
+/** The session was closed by the server (a package with no command, MDM-TERM-001) or aborted (Alert 1223). */
+function hasEnded(b: Building): boolean {
+  const end = factsOf(b.slots.at(-1)?.server);
+  if (end && end.final && end.commands === 0) return true;
+  return b.slots.some((slot) => factsOf(slot.device)?.abort || factsOf(slot.server)?.abort);
+}
+
+/** The MsgID of the last readable device message of the session, or NaN. */
+function lastDeviceMsgID(b: Building): number {
+  for (let i = b.slots.length - 1; i >= 0; i--) {
+    const f = factsOf(b.slots[i].device);
+    if (f) return Number(f.msgID);
+  }
+  return NaN;
 }
 
 function finish(b: Building): CapturedSession {
@@ -171,7 +200,7 @@ function finish(b: Building): CapturedSession {
     for (const m of [slot.device, slot.server]) if (m?.startedAt !== undefined) startedAt ??= m.startedAt;
     const wire = (m: CapturedMessage, from: Party): WireMessage => {
       const w = wireOf(m, ++n, from);
-      sources.push({ n: w.n, from, source: m.source });
+      sources.push({ n: w.n, from, source: m.source, message: m });
       return w;
     };
     if (slot.device) {
@@ -193,7 +222,9 @@ function finish(b: Building): CapturedSession {
   const startsAtPackage1 = factsOf(firstDevice)?.package1 === true;
   const complete = startsAtPackage1 && (hints.endsWithClose || hints.aborted) && !hints.missingRequests && !hints.missingReplies && !hints.msgIDGaps.length && !hints.unreadable;
   const outcome = hints.endsWithClose ? 'completed' : hints.aborted ? 'aborted (Alert 1223)' : 'the capture ends mid-session';
-  const session: CapturedSession = { view: { exchanges, outcome }, startsAtPackage1, complete, hints, sources };
+  const view: CapturedSession['view'] = { exchanges, outcome };
+  if (!hints.endsWithClose && !hints.aborted) view.endsMidSession = true;
+  const session: CapturedSession = { view, startsAtPackage1, complete, hints, sources };
   if (b.deviceId !== undefined) session.deviceId = b.deviceId;
   if (b.sessionID !== undefined) session.sessionID = b.sessionID;
   if (startedAt !== undefined) session.startedAt = startedAt;

@@ -34,6 +34,11 @@ export interface ProxyOptions {
   upstreamIdentity?: Identity;
   /** CA(s) the upstream certificate must chain to; the system's trust store when absent. */
   upstreamCa?: string | string[];
+  /**
+   * Offer h2 to the upstream on every connection. By default the proxy speaks to the upstream in the HTTP version
+   * the device chose, so that the server sees what the device would have sent it.
+   */
+  upstreamHttp2?: boolean;
   /** Name the upstream certificate must carry (and SNI), instead of the upstream URL's host. */
   upstreamServername?: string;
   /** TCP and TLS set-up towards the upstream. Default 10 000 ms. */
@@ -153,7 +158,7 @@ export class ReverseProxy {
       // Bytes that follow an HTTP/1.1 body in the same read are caught at once; waiting for later ones would
       // delay every reply. Later ones are still added to the upstream record.
       trailingWindowMs: 0,
-      http2: req.httpVersion === '2',
+      http2: options.upstreamHttp2 === true || req.httpVersion === '2',
       transcript: this.upstreamTranscript,
     });
     this.clients.set(req.socket, client);

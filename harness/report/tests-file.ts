@@ -34,7 +34,8 @@ export interface TestRecord {
 
 export interface TestsFile {
   schemaVersion: 1;
-  mode: 'server' | 'client';
+  /** For `grade` and `proxy`, each record is one captured DM session. */
+  mode: 'server' | 'client' | 'grade' | 'proxy';
   tests: TestRecord[];
 }
 

@@ -195,7 +195,14 @@ export function hexDump(bytes: Uint8Array, limit = HEX_LIMIT): string {
   return lines.join('\n');
 }
 
-function messageExport(wire: WireMessage, raw: HttpMessage, r: Redactor): MessageExport {
+/** What a message export reads of the raw message: a transport's HttpMessage, or a captured message's facts. */
+export type RawMessage = Pick<HttpMessage, 'body' | 'headers' | 'method' | 'url' | 'status' | 'statusText'> & {
+  /** The size on the wire, when the body at hand is only part of it (a capture that cut it). */
+  wireBytes?: number;
+};
+
+/** One message of a session, redacted, as the summary page draws it; `wire` is the checks' view of `raw`. */
+export function messageExport(wire: WireMessage, raw: RawMessage, r: Redactor): MessageExport {
   const wbxml = isWbxml(raw.body) ? wbxmlView(raw.body, r) : undefined;
   const body = wbxml ? { ...bodyText(wbxml.bytes, JSON_BODY_LIMIT, r), text: wbxml.bytes.subarray(0, JSON_BODY_LIMIT).toString('base64'), encoding: 'base64' as const } : bodyText(raw.body, JSON_BODY_LIMIT, r);
   const http: MessageExport['http'] = { headers: r.headers(raw.headers) };
@@ -205,9 +212,9 @@ function messageExport(wire: WireMessage, raw: HttpMessage, r: Redactor): Messag
   if (raw.statusText) http.statusText = raw.statusText;
   const out: MessageExport = {
     n: wire.n, from: wire.from, label: `msg ${wire.n} (${wire.from === 'device' ? 'device->server' : 'server->device'})`,
-    http, bytes: raw.body.byteLength, body: body.text, bodyEncoding: body.encoding, commands: [],
+    http, bytes: raw.wireBytes ?? raw.body.byteLength, body: body.text, bodyEncoding: body.encoding, commands: [],
   };
-  if (body.truncated) out.truncated = true;
+  if (body.truncated || (raw.wireBytes !== undefined && raw.wireBytes > raw.body.byteLength)) out.truncated = true;
   if (wbxml?.xml !== undefined) {
     out.decoded = wbxml.xml.length > JSON_BODY_LIMIT ? `${wbxml.xml.slice(0, JSON_BODY_LIMIT)}…` : wbxml.xml;
     if (wbxml.xml.length > JSON_BODY_LIMIT) out.truncated = true;

@@ -117,6 +117,11 @@ export interface RunContext {
   selection?: string;
   /** The report's mode: some rows are out of scope in one mode only. */
   mode?: ReportMode;
+  /**
+   * Why a row no finding mentions was not judged, when the producer knows better than the suites' catalogue (grading
+   * captured traffic: no scenario runs there); undefined falls back to the reasons above.
+   */
+  notJudged?: (id: string) => string | undefined;
 }
 
 const EVIDENCE_LIMIT = 5;
@@ -190,6 +195,8 @@ function notJudgedBecause(id: string, seen: Seen[], consequences: Map<string, Co
   const roots = [...consequences.entries()].filter(([, list]) => list.some((c) => c.id === id)).map(([root]) => root);
   if (roots.length) return `not judged on its own: what was seen follows from the failure of ${roots.join(', ')}`;
   if (ctx.cutShort) return `the run was cut short before this was judged (${ctx.cutShort})`;
+  const told = ctx.notJudged?.(id);
+  if (told) return told;
   const by = ctx.judgeability?.get(id);
   if (!ctx.judgeability) return 'not judged in this run';
   if (!by || (!by.checks.length && !by.scenarios.length)) return 'no scenario of this harness provokes this situation yet';

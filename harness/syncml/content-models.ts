@@ -7,7 +7,7 @@
  * Item): those shapes are in the models below or are judged by the checks layer, never refused here.
  */
 import { METINF_NS, SYNCML_NS } from './model';
-import { childElements, type XmlElement } from './xml';
+import type { XmlElement } from './xml';
 
 export interface Deviation {
   /** Catalogue requirement id, for example `MDM-HDR-001`. */
@@ -116,66 +116,112 @@ export function checkContentModels(root: XmlElement): Deviation[] {
       message: root.ns ? `default namespace is "${root.ns}", expected "${SYNCML_NS}"` : `no default namespace, expected "${SYNCML_NS}"`,
     });
   }
-  checkElement(root, '', out);
+  checkElement(root, [], out);
   return out;
 }
 
+/**
+ * The elements from the root's child down to the one being checked. Paths are written from it only when a deviation
+ * names one: most messages have none, and building the path of every element costs more than the check itself.
+ */
+type Trail = XmlElement[];
+
 /** Paths are relative to SyncML, as the catalogue writes them: `/SyncBody/Status[2]/CmdRef` ('' is the root). */
-function checkElement(el: XmlElement, path: string, out: Deviation[]): void {
-  const model = CONTENT_MODELS[el.name];
+function pathOf(root: XmlElement, trail: Trail, depth = trail.length): string {
+  let path = '';
+  let parent = root;
+  for (let d = 0; d < depth; d++) {
+    const el = trail[d];
+    let nth = 0;
+    let total = 0;
+    for (const s of parent.children) {
+      if (s.type !== 'element' || s.name !== el.name) continue;
+      total++;
+      if (s === el) nth = total;
+    }
+    path += `/${el.name}${total > 1 ? `[${nth}]` : ''}`;
+    parent = el;
+  }
+  return path;
+}
+
+/** Particle counts, one array per nesting level, reused from message to message. */
+const COUNTS: Int32Array[] = [];
+
+/** Checks `el` (the last of `trail`, or the root when it is empty) and its descendants. */
+function checkElement(el: XmlElement, trail: Trail, out: Deviation[], root: XmlElement = el): void {
+  const model = MODELS.get(el.name);
   if (!model) return; // unknown elements were reported by their parent
-  const children = childElements(el);
   if (model.opaque) {
-    if (el.name === 'Meta') checkMetinf(children, path, out);
+    if (el.name === 'Meta') checkMetinf(el, root, trail, out);
     return;
   }
-  const here = path || '/';
-  if (model.particles.length === 0) {
-    if (children.length) out.push({ id: model.requirement, path: here, message: `${el.name} holds text only, found element ${children[0].name}` });
+  const n = model.particles.length;
+  if (n === 0) {
+    const first = el.children.find((c) => c.type === 'element');
+    if (first) out.push({ id: model.requirement, path: pathOf(root, trail) || '/', message: `${el.name} holds text only, found element ${(first as XmlElement).name}` });
     return;
   }
-  const childPaths = indexedPaths(children, path);
-  const counts = new Array<number>(model.particles.length).fill(0);
+  const index = model.index;
+  const depth = trail.length;
+  const counts = (COUNTS[depth] ??= new Int32Array(32));
+  for (let i = 0; i < n; i++) counts[i] = 0;
   let furthest = -1;
-  children.forEach((child, n) => {
-    const q = particleIndex(model).get(child.name) ?? -1;
+  for (const child of el.children) {
+    if (child.type !== 'element') continue;
+    trail.push(child);
+    const q = index.get(child.name) ?? -1;
     if (q < 0) {
-      out.push({ id: model.unknownChild ?? model.requirement, path: childPaths[n], message: `${child.name} is not allowed in ${el.name}` });
-      return;
+      out.push({ id: model.unknownChild ?? model.requirement, path: pathOf(root, trail), message: `${child.name} is not allowed in ${el.name}` });
+      trail.pop();
+      continue;
     }
     if (q < furthest) {
       const order = model.particles.map(particleName).join(', ');
       out.push({
         id: model.requirement,
-        path: childPaths[n],
+        path: pathOf(root, trail),
         message: `${child.name} comes after ${particleName(model.particles[furthest])}; ${el.name} order is ${order}`,
       });
     } else furthest = q;
     counts[q]++;
-    checkElement(child, childPaths[n], out);
-  });
-  model.particles.forEach((pt, i) => {
-    if ((pt.occurs === '1' || pt.occurs === '+') && counts[i] === 0) {
-      out.push({ id: pt.missing ?? model.requirement, path: `${path}/${pt.names[0]}`, message: `${el.name} lacks ${particleName(pt)}` });
-    }
-    if ((pt.occurs === '1' || pt.occurs === '?') && counts[i] > 1) {
-      out.push({ id: model.requirement, path: `${path}/${pt.names[0]}[2]`, message: `${el.name} has ${counts[i]} ${pt.names[0]} elements, at most one is allowed` });
-    }
-  });
-}
-
-const PARTICLE_INDEX = new WeakMap<ContentModel, Map<string, number>>();
-
-/** Child name -> particle position, computed once per model: the check runs for every element of every message. */
-function particleIndex(model: ContentModel): Map<string, number> {
-  let index = PARTICLE_INDEX.get(model);
-  if (!index) {
-    index = new Map();
-    model.particles.forEach((pt, i) => pt.names.forEach((n) => index!.set(n, i)));
-    PARTICLE_INDEX.set(model, index);
+    // Most children are text-only leaves (CmdID, MsgRef, LocURI): judged here, without a call.
+    const leaf = LEAF_MODELS.get(child.name);
+    if (leaf) {
+      for (const c of child.children) {
+        if (c.type !== 'element') continue;
+        out.push({ id: leaf.requirement, path: pathOf(root, trail), message: `${child.name} holds text only, found element ${c.name}` });
+        break;
+      }
+    } else checkElement(child, trail, out, root);
+    trail.pop();
   }
-  return index;
+  for (let i = 0; i < n; i++) {
+    const pt = model.particles[i];
+    const count = counts[i];
+    if ((pt.occurs === '1' || pt.occurs === '+') && count === 0) {
+      out.push({ id: pt.missing ?? model.requirement, path: `${pathOf(root, trail)}/${pt.names[0]}`, message: `${el.name} lacks ${particleName(pt)}` });
+    }
+    if ((pt.occurs === '1' || pt.occurs === '?') && count > 1) {
+      out.push({ id: model.requirement, path: `${pathOf(root, trail)}/${pt.names[0]}[2]`, message: `${el.name} has ${count} ${pt.names[0]} elements, at most one is allowed` });
+    }
+  }
 }
+
+/** The models of elements that hold text only. */
+const LEAF_MODELS: ReadonlyMap<string, ContentModel> = new Map(Object.entries(CONTENT_MODELS).filter(([, m]) => !m.opaque && m.particles.length === 0));
+
+/**
+ * The models by element name, each with its child name -> particle position map, made once: the check runs for every
+ * element of every message.
+ */
+const MODELS: ReadonlyMap<string, ContentModel & { index: ReadonlyMap<string, number> }> = new Map(
+  Object.entries(CONTENT_MODELS).map(([name, model]) => {
+    const index = new Map<string, number>();
+    model.particles.forEach((pt, i) => pt.names.forEach((n) => index.set(n, i)));
+    return [name, { ...model, index }];
+  }),
+);
 
 function particleName(pt: Particle): string {
   return pt.names.length > 1 ? 'a command' : pt.names[0];
@@ -193,15 +239,11 @@ export function indexedPaths(children: XmlElement[], parentPath: string): string
   });
 }
 
-function checkMetinf(fields: XmlElement[], metaPath: string, out: Deviation[]): void {
-  const paths = indexedPaths(fields, metaPath);
-  for (const [n, f] of fields.entries()) {
-    if (f.ns !== METINF_NS) {
-      out.push({
-        id: 'MDM-XML-012',
-        path: paths[n],
-        message: `meta field ${f.name} is in namespace "${f.ns}", expected "${METINF_NS}"`,
-      });
-    }
+function checkMetinf(meta: XmlElement, root: XmlElement, trail: Trail, out: Deviation[]): void {
+  for (const f of meta.children) {
+    if (f.type !== 'element' || f.ns === METINF_NS) continue;
+    trail.push(f);
+    out.push({ id: 'MDM-XML-012', path: pathOf(root, trail), message: `meta field ${f.name} is in namespace "${f.ns}", expected "${METINF_NS}"` });
+    trail.pop();
   }
 }

@@ -1,6 +1,8 @@
 /**
  * Element tree -> typed model. Lenient by design: order is not enforced here (the content models judge it),
- * unknown children are kept in `extra`, unknown commands become `Unknown` commands.
+ * unknown children are kept in `extra`, unknown commands become `Unknown` commands. A repeated child keeps its first
+ * value (`if (x.field === undefined)`), written out field by field: every message of a graded capture comes through
+ * here, and a generic keyed setter was a measured cost.
  */
 import type {
   Address, Alert, Atomic, Chal, Command, Cred, Data, Item, Meta, Results, Sequence, Status, SyncBody, SyncHdr, SyncML,
@@ -9,12 +11,10 @@ import { DM_COMMANDS } from './model';
 import { childElements, textOf, type Attrs, type XmlElement } from './xml';
 
 function attrsOf(el: XmlElement): Attrs | undefined {
-  return Object.keys(el.attrs).length ? { ...el.attrs } : undefined;
+  for (const _ in el.attrs) return { ...el.attrs };
+  return undefined;
 }
 
-function assign<T extends object>(target: T, key: keyof T, value: unknown): void {
-  if (value !== undefined && target[key] === undefined) (target as Record<keyof T, unknown>)[key] = value;
-}
 
 function pushExtra(target: { extra?: XmlElement[] }, el: XmlElement): void {
   (target.extra ??= []).push(el);
@@ -26,7 +26,8 @@ export function decodeSyncML(root: XmlElement): SyncML {
   if (attrs) msg.attrs = attrs;
   let sawHdr = false;
   let sawBody = false;
-  for (const el of childElements(root)) {
+  for (const el of root.children) {
+    if (el.type !== 'element') continue;
     if (el.name === 'SyncHdr' && !sawHdr) {
       msg.hdr = decodeHdr(el);
       sawHdr = true;
@@ -42,18 +43,19 @@ function decodeHdr(el: XmlElement): SyncHdr {
   const hdr: SyncHdr = {};
   const attrs = attrsOf(el);
   if (attrs) hdr.attrs = attrs;
-  for (const c of childElements(el)) {
+  for (const c of el.children) {
+    if (c.type !== 'element') continue;
     switch (c.name) {
-      case 'VerDTD': assign(hdr, 'verDTD', textOf(c)); break;
-      case 'VerProto': assign(hdr, 'verProto', textOf(c)); break;
-      case 'SessionID': assign(hdr, 'sessionID', textOf(c)); break;
-      case 'MsgID': assign(hdr, 'msgID', textOf(c)); break;
-      case 'Target': assign(hdr, 'target', decodeAddress(c)); break;
-      case 'Source': assign(hdr, 'source', decodeAddress(c)); break;
-      case 'RespURI': assign(hdr, 'respURI', textOf(c)); break;
-      case 'NoResp': assign(hdr, 'noResp', true); break;
-      case 'Cred': assign(hdr, 'cred', decodeCred(c)); break;
-      case 'Meta': assign(hdr, 'meta', decodeMeta(c)); break;
+      case 'VerDTD': if (hdr.verDTD === undefined) hdr.verDTD = textOf(c); break;
+      case 'VerProto': if (hdr.verProto === undefined) hdr.verProto = textOf(c); break;
+      case 'SessionID': if (hdr.sessionID === undefined) hdr.sessionID = textOf(c); break;
+      case 'MsgID': if (hdr.msgID === undefined) hdr.msgID = textOf(c); break;
+      case 'Target': if (hdr.target === undefined) hdr.target = decodeAddress(c); break;
+      case 'Source': if (hdr.source === undefined) hdr.source = decodeAddress(c); break;
+      case 'RespURI': if (hdr.respURI === undefined) hdr.respURI = textOf(c); break;
+      case 'NoResp': if (hdr.noResp === undefined) hdr.noResp = true; break;
+      case 'Cred': if (hdr.cred === undefined) hdr.cred = decodeCred(c); break;
+      case 'Meta': if (hdr.meta === undefined) hdr.meta = decodeMeta(c); break;
       default: pushExtra(hdr, c);
     }
   }
@@ -62,9 +64,10 @@ function decodeHdr(el: XmlElement): SyncHdr {
 
 function decodeAddress(el: XmlElement): Address {
   const a: Address = {};
-  for (const c of childElements(el)) {
-    if (c.name === 'LocURI') assign(a, 'locURI', textOf(c));
-    else if (c.name === 'LocName') assign(a, 'locName', textOf(c));
+  for (const c of el.children) {
+    if (c.type !== 'element') continue;
+    if (c.name === 'LocURI') { if (a.locURI === undefined) a.locURI = textOf(c); }
+    else if (c.name === 'LocName') { if (a.locName === undefined) a.locName = textOf(c); }
   }
   return a;
 }
@@ -73,7 +76,8 @@ function decodeBody(el: XmlElement): SyncBody {
   const body: SyncBody = { commands: [] };
   const attrs = attrsOf(el);
   if (attrs) body.attrs = attrs;
-  for (const c of childElements(el)) {
+  for (const c of el.children) {
+    if (c.type !== 'element') continue;
     if (c.name === 'Final') body.final = true;
     else body.commands.push(decodeCommand(c));
   }
@@ -101,8 +105,8 @@ export function decodeCommand(el: XmlElement): Command {
 
 /** Children every command may have; returns false when the child is not one of them. */
 function commonChild(cmd: { cmdID?: string; noResp?: true }, c: XmlElement): boolean {
-  if (c.name === 'CmdID') assign(cmd, 'cmdID', textOf(c));
-  else if (c.name === 'NoResp') assign(cmd, 'noResp', true);
+  if (c.name === 'CmdID') { if (cmd.cmdID === undefined) cmd.cmdID = textOf(c); }
+  else if (c.name === 'NoResp') { if (cmd.noResp === undefined) cmd.noResp = true; }
   else return false;
   return true;
 }
@@ -111,12 +115,13 @@ function decodeItemCommand(el: XmlElement, kind: 'Add' | 'Replace' | 'Delete' | 
   const cmd = { kind, items: [] as Item[] } as Extract<Command, { kind: typeof kind }> & { correlator?: string };
   const attrs = attrsOf(el);
   if (attrs) cmd.attrs = attrs;
-  for (const c of childElements(el)) {
+  for (const c of el.children) {
+    if (c.type !== 'element') continue;
     if (commonChild(cmd, c)) continue;
     if (c.name === 'Item') cmd.items.push(decodeItem(c));
-    else if (c.name === 'Meta') assign(cmd, 'meta', decodeMeta(c));
-    else if (c.name === 'Cred') assign(cmd, 'cred', decodeCred(c));
-    else if (c.name === 'Correlator' && kind === 'Exec') assign(cmd, 'correlator', textOf(c));
+    else if (c.name === 'Meta') { if (cmd.meta === undefined) cmd.meta = decodeMeta(c); }
+    else if (c.name === 'Cred') { if (cmd.cred === undefined) cmd.cred = decodeCred(c); }
+    else if (c.name === 'Correlator' && kind === 'Exec') { if (cmd.correlator === undefined) cmd.correlator = textOf(c); }
     else pushExtra(cmd, c);
   }
   return cmd;
@@ -126,12 +131,13 @@ function decodeAlert(el: XmlElement): Alert {
   const cmd: Alert = { kind: 'Alert', items: [] };
   const attrs = attrsOf(el);
   if (attrs) cmd.attrs = attrs;
-  for (const c of childElements(el)) {
+  for (const c of el.children) {
+    if (c.type !== 'element') continue;
     if (commonChild(cmd, c)) continue;
     if (c.name === 'Item') cmd.items.push(decodeItem(c));
-    else if (c.name === 'Data') assign(cmd, 'data', decodeData(c));
-    else if (c.name === 'Cred') assign(cmd, 'cred', decodeCred(c));
-    else if (c.name === 'Correlator') assign(cmd, 'correlator', textOf(c));
+    else if (c.name === 'Data') { if (cmd.data === undefined) cmd.data = decodeData(c); }
+    else if (c.name === 'Cred') { if (cmd.cred === undefined) cmd.cred = decodeCred(c); }
+    else if (c.name === 'Correlator') { if (cmd.correlator === undefined) cmd.correlator = textOf(c); }
     else pushExtra(cmd, c);
   }
   return cmd;
@@ -141,9 +147,10 @@ function decodeContainer(el: XmlElement, kind: 'Atomic' | 'Sequence'): Atomic | 
   const cmd: Atomic | Sequence = { kind, commands: [] };
   const attrs = attrsOf(el);
   if (attrs) cmd.attrs = attrs;
-  for (const c of childElements(el)) {
+  for (const c of el.children) {
+    if (c.type !== 'element') continue;
     if (commonChild(cmd, c)) continue;
-    if (c.name === 'Meta') assign(cmd, 'meta', decodeMeta(c));
+    if (c.name === 'Meta') { if (cmd.meta === undefined) cmd.meta = decodeMeta(c); }
     else cmd.commands.push(decodeCommand(c));
   }
   return cmd;
@@ -153,17 +160,18 @@ function decodeStatus(el: XmlElement): Status {
   const cmd: Status = { kind: 'Status', targetRefs: [], sourceRefs: [], items: [] };
   const attrs = attrsOf(el);
   if (attrs) cmd.attrs = attrs;
-  for (const c of childElements(el)) {
+  for (const c of el.children) {
+    if (c.type !== 'element') continue;
     if (commonChild(cmd, c)) continue;
     switch (c.name) {
-      case 'MsgRef': assign(cmd, 'msgRef', textOf(c)); break;
-      case 'CmdRef': assign(cmd, 'cmdRef', textOf(c)); break;
-      case 'Cmd': assign(cmd, 'cmd', textOf(c)); break;
+      case 'MsgRef': if (cmd.msgRef === undefined) cmd.msgRef = textOf(c); break;
+      case 'CmdRef': if (cmd.cmdRef === undefined) cmd.cmdRef = textOf(c); break;
+      case 'Cmd': if (cmd.cmd === undefined) cmd.cmd = textOf(c); break;
       case 'TargetRef': cmd.targetRefs.push(textOf(c)); break;
       case 'SourceRef': cmd.sourceRefs.push(textOf(c)); break;
-      case 'Cred': assign(cmd, 'cred', decodeCred(c)); break;
-      case 'Chal': assign(cmd, 'chal', decodeChal(c)); break;
-      case 'Data': assign(cmd, 'data', decodeData(c)); break;
+      case 'Cred': if (cmd.cred === undefined) cmd.cred = decodeCred(c); break;
+      case 'Chal': if (cmd.chal === undefined) cmd.chal = decodeChal(c); break;
+      case 'Data': if (cmd.data === undefined) cmd.data = decodeData(c); break;
       case 'Item': cmd.items.push(decodeItem(c)); break;
       default: pushExtra(cmd, c);
     }
@@ -175,15 +183,16 @@ function decodeResults(el: XmlElement): Results {
   const cmd: Results = { kind: 'Results', items: [] };
   const attrs = attrsOf(el);
   if (attrs) cmd.attrs = attrs;
-  for (const c of childElements(el)) {
+  for (const c of el.children) {
+    if (c.type !== 'element') continue;
     if (commonChild(cmd, c)) continue;
     switch (c.name) {
-      case 'MsgRef': assign(cmd, 'msgRef', textOf(c)); break;
-      case 'CmdRef': assign(cmd, 'cmdRef', textOf(c)); break;
-      case 'Cmd': assign(cmd, 'cmd', textOf(c)); break;
-      case 'Meta': assign(cmd, 'meta', decodeMeta(c)); break;
-      case 'TargetRef': assign(cmd, 'targetRef', textOf(c)); break;
-      case 'SourceRef': assign(cmd, 'sourceRef', textOf(c)); break;
+      case 'MsgRef': if (cmd.msgRef === undefined) cmd.msgRef = textOf(c); break;
+      case 'CmdRef': if (cmd.cmdRef === undefined) cmd.cmdRef = textOf(c); break;
+      case 'Cmd': if (cmd.cmd === undefined) cmd.cmd = textOf(c); break;
+      case 'Meta': if (cmd.meta === undefined) cmd.meta = decodeMeta(c); break;
+      case 'TargetRef': if (cmd.targetRef === undefined) cmd.targetRef = textOf(c); break;
+      case 'SourceRef': if (cmd.sourceRef === undefined) cmd.sourceRef = textOf(c); break;
       case 'Item': cmd.items.push(decodeItem(c)); break;
       default: pushExtra(cmd, c);
     }
@@ -195,13 +204,14 @@ function decodeItem(el: XmlElement): Item {
   const item: Item = {};
   const attrs = attrsOf(el);
   if (attrs) item.attrs = attrs;
-  for (const c of childElements(el)) {
+  for (const c of el.children) {
+    if (c.type !== 'element') continue;
     switch (c.name) {
-      case 'Target': assign(item, 'target', decodeAddress(c)); break;
-      case 'Source': assign(item, 'source', decodeAddress(c)); break;
-      case 'Meta': assign(item, 'meta', decodeMeta(c)); break;
-      case 'Data': assign(item, 'data', decodeData(c)); break;
-      case 'MoreData': assign(item, 'moreData', true); break;
+      case 'Target': if (item.target === undefined) item.target = decodeAddress(c); break;
+      case 'Source': if (item.source === undefined) item.source = decodeAddress(c); break;
+      case 'Meta': if (item.meta === undefined) item.meta = decodeMeta(c); break;
+      case 'Data': if (item.data === undefined) item.data = decodeData(c); break;
+      case 'MoreData': if (item.moreData === undefined) item.moreData = true; break;
       default: pushExtra(item, c);
     }
   }
@@ -212,7 +222,8 @@ function decodeMeta(el: XmlElement): Meta {
   const meta: Meta = { fields: [] };
   const attrs = attrsOf(el);
   if (attrs) meta.attrs = attrs;
-  for (const c of childElements(el)) {
+  for (const c of el.children) {
+    if (c.type !== 'element') continue;
     const field: Meta['fields'][number] = { name: c.name, value: textOf(c) };
     const fieldAttrs = attrsOf(c);
     if (fieldAttrs) field.attrs = fieldAttrs;
@@ -223,9 +234,10 @@ function decodeMeta(el: XmlElement): Meta {
 
 function decodeCred(el: XmlElement): Cred {
   const cred: Cred = {};
-  for (const c of childElements(el)) {
-    if (c.name === 'Meta') assign(cred, 'meta', decodeMeta(c));
-    else if (c.name === 'Data') assign(cred, 'data', decodeData(c));
+  for (const c of el.children) {
+    if (c.type !== 'element') continue;
+    if (c.name === 'Meta') { if (cred.meta === undefined) cred.meta = decodeMeta(c); }
+    else if (c.name === 'Data') { if (cred.data === undefined) cred.data = decodeData(c); }
   }
   return cred;
 }
@@ -242,12 +254,19 @@ function decodeData(el: XmlElement): Data {
   const attrs = attrsOf(el);
   if (attrs) data.attrs = attrs;
   // A run of text pieces of one kind (split by comments, or CDATA split around "]]>") is one value.
-  const kinds = new Set(el.children.map((c) => (c.type === 'text' ? (c.cdata ? 'cdata' : 'text') : 'element')));
-  if (kinds.size === 0) return data;
-  // Binary WBXML opaque (text holds its base64) stays as nodes too, so that re-encoding writes the same bytes.
-  if (kinds.size === 1 && !kinds.has('element') && !el.children.some((c) => c.type === 'text' && c.opaque)) {
+  if (el.children.length === 0) return data;
+  let plain = 0;
+  let cdata = 0;
+  let other = 0;
+  for (const c of el.children) {
+    // Binary WBXML opaque (text holds its base64) stays as nodes too, so that re-encoding writes the same bytes.
+    if (c.type === 'element' || c.opaque) other++;
+    else if (c.cdata) cdata++;
+    else plain++;
+  }
+  if (!other && (!plain || !cdata)) {
     data.text = textOf(el);
-    if (kinds.has('cdata')) data.cdata = true;
+    if (cdata) data.cdata = true;
     return data;
   }
   data.text = deepText(el);

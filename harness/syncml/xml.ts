@@ -2,11 +2,10 @@
  * The XML layer under the SyncML codec: a guarded parse of untrusted bytes into an order-preserving element tree
  * with namespaces resolved, and the matching serializer. Nothing here knows SyncML.
  *
- * Untrusted input is refused before the XML parser sees it when it declares a DOCTYPE or entities (XXE, entity
- * expansion), uses an entity XML does not predefine, is not UTF-8, or exceeds the size or nesting bounds.
+ * Untrusted input is refused, before any tree is built from it, when it declares a DOCTYPE or entities (XXE, entity
+ * expansion), uses an entity XML does not predefine, is not UTF-8, or exceeds the size or nesting bounds. The
+ * well-formedness scan builds the tree itself: one linear pass over the text, no second parser.
  */
-import { XMLParser } from 'fast-xml-parser';
-
 export type Attrs = Record<string, string>;
 
 export interface XmlElement {
@@ -78,12 +77,7 @@ function tooLarge(size: number, limits: XmlLimits): never {
 }
 
 const PREDEFINED_ENTITY = /^(?:amp|lt|gt|quot|apos|#[0-9]+|#x[0-9a-fA-F]+)$/;
-
-/** Element and attribute names: permissive on purpose (any non-delimiter), strict on the delimiters around them. */
-const NAME = String.raw`[^\s<>"'=/!?\d.-][^\s<>"'=/!?]*`;
-const START_TAG = new RegExp(String.raw`^<(${NAME})((?:\s+${NAME}\s*=\s*(?:"[^"<]*"|'[^'<]*'))*)\s*(/?)>$`);
-const END_TAG = new RegExp(String.raw`^</(${NAME})\s*>$`);
-const ATTR_NAME = new RegExp(String.raw`(${NAME})\s*=`, 'g');
+const NAMED_ENTITY: Readonly<Record<string, string>> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
 
 function notWellFormed(text: string, at: number, reason: string): XmlError {
   let line = 1;
@@ -117,39 +111,176 @@ function onlyWhitespace(text: string, from: number, to: number): boolean {
   return true;
 }
 
+/** White space as tags allow it between their parts (the `\s` of regular expressions). */
+function isSpace(c: number): boolean {
+  if (c < 0x80) return c === 0x20 || (c >= 0x09 && c <= 0x0d);
+  return c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
+}
+
 /**
- * One linear pass that decides well-formedness before any tree is built: tags match and nest, attributes are
- * quoted and unique, there is exactly one root with nothing but whitespace, comments and processing instructions
- * around it. It refuses DOCTYPE and ENTITY declarations and entities XML does not predefine, and bounds the
- * nesting depth, so nothing hostile reaches the parser.
+ * Element and attribute names: permissive on purpose (anything but white space and the delimiters `<>"'=/!?`, not
+ * starting with a digit, `.` or `-`), strict on the delimiters around them.
  */
-function checkWellFormed(text: string, limits: XmlLimits): void {
-  const stack: string[] = [];
-  let roots = 0;
-  // Ampersands are checked as the scan passes them, except inside comments and CDATA where they are plain text.
-  let amp = text.indexOf('&');
-  const checkAmpersandsBefore = (pos: number) => {
-    while (amp >= 0 && amp < pos) {
-      checkEntityReference(text, amp);
-      amp = text.indexOf('&', amp + 1);
+function isNameChar(c: number): boolean {
+  return !isSpace(c) && c !== 0x3c && c !== 0x3e && c !== 0x22 && c !== 0x27 && c !== 0x3d && c !== 0x2f && c !== 0x21 && c !== 0x3f && !Number.isNaN(c);
+}
+
+function isNameStart(c: number): boolean {
+  return isNameChar(c) && !(c >= 0x30 && c <= 0x39) && c !== 0x2e && c !== 0x2d;
+}
+
+/**
+ * Names seen before, by a small hash of their length and first and last characters. A document repeats a few dozen
+ * names hundreds of times: each is read from the text without copying when it matches, and the same string object
+ * keeps its hash for the lookups that follow (content models, decoding). A collision only costs a copy.
+ */
+const NAMES: (string | undefined)[] = new Array(512);
+const LONGEST_INTERNED = 64;
+
+function interned(text: string, from: number, to: number): string {
+  const length = to - from;
+  if (length > LONGEST_INTERNED) return text.slice(from, to);
+  const slot = (length * 31 + text.charCodeAt(from) * 7 + text.charCodeAt(to - 1)) & 511;
+  const known = NAMES[slot];
+  if (known !== undefined && known.length === length && text.startsWith(known, from)) return known;
+  // A longer slice would point into the whole document and keep it alive from this table: keep a copy instead.
+  const name = length < 13 ? text.slice(from, to) : (` ${text.slice(from, to)}`).slice(1);
+  NAMES[slot] = name;
+  return name;
+}
+
+/** End of the name starting at `from`, or `from` itself when no name starts there. */
+function nameEnd(text: string, from: number): number {
+  if (!isNameStart(text.charCodeAt(from))) return from;
+  let i = from + 1;
+  while (isNameChar(text.charCodeAt(i))) i++;
+  return i;
+}
+
+function skipSpace(text: string, from: number): number {
+  let i = from;
+  while (isSpace(text.charCodeAt(i))) i++;
+  return i;
+}
+
+/** XML 1.0 Char: what a character reference may denote. */
+function isXmlChar(cp: number): boolean {
+  return cp === 0x9 || cp === 0xa || cp === 0xd || (cp >= 0x20 && cp <= 0xd7ff) || (cp >= 0xe000 && cp <= 0xfffd) || (cp >= 0x10000 && cp <= 0x10ffff);
+}
+
+/**
+ * Text or an attribute value with its references replaced: each `&` must open a predefined entity or a character
+ * reference (checkEntityReference), and a character reference must denote an XML character.
+ */
+function decodeReferences(doc: string, from: number, to: number, firstAmp = ampersandIn(doc, from, to)): string {
+  let amp = firstAmp;
+  if (amp < 0 || amp >= to) return doc.slice(from, to);
+  let out = '';
+  let last = from;
+  while (amp >= 0 && amp < to) {
+    checkEntityReference(doc, amp);
+    const semi = doc.indexOf(';', amp + 1);
+    const ref = doc.slice(amp + 1, semi);
+    let value = NAMED_ENTITY[ref];
+    if (value === undefined) {
+      const cp = ref.charCodeAt(1) === 0x78 /* x */ ? parseInt(ref.slice(2), 16) : parseInt(ref.slice(1), 10);
+      if (!isXmlChar(cp)) throw notWellFormed(doc, amp, `character reference &${ref}; does not denote an XML character`);
+      value = String.fromCodePoint(cp);
     }
-  };
+    out += doc.slice(last, amp) + value;
+    last = semi + 1;
+    amp = ampersandIn(doc, last, to);
+  }
+  return out + doc.slice(last, to);
+}
+
+/** The first `&` in `doc` from `from` to before `to`, or -1: bounded, so that reading text stays linear. */
+function ampersandIn(doc: string, from: number, to: number): number {
+  for (let i = from; i < to; i++) if (doc.charCodeAt(i) === 0x26) return i;
+  return -1;
+}
+
+/** The attributes of every element that has none: one shared, frozen object rather than one per element. */
+const NO_ATTRS: Attrs = Object.freeze({}) as Attrs;
+
+/**
+ * The state of one read. No closure is made per document: the hot path stays free of per-call allocations other
+ * than the tree itself. The children of the open elements wait on one stack of nodes; each element gets an array of
+ * exactly its children when it closes, so a tree costs what it holds.
+ */
+class DocumentReader {
+  /** The open elements, outermost first, up to `depth`; beside each, its namespace scope and where its children start. */
+  readonly open: XmlElement[] = [];
+  readonly scopes: Map<string, string>[] = [];
+  readonly marks: number[] = [];
+  depth = 0;
+  root: XmlElement | undefined;
+  scope = new Map([['', '']]);
+  /** The children of the open elements, innermost last, up to `top` (entries past it are stale). */
+  readonly nodes: XmlNode[] = [];
+  top = 0;
+  /** Text read since the last node, joined across comments. */
+  pending = '';
+  /** The next ampersand not yet checked. */
+  amp: number;
+
+  constructor(readonly text: string) {
+    this.amp = text.indexOf('&');
+  }
+
+  flush(): void {
+    if (this.pending !== '') {
+      this.nodes[this.top++] = { type: 'text', text: this.pending, cdata: false };
+      this.pending = '';
+    }
+  }
+
+  /** Ampersands are checked as the scan passes them, except inside comments and CDATA where they are plain text. */
+  checkAmpersandsBefore(pos: number): void {
+    while (this.amp >= 0 && this.amp < pos) {
+      checkEntityReference(this.text, this.amp);
+      this.amp = this.text.indexOf('&', this.amp + 1);
+    }
+  }
+}
+
+/**
+ * The document's root element, read in one linear pass that also decides well-formedness: tags match and nest,
+ * attributes are quoted and unique, there is exactly one root with nothing but white space, comments and processing
+ * instructions around it. It refuses DOCTYPE and ENTITY declarations and entities XML does not predefine, bounds the
+ * nesting depth, and builds the tree as it goes: elements with their attributes and resolved namespace, text with
+ * its references replaced (comments join the text around them), CDATA sections as nodes of their own. Line ends
+ * are normalised to LF first (XML 1.0 2.11).
+ */
+function readDocument(input: string, limits: XmlLimits): XmlElement {
+  const text = input.indexOf('\r') < 0 ? input : input.replace(/\r\n?/g, '\n');
+  const r = new DocumentReader(text);
   let pos = 0;
   for (;;) {
     const lt = text.indexOf('<', pos);
     const segmentEnd = lt < 0 ? text.length : lt;
-    checkAmpersandsBefore(segmentEnd);
-    if (stack.length === 0 && !onlyWhitespace(text, pos, segmentEnd)) throw notWellFormed(text, pos, 'text outside the root element');
+    // The scan's next ampersand is the first at or after `pos`: the text before `<` holds one when it is before it.
+    const firstAmp = r.amp;
+    r.checkAmpersandsBefore(segmentEnd);
+    if (r.depth === 0) {
+      if (!onlyWhitespace(text, pos, segmentEnd)) throw notWellFormed(text, pos, 'text outside the root element');
+    } else if (segmentEnd > pos) {
+      r.pending += decodeReferences(text, pos, segmentEnd, firstAmp);
+    }
     if (lt < 0) break;
     const next = text.charCodeAt(lt + 1);
     if (next === 0x21 /* ! */) {
       const isComment = text.startsWith('<!--', lt);
       const isCdata = text.startsWith('<![CDATA[', lt);
       if (isComment || isCdata) {
-        if (isCdata && stack.length === 0) throw notWellFormed(text, lt, 'CDATA outside the root element');
+        if (isCdata && r.depth === 0) throw notWellFormed(text, lt, 'CDATA outside the root element');
         const end = text.indexOf(isComment ? '-->' : ']]>', lt + 4);
         if (end < 0) throw notWellFormed(text, lt, `unterminated ${isComment ? 'comment' : 'CDATA section'}`);
-        if (amp >= 0 && amp < end) amp = text.indexOf('&', end);
+        if (r.amp >= 0 && r.amp < end) r.amp = text.indexOf('&', end);
+        if (isCdata) {
+          r.flush();
+          r.nodes[r.top++] = { type: 'text', text: text.slice(lt + 9, end), cdata: true };
+        }
         pos = end + 3;
         continue;
       }
@@ -163,40 +294,117 @@ function checkWellFormed(text: string, limits: XmlLimits): void {
     if (next === 0x3f /* ? */) {
       const end = text.indexOf('?>', lt + 2);
       if (end < 0) throw notWellFormed(text, lt, 'unterminated processing instruction');
+      if (r.depth) r.flush();
       pos = end + 2;
       continue;
     }
-    const gt = tagEnd(text, lt);
-    if (gt < 0) throw notWellFormed(text, lt, 'unterminated tag');
-    const tag = text.slice(lt, gt + 1);
     if (next === 0x2f /* / */) {
-      const m = END_TAG.exec(tag);
-      if (!m) throw notWellFormed(text, lt, `malformed end tag ${tag.slice(0, 40)}`);
-      const open = stack.pop();
-      if (open !== m[1]) throw notWellFormed(text, lt, open ? `</${m[1]}> closes <${open}>` : `</${m[1]}> closes no element`);
-    } else {
-      const m = START_TAG.exec(tag);
-      if (!m) throw notWellFormed(text, lt, `malformed start tag ${tag.slice(0, 40)}`);
-      if (stack.length === 0 && ++roots > 1) throw notWellFormed(text, lt, 'a document has exactly one root element, found a second');
-      // Most tags carry one attribute (an xmlns) or none: only several can repeat one.
-      if (m[2] && m[2].indexOf('=') !== m[2].lastIndexOf('=')) checkUniqueAttributes(text, lt, m[2]);
-      if (!m[3]) {
-        stack.push(m[1]);
-        if (stack.length > limits.maxDepth) throw new XmlError('too-deep', `elements nested deeper than ${limits.maxDepth} levels are refused`);
-      }
+      const gt = endTag(text, lt, r.depth ? r.open[r.depth - 1].name : undefined);
+      r.checkAmpersandsBefore(gt);
+      r.flush();
+      const d = --r.depth;
+      r.open[d].children = r.nodes.slice(r.marks[d], r.top);
+      r.top = r.marks[d];
+      if (d) r.scope = r.scopes[d - 1];
+      pos = gt + 1;
+      continue;
     }
-    pos = gt + 1;
+    pos = startTag(r, lt, limits) + 1;
   }
-  if (stack.length) throw notWellFormed(text, text.length, `<${stack.at(-1)}> is not closed`);
-  if (roots === 0) throw notWellFormed(text, 0, 'no root element');
+  if (r.depth) throw notWellFormed(text, text.length, `<${r.open[r.depth - 1].name}> is not closed`);
+  if (!r.root) throw notWellFormed(text, 0, 'no root element');
+  return r.root;
 }
 
-function checkUniqueAttributes(text: string, at: number, attributes: string): void {
-  const seen = new Set<string>();
-  for (const m of attributes.matchAll(ATTR_NAME)) {
-    if (seen.has(m[1])) throw notWellFormed(text, at, `attribute ${m[1]} is repeated`);
-    seen.add(m[1]);
+function malformedStartTag(text: string, lt: number): XmlError {
+  const gt = tagEnd(text, lt);
+  return notWellFormed(text, lt, gt < 0 ? 'unterminated tag' : `malformed start tag ${text.slice(lt, gt + 1).slice(0, 40)}`);
+}
+
+/** Reads the start tag opened at `lt` (`<Name attr="value" …>` or `<Name … />`) into the tree; returns its `>`. */
+function startTag(r: DocumentReader, lt: number, limits: XmlLimits): number {
+  const text = r.text;
+  const end = nameEnd(text, lt + 1);
+  if (end === lt + 1) throw malformedStartTag(text, lt);
+  const name = interned(text, lt + 1, end);
+  let attrs: Attrs | undefined;
+  let inner = r.scope;
+  let count = 0;
+  let i = end;
+  let gt: number;
+  let empty: boolean;
+  for (;;) {
+    const j = skipSpace(text, i);
+    const c = text.charCodeAt(j);
+    if (c === 0x3e /* > */) {
+      gt = j;
+      empty = false;
+      break;
+    }
+    if (c === 0x2f /* / */) {
+      if (text.charCodeAt(j + 1) !== 0x3e) throw malformedStartTag(text, lt);
+      gt = j + 1;
+      empty = true;
+      break;
+    }
+    if (j === i) throw malformedStartTag(text, lt); // an attribute follows white space
+    const attrEnd = nameEnd(text, j);
+    if (attrEnd === j) throw malformedStartTag(text, lt);
+    let k = skipSpace(text, attrEnd);
+    if (text.charCodeAt(k) !== 0x3d /* = */) throw malformedStartTag(text, lt);
+    k = skipSpace(text, k + 1);
+    const quote = text.charCodeAt(k);
+    if (quote !== 0x22 && quote !== 0x27) throw malformedStartTag(text, lt);
+    const close = text.indexOf(quote === 0x22 ? '"' : "'", k + 1);
+    if (close < 0) throw malformedStartTag(text, lt);
+    const lessThan = text.indexOf('<', k + 1);
+    if (lessThan >= 0 && lessThan < close) throw malformedStartTag(text, lt);
+    const attr = interned(text, j, attrEnd);
+    if (count++ && Object.prototype.hasOwnProperty.call(attrs, attr)) throw notWellFormed(text, lt, `attribute ${attr} is repeated`);
+    const value = decodeReferences(text, k + 1, close);
+    attrs ??= {};
+    // A plain assignment to "__proto__" would set the prototype, not an attribute.
+    if (attr === '__proto__') Object.defineProperty(attrs, attr, { value, enumerable: true, writable: true, configurable: true });
+    else attrs[attr] = value;
+    if (attr.charCodeAt(0) === 0x78 /* x */ && (attr === 'xmlns' || attr.startsWith('xmlns:'))) {
+      if (inner === r.scope) inner = new Map(r.scope);
+      inner.set(attr === 'xmlns' ? '' : attr.slice(6), value);
+    }
+    i = close + 1;
   }
+  r.checkAmpersandsBefore(gt);
+  if (r.depth === 0 && r.root) throw notWellFormed(text, lt, 'a document has exactly one root element, found a second');
+  const colon = name.indexOf(':');
+  const el: XmlElement = { type: 'element', name, ns: inner.get(colon < 0 ? '' : name.slice(0, colon)) ?? '', attrs: attrs ?? NO_ATTRS, children: [] };
+  if (r.depth) {
+    r.flush();
+    r.nodes[r.top++] = el;
+  } else r.root = el;
+  if (!empty) {
+    const d = r.depth++;
+    r.open[d] = el;
+    r.scopes[d] = inner;
+    r.marks[d] = r.top;
+    if (r.depth > limits.maxDepth) throw new XmlError('too-deep', `elements nested deeper than ${limits.maxDepth} levels are refused`);
+    r.scope = inner;
+  }
+  return gt;
+}
+
+/** The end tag opened at `lt`, which must close `open`; returns the index of its `>`. */
+function endTag(text: string, lt: number, open: string | undefined): number {
+  const end = nameEnd(text, lt + 2);
+  const gt = skipSpace(text, end);
+  if (end === lt + 2 || text.charCodeAt(gt) !== 0x3e) {
+    const at = tagEnd(text, lt);
+    throw notWellFormed(text, lt, at < 0 ? 'unterminated tag' : `malformed end tag ${text.slice(lt, at + 1).slice(0, 40)}`);
+  }
+  // Compared in place: the name is copied out only for the error.
+  if (open === undefined || end - lt - 2 !== open.length || !text.startsWith(open, lt + 2)) {
+    const name = text.slice(lt + 2, end);
+    throw notWellFormed(text, lt, open ? `</${name}> closes <${open}>` : `</${name}> closes no element`);
+  }
+  return gt;
 }
 
 function checkEntityReference(text: string, at: number): void {
@@ -206,58 +414,9 @@ function checkEntityReference(text: string, at: number): void {
   throw new XmlError('entity', `reference "${shown}" is not one of XML's predefined entities; entities are refused`);
 }
 
-const parser = new XMLParser({
-  preserveOrder: true,
-  ignoreAttributes: false,
-  attributeNamePrefix: '',
-  parseTagValue: false,
-  parseAttributeValue: false,
-  trimValues: false,
-  cdataPropName: '#cdata',
-  processEntities: true,
-  htmlEntities: true, // numeric character references; non-XML names never get here (preScan)
-  ignoreDeclaration: true,
-  ignorePiTags: true,
-});
-
-type RawNode = Record<string, unknown>;
-
 /** Parses a document into its root element. Throws XmlError with a precise reason. */
 export function parseXml(input: Uint8Array | string, limits: XmlLimits = DEFAULT_XML_LIMITS): XmlElement {
-  const text = decodeUtf8(input, limits);
-  checkWellFormed(text, limits);
-  const raw = parser.parse(text) as RawNode[];
-  const root = raw.find((n) => elementName(n) !== undefined)!;
-  return toElement(root, new Map([['', '']]));
-}
-
-function elementName(node: RawNode): string | undefined {
-  for (const key of Object.keys(node)) if (key !== ':@' && key !== '#text' && key !== '#cdata') return key;
-  return undefined;
-}
-
-function toElement(node: RawNode, scope: Map<string, string>): XmlElement {
-  const name = elementName(node)!;
-  const attrs = (node[':@'] as Attrs | undefined) ?? {};
-  let inner = scope;
-  for (const key of Object.keys(attrs)) {
-    if (key === 'xmlns' || key.startsWith('xmlns:')) {
-      if (inner === scope) inner = new Map(scope);
-      inner.set(key === 'xmlns' ? '' : key.slice(6), attrs[key]);
-    }
-  }
-  const colon = name.indexOf(':');
-  const ns = inner.get(colon < 0 ? '' : name.slice(0, colon)) ?? '';
-  const children: XmlNode[] = [];
-  for (const child of node[name] as RawNode[]) {
-    if ('#text' in child) children.push({ type: 'text', text: String(child['#text']), cdata: false });
-    else if ('#cdata' in child) {
-      const parts = child['#cdata'] as RawNode[];
-      children.push({ type: 'text', text: parts.map((p) => String(p['#text'] ?? '')).join(''), cdata: true });
-    } else if (elementName(child) !== undefined) children.push(toElement(child, inner));
-  }
-  // The parser's attribute object is fresh per element and ours from here on: no copy needed.
-  return { type: 'element', name, ns, attrs, children };
+  return readDocument(decodeUtf8(input, limits), limits);
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -147,6 +147,22 @@ test.describe('readHar', () => {
     expect(readBody(messages[3]).parseError).toMatch(/invalid WBXML at byte offset \d+/);
   });
 
+  test('a WBXML reply is kept as bytes and read as SyncML; a broken one is a parse error naming the byte', () => {
+    const [pkg1, reply] = session();
+    const wbxml = Buffer.from(serializeSyncMLWbxml(parseSyncML(reply).message));
+    const file = write('wbxml.har', har([harEntry({ body: pkg1, type: SYNCML_XML }, { base64: wbxml.toString('base64'), type: 'application/vnd.syncml.dm+wbxml' })]));
+    const messages = readHar(file);
+    expect(messages[1].body.equals(wbxml)).toBe(true);
+    const [s] = groupSessions(messages);
+    expect(s.view.exchanges[0].response?.parseError).toBeUndefined();
+    expect(s.view.exchanges[0].response?.syncml).toEqual(parseSyncML(reply).message);
+    expect(s.view.exchanges[0].response?.http?.contentType).toBe('application/vnd.syncml.dm+wbxml');
+
+    const cut = write('wbxml-cut.har', har([harEntry({ body: pkg1, type: SYNCML_XML }, { base64: wbxml.subarray(0, 20).toString('base64'), type: 'application/vnd.syncml.dm+wbxml' })]));
+    const [t] = groupSessions(readHar(cut));
+    expect(t.view.exchanges[0].response?.parseError).toMatch(/byte|offset|ends|truncated/i);
+  });
+
   test('a request without reply records why; a reply whose request body the proxy did not keep is a lone server message', () => {
     const [pkg1, reply, results, close] = session();
     const noPostData = harEntry({ body: results, type: SYNCML_XML }, { body: close, type: SYNCML_XML }, 1) as { request: { postData?: unknown } };

@@ -1,8 +1,10 @@
 import { expect, test } from '@playwright/test';
 import fc from 'fast-check';
-import { XMLValidator } from 'fast-xml-parser';
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { mutate, mutatedCase } from '../../harness/fuzz/mutators';
-import { DEFAULT_XML_LIMITS, parseXml } from '../../harness/syncml/xml';
+import { DEFAULT_XML_LIMITS, parseXml, type XmlElement, type XmlNode } from '../../harness/syncml/xml';
+import { serializeSyncML } from '../../harness/syncml';
+import { syncMLMessage } from '../../harness/fuzz/arbitraries';
 
 /** Whether fast-xml-parser's validator, with the codec's own refusals, accepts the text as one XML document. */
 function reference(text: string): boolean {
@@ -71,6 +73,81 @@ test.describe('well-formedness (MDM-XML-001): the codec decides like an XML vali
         expect(accepts(text), text.slice(0, 300)).toBe(reference(text));
       }),
       { numRuns: 2_000, seed: 99 },
+    );
+  });
+});
+
+/**
+ * The tree fast-xml-parser builds from a document the codec accepts, in the codec's shape: what the codec built
+ * before its well-formedness scan built the tree itself. Kept here as the reference the scan's tree must equal.
+ */
+const referenceParser = new XMLParser({
+  preserveOrder: true, ignoreAttributes: false, attributeNamePrefix: '', parseTagValue: false, parseAttributeValue: false, trimValues: false,
+  cdataPropName: '#cdata', processEntities: true, htmlEntities: true, ignoreDeclaration: true, ignorePiTags: true,
+});
+type RawNode = Record<string, unknown>;
+const rawName = (node: RawNode) => Object.keys(node).find((k) => k !== ':@' && k !== '#text' && k !== '#cdata');
+
+function referenceTree(text: string): XmlElement {
+  const toElement = (node: RawNode, scope: Map<string, string>): XmlElement => {
+    const name = rawName(node)!;
+    const attrs = { ...((node[':@'] as Record<string, string> | undefined) ?? {}) };
+    const inner = new Map(scope);
+    for (const [k, v] of Object.entries(attrs)) if (k === 'xmlns' || k.startsWith('xmlns:')) inner.set(k === 'xmlns' ? '' : k.slice(6), v);
+    const colon = name.indexOf(':');
+    const children: XmlNode[] = [];
+    for (const child of node[name] as RawNode[]) {
+      if ('#text' in child) children.push({ type: 'text', text: String(child['#text']), cdata: false });
+      else if ('#cdata' in child) children.push({ type: 'text', text: (child['#cdata'] as RawNode[]).map((p) => String(p['#text'] ?? '')).join(''), cdata: true });
+      else if (rawName(child) !== undefined) children.push(toElement(child, inner));
+    }
+    return { type: 'element', name, ns: inner.get(colon < 0 ? '' : name.slice(0, colon)) ?? '', attrs, children };
+  };
+  const raw = referenceParser.parse(text) as RawNode[];
+  return toElement(raw.find((n) => rawName(n) !== undefined)!, new Map([['', '']]));
+}
+
+test.describe('the element tree (MDM-XML-001): built by the well-formedness scan, the same as fast-xml-parser\'s', () => {
+  test('references, line ends, comments, CDATA, processing instructions, namespaces and attributes', () => {
+    const cases = [
+      '<a>\n  <b x="1&amp;2&#65;" y=\'&quot;&apos;&lt;\'>t&lt;x&gt;</b>\n</a>',
+      '<a>x<!--c-->y<![CDATA[z]]><![CDATA[w]]><![CDATA[]]></a>',
+      '<a><!--c-->y<b/>z<!--d-->w<?pi x?>v</a>',
+      '<a>&#x41;&#65;&#00065;&amp;lt;&#x1F600;</a>',
+      "<a b='x\ny\r\nz\rw'>l1\r\nl2\rl3&#13;&#10;</a>",
+      '<a xmlns="urn:x" xmlns:p="urn:p"><p:b p:q="1"/><c xmlns=""><p:d xmlns:p="urn:q"/></c></a>',
+      '<?xml version="1.0"?>\n<!-- before --><a  x = "1"\ty="2" ></a >\n<?after?>\n',
+      '<a>]]&gt; and > alone</a>',
+    ];
+    for (const text of cases) expect(parseXml(text), text).toEqual(referenceTree(text));
+  });
+
+  test('a character reference to something that is not an XML character is not well-formed', () => {
+    for (const ref of ['&#0;', '&#x1;', '&#xD800;', '&#xFFFE;', '&#1114112;']) {
+      expect(() => parseXml(`<a>x${ref}</a>`), ref).toThrow(new RegExp(`line 1, column 5: character reference ${ref} does not denote an XML character`));
+      expect(() => parseXml(`<a b="${ref}"/>`), ref).toThrow(/does not denote an XML character/);
+    }
+    expect(() => parseXml('<a b="&foo;"/>')).toThrow(/reference "&foo;.*" is not one of XML's predefined entities/);
+    expect(() => parseXml('<a&b/>')).toThrow(/reference "&b\/>" is not one of XML's predefined entities/);
+  });
+
+  test('on 1,000 generated and 1,000 mutated messages the tree is the one fast-xml-parser builds', () => {
+    fc.assert(fc.property(syncMLMessage(), (m) => {
+      const text = serializeSyncML(m);
+      expect(parseXml(text)).toEqual(referenceTree(text));
+    }), { numRuns: 1_000, seed: 7 });
+    fc.assert(
+      fc.property(mutatedCase(), (c) => {
+        let text: string;
+        try {
+          text = new TextDecoder('utf-8', { fatal: true }).decode(mutate(c.message, c.mutations));
+        } catch {
+          return;
+        }
+        if (!accepts(text)) return;
+        expect(parseXml(text), text.slice(0, 300)).toEqual(referenceTree(text));
+      }),
+      { numRuns: 1_000, seed: 98 },
     );
   });
 });

@@ -199,9 +199,9 @@ export const deviceContainersInOneMessage = defineCheck<AnyClientSessionView>({
       for (const { command, path, depth } of commandsWithPaths(m.syncml?.body.commands ?? [])) {
         if (depth > 0 || !isContainer(command)) continue;
         judge.saw('MDM-CMD-ATO-008');
-        for (const inner of commandsWithPaths(command.kind === 'Atomic' || command.kind === 'Sequence' ? command.commands : [], path)) {
+        for (const inner of commandsWithPaths(command.kind === 'Atomic' || command.kind === 'Sequence' ? command.commands : [])) {
           if (itemsOf(inner.command).some((it) => it.moreData)) {
-            judge.fail('MDM-CMD-ATO-008', m, inner.path, `a member of this ${command.kind} is a chunk (MoreData) that continues in the next message; an Atomic or Sequence goes whole in one message`);
+            judge.fail('MDM-CMD-ATO-008', m, `${path}${inner.path.slice('/SyncBody'.length)}`, `a member of this ${command.kind} is a chunk (MoreData) that continues in the next message; an Atomic or Sequence goes whole in one message`);
           }
         }
       }

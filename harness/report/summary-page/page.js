@@ -77,7 +77,10 @@
   const testIndexByTitle = new Map(tests.map((t, i) => [t.title, i]));
   const expected = new Map(((report.expectations && report.expectations.met) || []).map((x) => [x.id, x]));
   const phaseTitle = new Map(data.phases.map((p) => [p.id, p.title]));
-  const sideName = report.mode === 'server' ? 'server' : 'client';
+  const sideName = report.mode === 'server' ? 'server' : report.mode === 'client' ? 'client' : null;
+  // grade and proxy judge traffic between a device and a server: both sides, every row of the catalogue.
+  const judgedTraffic = sideName === null;
+  const trafficName = report.mode === 'proxy' ? 'traffic through the judging proxy' : 'captured traffic';
 
   function testLink(title, text) {
     const i = testIndexByTitle.get(title);
@@ -90,7 +93,11 @@
   function header() {
     const iut = report.iut || {};
     const rows = [
-      ['implementation under test', report.mode === 'server' ? iut.url : iut.trigger],
+      ['implementation under test', report.mode === 'server' ? iut.url : report.mode === 'client' ? iut.trigger : undefined],
+      ['inputs', Array.isArray(iut.inputs) ? iut.inputs.join(', ') : undefined],
+      ['upstream server', iut.upstream],
+      ['sides judged', iut.role],
+      ['devices', Array.isArray(iut.devices) ? iut.devices.join(', ') : undefined],
       ['device id', iut.deviceId],
       ['application auth', iut.auth],
       ['features declared', Array.isArray(iut.features) ? iut.features.join(', ') || 'none' : undefined],
@@ -102,8 +109,10 @@
       ['harness', `${report.harness.name} ${report.harness.version}${report.strict ? ' (strict: SHOULD-level deviations fail)' : ''}`],
     ].filter((r) => r[1] !== undefined && r[1] !== '');
     return [
-      el('h1', { text: `MS-MDM ${sideName} conformance` }),
-      el('div', { class: 'muted', text: `Conformance of the ${sideName} under test to the MS-MDM requirements catalogue, as judged by mdm-conformance.` }),
+      el('h1', { text: judgedTraffic ? `MS-MDM conformance of ${trafficName}` : `MS-MDM ${sideName} conformance` }),
+      el('div', { class: 'muted', text: judgedTraffic
+        ? `The device and server messages of the ${trafficName}, judged against the MS-MDM requirements catalogue by the passive checks of mdm-conformance.`
+        : `Conformance of the ${sideName} under test to the MS-MDM requirements catalogue, as judged by mdm-conformance.` }),
       el('dl', { class: 'meta' }, rows.map(([k, v]) => [el('dt', { text: k }), el('dd', { text: String(v) })])),
     ];
   }
@@ -261,7 +270,9 @@
 
   const laneNames = report.mode === 'server'
     ? { device: 'device: reference device (harness)', server: 'server: under test' }
-    : { device: 'device: under test', server: 'server: reference server (harness)' };
+    : report.mode === 'client'
+      ? { device: 'device: under test', server: 'server: reference server (harness)' }
+      : { device: 'device (as captured)', server: 'server (as captured)' };
 
   function commandRow(c, id) {
     const parts = [el('span', { class: 'kind', text: c.kind })];
@@ -493,12 +504,14 @@
     const notJudged = report.requirements.filter((r) => r.verdict === 'inconclusive');
     return [
       el('h2', { id: 'coverage', text: 'Coverage' }),
-      el('p', {}, `This run judged ${cov.judged} of the ${cov.rows} catalogue rows that bind the ${sideName} (role "${report.mode}" or "both"). A row is judged when a test of this run exercised it, whatever the verdict; every other row is listed below the requirement tables with the reason.`),
+      el('p', {}, judgedTraffic
+        ? `This run judged ${cov.judged} of the ${cov.rows} catalogue rows on the ${trafficName} (each captured DM session is one test). A row is judged when a session showed its situation, whatever the verdict; every other row is listed below the requirement tables with the reason.`
+        : `This run judged ${cov.judged} of the ${cov.rows} catalogue rows that bind the ${sideName} (role "${report.mode}" or "both"). A row is judged when a test of this run exercised it, whatever the verdict; every other row is listed below the requirement tables with the reason.`),
       table,
       notJudged.length
         ? el('details', {}, el('summary', { text: `${plural(notJudged.length, 'row')} not judged or out of scope` }),
           el('ul', { class: 'idlist' }, notJudged.map((r) => el('li', {}, el('a', { href: `#req-${r.id}`, text: r.id }), `: ${r.reason || ''}`))))
-        : el('p', { text: `Every row binding the ${sideName} was judged.` }),
+        : el('p', { text: judgedTraffic ? 'Every row was judged.' : `Every row binding the ${sideName} was judged.` }),
     ];
   }
 
