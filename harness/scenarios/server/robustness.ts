@@ -122,9 +122,17 @@ export const sessionIdsAreOpaque: ServerScenario = {
   requirements: ['MDM-ROB-007'],
   async run(t, log) {
     const check = this.id;
+    const echoes = (run: Awaited<ReturnType<typeof session>>, id: string) => run.view.exchanges.every((x) => !x.response?.syncml || x.response.syncml.hdr.sessionID?.trim() === id);
+    // The control: a decimal SessionID, as Windows sends. A server that changes even that one fails MDM-HDR-007 (its
+    // own check says so); the forms below would show nothing more.
+    const control = await session(t, log);
+    if (control.end.reason !== 'completed' || !echoes(control, control.sessionID)) {
+      log.add([{ id: 'MDM-ROB-007', verdict: 'inconclusive', check, evidence: `a decimal SessionID ("${control.sessionID}") was not carried through a session either (${control.end.reason === 'completed' ? 'the reply changed it' : 'detail' in control.end ? control.end.detail : control.end.reason}), so other forms would prove nothing` }]);
+      return;
+    }
     for (const form of sessionIdForms(log.rng.hex(2))) {
       const run = await session(t, log, {}, (d) => d.runSession(t.url, { sessionID: form.id }));
-      const echoed = run.view.exchanges.every((x) => !x.response?.syncml || x.response.syncml.hdr.sessionID?.trim() === form.id);
+      const echoed = echoes(run, form.id);
       const completed = run.end.reason === 'completed';
       if (!completed || !echoed) log.blame('MDM-ROB-007');
       log.add([completed && echoed
