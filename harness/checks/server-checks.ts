@@ -13,6 +13,7 @@ import {
 } from './common';
 import { numberKey, numberOf, sameNumber, sameUrl } from './compare';
 import { defineCheck, type Check } from './finding';
+import { SESSION_SHAPE_CHECKS } from './server/sessions';
 import { commandsWithPaths, liveExchanges, startsAtPackage1, trimmed, type AnySessionView, type Exchange, type WireMessage } from './session';
 
 type ServerCheck = Check<AnySessionView>;
@@ -549,4 +550,5 @@ export const SERVER_CHECKS: readonly ServerCheck[] = [
   serverStatusesAnswerTheDevice, serverAnswersAlertsAndDevInfo, serverSendsNoStatusFor200Results, serverFinalRules,
   serverWaitsThroughKeepAlive, serverWaitsForStatuses, serverHonoursDeviceLimits, serverLargeObjectChunks, serverTakesChunkedResults,
   serverHandlesAbort, serverChallengesProperly, serverStopsAfter214,
+  ...SESSION_SHAPE_CHECKS,
 ];

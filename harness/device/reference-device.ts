@@ -13,6 +13,7 @@ import { status, type Alert, type Command, type SyncML } from '../syncml';
 import { HttpsClient, Transcript, WINDOWS_DEVICE_HEADERS, type Exchange } from '../transport';
 import { executeCommands } from './execute';
 import type { DeviceFault, ReferenceDeviceBehaviour } from './faults';
+import { HWDEVID_URI, WINDOWS_PACKAGE_1, type Package1Shape } from './package1';
 import { loadDefaultTree } from './profile';
 import type { DmTree } from './tree';
 
@@ -43,6 +44,11 @@ export interface ReferenceDeviceOptions {
   abortOnCommands?: boolean;
   /** Declare the Size of uploaded large objects off by this many bytes. */
   uploadSizeError?: number;
+  /**
+   * How package 1 looks: CmdID numbering, LoginStatus alert, HWDevID item, session alert. Default: Windows' own
+   * (WINDOWS_PACKAGE_1); server scenarios vary it by seed (varyPackage1).
+   */
+  package1?: Package1Shape;
   /** Rewrites each outgoing body (robustness scenarios: pretty-printing, namespace artefacts). */
   rewrite?: (xml: string) => string;
   /** Where the device's random choices (its first SessionID) come from; default the default seed's stream. */
@@ -67,6 +73,8 @@ export interface SessionOptions {
   loginStatus?: 'user' | 'others' | 'none' | false;
   /** This SessionID instead of the device's next one (MDM-ROB-007 probes other forms). */
   sessionID?: string;
+  /** Client alerts sent with the device's first response package, after package 1 (MDM-CMD-ALT-007). */
+  laterAlerts?: Alert[];
 }
 
 /**
@@ -119,6 +127,8 @@ export class ReferenceDevice {
   readonly id: string;
   readonly tree: DmTree;
   readonly transcript = new Transcript();
+  /** How this device's package 1 looks. */
+  readonly package1Shape: Readonly<Package1Shape>;
   private readonly behaviour: Partial<ReferenceDeviceBehaviour>;
   private readonly client: HttpsClient;
   private readonly sessions: SessionCounter;
@@ -131,6 +141,7 @@ export class ReferenceDevice {
     const counter = opts.sessionCounter ?? (opts.rng ?? seeded(undefined, 'device', opts.deviceId)).int(1, 200);
     this.sessions = counter instanceof SessionCounter ? counter : new SessionCounter(counter);
     this.tree = opts.tree ?? loadDefaultTree(opts.deviceId);
+    this.package1Shape = opts.package1 ?? WINDOWS_PACKAGE_1;
     this.behaviour = behaviourOf(opts.faults ?? []);
     this.nonce = opts.credentials?.nonce;
     this.toCancel = opts.cancelCommands ?? 0;
@@ -227,14 +238,17 @@ export class ReferenceDevice {
   }
 
   private engine(url: string, sessionID: string, opts: SessionOptions): DeviceSession {
+    const shape = this.package1Shape;
     return new DeviceSession({
       deviceId: this.id,
       serverUrl: url,
       sessionID,
-      sessionAlert: opts.sessionAlert,
-      loginStatus: opts.loginStatus,
-      devInfo: DEVINFO.map((n) => ({ uri: `./DevInfo/${n}`, value: this.devInfo(n) })),
+      sessionAlert: opts.sessionAlert ?? shape.sessionAlert,
+      loginStatus: opts.loginStatus ?? (shape.loginStatus ? undefined : false),
+      devInfo: this.devInfoItems(shape),
       extraAlerts: opts.alerts,
+      laterAlerts: opts.laterAlerts,
+      cmdIDs: { first: shape.firstCmdID, gap: shape.cmdIDGap },
       executor: (commands, ctx) => this.execute(commands, ctx.msgRef),
       abortWhenCommanded: this.opts.abortOnCommands,
       uploadSizeError: this.opts.uploadSizeError,
@@ -303,6 +317,14 @@ export class ReferenceDevice {
   /** New per session, at most 4 bytes (MDM-HDR-004, MDM-HDR-006); other forms are MDM-ROB-007's probes. */
   private nextSessionID(): string {
     return this.sessions.next();
+  }
+
+  /** The DevInfo Replace of package 1: the five Windows nodes, and HWDevID when the shape adds it (A-32). */
+  private devInfoItems(shape: Package1Shape): { uri: string; value: string }[] {
+    const items = DEVINFO.map((n) => ({ uri: `./DevInfo/${n}`, value: this.devInfo(n) }));
+    const hw = this.tree.get(HWDEVID_URI);
+    if (shape.hwDevId && hw.ok) items.push({ uri: HWDEVID_URI, value: hw.data });
+    return items;
   }
 
   private devInfo(name: string): string {

@@ -37,6 +37,13 @@ export interface DeviceSessionOptions {
   devInfo: { uri: string; value: string }[];
   /** Further client alerts for package 1, e.g. a generic alert 1226. */
   extraAlerts?: Alert[];
+  /**
+   * How package 1 numbers its commands: the first CmdID (Windows uses 2) and how many numbers are left out after
+   * each command. Any numbering without 0 and without repeats is allowed (MDM-ID-004).
+   */
+  cmdIDs?: { first: number; gap: number };
+  /** Client alerts to add to the device's first response package after package 1 (MDM-CMD-ALT-007, MDM-SES-011). */
+  laterAlerts?: Alert[];
   executor: CommandExecutor;
   /** Advertised in the device's SyncHdr Meta (MDM-HDR-014): the largest message the device accepts. */
   maxMsgSize?: number;
@@ -107,6 +114,7 @@ export class DeviceSession {
   /** An object being received in chunks from the server. */
   private download: { assembly: ChunkAssembly; command: Command } | undefined;
   private authAttempts = 0;
+  private laterAlertsSent = false;
   private sendCred = false;
   private nonce: string | undefined;
   private scheme: CredScheme | undefined;
@@ -186,6 +194,10 @@ export class DeviceSession {
     const statuses = owed.filter((c) => c.kind !== 'Results');
     const results = owed.filter((c) => c.kind === 'Results');
     this.pending = [...statuses, ...this.pending, ...results];
+    if (this.opts.laterAlerts?.length && !this.laterAlertsSent && serverCommands.length) {
+      this.pending.push(...this.opts.laterAlerts); // new client alerts close package 3 (OMA-DMP 8.5)
+      this.laterAlertsSent = true;
+    }
     if (this.opts.abortWhenCommanded && serverCommands.length) {
       this.pending.push(alert('1223')); // MDM-TERM-005: the aborting message carries Final
       this.ended = { reason: 'aborted-by-device' };
@@ -199,15 +211,17 @@ export class DeviceSession {
   // -------------------------------------------------------------------------------------------------------------
 
   private package1(leading: Command[]): SyncML {
-    const { sessionAlert = '1201', loginStatus = 'none', devInfo, extraAlerts = [] } = this.opts;
-    const assembler = this.assembler(leading.length ? 1 : 2);
-    for (const c of leading) assembler.add(c, { force: true });
-    assembler.add(alert(sessionAlert), { force: true });
-    if (loginStatus) {
-      assembler.add(alert('1224', [item({ type: 'com.microsoft/MDM/LoginStatus', data: loginStatus })]), { force: true });
-    }
-    for (const a of extraAlerts) assembler.add(a, { force: true });
-    assembler.add({ kind: 'Replace', items: devInfo.map((n) => item({ source: n.uri, data: n.value })) }, { force: true });
+    const { sessionAlert = '1201', loginStatus = 'none', devInfo, extraAlerts = [], cmdIDs = { first: 2, gap: 0 } } = this.opts;
+    const assembler = this.assembler(leading.length ? 1 : cmdIDs.first);
+    const add = (c: Command) => {
+      assembler.add(c, { force: true });
+      assembler.skip(cmdIDs.gap);
+    };
+    leading.forEach(add);
+    add(alert(sessionAlert));
+    if (loginStatus) add(alert('1224', [item({ type: 'com.microsoft/MDM/LoginStatus', data: loginStatus })]));
+    extraAlerts.forEach(add);
+    add({ kind: 'Replace', items: devInfo.map((n) => item({ source: n.uri, data: n.value })) });
     return assembler.build(true);
   }
 

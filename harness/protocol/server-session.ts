@@ -8,7 +8,7 @@
  * and the application-level challenge. Which commands go to the device comes from the queue.
  */
 import {
-  alert, chal, codeOf, get, item, meta, metaValue, status, type Command, type Item, type Results, type Status, type SyncHdr, type SyncML,
+  alert, chal, codeOf, get, item, meta, metaValue, status, type Alert, type Command, type Item, type Results, type Status, type SyncHdr, type SyncML,
 } from '../syncml';
 import { MessageAssembler } from './assembler';
 import { AuthScheme, decodeNonce, newNonce, NONCE_BYTES, verifyCredential, type CredScheme } from './auth';
@@ -71,6 +71,18 @@ export interface ServerBehaviour {
    * session carries them again (MDM-AUTH-009). Off by default, as Windows' servers answer 212.
    */
   authenticatePerMessage: boolean;
+  /** Answer an alert code MS-MDM does not use with 406 (MDM-ROB-001); false answers it 200 as if it were understood. */
+  refuseUnknownAlerts: boolean;
+  /** Answer a generic alert whose Format is no OMA DM format with 415 (MDM-ROB-008); false answers it 200. */
+  refuseUnsupportedGenericAlerts: boolean;
+  /** Answer client alerts (1224, 1226) that come after package 1 (MDM-STS-005, MDM-SES-011); false answers only package 1's. */
+  statusForLaterAlerts: boolean;
+  /** Open package 2 with an Alert 1201 of the server's own, as a SyncML DS server answers a sync alert (never right: MDM-SES-007). */
+  echoSessionAlert: boolean;
+  /** Answer a session opened with Alert 1200 like one opened with 1201 (MDM-SES-008); false answers 1200 with 406. */
+  acceptAlert1200: boolean;
+  /** Take Windows' `<Cmd>` in Results (A-05, MDM-ROB-005); false refuses such a Results with 400, as a strict DTD reading does. */
+  acceptCmdInResults: boolean;
   /*
    * Tools of the client-under-test scenarios. Each default is the conforming behaviour; the non-default values
    * are what a scenario needs a server to do to see the client react (some are deliberately wrong).
@@ -113,6 +125,12 @@ export const CONFORMING_SERVER: ServerBehaviour = {
   freshNonceOnChallenge: true,
   answerMalformedCommands: true,
   authenticatePerMessage: false,
+  refuseUnknownAlerts: true,
+  refuseUnsupportedGenericAlerts: true,
+  statusForLaterAlerts: true,
+  acceptCmdInResults: true,
+  acceptAlert1200: true,
+  echoSessionAlert: false,
   abortInMessage: 0,
   chunkBytes: 0,
   chunkSizeError: 0,
@@ -145,6 +163,10 @@ export type ServerEvent =
   | { type: 'version-refused'; code: string; declared: string };
 
 const KNOWN_ALERTS = new Set(['1200', '1201', '1222', '1223', '1224', '1225', '1226']);
+const SESSION_ALERTS = new Set(['1200', '1201']);
+const CLIENT_EVENTS = new Set(['1224', '1226']);
+/** The data formats of the OMA DM tree (catalogue 3.3): a generic alert in any other cannot be read (MDM-ROB-008). */
+const OMA_FORMATS = new Set(['b64', 'bin', 'bool', 'chr', 'int', 'node', 'null', 'xml', 'date', 'time', 'float']);
 const REQUEST_PENDING = 'Reversed-Domain-Name:com.microsoft.mdm.requestpending';
 const DEVICE_ORIGINATED = new Set(['Alert', 'Replace', 'Results', 'Status']);
 
@@ -205,6 +227,9 @@ export class ServerSession {
       return assembler.build(false);
     }
     this.opts.queue.startPackage?.();
+    if (this.behaviour.echoSessionAlert && device.body.commands.some((c) => c.kind === 'Alert' && SESSION_ALERTS.has(codeOf(c) ?? ''))) {
+      assembler.add(alert('1201'), { force: true });
+    }
     return this.sendPackage(assembler);
   }
 
@@ -296,6 +321,10 @@ export class ServerSession {
         reply(c, c.kind === 'Unknown' ? c.name : c.kind, this.behaviour.answerMalformedCommands ? 400 : 200); // MDM-ROB-006
         continue;
       }
+      if (c.kind === 'Results' && c.cmd !== undefined && !this.behaviour.acceptCmdInResults) {
+        reply(c, 'Results', 400);
+        continue;
+      }
       if (c.kind === 'Results') {
         const code = this.takeResults(c, msgRef);
         if (code !== undefined) reply(c, 'Results', code);
@@ -310,12 +339,26 @@ export class ServerSession {
         this.events.push({ type: 'alert', code, items: c.items });
         if (code === '1223') abort = true;
         if (code === '1224' && c.items.some((i) => metaValue(i.meta, 'Type') === REQUEST_PENDING)) requestPending = true;
-        if (this.behaviour.statusForAlerts) reply(c, 'Alert', KNOWN_ALERTS.has(code) ? 200 : 406); // MDM-STS-005, MDM-ROB-001
+        if (!this.behaviour.statusForAlerts) continue;
+        if (!this.behaviour.statusForLaterAlerts && CLIENT_EVENTS.has(code) && !commands.some((a) => a.kind === 'Alert' && SESSION_ALERTS.has(codeOf(a) ?? ''))) continue;
+        reply(c, 'Alert', this.alertCode(c, code)); // MDM-STS-005
         continue;
       }
       reply(c, c.kind, DEVICE_ORIGINATED.has(c.kind) ? 200 : 405); // MDM-STS-006; MDM-SES-005 forbids the rest
     }
     return { statuses, abort, requestPending };
+  }
+
+  /** 200 for an alert the server takes; 406 for a code it does not know (MDM-ROB-001); 415 for a generic alert in a format it cannot read (MDM-ROB-008). */
+  private alertCode(c: Alert, code: string): number {
+    if (!KNOWN_ALERTS.has(code)) return this.behaviour.refuseUnknownAlerts ? 406 : 200;
+    if (code === '1200' && !this.behaviour.acceptAlert1200) return 406;
+    if (code !== '1226' || !this.behaviour.refuseUnsupportedGenericAlerts) return 200;
+    const unreadable = c.items.some((i) => {
+      const format = metaValue(i.meta, 'Format');
+      return format !== undefined && !OMA_FORMATS.has(format.trim());
+    });
+    return unreadable ? 415 : 200;
   }
 
   private record(s: Status): void {

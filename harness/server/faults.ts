@@ -29,6 +29,21 @@ export interface ReferenceServerBehaviour extends ServerBehaviour {
   limitRequestBody: boolean;
   /** Refuse a body over the bound with 413 (false: 500, as a server whose body limit throws does). */
   refuseOversizedWith413: boolean;
+  /** Take query parameters it does not know on the management URL (MDM-TRN-010); false answers them HTTP 400. */
+  acceptUnknownQueryParameters: boolean;
+  /**
+   * Take a device's new session (package 1 under a new SessionID) while an older one of the device is still open,
+   * discarding nothing the new one needs (MDM-TERM-008, catalogue 3.8); false refuses it with HTTP 409 until the old
+   * one has expired.
+   */
+  takeNewSessionWhileOneIsOpen: boolean;
+  /** Answer every request HTTP 429 with this Retry-After (seconds), however long the device waits; 0 never (MDM-TRN-022). */
+  throttleEveryRequest: number;
+  /**
+   * The certificate the server authenticates with (MDM-TRN-003): the one issued for its host, or one the device
+   * cannot validate. Applied by whoever starts the server with a CA that can mint it (the embedded server).
+   */
+  serverCertificate: 'valid' | 'expired' | 'wrong-host';
 }
 
 export type ServerFault = Fault<ReferenceServerBehaviour>;
@@ -90,7 +105,7 @@ export const SERVER_FAULTS: readonly ServerFault[] = [
   { name: 'size-on-every-chunk', summary: 'repeats Size on every chunk of a large object', violates: ['MDM-LO-011'], behaviour: { sizeOnFirstChunkOnly: false } },
   { name: 'no-ack-for-result-chunks', summary: 'does not acknowledge Results chunks with 213', violates: ['MDM-LO-021'], behaviour: { ackResultsChunks: false } },
   { name: 'no-next-message-reply', summary: 'answers an unfinished device package as if it were complete', violates: ['MDM-LO-004'], behaviour: { nextMessageReplies: false } },
-  { name: 'commands-in-next-message-reply', summary: 'adds a new command to its "Next Message" replies', violates: ['MDM-LO-007'], behaviour: { commandsInNextMessageReply: true } },
+  { name: 'commands-in-next-message-reply', summary: 'adds a new command to its "Next Message" replies', violates: ['MDM-LO-007', 'MDM-SES-009'], behaviour: { commandsInNextMessageReply: true } },
   { name: 'never-ends-session', summary: 'keeps sending commands with nothing queued', violates: ['MDM-SES-012'], behaviour: { endsSession: false } },
   { name: 'continues-after-214', summary: 'keeps sending commands after a 214', violates: ['MDM-STS-024'], warningOnly: true, behaviour: { stopAfter214: false } },
   { name: 'challenge-without-chal', summary: 'answers 401/407 without a Chal', violates: ['MDM-AUTH-004'], behaviour: { challengeWithChal: false } },
@@ -122,6 +137,31 @@ export const SERVER_FAULTS: readonly ServerFault[] = [
   { name: 'next-message-without-1222', summary: 'acknowledges an unfinished device package without Alert 1222', violates: ['MDM-LO-004', 'MDM-LO-010'], behaviour: { pullWithAlert1222: false } },
   { name: 'accepts-size-mismatch', summary: 'takes chunked Results whose length differs from their Size', violates: ['MDM-LO-012'], behaviour: { checkResultsSize: false } },
   { name: 'commands-between-chunks', summary: 'sends another command beside an unfinished large object', violates: ['MDM-LO-013'], behaviour: { commandsBetweenChunks: true } },
+  {
+    name: 'plain-http-respuri', summary: 'names its own URL with http:// in RespURI, as a server behind a TLS-terminating proxy that builds it from the request it saw', violates: ['MDM-TRN-002'],
+    message: (msg) => void (msg.hdr.respURI = (msg.hdr.source?.locURI ?? '').replace(/^https:/, 'http:')),
+  },
+  { name: 'expired-server-certificate', summary: 'authenticates with a server certificate that has expired', violates: ['MDM-TRN-003'], behaviour: { serverCertificate: 'expired' } },
+  { name: 'session-alert-echoed', summary: 'answers package 1 with an Alert 1201 of its own, as a SyncML DS server answers a sync alert', violates: ['MDM-SES-007'], behaviour: { echoSessionAlert: true } },
+  { name: 'alerts-answered-in-package-1-only', summary: 'answers the device\'s client alerts (1224, 1226) only in package 1; one in a later package goes unanswered', violates: ['MDM-STS-005', 'MDM-SES-011'], behaviour: { statusForLaterAlerts: false } },
+  { name: 'new-session-refused-while-one-is-open', summary: 'refuses a device\'s new session (HTTP 409) while the one it abandoned is still open', violates: ['MDM-TERM-008'], behaviour: { takeNewSessionWhileOneIsOpen: false } },
+  { name: 'unknown-alert-answered-200', summary: 'answers an alert code it does not know with 200', violates: ['MDM-ROB-001'], behaviour: { refuseUnknownAlerts: false } },
+  { name: 'unreadable-generic-alert-answered-200', summary: 'answers a generic alert in a format it cannot read with 200 instead of 415', violates: ['MDM-ROB-008'], behaviour: { refuseUnsupportedGenericAlerts: false } },
+  { name: 'rejects-unknown-query-parameters', summary: 'answers HTTP 400 to a management URL carrying a query parameter other than mode and Platform', violates: ['MDM-TRN-010'], warningOnly: true, behaviour: { acceptUnknownQueryParameters: false } },
+  { name: 'throttles-without-end', summary: 'answers every request HTTP 429 with Retry-After 1, however long the device waits', violates: ['MDM-TRN-022'], warningOnly: true, behaviour: { throttleEveryRequest: 1 } },
+  {
+    name: 'challenge-as-http-401', summary: 'sends its SyncML authentication challenge with HTTP status 401 instead of 200', violates: ['MDM-TRN-025'], warningOnly: true,
+    wire: (out) => void (out.body.includes('<Chal>') && (out.status = 401)),
+  },
+  { name: 'refuses-alert-1200', summary: 'answers a session opened with Alert 1200 with 406', violates: ['MDM-SES-008'], warningOnly: true, behaviour: { acceptAlert1200: false } },
+  {
+    name: 'assumes-windows-cmdids', summary: 'answers the device\'s commands as CmdRef 2, 3, 4 … in order, as if every device numbered them like Windows', violates: ['MDM-ID-004'], warningOnly: true,
+    message: (msg) => {
+      let next = 2;
+      for (const c of msg.body.commands) if (c.kind === 'Status' && c.cmdRef?.trim() !== '0') c.cmdRef = String(next++);
+    },
+  },
+  { name: 'rejects-cmd-in-results', summary: 'refuses a Results that carries <Cmd>, as Windows writes them, with Status 400', violates: ['MDM-ROB-005'], warningOnly: true, behaviour: { acceptCmdInResults: false } },
 ];
 
 /**
