@@ -41,6 +41,12 @@ export interface DeviceBehaviour {
   decodeBeforeSplitting: boolean;
   /** Collapse `.` and `..` segments as a file path would, letting `./A/../B` reach B (a security advisory). */
   resolveDotSegments: boolean;
+  /**
+   * Code for provisioning a `./User` node (Add, Replace, Delete, Exec). The reference device is Entra-joined with no
+   * Entra user signed in (its LoginStatus is `none`), so user provisioning fails (MDM-SES-020): 405, the code for a
+   * command the session's scope does not allow (catalogue 3.5). A 2xx code pretends it was applied.
+   */
+  userScopeCode: string;
 }
 
 export const CLEAN_DEVICE_BEHAVIOUR: Readonly<DeviceBehaviour> = Object.freeze({
@@ -54,7 +60,11 @@ export const CLEAN_DEVICE_BEHAVIOUR: Readonly<DeviceBehaviour> = Object.freeze({
   statusOrder: 'document',
   decodeBeforeSplitting: false,
   resolveDotSegments: false,
+  userScopeCode: '405',
 });
+
+/** `./User/…` (and `./user/…`, WOMA) addresses the signed-in user's scope. */
+const USER_SCOPE = /^\.\/[Uu]ser(\/|$)/;
 
 export interface ExecutionContext {
   /** MsgID of the server message that carried the commands. */
@@ -227,6 +237,7 @@ function executeItems(run: Run, command: ItemCommand, metas: MetaChain): Answer 
 function itemOutcome(run: Run, command: ItemCommand, it: Item, metas: MetaChain): ItemOutcome {
   const uri = it.target?.locURI;
   if (uri === undefined) return { code: '412' };
+  if (command.kind !== 'Get' && USER_SCOPE.test(uri.trim())) return { code: run.behaviour.userScopeCode, targetRef: uri };
   const outcome = runItem(run, command.kind, uri, valueOf(it, command, metas));
   return { ...outcome, targetRef: uri };
 }

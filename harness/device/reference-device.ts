@@ -134,6 +134,7 @@ export class ReferenceDevice {
   private readonly sessions: SessionCounter;
   private toCancel: number;
   private nonce: string | undefined;
+  private lastSession: { id: string; completed: boolean } | undefined;
 
   constructor(private readonly opts: ReferenceDeviceOptions) {
     this.id = opts.deviceId;
@@ -162,7 +163,7 @@ export class ReferenceDevice {
 
   /** One DM session against `url`; never throws for anything the server does. */
   async runSession(url: string, opts: SessionOptions = {}): Promise<DeviceRun> {
-    const sessionID = opts.sessionID ?? this.nextSessionID();
+    const sessionID = opts.sessionID ?? (this.behaviour.newSessionIdEverySession === false && this.lastSession?.completed ? this.lastSession.id : this.nextSessionID());
     const first = this.transcript.exchanges.length;
     const session = this.engine(url, sessionID, opts);
     let end: DeviceRunEnd | undefined;
@@ -206,6 +207,7 @@ export class ReferenceDevice {
       next = session.receive(reply.parsed.message);
     }
     end ??= session.end ?? { reason: 'completed' };
+    this.lastSession = { id: sessionID, completed: end.reason === 'completed' };
     if (session.nextSessionNonce) this.nonce = session.nextSessionNonce;
     const exchanges = this.transcript.exchanges.slice(first);
     return { sessionID, exchanges, view: sessionFromTranscript(exchanges, describe(end)), end, rounds };
@@ -305,11 +307,14 @@ export class ReferenceDevice {
     const body = render(msg, this.opts.faults ?? []);
     const out: WireOut = { headers: { ...WINDOWS_DEVICE_HEADERS }, body: this.opts.rewrite ? this.opts.rewrite(body) : body };
     for (const f of this.opts.faults ?? []) f.wire?.(out, { closing });
+    if (out.method && out.method !== 'POST') {
+      return this.client.send(this.withQuery(url), { method: out.method, headers: Object.entries(out.headers).flat(), body: Buffer.from(out.body) });
+    }
     return this.client.post(this.withQuery(url), out.body, { headers: out.headers });
   }
 
   private withQuery(url: string): string {
-    const query = this.opts.query ?? 'mode=Maintenance&Platform=WoA';
+    const query = this.behaviour.appendWindowsQuery === false ? '' : this.opts.query ?? 'mode=Maintenance&Platform=WoA';
     if (!query) return url;
     return `${url}${url.includes('?') ? '&' : '?'}${query}`;
   }

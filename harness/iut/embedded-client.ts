@@ -58,6 +58,8 @@ export async function startEmbeddedClient(opts: EmbeddedClientOptions = {}): Pro
     trigger: embeddedTrigger(device, base),
     credentials: EMBEDDED_CLIENT_CREDENTIALS,
     sessionTimeoutMs: 15_000,
+    // The reference device is Entra-joined with nobody signed in (LoginStatus none): ./User provisioning fails (MDM-SES-020).
+    nodes: { userNodeWithoutEntraUser: './User/Vendor/MSFT/NodeCache/MDMConformance/CacheVersion' },
   };
   return { target, device, stop: () => device.close() };
 }

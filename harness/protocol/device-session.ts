@@ -81,6 +81,13 @@ export interface DeviceSessionBehaviour {
   md5OverNonceText: boolean;
   /** Answer a server message in a version the device does not take with 505/513 instead of running it (MDM-ROB-002). */
   checkProtocolVersion: boolean;
+  /**
+   * Close each response package with Final on its last message (MDM-TERM-004, MDM-SES-010). False never does, and
+   * so, asked for the rest of a package it thinks complete, finds nothing to send and stops.
+   */
+  finalOnReplies: boolean;
+  /** Ignore Meta in the server's SyncHdr, as Windows does (MDM-HDR-013); false refuses such a message with 400. */
+  ignoreServerHeaderMeta: boolean;
 }
 
 export const CONFORMING_DEVICE_SESSION: DeviceSessionBehaviour = {
@@ -93,6 +100,8 @@ export const CONFORMING_DEVICE_SESSION: DeviceSessionBehaviour = {
   answerChallenges: true,
   md5OverNonceText: false,
   checkProtocolVersion: true,
+  finalOnReplies: true,
+  ignoreServerHeaderMeta: true,
 };
 
 export type SessionEnd =
@@ -148,13 +157,17 @@ export class DeviceSession {
     const commands = server.body.commands;
 
     const version = this.behaviour.checkProtocolVersion ? unsupportedVersion(server, DEVICE_VERSIONS) : undefined;
-    if (version) {
+    const refusesMeta = !this.behaviour.ignoreServerHeaderMeta && !!server.hdr.meta?.fields.length && commands.some((c) => c.kind !== 'Status');
+    const headerMeta = refusesMeta ? { code: '400', supported: 'no Meta in a SyncHdr' } : undefined;
+    const refused = version ?? headerMeta;
+    if (refused) {
       // MDM-ROB-002: nothing of the message is run; the header Status names the version taken, and every command
-      // is answered with the same code (MDM-STS-004).
-      const refusal = status({ msgRef: serverMsgID, ...HDR, code: version.code, items: [item({ data: version.supported })] });
+      // is answered with the same code (MDM-STS-004). A device that will not read Meta in a server's header does the
+      // same with 400 (the mistake MDM-HDR-013 rules out).
+      const refusal = status({ msgRef: serverMsgID, ...HDR, code: refused.code, items: [item({ data: refused.supported })] });
       const owed = commands
         .filter((c) => c.kind !== 'Status' && c.kind !== 'Results')
-        .map((c) => status({ msgRef: serverMsgID, cmdRef: c.cmdID ?? '', cmd: c.kind === 'Unknown' ? c.name : c.kind, code: version.code }));
+        .map((c) => status({ msgRef: serverMsgID, cmdRef: c.cmdID ?? '', cmd: c.kind === 'Unknown' ? c.name : c.kind, code: refused.code }));
       this.pending = [...owed, ...this.pending];
       return this.compose(refusal, true);
     }
@@ -182,6 +195,11 @@ export class DeviceSession {
 
     const continuingOwnPackage = this.pending.length > 0 || this.upload !== undefined;
     const serverCommands = commands.filter((c) => c.kind !== 'Status' && c.kind !== 'Results');
+    const onlyNextMessage = serverCommands.length > 0 && serverCommands.every((c) => c.kind === 'Alert' && codeOf(c) === '1222');
+    if (!this.behaviour.finalOnReplies && onlyNextMessage && !continuingOwnPackage) {
+      this.ended = { reason: 'completed' }; // its package was complete in its own eyes, Final or not
+      return undefined;
+    }
     if (server.body.final && serverCommands.length === 0 && !continuingOwnPackage) {
       // MDM-TERM-001 / MDM-STS-011: the reply would hold only the SyncHdr Status, so nothing is sent.
       this.ended = { reason: 'completed' };
@@ -327,7 +345,7 @@ export class DeviceSession {
       assembler.add(alert('1222'), { force: true });
     }
     const packageDone = this.pending.length === 0 && !this.upload;
-    return assembler.build(packageDone && serverPackageClosed); // MDM-LO-001, MDM-LO-002
+    return assembler.build(packageDone && serverPackageClosed && this.behaviour.finalOnReplies); // MDM-LO-001, MDM-LO-002
   }
 
   /** First chunk of a Results item too large for one message (MDM-LO-009, MDM-LO-011, MDM-LO-020). */
