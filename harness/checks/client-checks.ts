@@ -9,6 +9,7 @@ import {
   refKey, sentBy, statusesOf,
 } from './common';
 import { numberKey, numberOf, sameNumber, sameUrl } from './compare';
+import { CLIENT_TERMINATION_CHECKS } from './client/termination';
 import { defineCheck, type Check } from './finding';
 import { commandsWithPaths, label, startsAtPackage1, trimmed, type AnySessionView, type SessionView, type WireMessage } from './session';
 
@@ -38,6 +39,7 @@ const resultsMsgRef = (r: Results) => (r.msgRef === undefined ? '1' : r.msgRef);
 function* deviceTurns(session: AnySessionView): Generator<{ m: WireMessage; msg: SyncML; prev?: SyncML; prevWire?: WireMessage }> {
   let prev: WireMessage | undefined;
   for (const x of session.exchanges) {
+    if (x.throttled) continue; // the device sends the same message again after the wait (MDM-TRN-021): judged there
     if (x.request?.syncml) yield { m: x.request, msg: x.request.syncml, prev: prev?.syncml, prevWire: prev };
     prev = x.response;
   }
@@ -405,4 +407,5 @@ export const deviceFinalRules = defineCheck<AnyClientSessionView>({
 export const CLIENT_CHECKS: readonly ClientCheck[] = [
   deviceMessagesAreWellFormed, deviceHttp, deviceHeaderIsConsistent, devicePackage1, deviceOriginatesOnlyWhatItMay,
   deviceStatusesAnswerTheServer, deviceAnswersEveryCommand, deviceEndsSessionProperly, deviceFinalRules,
+  ...CLIENT_TERMINATION_CHECKS,
 ];

@@ -27,6 +27,8 @@ export interface ReferenceDeviceBehaviour extends DeviceBehaviour, DeviceSession
    * the last one while sessions complete.
    */
   newSessionIdEverySession?: boolean;
+  /** Wait the Retry-After of a throttling reply before sending again (MDM-TRN-021); false sends again at once. */
+  honourRetryAfter?: boolean;
 }
 
 export type DeviceFault = Fault<ReferenceDeviceBehaviour>;
@@ -170,6 +172,12 @@ export const DEVICE_FAULTS: readonly DeviceFault[] = [
   },
   { name: 'no-final-on-replies', summary: 'never closes its response packages with Final, and stops when the server asks for the rest', violates: ['MDM-TERM-004', 'MDM-SES-010'], behaviour: { finalOnReplies: false } },
   { name: 'user-provisioning-applied', summary: 'answers ./User provisioning 200 although no Entra user is signed in', violates: ['MDM-SES-020'], behaviour: { userScopeCode: '200' } },
+  { name: 'ignores-retry-after', summary: 'sends again at once after HTTP 429, whatever the Retry-After', violates: ['MDM-TRN-021'], warningOnly: true, behaviour: { honourRetryAfter: false } },
+  {
+    name: 'aborts-without-final', summary: 'aborts every session with Alert 1223 once commands come, in a message without Final', violates: ['MDM-TERM-005'], warningOnly: true,
+    behaviour: { abortOnCommands: true }, message: (msg) => void (msg.body.commands.some((c) => c.kind === 'Alert' && codeOf(c) === '1223') && delete msg.body.final),
+  },
+  { name: 'needs-alert-status', summary: 'answers every command of a package 2 that has no Status for its session alert with 500', violates: ['MDM-ROB-011'], warningOnly: true, behaviour: { tolerateMissingAlertStatus: false } },
 ];
 
 /**

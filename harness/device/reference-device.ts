@@ -270,7 +270,8 @@ export class ReferenceDevice {
   private async sendHonouringThrottle(url: string, msg: SyncML, closing: boolean): Promise<Exchange> {
     let exchange = await this.send(url, msg, closing);
     for (let i = 0; i < THROTTLE_RETRIES && throttledBy(exchange) !== undefined; i++) {
-      await new Promise((resolve) => setTimeout(resolve, retryAfterMs(throttledBy(exchange)!, this.opts.throttleWaitMaxMs ?? 5_000)));
+      const wait = this.behaviour.honourRetryAfter === false ? 0 : retryAfterMs(throttledBy(exchange)!, this.opts.throttleWaitMaxMs ?? 5_000);
+      await new Promise((resolve) => setTimeout(resolve, wait));
       exchange = await this.send(url, msg, closing);
     }
     return exchange;

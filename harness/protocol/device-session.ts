@@ -88,6 +88,13 @@ export interface DeviceSessionBehaviour {
   finalOnReplies: boolean;
   /** Ignore Meta in the server's SyncHdr, as Windows does (MDM-HDR-013); false refuses such a message with 400. */
   ignoreServerHeaderMeta: boolean;
+  /**
+   * Carry on when package 2 has no Status for the session alert, as Windows does with Intune (MDM-ROB-011); false
+   * takes it for a broken session and answers every command of that package 500.
+   */
+  tolerateMissingAlertStatus: boolean;
+  /** Abort every session with Alert 1223 once the server sends commands (MDM-TERM-005), as the abortWhenCommanded option does. */
+  abortOnCommands: boolean;
 }
 
 export const CONFORMING_DEVICE_SESSION: DeviceSessionBehaviour = {
@@ -102,6 +109,8 @@ export const CONFORMING_DEVICE_SESSION: DeviceSessionBehaviour = {
   checkProtocolVersion: true,
   finalOnReplies: true,
   ignoreServerHeaderMeta: true,
+  tolerateMissingAlertStatus: true,
+  abortOnCommands: false,
 };
 
 export type SessionEnd =
@@ -124,6 +133,8 @@ export class DeviceSession {
   private download: { assembly: ChunkAssembly; command: Command } | undefined;
   private authAttempts = 0;
   private laterAlertsSent = false;
+  /** The session alert of the last package 1 sent, until the reply to it came (MDM-ROB-011). */
+  private sessionAlertRef: { msgID: string; cmdID: string } | undefined;
   private sendCred = false;
   private nonce: string | undefined;
   private scheme: CredScheme | undefined;
@@ -181,6 +192,16 @@ export class DeviceSession {
     const challenge = this.readHeaderStatus(commands);
     if (challenge) return challenge === 'give-up' ? undefined : this.package1([hdrStatus]);
 
+    const opening = this.sessionAlertRef;
+    this.sessionAlertRef = undefined;
+    const alertUnanswered = opening && !commands.some((c) => c.kind === 'Status' && c.msgRef?.trim() === opening.msgID && c.cmdRef?.trim() === opening.cmdID);
+    if (alertUnanswered && !this.behaviour.tolerateMissingAlertStatus) {
+      this.pending = commands
+        .filter((c) => c.kind !== 'Status' && c.kind !== 'Results')
+        .map((c) => status({ msgRef: serverMsgID, cmdRef: c.cmdID ?? '', cmd: c.kind === 'Unknown' ? c.name : c.kind, code: 500 }));
+      return this.compose(hdrStatus, true);
+    }
+
     const owed: Command[] = [];
     let nextMessageRequested = false;
     for (const command of commands) {
@@ -216,7 +237,7 @@ export class DeviceSession {
       this.pending.push(...this.opts.laterAlerts); // new client alerts close package 3 (OMA-DMP 8.5)
       this.laterAlertsSent = true;
     }
-    if (this.opts.abortWhenCommanded && serverCommands.length) {
+    if ((this.opts.abortWhenCommanded || this.behaviour.abortOnCommands) && serverCommands.length) {
       this.pending.push(alert('1223')); // MDM-TERM-005: the aborting message carries Final
       this.ended = { reason: 'aborted-by-device' };
       return this.compose(hdrStatus, true);
@@ -232,11 +253,13 @@ export class DeviceSession {
     const { sessionAlert = '1201', loginStatus = 'none', devInfo, extraAlerts = [], cmdIDs = { first: 2, gap: 0 } } = this.opts;
     const assembler = this.assembler(leading.length ? 1 : cmdIDs.first);
     const add = (c: Command) => {
-      assembler.add(c, { force: true });
+      const numbered = assembler.add(c, { force: true });
       assembler.skip(cmdIDs.gap);
+      return numbered;
     };
     leading.forEach(add);
-    add(alert(sessionAlert));
+    const opening = add(alert(sessionAlert));
+    this.sessionAlertRef = { msgID: String(this.msgID), cmdID: opening?.cmdID ?? '' };
     if (loginStatus) add(alert('1224', [item({ type: 'com.microsoft/MDM/LoginStatus', data: loginStatus })]));
     extraAlerts.forEach(add);
     add({ kind: 'Replace', items: devInfo.map((n) => item({ source: n.uri, data: n.value })) });

@@ -77,6 +77,11 @@ export interface ServerBehaviour {
   refuseUnsupportedGenericAlerts: boolean;
   /** Answer client alerts (1224, 1226) that come after package 1 (MDM-STS-005, MDM-SES-011); false answers only package 1's. */
   statusForLaterAlerts: boolean;
+  /**
+   * Hold user-scoped commands (`./User/…`, `./user/…`) back, with everything queued after them, until a session whose
+   * package 1 reported LoginStatus `user` (MDM-SES-019); false sends them whoever is signed in.
+   */
+  holdUserScopeWithoutUser: boolean;
   /** Open package 2 with an Alert 1201 of the server's own, as a SyncML DS server answers a sync alert (never right: MDM-SES-007). */
   echoSessionAlert: boolean;
   /** Answer a session opened with Alert 1200 like one opened with 1201 (MDM-SES-008); false answers 1200 with 406. */
@@ -131,6 +136,7 @@ export const CONFORMING_SERVER: ServerBehaviour = {
   acceptCmdInResults: true,
   acceptAlert1200: true,
   echoSessionAlert: false,
+  holdUserScopeWithoutUser: true,
   abortInMessage: 0,
   chunkBytes: 0,
   chunkSizeError: 0,
@@ -168,6 +174,14 @@ const CLIENT_EVENTS = new Set(['1224', '1226']);
 /** The data formats of the OMA DM tree (catalogue 3.3): a generic alert in any other cannot be read (MDM-ROB-008). */
 const OMA_FORMATS = new Set(['b64', 'bin', 'bool', 'chr', 'int', 'node', 'null', 'xml', 'date', 'time', 'float']);
 const REQUEST_PENDING = 'Reversed-Domain-Name:com.microsoft.mdm.requestpending';
+const LOGIN_STATUS = 'com.microsoft/MDM/LoginStatus';
+const USER_SCOPE = /^\.\/[Uu]ser(\/|$)/;
+
+/** A command (or a member of it) addressing the user scope (WOMA: `./user/…`; CSP docs: `./User/…`). */
+function userScoped(c: Command): boolean {
+  if (c.kind === 'Atomic' || c.kind === 'Sequence') return c.commands.some(userScoped);
+  return 'items' in c && c.kind !== 'Status' && c.kind !== 'Results' && c.items.some((i) => USER_SCOPE.test(i.target?.locURI?.trim() ?? ''));
+}
 const DEVICE_ORIGINATED = new Set(['Alert', 'Replace', 'Results', 'Status']);
 
 export class ServerSession {
@@ -181,6 +195,8 @@ export class ServerSession {
   private authenticated = false;
   private nonce: string | undefined;
   private stopped = false;
+  /** What package 1's LoginStatus alert reported (MDM-CMD-ALT-009): `user`, `others`, `none`, or nothing. */
+  private loginStatus: string | undefined;
   /** 'closing' once a Status-only package with Final went out; 'aborted' after Alert 1223. */
   state: 'open' | 'closing' | 'aborted' = 'open';
   readonly events: ServerEvent[] = [];
@@ -337,6 +353,8 @@ export class ServerSession {
           continue;
         }
         this.events.push({ type: 'alert', code, items: c.items });
+        const login = code === '1224' ? c.items.find((i) => metaValue(i.meta, 'Type') === LOGIN_STATUS) : undefined;
+        if (login) this.loginStatus = login.data?.text.trim();
         if (code === '1223') abort = true;
         if (code === '1224' && c.items.some((i) => metaValue(i.meta, 'Type') === REQUEST_PENDING)) requestPending = true;
         if (!this.behaviour.statusForAlerts) continue;
@@ -427,6 +445,8 @@ export class ServerSession {
   private addQueued(assembler: MessageAssembler): void {
     const { queue } = this.opts;
     for (let next = queue.peek(); next; next = queue.peek()) {
+      // MDM-SES-019: user configuration waits for a session in which the enrolled user is signed in.
+      if (this.behaviour.holdUserScopeWithoutUser && this.loginStatus !== 'user' && userScoped(next)) return;
       const tooBigObject = this.objectTooLarge(next);
       if (tooBigObject) {
         queue.shift();

@@ -37,8 +37,11 @@ export interface ReferenceServerBehaviour extends ServerBehaviour {
    * one has expired.
    */
   takeNewSessionWhileOneIsOpen: boolean;
-  /** Answer every request HTTP 429 with this Retry-After (seconds), however long the device waits; 0 never (MDM-TRN-022). */
-  throttleEveryRequest: number;
+  /**
+   * Answer the first `requests` management requests HTTP 429 with Retry-After `seconds` (MDM-TRN-022): a client
+   * scenario throttles once to see the device wait (MDM-TRN-021); a fault throttles without end.
+   */
+  throttle: { requests: number; seconds: number };
   /**
    * The certificate the server authenticates with (MDM-TRN-003): the one issued for its host, or one the device
    * cannot validate. Applied by whoever starts the server with a CA that can mint it (the embedded server).
@@ -148,7 +151,7 @@ export const SERVER_FAULTS: readonly ServerFault[] = [
   { name: 'unknown-alert-answered-200', summary: 'answers an alert code it does not know with 200', violates: ['MDM-ROB-001'], behaviour: { refuseUnknownAlerts: false } },
   { name: 'unreadable-generic-alert-answered-200', summary: 'answers a generic alert in a format it cannot read with 200 instead of 415', violates: ['MDM-ROB-008'], behaviour: { refuseUnsupportedGenericAlerts: false } },
   { name: 'rejects-unknown-query-parameters', summary: 'answers HTTP 400 to a management URL carrying a query parameter other than mode and Platform', violates: ['MDM-TRN-010'], warningOnly: true, behaviour: { acceptUnknownQueryParameters: false } },
-  { name: 'throttles-without-end', summary: 'answers every request HTTP 429 with Retry-After 1, however long the device waits', violates: ['MDM-TRN-022'], warningOnly: true, behaviour: { throttleEveryRequest: 1 } },
+  { name: 'throttles-without-end', summary: 'answers every request HTTP 429 with Retry-After 0, however often the device comes back', violates: ['MDM-TRN-022'], warningOnly: true, behaviour: { throttle: { requests: Infinity, seconds: 0 } } },
   {
     name: 'challenge-as-http-401', summary: 'sends its SyncML authentication challenge with HTTP status 401 instead of 200', violates: ['MDM-TRN-025'], warningOnly: true,
     wire: (out) => void (out.body.includes('<Chal>') && (out.status = 401)),
@@ -160,6 +163,11 @@ export const SERVER_FAULTS: readonly ServerFault[] = [
       let next = 2;
       for (const c of msg.body.commands) if (c.kind === 'Status' && c.cmdRef?.trim() !== '0') c.cmdRef = String(next++);
     },
+  },
+  { name: 'user-config-without-user', summary: 'sends user-scoped configuration whatever package 1\'s LoginStatus says', violates: ['MDM-SES-019'], warningOnly: true, behaviour: { holdUserScopeWithoutUser: false } },
+  {
+    name: 'aborts-without-final', summary: 'aborts every session with Alert 1223 in its second message, without Final', violates: ['MDM-TERM-005'], warningOnly: true,
+    behaviour: { abortInMessage: 2 }, message: (msg) => void (msg.body.commands.some((c) => c.kind === 'Alert' && c.data?.text.trim() === '1223') && delete msg.body.final),
   },
   { name: 'rejects-cmd-in-results', summary: 'refuses a Results that carries <Cmd>, as Windows writes them, with Status 400', violates: ['MDM-ROB-005'], warningOnly: true, behaviour: { acceptCmdInResults: false } },
 ];

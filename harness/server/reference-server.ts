@@ -33,7 +33,7 @@ export const CONFORMING_REFERENCE_SERVER: ReferenceServerBehaviour = {
   refuseOversizedWith413: true,
   acceptUnknownQueryParameters: true,
   takeNewSessionWhileOneIsOpen: true,
-  throttleEveryRequest: 0,
+  throttle: { requests: 0, seconds: 0 },
   serverCertificate: 'valid',
 };
 
@@ -131,6 +131,7 @@ export class ReferenceServer {
   private readonly live = new Map<string, LiveSession>();
   private readonly nonces = new Map<string, string>();
   private malformedSent = false;
+  private throttled = 0;
   private sweep: NodeJS.Timeout | undefined;
   private readonly rng: Rng;
   readonly sessions: SessionRecord[] = [];
@@ -217,7 +218,10 @@ export class ReferenceServer {
     const path = req.url.split('?')[0];
     if (path !== MANAGEMENT_PATH) return text(404, `no management endpoint at ${path}; POST to ${MANAGEMENT_PATH}`);
     if (req.method !== 'POST') return text(405, 'the management endpoint takes POST only (MS-MDM 2.1)');
-    if (this.behaviour.throttleEveryRequest) return { ...text(429, 'too many requests'), headers: { 'content-type': 'text/plain; charset=utf-8', 'retry-after': String(this.behaviour.throttleEveryRequest) } };
+    if (this.throttled < this.behaviour.throttle.requests) {
+      this.throttled++;
+      return { status: 429, headers: { 'content-type': 'text/plain; charset=utf-8', 'retry-after': String(this.behaviour.throttle.seconds) }, body: 'too many requests\n' };
+    }
     const unknownParameter = [...new URLSearchParams(req.url.split('?')[1] ?? '').keys()].find((k) => !WINDOWS_QUERY.has(k));
     if (unknownParameter && !this.behaviour.acceptUnknownQueryParameters) return text(400, `unknown query parameter "${unknownParameter}"`);
     const refusal = this.refuseIdentity(req);

@@ -55,17 +55,29 @@ function foreignCommands(res: SyncML): { path: string; why: string }[] {
  * The rules of a server package that have rows of their own, each reported under that row (the other checks fail
  * it): the package row is then a consequence, never a second failure.
  */
-function ownRows(t: Turn, judge: Judge, id: 'MDM-SES-007' | 'MDM-SES-011'): void {
+function ownRows(t: Turn, judge: Judge, id: 'MDM-SES-007' | 'MDM-SES-011'): number {
   const { req, res, reply } = t;
+  let roots = 0;
+  const after = (root: string, path: string, message: string) => {
+    roots++;
+    judge.consequence(id, root, reply, path, message);
+  };
   const statuses = statusesOf(res);
   const header = statuses.find((s) => numberKey(s.status.cmdRef) === '0' && sameNumber(s.status.msgRef, req.hdr.msgID));
-  if (!header) judge.consequence(id, 'MDM-STS-003', reply, '/SyncBody', `no Status for the SyncHdr of device msg ${trimmed(req.hdr.msgID)}`);
+  if (!header) after('MDM-STS-003', '/SyncBody', `no Status for the SyncHdr of device msg ${trimmed(req.hdr.msgID)}`);
   for (const c of req.body.commands) {
     if (c.kind !== 'Alert') continue;
     const answered = statuses.some((s) => sameNumber(s.status.msgRef, req.hdr.msgID) && sameNumber(s.status.cmdRef, c.cmdID));
-    if (!answered) judge.consequence(id, 'MDM-STS-005', reply, '/SyncBody', `no Status for the device's Alert ${codeOf(c)} (CmdID ${trimmed(c.cmdID)})`);
+    if (!answered) after('MDM-STS-005', '/SyncBody', `no Status for the device's Alert ${codeOf(c)} (CmdID ${trimmed(c.cmdID)})`);
   }
-  if (!res.body.final && !hasChunk(res)) judge.consequence(id, 'MDM-LO-005', reply, '/SyncBody', 'the package has no Final and continues no large object');
+  if (!res.body.final && !hasChunk(res)) after('MDM-LO-005', '/SyncBody', 'the package has no Final and continues no large object');
+  if (id === 'MDM-SES-007') {
+    const hdr = res.hdr;
+    if (trimmed(hdr.verProto) !== 'DM/1.2') after('MDM-HDR-003', '/SyncHdr/VerProto', `VerProto "${trimmed(hdr.verProto)}"`);
+    if (trimmed(hdr.sessionID) !== trimmed(req.hdr.sessionID)) after('MDM-HDR-007', '/SyncHdr/SessionID', 'not the SessionID of package 1');
+    if (trimmed(hdr.target?.locURI) !== trimmed(req.hdr.source?.locURI)) after('MDM-HDR-011', '/SyncHdr/Target/LocURI', 'Target is not the device');
+  }
+  return roots;
 }
 
 /** Package 2: the reply to the device's package 1 (OMA-DMP 8.4). */
@@ -76,13 +88,9 @@ export const serverPackage2 = defineCheck<AnySessionView>({
   run(session, judge) {
     for (const t of turns(session)) {
       if (!isPackage1(t.req)) continue;
-      judge.saw('MDM-SES-007');
       for (const f of foreignCommands(t.res)) judge.fail('MDM-SES-007', t.reply, f.path, `package 2 carries ${f.why}; it holds Statuses, optionally management commands, and Final`);
-      ownRows(t, judge, 'MDM-SES-007');
-      const hdr = t.res.hdr;
-      if (trimmed(hdr.verProto) !== 'DM/1.2') judge.consequence('MDM-SES-007', 'MDM-HDR-003', t.reply, '/SyncHdr/VerProto', `VerProto "${trimmed(hdr.verProto)}"`);
-      if (trimmed(hdr.sessionID) !== trimmed(t.req.hdr.sessionID)) judge.consequence('MDM-SES-007', 'MDM-HDR-007', t.reply, '/SyncHdr/SessionID', 'not the SessionID of package 1');
-      if (trimmed(hdr.target?.locURI) !== trimmed(t.req.hdr.source?.locURI)) judge.consequence('MDM-SES-007', 'MDM-HDR-011', t.reply, '/SyncHdr/Target/LocURI', 'Target is not the device');
+      // A package 2 that breaks only rows of their own is not judged here on its own: it is listed under them.
+      if (!ownRows(t, judge, 'MDM-SES-007')) judge.saw('MDM-SES-007');
     }
   },
 });
@@ -98,28 +106,27 @@ export const serverLaterPackages = defineCheck<AnySessionView>({
   run(session, judge) {
     for (const t of turns(session)) {
       if (isPackage1(t.req) || isKeepAlive(t.req) || !t.req.body.final) continue;
-      judge.saw('MDM-SES-011');
       for (const f of foreignCommands(t.res)) judge.fail('MDM-SES-011', t.reply, f.path, `a server package carries ${f.why}; it holds Statuses, and commands when another round follows`);
-      ownRows(t, judge, 'MDM-SES-011');
+      if (!ownRows(t, judge, 'MDM-SES-011')) judge.saw('MDM-SES-011');
     }
   },
 });
 
 /**
  * MDM-ID-004: a server that reads the device's commands by position, as if every device numbered them 2, 3, 4 like
- * Windows (or 1, 2, 3), answers the wrong CmdRefs as soon as a device numbers otherwise. The situation arises with
- * every device message whose CmdIDs are not 1, 2, 3 …; the tell-tale is a run of Statuses whose CmdRefs count up
- * contiguously while the commands they stand beside are numbered differently. MDM-ID-006 fails each such CmdRef.
+ * Windows (or 1, 2, 3), answers the wrong CmdRefs as soon as a device numbers otherwise. Every device message with
+ * commands tells against one such assumption; the tell-tale is a run of Statuses whose CmdRefs count up contiguously
+ * while the commands they stand beside are numbered differently. MDM-ID-006 fails each such CmdRef.
  */
 export const serverTakesAnyCmdIDs = defineCheck<AnySessionView>({
   name: 'serverTakesAnyCmdIDs',
   ids: ['MDM-ID-004'],
-  when: 'the device to number its commands other than 1, 2, 3 … (Windows starts package 1 at 2)',
+  when: 'the device to send commands for the server to answer',
   run(session, judge) {
     for (const { req, res, reply } of turns(session)) {
+      // Every numbering tells against some assumption: Windows' 2, 3, 4 against "from 1", and 1, 2, 3 against "from 2".
       const commands = req.body.commands.filter((c) => c.kind !== 'Status');
-      const ids = req.body.commands.map((c) => numberOf(c.cmdID));
-      if (!commands.length || ids.every((n, i) => n === i + 1)) continue;
+      if (!commands.length) continue;
       judge.saw('MDM-ID-004');
       const answers = statusesOf(res).filter((s) => numberKey(s.status.cmdRef) !== '0' && sameNumber(s.status.msgRef, req.hdr.msgID));
       const refs = answers.map((s) => numberOf(s.status.cmdRef));
@@ -148,7 +155,7 @@ export const serverTakesWindowsResults = defineCheck<AnySessionView>({
         judge.saw('MDM-ROB-005');
         const st = statusesOf(res).find((s) => sameNumber(s.status.msgRef, req.hdr.msgID) && sameNumber(s.status.cmdRef, r.cmdID));
         const code = st ? codeOf(st.status) ?? '' : '';
-        if (st && /^[45]\d\d$/.test(code) && code !== '424') {
+        if (st && /^[45]\d\d$/.test(code) && !['401', '407', '424'].includes(code)) {
           judge.fail('MDM-ROB-005', reply, st.path, `the device's Results ${trimmed(r.cmdID)} (with <Cmd>${trimmed(r.cmd)}</Cmd>, as Windows writes it) answered ${code}; a server takes Windows' serialisation habits (A-05)`);
         }
       }
@@ -180,4 +187,63 @@ export const serverKeepsSessionOnHttps = defineCheck<AnySessionView>({
   },
 });
 
-export const SESSION_SHAPE_CHECKS = [serverPackage2, serverLaterPackages, serverTakesAnyCmdIDs, serverTakesWindowsResults, serverKeepsSessionOnHttps] as const;
+const USER_SCOPE = /^\.\/[Uu]ser(\/|$)/;
+const LOGIN_STATUS = 'com.microsoft/MDM/LoginStatus';
+
+/** The user-scoped targets of a command and its members (WOMA: `./user/…`; CSP docs: `./User/…`). */
+function userTargets(c: Command): string[] {
+  if (c.kind === 'Atomic' || c.kind === 'Sequence') return c.commands.flatMap(userTargets);
+  if (!('items' in c) || c.kind === 'Status' || c.kind === 'Results') return [];
+  return c.items.map((i) => trimmed(i.target?.locURI)).filter((u) => USER_SCOPE.test(u));
+}
+
+/**
+ * MDM-SES-019: with LoginStatus `others` or `none` in package 1, the enrolled user is not there to configure, and the
+ * server sends device-wide configuration only. Only a deviation shows here (what a server held back is not on the
+ * wire); the scenario that queues user configuration earns the pass.
+ */
+export const serverScopesToLoginStatus = defineCheck<AnySessionView>({
+  name: 'serverScopesToLoginStatus',
+  ids: ['MDM-SES-019'],
+  when: 'the server to have user-scoped configuration for a device whose LoginStatus is others or none',
+  run(session, judge) {
+    let login: string | undefined;
+    for (const { req, res, reply } of turns(session)) {
+      for (const c of req.body.commands) {
+        const it = c.kind === 'Alert' && codeOf(c) === '1224' ? c.items.find((i) => i.meta?.fields.some((f) => f.name === 'Type' && f.value.trim() === LOGIN_STATUS)) : undefined;
+        if (it) login = trimmed(it.data?.text);
+      }
+      if (login !== 'others' && login !== 'none') continue;
+      for (const [i, c] of res.body.commands.entries()) {
+        const targets = userTargets(c);
+        if (!targets.length) continue;
+        judge.saw('MDM-SES-019');
+        judge.warn('MDM-SES-019', reply, `/SyncBody/${nameOf(c)}[${i + 1}]`, `${nameOf(c)} of ${targets[0]} although package 1 reported LoginStatus "${login}": user configuration waits for a session of the enrolled user`);
+      }
+    }
+  },
+});
+
+/**
+ * MDM-TERM-005: a server may abort with Alert 1223, in a message that carries Final. When it answers a complete device
+ * package, that message is also one MDM-LO-005 requires Final on, and that failure is the root.
+ */
+export const serverAbortsWithFinal = defineCheck<AnySessionView>({
+  name: 'serverAbortsWithFinal',
+  ids: ['MDM-TERM-005'],
+  when: 'the server to abort the session with Alert 1223',
+  run(session, judge) {
+    for (const { req, res, reply } of turns(session)) {
+      if (!res.body.commands.some((c) => c.kind === 'Alert' && codeOf(c) === '1223')) continue;
+      const why = 'the server aborts the session with Alert 1223 in a message without Final; the aborting message carries Final (OMA-DMP 8.1)';
+      if (res.body.final) judge.saw('MDM-TERM-005');
+      else if (req.body.final && !hasChunk(res)) judge.consequence('MDM-TERM-005', 'MDM-LO-005', reply, '/SyncBody', why);
+      else judge.fail('MDM-TERM-005', reply, '/SyncBody', why);
+    }
+  },
+});
+
+export const SESSION_SHAPE_CHECKS = [
+  serverPackage2, serverLaterPackages, serverTakesAnyCmdIDs, serverTakesWindowsResults, serverKeepsSessionOnHttps, serverScopesToLoginStatus,
+  serverAbortsWithFinal,
+] as const;

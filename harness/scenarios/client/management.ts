@@ -130,7 +130,9 @@ export const commandsOverRounds: ClientScenario = {
         'the last member of the Sequence ran last'),
     ]);
 
-    const run = await oneSession(t, log, { rounds: prepared(nodesOf(t), plan.rounds.filter((r) => r.length)) }, { check });
+    // The reference server holds user configuration while nobody is signed in (MDM-SES-019); here it must reach the
+    // device, to see the device refuse it (MDM-SES-020).
+    const run = await oneSession(t, log, { rounds: prepared(nodesOf(t), plan.rounds.filter((r) => r.length)), behaviour: { holdUserScopeWithoutUser: false } }, { check });
     log.add(plan.skipped);
     if (!run.connected) return;
     log.add(plan.judges.flatMap((judge) => judge(run.view)));

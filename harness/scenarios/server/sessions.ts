@@ -8,7 +8,7 @@ import { sessionFromTranscript } from '../../checks/from-transcript';
 import { label } from '../../checks/session';
 import { varyPackage1, type Package1Shape } from '../../device/package1';
 import type { DeviceRun } from '../../device/reference-device';
-import { add, atomic, codeOf, del, eventAlert, exec, get, replace, sequence, type Command } from '../../syncml';
+import { add, atomic, codeOf, del, eventAlert, exec, get, replace, sequence, type Command, type SyncML } from '../../syncml';
 import type { Exchange } from '../../transport';
 import { describeCertificate } from '../../transport/record';
 import type { Scenario } from '../scenario';
@@ -277,6 +277,35 @@ export const alertInLaterPackage: ServerScenario = {
   },
 };
 
+const USER_NODE = './User/Vendor/MSFT/NodeCache/MDMConformance/CacheVersion';
+const addressesUser = (msg: SyncML | undefined) => !!msg?.body.commands.some((c) => 'items' in c && c.kind !== 'Status' && c.items.some((i) => i.target?.locURI?.trim() === USER_NODE));
+
+/**
+ * MDM-SES-019: user configuration is queued while the device reports that nobody is signed in (LoginStatus none):
+ * the server holds it back; in the next session, with the enrolled user signed in, it may send it. The second session
+ * shows the command was really queued, so that holding it back is not mistaken for a queue that never filled.
+ */
+export const userScopeWaitsForUser: ServerScenario = {
+  id: 'management-rounds/user-scope-waits-for-user',
+  phase: 'management-multi-round',
+  title: 'queues a user-scoped Replace while LoginStatus says nobody is signed in, then opens a session of the enrolled user',
+  requirements: ['MDM-SES-019'],
+  needs: needsControl,
+  async run(t, log) {
+    const check = this.id;
+    await queued(t, [replace(USER_NODE, `user ${log.rng.hex(2)}`, { format: 'chr' })]);
+    const nobody = await session(t, log, {}, (d) => d.runSession(t.url, { loginStatus: 'none' }));
+    if (!reachable(log, nobody, check)) return;
+    const sentEarly = nobody.view.exchanges.some((x) => addressesUser(x.response?.syncml));
+    const user = await session(t, log, {}, (d) => d.runSession(t.url, { loginStatus: 'user' }));
+    if (sentEarly || !reachable(log, user, check)) return; // the passive check warned where it was sent
+    const sentLater = user.view.exchanges.some((x) => addressesUser(x.response?.syncml));
+    log.add([sentLater
+      ? { id: 'MDM-SES-019', verdict: 'pass', check, evidence: `the Replace of ${USER_NODE} waited while LoginStatus was none, and came in the session of the enrolled user (LoginStatus user)` }
+      : { id: 'MDM-SES-019', verdict: 'inconclusive', check, evidence: `the Replace of ${USER_NODE} queued through --control reached the device in neither session, so holding it back says nothing` }]);
+  },
+};
+
 /**
  * MDM-TERM-008, server side: a device loses a session half-way (the server has sent commands and waits for their
  * Statuses) and later opens a fresh one, with a new SessionID and MsgID 1. The server discards the half-open state
@@ -323,8 +352,20 @@ export const abandonedSession: ServerScenario = {
   },
 };
 
+/**
+ * The transport comes first: a server certificate the device cannot validate makes every other session fail. The
+ * abandoned session comes before any scenario that leaves sessions half-open on purpose (robustness, security).
+ */
 export const SESSION_SCENARIOS: readonly ServerScenario[] = [
-  httpsEndpoint, minimalSession, package1Variations, serverInitiatedAlert, getResults, managementRounds, statusesOverSeveralMessages,
-  alertInLaterPackage, errorStatuses,
-  stopsAfter214, deviceAbort, genericAlert, abandonedSession,
+  httpsEndpoint, minimalSession, serverInitiatedAlert, getResults, managementRounds, errorStatuses, stopsAfter214, deviceAbort, genericAlert,
+  abandonedSession,
+];
+
+/**
+ * Sessions off the common path: package 1 in other shapes, Statuses over several messages, a client alert in a later
+ * package, user configuration. They run after every other scenario, so that a run
+ * cut short has judged the common path first.
+ */
+export const EDGE_SESSION_SCENARIOS: readonly ServerScenario[] = [
+  package1Variations, statusesOverSeveralMessages, alertInLaterPackage, userScopeWaitsForUser,
 ];
