@@ -7,6 +7,7 @@ import { HWDEVID_URI, varyPackage1, WINDOWS_PACKAGE_1, describePackage1 } from '
 import { MessageAssembler } from '../../harness/protocol/assembler';
 import { DeviceSession } from '../../harness/protocol/device-session';
 import { seeded } from '../../harness/protocol/random';
+import { ranToServerClose, type ClientRun } from '../../harness/scenarios/client/target';
 import { alert, eventAlert, get, item, message, replace, results, status, type Command, type SyncML } from '../../harness/syncml';
 
 const DEV = 'HARNESS-DEV-0001';
@@ -162,5 +163,34 @@ test.describe('package 1 shapes', () => {
     a.skip(-5);
     a.add(alert('1224'));
     expect(a.added.map((c) => c.cmdID)).toEqual(['2', '6']);
+  });
+});
+
+test.describe('a client session runs to the server\'s close (MDM-SES-012)', () => {
+  const get1 = { ...get('./DevDetail/SwV'), cmdID: '5' };
+  const pkg3 = (final = true) => dev(2, [ok(1, 1, 0, 'SyncHdr'), ok(2, 1, 5, 'Get'), results({ cmdID: 3, msgRef: '1', cmdRef: '5', cmd: 'Get', items: [item({ source: './DevDetail/SwV', data: '10' })] })], final);
+  const close = srv(2, [ok(1, 2, 0, 'SyncHdr')]);
+  const run = (messages: SyncML[], exitCode: number | null = 0): ClientRun => ({
+    view: { ...sessionFromMessages(messages), serverUrl: SRV, deviceId: DEV },
+    trigger: { exitCode, timedOut: false, stdout: '', stderr: '', ms: 10 },
+    exchanges: [], refused: [], connected: true, sessionIDs: ['7'], records: [],
+  });
+
+  test('answering every package until the server closes passes', () => {
+    const f = ranToServerClose(run([windowsPackage1, package2([get1]), pkg3(), close]), 'c');
+    expect(f).toMatchObject({ id: 'MDM-SES-012', verdict: 'pass' });
+    expect(f?.evidence).toContain('ended with the server\'s closing package (msg 4 (server->device))');
+  });
+
+  test('going quiet while the server\'s last message carries commands fails; a crash was reported already', () => {
+    const quiet = ranToServerClose(run([windowsPackage1, package2([get1])]), 'c');
+    expect(quiet).toMatchObject({ id: 'MDM-SES-012', verdict: 'fail' });
+    expect(quiet?.evidence).toBe('msg 2 (server->device): the client went quiet after the server\'s message carrying Get; the session lasts as long as the server sends commands');
+    expect(ranToServerClose(run([windowsPackage1, package2([get1])], 1), 'c')).toBeUndefined();
+  });
+
+  test('a package left without Final that the server asked the rest of follows from MDM-TERM-004', () => {
+    const nextPlease = srv(2, [ok(1, 2, 0, 'SyncHdr'), alert('1222', [], 2)], false);
+    expect(ranToServerClose(run([windowsPackage1, package2([get1]), pkg3(false), nextPlease]), 'c')).toMatchObject({ verdict: 'fail', consequenceOf: 'MDM-TERM-004' });
   });
 });
