@@ -13,6 +13,7 @@ import { headerStatus, judgeAuthentication, judgeCredentials } from './authentic
 import { numberOf, sameUrl } from './compare';
 import { COMMAND_CHECKS } from './client/command-checks';
 import { CLIENT_LARGE_OBJECT_CHECKS, continuationCause } from './client/large-objects';
+import { CLIENT_TERMINATION_CHECKS } from './client/termination';
 import { defineCheck, type Check } from './finding';
 import { memo } from './memo';
 import { commandsWithPaths, label, startsAtPackage1, trimmed, type AnySessionView, type SessionView, type WireMessage } from './session';
@@ -64,6 +65,7 @@ function refusesServer(msg: SyncML): boolean {
 function* deviceTurns(session: AnySessionView): Generator<{ m: WireMessage; msg: SyncML; prev?: SyncML; prevWire?: WireMessage }> {
   let prev: WireMessage | undefined;
   for (const x of session.exchanges) {
+    if (x.throttled) continue; // the device sends the same message again after the wait (MDM-TRN-021): judged there
     if (x.request?.syncml) yield { m: x.request, msg: x.request.syncml, prev: prev?.syncml, prevWire: prev };
     prev = x.response;
   }
@@ -618,4 +620,5 @@ export const CLIENT_CHECKS: readonly ClientCheck[] = [
   deviceAuthenticates, deviceFollowsRespURI,
   ...COMMAND_CHECKS,
   ...CLIENT_LARGE_OBJECT_CHECKS,
+  ...CLIENT_TERMINATION_CHECKS,
 ];

@@ -84,7 +84,8 @@ export class Judge {
   }
 
   findings(): Finding[] {
-    const judged = new Set(this.violations.filter((v) => !v.consequenceOf).map((v) => v.id));
+    // A rule with a violation of its own, or one listed as a consequence of another, has no pass in this check.
+    const judged = new Set(this.violations.map((v) => v.id));
     const passes: Finding[] = [...this.exercised]
       .filter((id) => !judged.has(id))
       .map((id) => ({ id, verdict: 'pass', check: this.check.name, evidence: 'no deviation observed' }));

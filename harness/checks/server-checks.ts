@@ -17,6 +17,7 @@ import { numberOf, sameUrl, unaliased } from './compare';
 import { defineCheck, type Check, type Judge } from './finding';
 import { SERVER_COMMAND_CHECKS } from './server/commands';
 import { SERVER_LARGE_OBJECT_CHECKS } from './server/large-objects';
+import { SESSION_SHAPE_CHECKS } from './server/sessions';
 import { commandsWithPaths, liveExchanges, startsAtPackage1, trimmed, type AnySessionView, type Exchange, type WireMessage } from './session';
 
 type ServerCheck = Check<AnySessionView>;
@@ -722,4 +723,5 @@ export const SERVER_CHECKS: readonly ServerCheck[] = [
   serverHandlesAbort, serverChallengesProperly, serverAuthenticates, serverStopsAfter214,
   ...SERVER_COMMAND_CHECKS,
   ...SERVER_LARGE_OBJECT_CHECKS,
+  ...SESSION_SHAPE_CHECKS,
 ];

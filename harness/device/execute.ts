@@ -89,6 +89,12 @@ export interface DeviceBehaviour {
   namesFailedAncestor: boolean;
   /** In a `mixed` session (MS-MDM 3.2.5.1.5), refuse settings of this scope with 405 as a session of the other scope would. */
   mixedSessionRefuses?: 'user' | 'device';
+  /**
+   * Code for provisioning a `./User` node (Add, Replace, Delete, Exec). The reference device is Entra-joined with no
+   * Entra user signed in (its LoginStatus is `none`), so user provisioning fails (MDM-SES-020): 405, the code for a
+   * command the session's scope does not allow (catalogue 3.5). A 2xx code pretends it was applied.
+   */
+  userScopeCode: string;
 }
 
 export const CLEAN_DEVICE_BEHAVIOUR: Readonly<DeviceBehaviour> = Object.freeze({
@@ -124,7 +130,11 @@ export const CLEAN_DEVICE_BEHAVIOUR: Readonly<DeviceBehaviour> = Object.freeze({
   containerMetaApplies: true,
   implicitAdd: true,
   namesFailedAncestor: true,
+  userScopeCode: '405',
 });
+
+/** `./User/…` (and `./user/…`, WOMA) addresses the signed-in user's scope. */
+const USER_SCOPE = /^\.\/[Uu]ser(\/|$)/;
 
 export interface ExecutionContext {
   /** MsgID of the server message that carried the commands. */
@@ -316,6 +326,7 @@ function executeItems(run: Run, command: ItemCommand, metas: MetaChain): Answer 
 function itemOutcome(run: Run, command: ItemCommand, it: Item, metas: MetaChain): ItemOutcome {
   const uri = it.target?.locURI;
   if (uri === undefined) return { code: '412' };
+  if (command.kind !== 'Get' && USER_SCOPE.test(uri.trim())) return { code: run.behaviour.userScopeCode, targetRef: uri };
   const outcome = runItem(run, command.kind, uri, valueOf(it, command, metas, run.behaviour));
   return { ...outcome, targetRef: uri };
 }

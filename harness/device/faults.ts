@@ -28,6 +28,15 @@ export interface ReferenceDeviceBehaviour extends DeviceBehaviour, DeviceSession
    * messageDigest is of other bytes (`wrong-digest`), or no header at all (`none`).
    */
   messageSignature: 'valid' | 'wrong-digest' | 'none';
+  /** Append `mode` and `Platform` to the management URL, as Windows does (MDM-TRN-009); false posts to the URL as given. */
+  appendWindowsQuery?: boolean;
+  /**
+   * Take a new SessionID for every session (MDM-HDR-006); false takes one only after a session that failed, keeping
+   * the last one while sessions complete.
+   */
+  newSessionIdEverySession?: boolean;
+  /** Wait the Retry-After of a throttling reply before sending again (MDM-TRN-021); false sends again at once. */
+  honourRetryAfter?: boolean;
 }
 
 export type DeviceFault = Fault<ReferenceDeviceBehaviour>;
@@ -63,7 +72,7 @@ export const DEVICE_FAULTS: readonly DeviceFault[] = [
   { name: 'old-namespace', summary: 'uses the SYNCML:SYNCML1.1 namespace', violates: ['MDM-XML-002'], message: mutations.oldNamespace },
   { name: 'header-out-of-order', summary: 'writes MsgID before SessionID', violates: ['MDM-HDR-001'], text: textMutations.headerOutOfOrder },
   { name: 'status-out-of-order', summary: 'writes Status Data before Cmd', violates: ['MDM-STS-001'], text: textMutations.statusDataBeforeCmd },
-  { name: 'no-session-alert', summary: 'opens the session without Alert 1201', violates: ['MDM-CMD-ALT-001'], message: (msg) => { msg.body.commands = msg.body.commands.filter((c) => !(c.kind === 'Alert' && codeOf(c) === '1201')); } },
+  { name: 'no-session-alert', summary: 'opens the session without Alert 1201', violates: ['MDM-CMD-ALT-001', 'MDM-SES-001'], message: (msg) => { msg.body.commands = msg.body.commands.filter((c) => !(c.kind === 'Alert' && codeOf(c) === '1201')); } },
   {
     name: 'devinfo-in-target', summary: 'names the DevInfo nodes of package 1 in Target', violates: ['MDM-SES-002'],
     message: inPackage1((msg) => {
@@ -222,6 +231,34 @@ export const DEVICE_FAULTS: readonly DeviceFault[] = [
   },
   { name: 'ignores-server-max-obj-size', summary: 'sends objects larger than the MaxObjSize in the server SyncHdr, as Windows, which ignores server header Meta, does', violates: ['MDM-LO-018'], warningOnly: true, behaviour: { honourServerMaxObjSize: false } },
   { name: 'splits-results-over-messages', summary: 'spreads the Items of a Results too large for one message over several messages, one Results each', violates: ['MDM-LO-022'], behaviour: { splitResultsOverMessages: true } },
+  { name: 'posts-with-put', summary: 'sends its messages with HTTP PUT instead of POST', violates: ['MDM-TRN-001'], wire: (out) => void (out.method = 'PUT') },
+  { name: 'no-windows-query', summary: 'posts to the management URL without the mode and Platform parameters Windows appends', violates: ['MDM-TRN-009'], warningOnly: true, behaviour: { appendWindowsQuery: false } },
+  { name: 'own-user-agent', summary: 'sends a User-Agent of its own instead of Windows\' MSFT OMA DM Client/1.2.0.1', violates: ['MDM-TRN-011'], warningOnly: true, wire: (out) => void (out.headers['user-agent'] = 'ExampleDM/3.1 (OMA-DM 1.2)') },
+  { name: 'verproto-missing', summary: 'leaves VerProto out of its header', violates: ['MDM-HDR-003'], message: mutations.dropVerProto },
+  { name: 'long-sessionid', summary: 'uses SessionIDs of more than 4 bytes', violates: ['MDM-HDR-004'], message: (msg) => void (msg.hdr.sessionID = `S${(msg.hdr.sessionID ?? '').padStart(6, '0')}`) },
+  { name: 'sessionid-kept-after-success', summary: 'takes a new SessionID only after a session that failed, so sessions that complete share one', violates: ['MDM-HDR-006'], warningOnly: true, behaviour: { newSessionIdEverySession: false } },
+  {
+    name: 'devid-differs-from-header', summary: 'reports its hardware id as ./DevInfo/DevId while its header names the enrollment\'s device id', violates: ['MDM-HDR-012'], warningOnly: true,
+    message: inPackage1((msg) => {
+      for (const c of msg.body.commands) if (c.kind === 'Replace') for (const it of c.items) if (it.source?.locURI === './DevInfo/DevId') it.data = { text: `HW-${it.data?.text ?? ''}` };
+    }),
+  },
+  { name: 'refuses-server-header-meta', summary: 'refuses a server message whose SyncHdr carries Meta (MaxMsgSize), answering its commands 400', violates: ['MDM-HDR-013'], warningOnly: true, behaviour: { ignoreServerHeaderMeta: false } },
+  {
+    name: 'asks-for-server-devinf', summary: 'asks the server for its device information with a Get in package 1, as a SyncML DS client does', violates: ['MDM-SES-005'],
+    message: inPackage1((msg) => {
+      const next = Math.max(0, ...msg.body.commands.map((c) => Number(c.cmdID) || 0)) + 1;
+      msg.body.commands.push({ kind: 'Get', cmdID: String(next), items: [{ target: { locURI: './devinf12' } }] });
+    }),
+  },
+  { name: 'no-final-on-replies', summary: 'never closes its response packages with Final, and stops when the server asks for the rest', violates: ['MDM-TERM-004', 'MDM-SES-010'], behaviour: { finalOnReplies: false } },
+  { name: 'user-provisioning-applied', summary: 'answers ./User provisioning 200 although no Entra user is signed in', violates: ['MDM-SES-020'], behaviour: { userScopeCode: '200' } },
+  { name: 'ignores-retry-after', summary: 'sends again at once after HTTP 429, whatever the Retry-After', violates: ['MDM-TRN-021'], warningOnly: true, behaviour: { honourRetryAfter: false } },
+  {
+    name: 'aborts-without-final', summary: 'aborts every session with Alert 1223 once commands come, in a message without Final', violates: ['MDM-TERM-005'], warningOnly: true,
+    behaviour: { abortOnCommands: true }, message: (msg) => void (msg.body.commands.some((c) => c.kind === 'Alert' && codeOf(c) === '1223') && delete msg.body.final),
+  },
+  { name: 'needs-alert-status', summary: 'answers every command of a package 2 that has no Status for its session alert with 500', violates: ['MDM-ROB-011'], warningOnly: true, behaviour: { tolerateMissingAlertStatus: false } },
 ];
 
 /**

@@ -21,6 +21,7 @@ import { status, type Alert, type Command, type ParsedSyncML, type SyncML } from
 import { HttpsClient, Transcript, WINDOWS_DEVICE_HEADERS, type Exchange, type HeaderOverrides } from '../transport';
 import { executeCommands, type SessionScope } from './execute';
 import type { DeviceFault, ReferenceDeviceBehaviour } from './faults';
+import { HWDEVID_URI, WINDOWS_PACKAGE_1, type Package1Shape } from './package1';
 import { loadDefaultTree } from './profile';
 import type { DmTree } from './tree';
 import {
@@ -93,6 +94,11 @@ export interface ReferenceDeviceOptions {
   /** Request-pending keep-alives sent before the reply to the first server package with commands (MDM-CMD-ALT-015). */
   keepAlives?: number;
   /**
+   * How package 1 looks: CmdID numbering, LoginStatus alert, HWDevID item, session alert. Default: Windows' own
+   * (WINDOWS_PACKAGE_1); server scenarios vary it by seed (varyPackage1).
+   */
+  package1?: Package1Shape;
+  /**
    * Rewrites each outgoing body (robustness scenarios: pretty-printing, namespace artefacts). These are habits of XML
    * text: a rewritten message goes as XML whatever `encoding` says.
    */
@@ -137,6 +143,8 @@ export interface SessionOptions {
   loginStatus?: 'user' | 'others' | 'none' | false;
   /** This SessionID instead of the device's next one (MDM-ROB-007 probes other forms). */
   sessionID?: string;
+  /** Client alerts sent with the device's first response package, after package 1 (MDM-CMD-ALT-007). */
+  laterAlerts?: Alert[];
 }
 
 /**
@@ -194,6 +202,8 @@ export class ReferenceDevice {
   readonly id: string;
   readonly tree: DmTree;
   readonly transcript = new Transcript();
+  /** How this device's package 1 looks. */
+  readonly package1Shape: Readonly<Package1Shape>;
   private readonly behaviour: Partial<ReferenceDeviceBehaviour>;
   private readonly client: HttpsClient;
   private readonly sessions: SessionCounter;
@@ -205,6 +215,7 @@ export class ReferenceDevice {
   private readonly windows: WindowsSessionBehaviour;
   /** What each session is like (SyncApplicationVersion, SyncType), fixed when it starts. */
   private readonly extras = new WeakMap<DeviceSession, SessionExtras>();
+  private lastSession: { id: string; completed: boolean } | undefined;
 
   constructor(private readonly opts: ReferenceDeviceOptions) {
     this.id = opts.deviceId;
@@ -215,6 +226,7 @@ export class ReferenceDevice {
     this.nonceRng = rng.fork('server-nonces');
     this.serverNonce = opts.serverCredentials?.nonce;
     this.tree = opts.tree ?? loadDefaultTree(opts.deviceId);
+    this.package1Shape = opts.package1 ?? WINDOWS_PACKAGE_1;
     this.behaviour = behaviourOf(opts.faults ?? []);
     this.windows = { ...WINDOWS_SESSION_BEHAVIOUR, ...this.behaviour };
     this.nonce = opts.credentials?.nonce;
@@ -241,7 +253,7 @@ export class ReferenceDevice {
 
   /** One DM session against `url`; never throws for anything the server does. */
   async runSession(url: string, opts: SessionOptions = {}): Promise<DeviceRun> {
-    const sessionID = opts.sessionID ?? this.nextSessionID();
+    const sessionID = opts.sessionID ?? (this.behaviour.newSessionIdEverySession === false && this.lastSession?.completed ? this.lastSession.id : this.nextSessionID());
     const first = this.transcript.exchanges.length;
     const session = this.engine(url, sessionID, opts);
     let end: DeviceRunEnd | undefined;
@@ -286,6 +298,7 @@ export class ReferenceDevice {
       next = session.receive(reply.parsed.message);
     }
     end ??= session.end ?? { reason: 'completed' };
+    this.lastSession = { id: sessionID, completed: end.reason === 'completed' };
     // A nonce from a server this device could not authenticate does not replace the one it keeps (MDM-AUTH-023).
     const trusted = !this.opts.serverCredentials || session.serverTrusted || this.behaviour.nextNonceOnlyFromAuthenticated === false;
     if (session.nextSessionNonce && trusted) this.nonce = session.nextSessionNonce;
@@ -323,14 +336,17 @@ export class ReferenceDevice {
 
   private engine(url: string, sessionID: string, opts: SessionOptions): DeviceSession {
     const extras = sessionExtras(this.tree, this.opts.multiSession);
+    const shape = this.package1Shape;
     const session = new DeviceSession({
       deviceId: this.id,
       serverUrl: url,
       sessionID,
-      sessionAlert: opts.sessionAlert,
-      loginStatus: opts.loginStatus,
-      devInfo: DEVINFO.map((n) => ({ uri: `./DevInfo/${n}`, value: this.devInfo(n) })),
+      sessionAlert: opts.sessionAlert ?? shape.sessionAlert,
+      loginStatus: opts.loginStatus ?? (shape.loginStatus ? undefined : false),
+      devInfo: this.devInfoItems(shape),
       extraAlerts: extras.scope ? [syncTypeAlert(extras.scope), ...(opts.alerts ?? [])] : opts.alerts,
+      laterAlerts: opts.laterAlerts,
+      cmdIDs: { first: shape.firstCmdID, gap: shape.cmdIDGap },
       executor: (commands, ctx) => this.execute(commands, ctx.msgRef, extras),
       abortWhenCommanded: this.opts.abortOnCommands,
       uploadSizeError: this.opts.uploadSizeError,
@@ -370,7 +386,8 @@ export class ReferenceDevice {
   private async sendHonouringThrottle(url: string, msg: SyncML, closing: boolean): Promise<Exchange> {
     let exchange = await this.send(url, msg, closing);
     for (let i = 0; i < THROTTLE_RETRIES && throttledBy(exchange) !== undefined; i++) {
-      await new Promise((resolve) => setTimeout(resolve, retryAfterMs(throttledBy(exchange)!, this.opts.throttleWaitMaxMs ?? 5_000)));
+      const wait = this.behaviour.honourRetryAfter === false ? 0 : retryAfterMs(throttledBy(exchange)!, this.opts.throttleWaitMaxMs ?? 5_000);
+      await new Promise((resolve) => setTimeout(resolve, wait));
       exchange = await this.send(url, msg, closing);
     }
     return exchange;
@@ -436,6 +453,9 @@ export class ReferenceDevice {
     // Every header is the message's own here: removing one that WINDOWS_DEVICE_HEADERS holds must reach the client.
     const headers: HeaderOverrides = { ...out.headers };
     for (const name of Object.keys(WINDOWS_DEVICE_HEADERS)) if (!(name in out.headers)) headers[name] = null;
+    if (out.method && out.method !== 'POST') {
+      return this.client.send(this.withQuery(url), { method: out.method, headers: Object.entries(out.headers).flat(), body: Buffer.from(out.body) });
+    }
     return this.client.post(this.withQuery(url), out.body, { headers });
   }
 
@@ -454,7 +474,7 @@ export class ReferenceDevice {
   }
 
   private withQuery(url: string): string {
-    const query = this.opts.query ?? 'mode=Maintenance&Platform=WoA';
+    const query = this.behaviour.appendWindowsQuery === false ? '' : this.opts.query ?? 'mode=Maintenance&Platform=WoA';
     if (!query) return url;
     return `${url}${url.includes('?') ? '&' : '?'}${query}`;
   }
@@ -462,6 +482,14 @@ export class ReferenceDevice {
   /** New per session, at most 4 bytes (MDM-HDR-004, MDM-HDR-006); other forms are MDM-ROB-007's probes. */
   private nextSessionID(): string {
     return this.sessions.next();
+  }
+
+  /** The DevInfo Replace of package 1: the five Windows nodes, and HWDevID when the shape adds it (A-32). */
+  private devInfoItems(shape: Package1Shape): { uri: string; value: string }[] {
+    const items = DEVINFO.map((n) => ({ uri: `./DevInfo/${n}`, value: this.devInfo(n) }));
+    const hw = this.tree.get(HWDEVID_URI);
+    if (shape.hwDevId && hw.ok) items.push({ uri: HWDEVID_URI, value: hw.data });
+    return items;
   }
 
   private devInfo(name: string): string {

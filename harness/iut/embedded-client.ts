@@ -80,8 +80,9 @@ export async function startEmbeddedClient(opts: EmbeddedClientOptions = {}): Pro
     sessionTimeoutMs: 15_000,
     encoding,
     signing,
-    // Its capability profile maps the role Windows has no default for: another enrollment's DMClient node.
-    nodes: { deniedNode: EMBEDDED_CLIENT_DENIED_NODE },
+    // Its capability profile maps the roles Windows has no default for: another enrollment's DMClient node, and
+    // ./User provisioning on a device that is Entra-joined with nobody signed in (LoginStatus none; MDM-SES-020).
+    nodes: { deniedNode: EMBEDDED_CLIENT_DENIED_NODE, userNodeWithoutEntraUser: './User/Vendor/MSFT/NodeCache/MDMConformance/CacheVersion' },
   };
   return { target, device, stop: () => device.close() };
 }

@@ -7,7 +7,8 @@
  * service issued (`test-server --enroll`): the device must enroll before it is managed, as with a real server.
  */
 import { EnrollmentService } from '../enrollment';
-import { createTestPki, type TestPki } from '../pki';
+import { createTestPki, mintServerIdentity, type TestPki } from '../pki';
+import { behaviourOf } from '../protocol/fault';
 import { seeded } from '../protocol/random';
 import type { Feature } from '../scenarios/scenario';
 import type { ServerUnderTest } from '../scenarios/server';
@@ -60,8 +61,10 @@ export async function startEmbeddedServer(opts: EmbeddedServerOptions = {}): Pro
     ? new EnrollmentService({ ca: pki.ca, credentials: EMBEDDED_ENROLLMENT_ACCOUNT, seed: opts.seed, onIssued: opts.enrollment.onIssued })
     : undefined;
   // A 1 MiB request bound keeps the oversized-body probe cheap: the fault matrix runs it once per fault.
+  // A fault may have the server authenticate with a certificate the device cannot validate (MDM-TRN-003).
+  const certificate = behaviourOf(opts.faults ?? []).serverCertificate ?? 'valid';
   const server = new ReferenceServer({
-    rng: seeded(opts.seed, 'embedded-server'), identity: pki.server, ca: pki.ca.certPem, faults: opts.faults,
+    rng: seeded(opts.seed, 'embedded-server'), identity: certificate === 'valid' ? pki.server : mintServerIdentity(pki, certificate), ca: pki.ca.certPem, faults: opts.faults,
     clientAuth: opts.mutualTlsOnly ? undefined : EMBEDDED_CREDENTIALS, serverCredentials: opts.mutualTlsOnly ? undefined : embeddedServerCredentials,
     maxRequestBytes: MAX_REQUEST_BYTES, requireSignatures: run.signing, enrollment, acceptOnlyEnrolled: !!enrollment,
   });

@@ -48,6 +48,9 @@ export function diagnose(x: Exchange | undefined, t: PreflightTarget): string | 
     if (e.kind === 'connect') return `${e.message}: is the server running, and is --url right?`;
     if (e.kind === 'timeout') return `the server at ${origin} did not answer within ${t.timeoutMs} ms (${e.message}); check that it is up and that --url is its management endpoint`;
     if (e.kind === 'tls') {
+      // A certificate that does not chain to the CA given is a setting; one expired or issued for another host is the
+      // server's own defect (MDM-TRN-003), which no --server-ca mends.
+      if (/server certificate (expired|not valid before|is not for)/i.test(e.message)) return `${e.message}: a device cannot validate the certificate the server authenticates with (MDM-TRN-003); renew it, or issue it for the host of --url`;
       if (/server certificate/i.test(e.message)) return `${e.message}: pass --server-ca FILE with the CA of your server's certificate`;
       if (t.enrolled) return `the server refused the enrolled device certificate in the TLS handshake (${e.message}): ${trust}`;
       return `the server refused the device certificate in the TLS handshake (${e.message}): your server does not trust the test CA; ${trust} (see pki init)`;

@@ -72,6 +72,11 @@ export class MessageAssembler {
     return copy;
   }
 
+  /** Leaves `n` CmdIDs unused before the next command: numbering need not be contiguous (MDM-ID-004). */
+  skip(n: number): void {
+    this.nextCmdID += Math.max(0, n);
+  }
+
   build(final: boolean): SyncML {
     const msg = this.shell(final);
     msg.body.commands = this.commands;

@@ -57,6 +57,13 @@ export interface DeviceSessionOptions {
   devInfo: { uri: string; value: string }[];
   /** Further client alerts for package 1, e.g. a generic alert 1226. */
   extraAlerts?: Alert[];
+  /**
+   * How package 1 numbers its commands: the first CmdID (Windows uses 2) and how many numbers are left out after
+   * each command. Any numbering without 0 and without repeats is allowed (MDM-ID-004).
+   */
+  cmdIDs?: { first: number; gap: number };
+  /** Client alerts to add to the device's first response package after package 1 (MDM-CMD-ALT-007, MDM-SES-011). */
+  laterAlerts?: Alert[];
   executor: CommandExecutor;
   /** Advertised in the device's SyncHdr Meta (MDM-HDR-014): the largest message the device accepts. */
   maxMsgSize?: number;
@@ -174,6 +181,20 @@ export interface DeviceSessionBehaviour {
   splitResultsOverMessages: boolean;
   /** Send no object larger than the MaxObjSize of the server's SyncHdr (MDM-LO-018); the Get is answered 413 instead. */
   honourServerMaxObjSize: boolean;
+  /**
+   * Close each response package with Final on its last message (MDM-TERM-004, MDM-SES-010). False never does, and
+   * so, asked for the rest of a package it thinks complete, finds nothing to send and stops.
+   */
+  finalOnReplies: boolean;
+  /** Ignore Meta in the server's SyncHdr, as Windows does (MDM-HDR-013); false refuses such a message with 400. */
+  ignoreServerHeaderMeta: boolean;
+  /**
+   * Carry on when package 2 has no Status for the session alert, as Windows does with Intune (MDM-ROB-011); false
+   * takes it for a broken session and answers every command of that package 500.
+   */
+  tolerateMissingAlertStatus: boolean;
+  /** Abort every session with Alert 1223 once the server sends commands (MDM-TERM-005), as the abortWhenCommanded option does. */
+  abortOnCommands: boolean;
 }
 
 export const CONFORMING_DEVICE_SESSION: DeviceSessionBehaviour = {
@@ -214,6 +235,10 @@ export const CONFORMING_DEVICE_SESSION: DeviceSessionBehaviour = {
   contiguousUploads: true,
   splitResultsOverMessages: false,
   honourServerMaxObjSize: true,
+  finalOnReplies: true,
+  ignoreServerHeaderMeta: true,
+  tolerateMissingAlertStatus: true,
+  abortOnCommands: false,
 };
 
 export type SessionEnd =
@@ -257,6 +282,9 @@ export class DeviceSession {
   /** Whether the one upload `interruptUpload` abandons has been abandoned. */
   private uploadInterrupted = false;
   private authAttempts = 0;
+  private laterAlertsSent = false;
+  /** The session alert of the last package 1 sent, until the reply to it came (MDM-ROB-011). */
+  private sessionAlertRef: { msgID: string; cmdID: string } | undefined;
   private sendCred = false;
   private nonce: string | undefined;
   private scheme: CredScheme | undefined;
@@ -305,13 +333,17 @@ export class DeviceSession {
     const hdrStatus = verdict.hdr;
 
     const version = this.behaviour.checkProtocolVersion ? unsupportedVersion(server, DEVICE_VERSIONS) : undefined;
-    if (version) {
+    const refusesMeta = !this.behaviour.ignoreServerHeaderMeta && !!server.hdr.meta?.fields.length && commands.some((c) => c.kind !== 'Status');
+    const headerMeta = refusesMeta ? { code: '400', supported: 'no Meta in a SyncHdr' } : undefined;
+    const refused = version ?? headerMeta;
+    if (refused) {
       // MDM-ROB-002: nothing of the message is run; the header Status names the version taken, and every command
-      // is answered with the same code (MDM-STS-004).
-      const refusal = status({ msgRef: serverMsgID, ...HDR, code: version.code, items: [item({ data: version.supported })] });
+      // is answered with the same code (MDM-STS-004). A device that will not read Meta in a server's header does the
+      // same with 400 (the mistake MDM-HDR-013 rules out).
+      const refusal = status({ msgRef: serverMsgID, ...HDR, code: refused.code, items: [item({ data: refused.supported })] });
       const owed = commands
         .filter((c) => c.kind !== 'Status' && c.kind !== 'Results')
-        .map((c) => status({ msgRef: serverMsgID, cmdRef: c.cmdID ?? '', cmd: c.kind === 'Unknown' ? c.name : c.kind, code: version.code }));
+        .map((c) => status({ msgRef: serverMsgID, cmdRef: c.cmdID ?? '', cmd: c.kind === 'Unknown' ? c.name : c.kind, code: refused.code }));
       this.pending = [...owed, ...this.pending];
       return this.compose(refusal, true);
     }
@@ -337,6 +369,16 @@ export class DeviceSession {
     }
     if (verdict.end) return undefined;
 
+    const opening = this.sessionAlertRef;
+    this.sessionAlertRef = undefined;
+    const alertUnanswered = opening && !commands.some((c) => c.kind === 'Status' && c.msgRef?.trim() === opening.msgID && c.cmdRef?.trim() === opening.cmdID);
+    if (alertUnanswered && !this.behaviour.tolerateMissingAlertStatus) {
+      this.pending = commands
+        .filter((c) => c.kind !== 'Status' && c.kind !== 'Results')
+        .map((c) => status({ msgRef: serverMsgID, cmdRef: c.cmdID ?? '', cmd: c.kind === 'Unknown' ? c.name : c.kind, code: 500 }));
+      return this.compose(hdrStatus, true);
+    }
+
     const maxObj = Number(metaValue(server.hdr.meta, 'MaxObjSize'));
     if (maxObj > 0) this.serverMaxObjSize = maxObj;
     let owed: Command[] = [];
@@ -354,6 +396,11 @@ export class DeviceSession {
 
     const continuingOwnPackage = this.pending.length > 0 || this.upload !== undefined;
     const serverCommands = commands.filter((c) => c.kind !== 'Status' && c.kind !== 'Results');
+    const onlyNextMessage = serverCommands.length > 0 && serverCommands.every((c) => c.kind === 'Alert' && codeOf(c) === '1222');
+    if (!this.behaviour.finalOnReplies && onlyNextMessage && !continuingOwnPackage) {
+      this.ended = { reason: 'completed' }; // its package was complete in its own eyes, Final or not
+      return undefined;
+    }
     if (server.body.final && serverCommands.length === 0 && !continuingOwnPackage) {
       // MDM-TERM-001 / MDM-STS-011: the reply would hold only the SyncHdr Status, so nothing is sent.
       this.ended = { reason: 'completed' };
@@ -366,7 +413,11 @@ export class DeviceSession {
     const statuses = owed.filter((c) => c.kind !== 'Results');
     const results = owed.filter((c) => c.kind === 'Results');
     this.pending = [...statuses, ...this.pending, ...results];
-    if (this.opts.abortWhenCommanded && serverCommands.length) {
+    if (this.opts.laterAlerts?.length && !this.laterAlertsSent && serverCommands.length) {
+      this.pending.push(...this.opts.laterAlerts); // new client alerts close package 3 (OMA-DMP 8.5)
+      this.laterAlertsSent = true;
+    }
+    if ((this.opts.abortWhenCommanded || this.behaviour.abortOnCommands) && serverCommands.length) {
       this.pending.push(alert('1223')); // MDM-TERM-005: the aborting message carries Final
       this.ended = { reason: 'aborted-by-device' };
       return this.compose(hdrStatus, true);
@@ -387,15 +438,19 @@ export class DeviceSession {
   // -------------------------------------------------------------------------------------------------------------
 
   private package1(leading: Command[]): SyncML {
-    const { sessionAlert = '1201', loginStatus = 'none', devInfo, extraAlerts = [] } = this.opts;
-    const assembler = this.assembler(leading.length ? 1 : 2);
-    for (const c of leading) assembler.add(c, { force: true });
-    assembler.add(alert(sessionAlert), { force: true });
-    if (loginStatus) {
-      assembler.add(alert('1224', [item({ type: 'com.microsoft/MDM/LoginStatus', data: loginStatus })]), { force: true });
-    }
-    for (const a of extraAlerts) assembler.add(a, { force: true });
-    assembler.add({ kind: 'Replace', items: devInfo.map((n) => item({ source: n.uri, data: n.value })) }, { force: true });
+    const { sessionAlert = '1201', loginStatus = 'none', devInfo, extraAlerts = [], cmdIDs = { first: 2, gap: 0 } } = this.opts;
+    const assembler = this.assembler(leading.length ? 1 : cmdIDs.first);
+    const add = (c: Command) => {
+      const numbered = assembler.add(c, { force: true });
+      assembler.skip(cmdIDs.gap);
+      return numbered;
+    };
+    leading.forEach(add);
+    const opening = add(alert(sessionAlert));
+    this.sessionAlertRef = { msgID: String(this.msgID), cmdID: opening?.cmdID ?? '' };
+    if (loginStatus) add(alert('1224', [item({ type: 'com.microsoft/MDM/LoginStatus', data: loginStatus })]));
+    extraAlerts.forEach(add);
+    add({ kind: 'Replace', items: devInfo.map((n) => item({ source: n.uri, data: n.value })) });
     return assembler.build(true);
   }
 
@@ -626,7 +681,7 @@ export class DeviceSession {
       assembler.add(alert('1222'), { force: true });
     }
     const packageDone = this.pending.length === 0 && !this.upload;
-    return assembler.build(packageDone && serverPackageClosed); // MDM-LO-001, MDM-LO-002
+    return assembler.build(packageDone && serverPackageClosed && this.behaviour.finalOnReplies); // MDM-LO-001, MDM-LO-002
   }
 
   /**

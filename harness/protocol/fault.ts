@@ -11,6 +11,10 @@ export interface WireOut {
   body: string | Uint8Array;
   /** Content-Length to declare instead of the true one (a framing fault). */
   declaredLength?: number;
+  /** HTTP status of a reply instead of 200 (a server fault). */
+  status?: number;
+  /** HTTP method of a request instead of POST (a device fault). */
+  method?: string;
 }
 
 /**

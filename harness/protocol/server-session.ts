@@ -8,8 +8,8 @@
  * and the application-level challenge. Which commands go to the device comes from the queue.
  */
 import {
-  alert, chal, codeOf, get, item, itemMeta, meta, metaValue, status, type Command, type Cred, type Item, type Meta, type Results, type Status, type SyncHdr,
-  type SyncML,
+  alert, chal, codeOf, get, item, itemMeta, meta, metaValue, status, type Alert, type Command, type Cred, type Item, type Meta, type Results,
+  type Status, type SyncHdr, type SyncML,
 } from '../syncml';
 import { MessageAssembler } from './assembler';
 import { AuthScheme, decodeNonce, newNonce, NONCE_BYTES, verifyCredential, type CredScheme } from './auth';
@@ -156,6 +156,23 @@ export interface ServerBehaviour {
    * device that reads true (MDM-LO-019, a SHOULD); false chunks for any device.
    */
   checkLrgObj: boolean;
+  /** Answer an alert code MS-MDM does not use with 406 (MDM-ROB-001); false answers it 200 as if it were understood. */
+  refuseUnknownAlerts: boolean;
+  /** Answer a generic alert whose Format is no OMA DM format with 415 (MDM-ROB-008); false answers it 200. */
+  refuseUnsupportedGenericAlerts: boolean;
+  /** Answer client alerts (1224, 1226) that come after package 1 (MDM-STS-005, MDM-SES-011); false answers only package 1's. */
+  statusForLaterAlerts: boolean;
+  /**
+   * Hold user-scoped commands (`./User/…`, `./user/…`) back, with everything queued after them, until a session whose
+   * package 1 reported LoginStatus `user` (MDM-SES-019); false sends them whoever is signed in.
+   */
+  holdUserScopeWithoutUser: boolean;
+  /** Open package 2 with an Alert 1201 of the server's own, as a SyncML DS server answers a sync alert (never right: MDM-SES-007). */
+  echoSessionAlert: boolean;
+  /** Answer a session opened with Alert 1200 like one opened with 1201 (MDM-SES-008); false answers 1200 with 406. */
+  acceptAlert1200: boolean;
+  /** Take Windows' `<Cmd>` in Results (A-05, MDM-ROB-005); false refuses such a Results with 400, as a strict DTD reading does. */
+  acceptCmdInResults: boolean;
   /*
    * Tools of the client-under-test scenarios. Each default is the conforming behaviour; the non-default values
    * are what a scenario needs a server to do to see the client react (some are deliberately wrong).
@@ -233,6 +250,13 @@ export const CONFORMING_SERVER: ServerBehaviour = {
   holdBackUnfittingCommands: true,
   alertInterruptedUpload: true,
   checkLrgObj: true,
+  refuseUnknownAlerts: true,
+  refuseUnsupportedGenericAlerts: true,
+  statusForLaterAlerts: true,
+  acceptCmdInResults: true,
+  acceptAlert1200: true,
+  echoSessionAlert: false,
+  holdUserScopeWithoutUser: true,
   abortInMessage: 0,
   chunkBytes: 0,
   chunkSizeError: 0,
@@ -281,7 +305,19 @@ const SERVER_CRED_ATTEMPTS = 2;
 const isCredScheme = (t: string | undefined): t is CredScheme => t === AuthScheme.Basic || t === AuthScheme.Md5;
 /** DevDetail's flag for large-object support (OMA-DMP 7). */
 const LRG_OBJ = './DevDetail/LrgObj';
+const SESSION_ALERTS = new Set(['1200', '1201']);
+const CLIENT_EVENTS = new Set(['1224', '1226']);
+/** The data formats of the OMA DM tree (catalogue 3.3): a generic alert in any other cannot be read (MDM-ROB-008). */
+const OMA_FORMATS = new Set(['b64', 'bin', 'bool', 'chr', 'int', 'node', 'null', 'xml', 'date', 'time', 'float']);
 const REQUEST_PENDING = 'Reversed-Domain-Name:com.microsoft.mdm.requestpending';
+const LOGIN_STATUS = 'com.microsoft/MDM/LoginStatus';
+const USER_SCOPE = /^\.\/[Uu]ser(\/|$)/;
+
+/** A command (or a member of it) addressing the user scope (WOMA: `./user/…`; CSP docs: `./User/…`). */
+function userScoped(c: Command): boolean {
+  if (c.kind === 'Atomic' || c.kind === 'Sequence') return c.commands.some(userScoped);
+  return 'items' in c && c.kind !== 'Status' && c.kind !== 'Results' && c.items.some((i) => USER_SCOPE.test(i.target?.locURI?.trim() ?? ''));
+}
 const DEVICE_ORIGINATED = new Set(['Alert', 'Replace', 'Results', 'Status']);
 
 export class ServerSession {
@@ -320,6 +356,8 @@ export class ServerSession {
   private handedNextNonce: string | undefined;
   /** The device's credentials were accepted in this session (or none are required). */
   private deviceTrusted = false;
+  /** What package 1's LoginStatus alert reported (MDM-CMD-ALT-009): `user`, `others`, `none`, or nothing. */
+  private loginStatus: string | undefined;
   /** 'closing' once a Status-only package with Final went out; 'aborted' after Alert 1223. */
   state: 'open' | 'closing' | 'aborted' = 'open';
   readonly events: ServerEvent[] = [];
@@ -388,6 +426,9 @@ export class ServerSession {
       return this.finish(assembler, false);
     }
     this.opts.queue.startPackage?.();
+    if (this.behaviour.echoSessionAlert && device.body.commands.some((c) => c.kind === 'Alert' && SESSION_ALERTS.has(codeOf(c) ?? ''))) {
+      assembler.add(alert('1201'), { force: true });
+    }
     return this.sendPackage(assembler);
   }
 
@@ -581,6 +622,10 @@ export class ServerSession {
         reply(c, c.kind === 'Unknown' ? c.name : c.kind, this.behaviour.answerMalformedCommands ? 400 : 200); // MDM-ROB-006
         continue;
       }
+      if (c.kind === 'Results' && c.cmd !== undefined && !this.behaviour.acceptCmdInResults) {
+        reply(c, 'Results', 400);
+        continue;
+      }
       if (c.kind === 'Results') {
         const code = this.takeResults(c, msgRef);
         if (code !== undefined) reply(c, 'Results', code);
@@ -593,10 +638,14 @@ export class ServerSession {
           continue;
         }
         this.events.push({ type: 'alert', code, items: c.items });
+        const login = code === '1224' ? c.items.find((i) => metaValue(i.meta, 'Type') === LOGIN_STATUS) : undefined;
+        if (login) this.loginStatus = login.data?.text.trim();
         if (code === '1223') abort = true;
         if (code === '1224' && c.items.some((i) => metaValue(i.meta, 'Type') === REQUEST_PENDING)) requestPending = true;
         const answered = this.behaviour.statusForAlerts && (code !== '1222' || this.behaviour.statusFor1222);
-        if (answered) reply(c, 'Alert', KNOWN_ALERTS.has(code) ? 200 : 406); // MDM-STS-005, MDM-ROB-001, MDM-LO-006
+        if (!answered) continue;
+        if (!this.behaviour.statusForLaterAlerts && CLIENT_EVENTS.has(code) && !commands.some((a) => a.kind === 'Alert' && SESSION_ALERTS.has(codeOf(a) ?? ''))) continue;
+        reply(c, 'Alert', this.alertCode(c, code)); // MDM-STS-005, MDM-ROB-001, MDM-ROB-008, MDM-LO-006
         continue;
       }
       const incomplete = c.kind === 'Replace' && this.behaviour.refuseIncompleteItems ? c.items.map((it) => setsValueWithoutData(it, c)) : [];
@@ -620,6 +669,18 @@ export class ServerSession {
     if (c.kind !== 'Results' || c.items.length !== 1) return false;
     const source = c.items[0].source?.locURI;
     return source === undefined || source.trim() === this.upload!.assembly.uri.trim();
+  }
+
+  /** 200 for an alert the server takes; 406 for a code it does not know (MDM-ROB-001); 415 for a generic alert in a format it cannot read (MDM-ROB-008). */
+  private alertCode(c: Alert, code: string): number {
+    if (!KNOWN_ALERTS.has(code)) return this.behaviour.refuseUnknownAlerts ? 406 : 200;
+    if (code === '1200' && !this.behaviour.acceptAlert1200) return 406;
+    if (code !== '1226' || !this.behaviour.refuseUnsupportedGenericAlerts) return 200;
+    const unreadable = c.items.some((i) => {
+      const format = metaValue(i.meta, 'Format');
+      return format !== undefined && !OMA_FORMATS.has(format.trim());
+    });
+    return unreadable ? 415 : 200;
   }
 
   private record(s: Status): void {
@@ -711,6 +772,8 @@ export class ServerSession {
       if (copy) this.resent.add(copy);
     }
     for (let next = queue.peek(); next; next = queue.peek()) {
+      // MDM-SES-019: user configuration waits for a session in which the enrolled user is signed in.
+      if (this.behaviour.holdUserScopeWithoutUser && this.loginStatus !== 'user' && userScoped(next)) return;
       const tooBigObject = this.objectTooLarge(next);
       if (tooBigObject) {
         queue.shift();

@@ -43,6 +43,24 @@ export interface ReferenceServerBehaviour extends ServerBehaviour {
   serverSecretPerDevice: boolean;
   /** Keep the nonce handed with 212 to accept the device's credentials at the start of its next session (MDM-AUTH-010). */
   rememberIssuedNonce: boolean;
+  /** Take query parameters it does not know on the management URL (MDM-TRN-010); false answers them HTTP 400. */
+  acceptUnknownQueryParameters: boolean;
+  /**
+   * Take a device's new session (package 1 under a new SessionID) while an older one of the device is still open,
+   * discarding nothing the new one needs (MDM-TERM-008, catalogue 3.8); false refuses it with HTTP 409 until the old
+   * one has expired.
+   */
+  takeNewSessionWhileOneIsOpen: boolean;
+  /**
+   * Answer the first `requests` management requests HTTP 429 with Retry-After `seconds` (MDM-TRN-022): a client
+   * scenario throttles once to see the device wait (MDM-TRN-021); a fault throttles without end.
+   */
+  throttle: { requests: number; seconds: number };
+  /**
+   * The certificate the server authenticates with (MDM-TRN-003): the one issued for its host, or one the device
+   * cannot validate. Applied by whoever starts the server with a CA that can mint it (the embedded server).
+   */
+  serverCertificate: 'valid' | 'expired' | 'wrong-host';
 }
 
 export type ServerFault = Fault<ReferenceServerBehaviour>;
@@ -150,7 +168,7 @@ export const SERVER_FAULTS: readonly ServerFault[] = [
   { name: 'size-on-every-chunk', summary: 'repeats Size on every chunk of a large object', violates: ['MDM-LO-011'], behaviour: { sizeOnFirstChunkOnly: false } },
   { name: 'no-ack-for-result-chunks', summary: 'does not acknowledge Results chunks with 213', violates: ['MDM-LO-021'], behaviour: { ackResultsChunks: false } },
   { name: 'no-next-message-reply', summary: 'answers an unfinished device package as if it were complete', violates: ['MDM-LO-004'], behaviour: { nextMessageReplies: false } },
-  { name: 'commands-in-next-message-reply', summary: 'adds a new command to its "Next Message" replies', violates: ['MDM-LO-007'], behaviour: { commandsInNextMessageReply: true } },
+  { name: 'commands-in-next-message-reply', summary: 'adds a new command to its "Next Message" replies', violates: ['MDM-LO-007', 'MDM-SES-009'], behaviour: { commandsInNextMessageReply: true } },
   { name: 'never-ends-session', summary: 'keeps sending commands with nothing queued', violates: ['MDM-SES-012'], behaviour: { endsSession: false } },
   { name: 'continues-after-214', summary: 'keeps sending commands after a 214', violates: ['MDM-STS-024'], warningOnly: true, behaviour: { stopAfter214: false } },
   { name: 'challenge-without-chal', summary: 'answers 401/407 without a Chal', violates: ['MDM-AUTH-004'], behaviour: { challengeWithChal: false } },
@@ -300,6 +318,36 @@ export const SERVER_FAULTS: readonly ServerFault[] = [
   { name: 'sends-unfitting-commands', summary: 'sends a command larger than the device MaxMsgSize that cannot be chunked (a Get of many nodes) whole', violates: ['MDM-LO-022'], behaviour: { holdBackUnfittingCommands: false } },
   { name: 'chunks-without-checking-lrgobj', summary: 'sends chunked data to a device without reading its ./DevDetail/LrgObj, so also to one that reads false', violates: ['MDM-LO-019'], warningOnly: true, behaviour: { checkLrgObj: false } },
   { name: 'no-alert-on-interrupted-upload', summary: 'drops a chunked Results the device abandoned before its last chunk without Alert 1225', violates: ['MDM-LO-014'], behaviour: { alertInterruptedUpload: false } },
+  {
+    name: 'plain-http-respuri', summary: 'names its own URL with http:// in RespURI, as a server behind a TLS-terminating proxy that builds it from the request it saw', violates: ['MDM-TRN-002'],
+    message: (msg) => void (msg.hdr.respURI = (msg.hdr.source?.locURI ?? '').replace(/^https:/, 'http:')),
+  },
+  { name: 'expired-server-certificate', summary: 'authenticates with a server certificate that has expired', violates: ['MDM-TRN-003'], behaviour: { serverCertificate: 'expired' } },
+  { name: 'session-alert-echoed', summary: 'answers package 1 with an Alert 1201 of its own, as a SyncML DS server answers a sync alert', violates: ['MDM-SES-007'], behaviour: { echoSessionAlert: true } },
+  { name: 'alerts-answered-in-package-1-only', summary: 'answers the device\'s client alerts (1224, 1226) only in package 1; one in a later package goes unanswered', violates: ['MDM-STS-005', 'MDM-SES-011'], behaviour: { statusForLaterAlerts: false } },
+  { name: 'new-session-refused-while-one-is-open', summary: 'refuses a device\'s new session (HTTP 409) while the one it abandoned is still open', violates: ['MDM-TERM-008'], behaviour: { takeNewSessionWhileOneIsOpen: false } },
+  { name: 'unknown-alert-answered-200', summary: 'answers an alert code it does not know with 200', violates: ['MDM-ROB-001'], behaviour: { refuseUnknownAlerts: false } },
+  { name: 'unreadable-generic-alert-answered-200', summary: 'answers a generic alert in a format it cannot read with 200 instead of 415', violates: ['MDM-ROB-008'], behaviour: { refuseUnsupportedGenericAlerts: false } },
+  { name: 'rejects-unknown-query-parameters', summary: 'answers HTTP 400 to a management URL carrying a query parameter other than mode and Platform', violates: ['MDM-TRN-010'], warningOnly: true, behaviour: { acceptUnknownQueryParameters: false } },
+  { name: 'throttles-without-end', summary: 'answers every request HTTP 429 with Retry-After 0, however often the device comes back', violates: ['MDM-TRN-022'], warningOnly: true, behaviour: { throttle: { requests: Infinity, seconds: 0 } } },
+  {
+    name: 'challenge-as-http-401', summary: 'sends its SyncML authentication challenge with HTTP status 401 instead of 200', violates: ['MDM-TRN-025'], warningOnly: true,
+    wire: (out) => void (typeof out.body === 'string' && out.body.includes('<Chal>') && (out.status = 401)),
+  },
+  { name: 'refuses-alert-1200', summary: 'answers a session opened with Alert 1200 with 406', violates: ['MDM-SES-008'], warningOnly: true, behaviour: { acceptAlert1200: false } },
+  {
+    name: 'assumes-windows-cmdids', summary: 'answers the device\'s commands as CmdRef 2, 3, 4 … in order, as if every device numbered them like Windows', violates: ['MDM-ID-004'], warningOnly: true,
+    message: (msg) => {
+      let next = 2;
+      for (const c of msg.body.commands) if (c.kind === 'Status' && c.cmdRef?.trim() !== '0') c.cmdRef = String(next++);
+    },
+  },
+  { name: 'user-config-without-user', summary: 'sends user-scoped configuration whatever package 1\'s LoginStatus says', violates: ['MDM-SES-019'], warningOnly: true, behaviour: { holdUserScopeWithoutUser: false } },
+  {
+    name: 'aborts-without-final', summary: 'aborts every session with Alert 1223 in its second message, without Final', violates: ['MDM-TERM-005'], warningOnly: true,
+    behaviour: { abortInMessage: 2 }, message: (msg) => void (msg.body.commands.some((c) => c.kind === 'Alert' && c.data?.text.trim() === '1223') && delete msg.body.final),
+  },
+  { name: 'rejects-cmd-in-results', summary: 'refuses a Results that carries <Cmd>, as Windows writes them, with Status 400', violates: ['MDM-ROB-005'], warningOnly: true, behaviour: { acceptCmdInResults: false } },
 ];
 
 /**

@@ -45,7 +45,14 @@ export const CONFORMING_REFERENCE_SERVER: ReferenceServerBehaviour = {
   toleratesStatusChildOrder: true,
   serverSecretPerDevice: true,
   rememberIssuedNonce: true,
+  acceptUnknownQueryParameters: true,
+  takeNewSessionWhileOneIsOpen: true,
+  throttle: { requests: 0, seconds: 0 },
+  serverCertificate: 'valid',
 };
+
+/** Query parameters Windows appends to the management URL (MS-MDM 2.1 note 1). */
+const WINDOWS_QUERY = new Set(['mode', 'Platform']);
 
 /** How far a signing time may be from the server's clock by default (DMClient CSP: the provider validates the time). */
 const SIGNATURE_SKEW_MS = 10 * 60_000;
@@ -171,6 +178,7 @@ export class ReferenceServer {
   private malformedSent = false;
   /** The session and MsgID of the spoilt reply, so that it is spoilt again if the device refuses it unread. */
   private malformedIn: { key: string; msgID: string } | undefined;
+  private throttled = 0;
   private sweep: NodeJS.Timeout | undefined;
   private readonly rng: Rng;
   readonly sessions: SessionRecord[] = [];
@@ -257,6 +265,12 @@ export class ReferenceServer {
     const path = req.url.split('?')[0];
     if (path !== MANAGEMENT_PATH) return text(404, `no management endpoint at ${path}; POST to ${MANAGEMENT_PATH}`);
     if (req.method !== 'POST') return text(405, 'the management endpoint takes POST only (MS-MDM 2.1)');
+    if (this.throttled < this.behaviour.throttle.requests) {
+      this.throttled++;
+      return { status: 429, headers: { 'content-type': 'text/plain; charset=utf-8', 'retry-after': String(this.behaviour.throttle.seconds) }, body: 'too many requests\n' };
+    }
+    const unknownParameter = [...new URLSearchParams(req.url.split('?')[1] ?? '').keys()].find((k) => !WINDOWS_QUERY.has(k));
+    if (unknownParameter && !this.behaviour.acceptUnknownQueryParameters) return text(400, `unknown query parameter "${unknownParameter}"`);
     const refusal = this.refuseIdentity(req);
     if (refusal) return this.refuse(req, refusal);
     const enrolledAs = this.opts.acceptOnlyEnrolled ? this.opts.enrollment?.knows(req.tls.peerCertificate?.fingerprint256 ?? '') : undefined;
@@ -284,6 +298,11 @@ export class ReferenceServer {
     if (this.behaviour.matchCertificateToDevice && enrolledAs === undefined && cn !== undefined && cn !== deviceId) {
       return this.refuse(req, `client certificate CN "${cn}" does not match the device "${deviceId}" in the SyncHdr Source`);
     }
+    if (!this.behaviour.takeNewSessionWhileOneIsOpen && isPackage1(msg)) {
+      this.expireIdle();
+      const open = [...this.live.values()].find((l) => l.record.deviceId === deviceId && l.record.sessionID !== sessionID);
+      if (open) return text(409, `session ${open.record.sessionID} of this device is still open; try again when it has expired`);
+    }
     const live = this.sessionFor(deviceId, sessionID, isPackage1(msg));
     if (this.refusesSpoiltReply(live, msg)) this.malformedSent = false;
     const reply = live.engine.receive(msg);
@@ -301,7 +320,7 @@ export class ReferenceServer {
     for (const f of this.opts.faults ?? []) f.wire?.(out, { closing });
     live.lastSeen = Date.now();
     if (closing) this.close(live);
-    return { status: 200, headers: out.declaredLength === undefined ? out.headers : { ...out.headers, 'content-length': String(out.declaredLength) }, body: out.body };
+    return { status: out.status ?? 200, headers: out.declaredLength === undefined ? out.headers : { ...out.headers, 'content-length': String(out.declaredLength) }, body: out.body };
   }
 
   /**

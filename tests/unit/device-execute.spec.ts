@@ -391,7 +391,7 @@ test.describe('behaviour knobs', () => {
       execAcceptsBeforeLaunch: false, asyncAcceptedCode: '202', atomicMembers: ['Add', 'Delete', 'Replace', 'Exec'],
       atomicValidatesFirst: true, rolledBackCode: '216', atomicStatusLimit: 0, keepEffectsOn517: false, resultsPerItem: false,
       statusPerItem: true, targetRefsOnSharedStatus: false, sequenceTakesMemberCode: false, commandMetaApplies: true,
-      containerMetaApplies: true, implicitAdd: true, namesFailedAncestor: true,
+      containerMetaApplies: true, implicitAdd: true, namesFailedAncestor: true, userScopeCode: '405',
     });
     expect(Object.isFrozen(CLEAN_DEVICE_BEHAVIOUR)).toBe(true);
   });

@@ -144,7 +144,7 @@ test('4.5 MDM-LO-009 / MDM-LO-019: not exercised merely because MaxMsgSize was a
   const whole = advertising('600', srv(1, package1Statuses() + cmd('Replace', 5, { target: POLICY, data: 'x'.repeat(1200) })));
   expect(about(whole, 'MDM-LO-019').map((f) => f.verdict)).toEqual(['fail']);
   expect(about(whole, 'MDM-LO-009').map((f) => [f.verdict, f.evidence])).toEqual([
-    ['fail', 'msg 2 (server->device) /SyncBody/Replace/Item: an item of 1200 bytes, larger than MaxMsgSize 600, is sent whole instead of in chunks'],
+    ['fail', 'msg 2 (server->device) /SyncBody/Replace/Item: a Replace of 1343 bytes, larger than MaxMsgSize 600, is sent whole instead of in chunks'],
   ]);
 });
 

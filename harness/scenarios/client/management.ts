@@ -12,7 +12,7 @@ import { label, type SessionView } from '../../checks/session';
 import { add, atomic, del, exec, get, replace, sequence, type Command } from '../../syncml';
 import type { Scenario } from '../scenario';
 import { addresses, expectStatus, expectValue, notSent, resultsFor, sentCommand, statusFor, type CommandMatch } from './expect';
-import { freshTag, nodesOf, oneSession, prepared, unmapped, type ClientNodes, type ClientUnderTest, type NodeRole } from './target';
+import { freshTag, nodesOf, oneSession, prepared, ranToServerClose, unmapped, type ClientNodes, type ClientUnderTest, type NodeRole } from './target';
 
 type ClientScenario = Scenario<ClientUnderTest>;
 
@@ -55,7 +55,8 @@ export const commandsOverRounds: ClientScenario = {
   title: 'sends Add, Replace, Delete, Exec and a Sequence over three rounds, expecting the documented codes and reading every effect back',
   requirements: [
     'MDM-STS-004', 'MDM-STS-018', 'MDM-STS-019', 'MDM-STS-020', 'MDM-STS-022', 'MDM-CMD-REP-002', 'MDM-CMD-DEL-002',
-    'MDM-CMD-EXE-002', 'MDM-CMD-SEQ-001', 'MDM-CMD-SEQ-004', 'MDM-SES-010', 'MDM-HDR-005', 'MDM-HDR-008',
+    'MDM-CMD-EXE-002', 'MDM-CMD-SEQ-001', 'MDM-CMD-SEQ-004', 'MDM-SES-010', 'MDM-HDR-005', 'MDM-HDR-008', 'MDM-SES-012',
+    'MDM-SES-020',
   ],
   async run(t, log) {
     const check = this.id;
@@ -115,6 +116,10 @@ export const commandsOverRounds: ClientScenario = {
       expectStatus(v, cmd('Delete', n.permanentNode, `the permanent node ${n.permanentNode} (nodes.permanentNode)`), '405', 'MDM-CMD-DEL-002', check));
     plan.when(['addableParent'], ['MDM-CMD-DEL-002'], (n) => [[del(`${n.addableParent}/${tag}-gone`)]], (v, n) =>
       expectStatus(v, cmd('Delete', `${n.addableParent}/${tag}-gone`, `the missing node ${n.addableParent}/${tag}-gone`), '404', 'MDM-CMD-DEL-002', check));
+    // WKI: on an Entra-joined device, ./User provisioning fails while the signed-in user is not an Entra user.
+    plan.when(['userNodeWithoutEntraUser'], ['MDM-SES-020'], (n) => [[replace(n.userNodeWithoutEntraUser, tag, { format: 'chr' })]], (v, n) =>
+      expectStatus(v, cmd('Replace', n.userNodeWithoutEntraUser, `the ./User node ${n.userNodeWithoutEntraUser} (nodes.userNodeWithoutEntraUser)`), 'non-2xx', 'MDM-SES-020', check,
+        'the device is Entra-joined and no Entra user is signed in, so provisioning the user scope fails'));
     const [first, second] = [`${tag}-first`, `${tag}-second`];
     plan.when(['writableChrLeaf'], ['MDM-CMD-SEQ-001'], (n) => [
       [sequence(replace(n.writableChrLeaf, first), get(n.writableChrLeaf), replace(n.writableChrLeaf, second))], [get(n.writableChrLeaf)],
@@ -125,10 +130,14 @@ export const commandsOverRounds: ClientScenario = {
         'the last member of the Sequence ran last'),
     ]);
 
-    const run = await oneSession(t, log, { rounds: prepared(nodesOf(t), plan.rounds.filter((r) => r.length)) }, { check });
+    // The reference server holds user configuration while nobody is signed in (MDM-SES-019); here it must reach the
+    // device, to see the device refuse it (MDM-SES-020).
+    const run = await oneSession(t, log, { rounds: prepared(nodesOf(t), plan.rounds.filter((r) => r.length)), behaviour: { holdUserScopeWithoutUser: false } }, { check });
     log.add(plan.skipped);
     if (!run.connected) return;
     log.add(plan.judges.flatMap((judge) => judge(run.view)));
+    const ended = ranToServerClose(run, check);
+    if (ended) log.add([ended]);
   },
 };
 

@@ -131,4 +131,52 @@ export const malformedCommands: ClientScenario = {
   },
 };
 
-export const ROBUSTNESS_SCENARIOS: readonly ClientScenario[] = [unreadableReplies, malformedCommands];
+/** Retry-After of the throttling scenario, in seconds: long enough to tell waiting from not waiting, short enough for a run. */
+const THROTTLE_SECONDS = 1;
+
+/**
+ * MDM-TRN-021: the server answers the client's first request HTTP 429 with Retry-After; the client waits at least
+ * that long before it sends again, and the session then goes on as usual.
+ */
+export const throttledOnce: ClientScenario = {
+  id: 'robustness/throttled-once',
+  phase: 'robustness',
+  title: `answers the first request HTTP 429 with Retry-After ${THROTTLE_SECONDS}: the client waits that long before sending again`,
+  requirements: ['MDM-TRN-021'],
+  async run(t, log) {
+    const check = this.id;
+    const n = nodesOf(t);
+    const run = await oneSession(t, log, { rounds: [[get(n.readableLeaf)]], behaviour: { throttle: { requests: 1, seconds: THROTTLE_SECONDS } } }, { check });
+    const throttled = run.exchanges.findIndex((x) => x.response?.status === 429);
+    if (!run.connected || throttled < 0) return;
+    const again = run.exchanges[throttled + 1];
+    const waited = again ? again.startedAt - run.exchanges[throttled].endedAt : undefined;
+    // The server stamps its answer when sent and the retry when it arrives: the network only adds to the wait seen.
+    log.add([waited === undefined
+      ? { id: 'MDM-TRN-021', verdict: 'fail', check, evidence: `after HTTP 429 with Retry-After ${THROTTLE_SECONDS} the client did not send again (${describeTrigger(run.trigger)})` }
+      : waited + 50 < THROTTLE_SECONDS * 1000
+        ? { id: 'MDM-TRN-021', verdict: 'fail', check, evidence: `after HTTP 429 with Retry-After ${THROTTLE_SECONDS} the client sent again ${waited} ms later; it waits at least the Retry-After interval` }
+        : { id: 'MDM-TRN-021', verdict: 'pass', check, evidence: `after HTTP 429 with Retry-After ${THROTTLE_SECONDS} the client sent again ${waited} ms later` }]);
+  },
+};
+
+/**
+ * MDM-ROB-011: package 2 carries no Status for the client's Alerts (the MS-MDM example and Intune traffic do this,
+ * A-09); the client carries on and runs the server's commands.
+ */
+export const noStatusForAlerts: ClientScenario = {
+  id: 'robustness/no-status-for-alerts',
+  phase: 'robustness',
+  title: 'leaves the Statuses for the client\'s Alerts out of package 2, as Intune does: the client runs the server\'s Get as usual',
+  requirements: ['MDM-ROB-011'],
+  async run(t, log) {
+    const check = this.id;
+    const n = nodesOf(t);
+    const run = await oneSession(t, log, { rounds: [[get(n.readableLeaf)]], behaviour: { statusForAlerts: false } }, { check });
+    if (!run.connected) return;
+    log.add([expectStatus(run.view, { kind: 'Get', target: n.readableLeaf, label: `Get of ${n.readableLeaf} in a package 2 without Statuses for the client's Alerts` }, '200', 'MDM-ROB-011', check,
+      'a server that omits the Statuses for the client\'s Alerts must not stop the client (A-09)')]);
+  },
+};
+
+export const ROBUSTNESS_SCENARIOS: readonly ClientScenario[] = [unreadableReplies, malformedCommands, noStatusForAlerts, throttledOnce];

@@ -18,9 +18,12 @@ function opensWithPackage1(run: ClientRun, check: string): Finding {
   const alert = msg.body.commands.some((c) => c.kind === 'Alert' && ['1200', '1201'].includes(codeOf(c) ?? ''));
   const devInfo = msg.body.commands.some((c) => c.kind === 'Replace' && c.items.some((it) => trimmed(it.source?.locURI ?? it.target?.locURI).startsWith('./DevInfo/')));
   const missing = [!alert && 'a session Alert (1201 or 1200)', !devInfo && 'a Replace of ./DevInfo nodes'].filter(Boolean);
-  return missing.length
-    ? { id: 'MDM-SES-001', verdict: 'fail', check, evidence: `${label(first)} /SyncBody: the session opens without ${missing.join(' and ')}, so it is not an OMA-DMP 8.3 package 1` }
-    : { id: 'MDM-SES-001', verdict: 'pass', check, evidence: `${label(first)}: the session opens with a package 1 (session Alert and DevInfo Replace)` };
+  if (!missing.length) return { id: 'MDM-SES-001', verdict: 'pass', check, evidence: `${label(first)}: the session opens with a package 1 (session Alert and DevInfo Replace)` };
+  // The missing part has a row of its own, failed by the passive checks: this row follows from it (one cause, one failure).
+  return {
+    id: 'MDM-SES-001', verdict: 'fail', check, consequenceOf: alert ? 'MDM-SES-003' : 'MDM-CMD-ALT-001',
+    evidence: `${label(first)} /SyncBody: the session opens without ${missing.join(' and ')}, so it is not an OMA-DMP 8.3 package 1`,
+  };
 }
 
 /**

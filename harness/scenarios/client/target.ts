@@ -8,6 +8,7 @@ import { CLIENT_CHECKS, type ClientSessionView } from '../../checks/client-check
 import { numberOf } from '../../checks/compare';
 import { runChecks, type Finding } from '../../checks/finding';
 import { sessionFromTranscript } from '../../checks/from-transcript';
+import { label } from '../../checks/session';
 import { mintServerIdentity, type BadServerIdentity, type Identity, type TestPki } from '../../pki';
 import type { CredScheme } from '../../protocol/credentials';
 import type { SyncMLEncoding } from '../../protocol/encoding';
@@ -75,6 +76,12 @@ export interface ClientNodes {
   writableIntLeaf?: string;
   /** A node of a feature the device does not support (406, MDM-STS-020). */
   unsupportedNode?: string;
+  /**
+   * A `./User` node to provision, mapped only while the device is Entra-joined and the signed-in user is not an
+   * Entra user (or nobody is signed in): provisioning it must fail (MDM-SES-020). Unmapped by default, since that
+   * depends on the state the device is in during the run.
+   */
+  userNodeWithoutEntraUser?: string;
   /** A node whose Exec completes at once, and the Data to send with it. */
   executableNode?: string;
   executableData?: string;
@@ -385,6 +392,38 @@ function crashedMidSession(run: ClientRun, check: string, byTheBook: boolean): F
     id: 'MDM-SES-012', verdict: 'fail', check,
     evidence: `the client ${how} in round trip ${run.exchanges.length}, without answering the server's MsgID ${reply.hdr.msgID?.trim()} (${what}): ${tail}; the session lasts as long as the server sends commands`,
   };
+}
+
+/**
+ * MDM-SES-012 in a client: the session lasts as long as the server keeps sending commands. It passes when the client
+ * answered every server package and the session ended with the server's closing package (Statuses and Final, after
+ * which the client rightly says nothing, MDM-TERM-001); it fails when the client went quiet while the server's last
+ * message still carried commands. A client that crashed was reported as it happened (crashedMidSession); a challenge
+ * the client could not answer, or an abort, is another rule's business.
+ */
+export function ranToServerClose(run: ClientRun, check: string): Finding | undefined {
+  const id = 'MDM-SES-012';
+  const last = run.view.exchanges.at(-1);
+  if (!run.connected || !last) return undefined;
+  const reply = last.response?.syncml;
+  const rounds = run.view.exchanges.length;
+  if (run.trigger.timedOut) return { id, verdict: 'fail', check, evidence: `the session never reached the server's close: the client was still in it after ${rounds} round trip(s) when its time ran out (${describeTrigger(run.trigger)})` };
+  if (!reply) return undefined; // the server gave no SyncML reply: nothing of the client's to judge
+  const header = reply.body.commands.find((c) => c.kind === 'Status' && c.cmdRef?.trim() === '0');
+  if (header?.kind === 'Status' && ['401', '407'].includes(header.data?.text.trim() ?? '')) return undefined;
+  const pending = reply.body.commands.filter((c) => c.kind !== 'Status');
+  if (reply.body.final && !pending.length) {
+    return { id, verdict: 'pass', check, evidence: `the client answered every server package over ${rounds} round trip(s), and the session ended with the server's closing package (${label(last.response!)})` };
+  }
+  const aborted = pending.some((c) => c.kind === 'Alert' && c.data?.text.trim() === '1223');
+  const crashed = !run.trigger.unobserved && (run.trigger.exitCode !== 0 || !!run.trigger.signal);
+  if (!pending.length || aborted || crashed) return undefined;
+  const what = [...new Set(pending.map((c) => (c.kind === 'Unknown' ? c.name : c.kind)))].join(', ');
+  const nextOnly = pending.every((c) => c.kind === 'Alert' && c.data?.text.trim() === '1222');
+  if (nextOnly && !last.request.syncml?.body.final) {
+    return { id, verdict: 'fail', check, evidence: `the session ended with the server asking for the rest of the client's package (${label(last.response!)})`, consequenceOf: 'MDM-TERM-004' };
+  }
+  return { id, verdict: 'fail', check, evidence: `${label(last.response!)}: the client went quiet after the server's message carrying ${what}; the session lasts as long as the server sends commands` };
 }
 
 /** Starts a server for the setup, runs one session against it and stops the server. */

@@ -6,11 +6,12 @@ import { FUZZ_SCENARIOS } from './fuzz';
 import { LARGE_OBJECT_SCENARIOS } from './large-objects';
 import { ROBUSTNESS_SCENARIOS } from './robustness';
 import { SECURITY_SCENARIOS } from './security';
-import { SESSION_SCENARIOS } from './sessions';
+import { EDGE_SESSION_SCENARIOS, SESSION_SCENARIOS } from './sessions';
 import type { ServerUnderTest } from './target';
 
 export const SERVER_SCENARIOS: readonly Scenario<ServerUnderTest>[] = [
   ...SESSION_SCENARIOS, ...COMMAND_SCENARIOS, ...AUTH_SCENARIOS, ...LARGE_OBJECT_SCENARIOS, ...ROBUSTNESS_SCENARIOS, ...SECURITY_SCENARIOS, ...FUZZ_SCENARIOS,
+  ...EDGE_SESSION_SCENARIOS,
 ];
 
 export type { ServerUnderTest } from './target';

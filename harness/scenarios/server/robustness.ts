@@ -3,8 +3,9 @@
  * never a 5xx or a reset, and a normal session still succeeds afterwards; Windows' serialisation habits are taken.
  */
 import type { Finding } from '../../checks/finding';
+import { label } from '../../checks/session';
 import { sameNumber } from '../../checks/compare';
-import { codeOf, get, serializeSyncML, type Command, type Status, type SyncML } from '../../syncml';
+import { alert, codeOf, eventAlert, get, item, serializeSyncML, type Command, type Status, type SyncML } from '../../syncml';
 import type { Exchange } from '../../transport';
 import type { Scenario } from '../scenario';
 import { NODES } from './nodes';
@@ -172,6 +173,7 @@ export const windowsHabits: ServerScenario = {
       const run = await session(t, log, { query: c.query, rewrite: c.rewrite });
       const ok = run.end.reason === 'completed';
       const carried = !c.queue || run.exchanges.some((x) => x.request.body.includes('msft:originalerror'));
+      if (carried && !ok) log.blame(c.id); // what else failed in that session follows from the habit refused
       log.add([!carried
         ? { id: c.id, verdict: 'inconclusive', check, evidence: `${c.what}: the queued Get never reached the device, so no failure Status carried the attribute` }
         : { id: c.id, verdict: ok ? 'pass' : 'fail', check, evidence: ok ? `${c.what}: the session completed` : `${c.what}: the session failed (${'detail' in run.end ? run.end.detail : run.end.reason})` }]);
@@ -179,4 +181,61 @@ export const windowsHabits: ServerScenario = {
   },
 };
 
-export const ROBUSTNESS_SCENARIOS: readonly ServerScenario[] = [malformedRequests, sessionIdsAreOpaque, windowsHabits];
+/** An alert code that no OMA DM document or MS-MDM assigns. */
+const UNKNOWN_ALERT_CODE = '1299';
+/** The data formats of the OMA DM tree (catalogue 3.3). */
+const OMA_FORMATS = ['b64', 'bin', 'bool', 'chr', 'int', 'node', 'null', 'xml', 'date', 'time', 'float'];
+
+/**
+ * MDM-ROB-001 and MDM-ROB-008: package 1 carries an alert code the server cannot support (none is assigned to it) and
+ * a generic alert whose Type no server can know and whose Format is none of OMA DM's. The server answers them 406 and
+ * 415, and goes on with the session.
+ */
+export const unsupportedAlerts: ServerScenario = {
+  id: 'robustness/unsupported-alerts',
+  phase: 'robustness',
+  title: `sends, in package 1, Alert ${UNKNOWN_ALERT_CODE} (no such code) and a generic alert of an unknown Type in a Format that is no OMA DM format`,
+  requirements: ['MDM-ROB-001', 'MDM-ROB-008'],
+  async run(t, log) {
+    const check = this.id;
+    const format = `x-${log.rng.hex(2).toLowerCase()}`;
+    const odd = alert(UNKNOWN_ALERT_CODE, [item({ data: '1' })]);
+    const generic = eventAlert('1226', { type: 'org.example.mdm-conformance/unsupported-event', format, data: 'AQID' });
+    const run = await session(t, log, {}, (d) => d.runSession(t.url, { alerts: [odd, generic] }));
+    const x = processed(run.exchanges);
+    const reply = x?.response?.parsed?.message;
+    const sent = x?.request.parsed?.message;
+    if (!x || !reply || !sent) {
+      const why = run.exchanges.at(-1) ? verdictOf(run.exchanges.at(-1)!).how : 'nothing was exchanged';
+      log.add([
+        { id: 'MDM-ROB-001', verdict: 'fail', check, evidence: `a package 1 carrying Alert ${UNKNOWN_ALERT_CODE} got no SyncML reply (${why}); an alert the server does not support is answered 406, not by dropping the session` },
+        { id: 'MDM-ROB-008', verdict: 'fail', check, evidence: `a package 1 carrying a generic alert in Format ${format} got no SyncML reply (${why}); it is answered 415`, consequenceOf: 'MDM-ROB-001' },
+      ]);
+      log.blame('MDM-ROB-001');
+      return;
+    }
+    const answer = (code: string) => {
+      const a = sent.body.commands.find((c) => c.kind === 'Alert' && codeOf(c) === code);
+      const st = a && reply.body.commands.find((c): c is Status => c.kind === 'Status' && sameNumber(c.msgRef, sent.hdr.msgID) && sameNumber(c.cmdRef, a.cmdID));
+      return { cmdID: a?.cmdID?.trim(), code: st ? codeOf(st) : undefined };
+    };
+    const unknown = answer(UNKNOWN_ALERT_CODE);
+    const gen = answer('1226');
+    const replyMsg = run.view.exchanges[run.exchanges.indexOf(x)]?.response;
+    const at = replyMsg ? `${label(replyMsg)} /SyncBody: ` : '';
+    log.add([
+      !unknown.code
+        ? { id: 'MDM-ROB-001', verdict: 'fail', check, evidence: `${at}no Status for Alert ${UNKNOWN_ALERT_CODE} (CmdID ${unknown.cmdID}); an alert the server does not support is answered 406`, consequenceOf: 'MDM-STS-005' }
+        : unknown.code === '406'
+          ? { id: 'MDM-ROB-001', verdict: 'pass', check, evidence: `${at}Alert ${UNKNOWN_ALERT_CODE} (CmdID ${unknown.cmdID}) answered 406` }
+          : { id: 'MDM-ROB-001', verdict: 'fail', check, evidence: `${at}Alert ${UNKNOWN_ALERT_CODE} (CmdID ${unknown.cmdID}), a code no OMA DM document assigns, answered ${unknown.code}; an alert the server does not support is answered 406` },
+      !gen.code
+        ? { id: 'MDM-ROB-008', verdict: 'fail', check, evidence: `${at}no Status for the generic alert (CmdID ${gen.cmdID}); one whose Type/Format is not supported is answered 415`, consequenceOf: 'MDM-STS-005' }
+        : gen.code === '415'
+          ? { id: 'MDM-ROB-008', verdict: 'pass', check, evidence: `${at}the generic alert of Type org.example.mdm-conformance/unsupported-event in Format ${format} (CmdID ${gen.cmdID}) answered 415` }
+          : { id: 'MDM-ROB-008', verdict: 'fail', check, evidence: `${at}the generic alert of Type org.example.mdm-conformance/unsupported-event in Format ${format}, which is none of OMA DM's (${OMA_FORMATS.join(', ')}), answered ${gen.code} (CmdID ${gen.cmdID}); expected 415` },
+    ]);
+  },
+};
+
+export const ROBUSTNESS_SCENARIOS: readonly ServerScenario[] = [malformedRequests, sessionIdsAreOpaque, windowsHabits, unsupportedAlerts];

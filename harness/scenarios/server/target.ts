@@ -5,6 +5,7 @@
 import { runChecks, type Finding } from '../../checks/finding';
 import { SERVER_CHECKS } from '../../checks/server-checks';
 import type { SessionView } from '../../checks/session';
+import { describePackage1, varyPackage1 } from '../../device/package1';
 import { ReferenceDevice, SessionCounter, type DeviceRun, type ReferenceDeviceOptions } from '../../device/reference-device';
 import { EnrollmentError } from '../../enrollment/errors';
 import { seeded } from '../../protocol/random';
@@ -79,10 +80,15 @@ function counterOf(t: ServerUnderTest, deviceId: string): SessionCounter {
   return counter;
 }
 
-/** A reference device bound to the server under test; its random choices come from the scenario's seed. */
+/**
+ * A reference device bound to the server under test; its random choices come from the scenario's seed, the shape of
+ * its package 1 among them (varyPackage1: CmdID numbering, LoginStatus alert, HWDevID item).
+ */
 export function deviceFor(t: ServerUnderTest, log: ScenarioLog, opts: Partial<ReferenceDeviceOptions> = {}): ReferenceDevice {
+  const rng = opts.rng ?? log.nextRng('device');
   const device = new ReferenceDevice({
-    rng: log.nextRng('device'),
+    rng,
+    package1: varyPackage1(rng.fork('package-1')),
     sessionCounter: counterOf(t, opts.deviceId ?? t.deviceId),
     deviceId: t.deviceId,
     identity: t.identity,
@@ -111,7 +117,7 @@ export async function session(t: ServerUnderTest, log: ScenarioLog, opts: Partia
   try {
     const result = await (run ? run(device) : device.runSession(t.url));
     log.transcripts.push(result.exchanges);
-    log.note(`session ${result.sessionID}: ${result.rounds} round trip(s), ${result.view.outcome}`);
+    log.note(`session ${result.sessionID} (package 1: ${describePackage1(device.package1Shape)}): ${result.rounds} round trip(s), ${result.view.outcome}`);
     judgeSession(log, result.view);
     return result;
   } finally {
