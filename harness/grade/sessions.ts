@@ -191,6 +191,13 @@ function lastDeviceMsgID(b: Building): number {
   return NaN;
 }
 
+/** The Retry-After of a captured throttling reply (HTTP 429 or 503, MDM-TRN-022), as a live run reads it. */
+function throttledBy(reply: CapturedMessage | undefined): string | undefined {
+  const status = reply?.http?.status;
+  const retryAfter = reply?.http?.headers['retry-after'];
+  return (status === 429 || status === 503) && retryAfter !== undefined ? retryAfter : undefined;
+}
+
 function finish(b: Building): CapturedSession {
   let n = 0;
   const sources: CapturedSession['sources'] = [];
@@ -206,6 +213,8 @@ function finish(b: Building): CapturedSession {
     if (slot.device) {
       const x: Exchange = { request: wire(slot.device, 'device') };
       if (slot.server) x.response = wire(slot.server, 'server');
+      const retryAfter = throttledBy(slot.server);
+      if (retryAfter !== undefined) x.throttled = retryAfter;
       if (slot.device.failure !== undefined) x.failure = slot.device.failure;
       else if (!slot.server) {
         x.failure = REPLY_NOT_CAPTURED;
