@@ -21,8 +21,8 @@ const MAX_REQUEST_BYTES = 1024 * 1024;
 export const EMBEDDED_CREDENTIALS = { scheme: 'syncml:auth-md5' as const, user: 'harness-dev', password: 's3cret!' };
 
 /** What the embedded server presents to each device: DIGEST (MDM-AUTH-031), a secret of each device's own (MDM-AUTH-024). */
-export function embeddedServerCredentials(deviceId: string) {
-  return { scheme: 'syncml:auth-md5' as const, user: 'harness-server', password: `srv-${deviceId}` };
+export function embeddedServerCredentials(deviceId: string, scheme: NonNullable<RunOptions['serverScheme']> = 'syncml:auth-md5') {
+  return { scheme, user: 'harness-server', password: `srv-${deviceId}` };
 }
 export const EMBEDDED_FEATURES: ReadonlySet<Feature> = new Set<Feature>(['md5-auth', 'large-objects', 'atomic']);
 /** The account of the embedded enrollment service: OnPremise user and password; the password is also the Federated token. */
@@ -65,7 +65,7 @@ export async function startEmbeddedServer(opts: EmbeddedServerOptions = {}): Pro
   const certificate = behaviourOf(opts.faults ?? []).serverCertificate ?? 'valid';
   const server = new ReferenceServer({
     rng: seeded(opts.seed, 'embedded-server'), identity: certificate === 'valid' ? pki.server : mintServerIdentity(pki, certificate), ca: pki.ca.certPem, faults: opts.faults,
-    clientAuth: opts.mutualTlsOnly ? undefined : EMBEDDED_CREDENTIALS, serverCredentials: opts.mutualTlsOnly ? undefined : embeddedServerCredentials,
+    clientAuth: opts.mutualTlsOnly ? undefined : EMBEDDED_CREDENTIALS, serverCredentials: opts.mutualTlsOnly ? undefined : (deviceId: string) => embeddedServerCredentials(deviceId, run.serverScheme),
     maxRequestBytes: MAX_REQUEST_BYTES, requireSignatures: run.signing, enrollment, acceptOnlyEnrolled: !!enrollment,
   });
   const url = await server.start();
@@ -78,7 +78,7 @@ export async function startEmbeddedServer(opts: EmbeddedServerOptions = {}): Pro
     pki,
     queue: async (deviceId, commands) => server.queue(deviceId, ...commands),
     credentials: opts.mutualTlsOnly ? undefined : EMBEDDED_CREDENTIALS,
-    serverCredentials: opts.mutualTlsOnly ? undefined : embeddedServerCredentials(pki.deviceId),
+    serverCredentials: opts.mutualTlsOnly ? undefined : embeddedServerCredentials(pki.deviceId, run.serverScheme),
     timeoutMs: 3_000,
     oversizedBodyBytes: EMBEDDED_OVERSIZED_BODY_BYTES,
     encoding: run.encoding,

@@ -25,6 +25,8 @@ export interface WireOut {
 export interface RunOptions {
   encoding?: SyncMLEncoding;
   signing?: boolean;
+  /** The scheme of the credentials the server presents to devices; absent: md5, as Windows requires (MDM-AUTH-031). */
+  serverScheme?: 'syncml:auth-basic' | 'syncml:auth-md5';
 }
 
 export interface Fault<Behaviour> {
@@ -78,6 +80,7 @@ export function runOptionsOf<B>(faults: readonly Fault<B>[]): RunOptions {
   for (const f of faults) {
     if (f.runsWith?.encoding) out.encoding = f.runsWith.encoding;
     if (f.runsWith?.signing) out.signing = true;
+    if (f.runsWith?.serverScheme) out.serverScheme = f.runsWith.serverScheme;
   }
   return out;
 }

@@ -64,6 +64,10 @@ export interface ServerBehaviour {
   endsSession: boolean;
   stopAfter214: boolean;
   acceptAnyCredential: boolean;
+  /** 407 for a message without credentials, 401 for refused ones (MDM-AUTH-005); false answers 401 to both. */
+  challenge407WhenMissing: boolean;
+  /** After a 212 the device needs no Cred for the rest of the session (MDM-AUTH-008); false challenges it again. */
+  trustAfter212: boolean;
   ackResultsChunks: boolean;
   honourMaxObjSize: boolean;
   sizeOnFirstChunkOnly: boolean;
@@ -209,6 +213,8 @@ export const CONFORMING_SERVER: ServerBehaviour = {
   endsSession: true,
   stopAfter214: true,
   acceptAnyCredential: false,
+  challenge407WhenMissing: true,
+  trustAfter212: true,
   ackResultsChunks: true,
   honourMaxObjSize: true,
   sizeOnFirstChunkOnly: true,
@@ -467,8 +473,9 @@ export class ServerSession {
       return chal(check.scheme, check.scheme === AuthScheme.Md5 ? this.nonce : undefined);
     };
     if (!hdr.cred) {
-      this.events.push({ type: 'auth', outcome: 'challenged', code: '407' });
-      return { ok: false, code: '407', chal: challenge() }; // MDM-AUTH-004, MDM-AUTH-005
+      const code = this.behaviour.challenge407WhenMissing ? '407' : '401';
+      this.events.push({ type: 'auth', outcome: 'challenged', code });
+      return { ok: false, code, chal: challenge() }; // MDM-AUTH-004, MDM-AUTH-005
     }
     const scheme = metaValue(hdr.cred.meta, 'Type')?.trim();
     // MDM-AUTH-025: only the scheme challenged for (a server that takes any scheme verifies what it was given).
@@ -492,7 +499,7 @@ export class ServerSession {
       this.events.push({ type: 'auth', outcome: 'accepted', code: '200' });
       return { ok: true, code: '200', chal: nextChal };
     }
-    this.authenticated = true;
+    this.authenticated = this.behaviour.trustAfter212;
     this.events.push({ type: 'auth', outcome: 'accepted', code: '212' });
     return { ok: true, code: '212', chal: nextChal };
   }

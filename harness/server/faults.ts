@@ -31,6 +31,8 @@ export interface ReferenceServerBehaviour extends ServerBehaviour {
   refuseOversizedWith413: boolean;
   /** Answer in the encoding of the request (MDM-TRN-007, MDM-TRN-008); false: always XML. */
   answerInRequestEncoding: boolean;
+  /** Answer XML requests in WBXML, labelled as such (MDM-TRN-008 asks for the request's own encoding). */
+  answerXmlInWbxml: boolean;
   /**
    * How a server that requires signatures checks MS-Signature (MDM-TRN-015): `full` verifies the signature over the
    * body and that its signer is the device's certificate; `presence` takes any header; `trusted-signer` takes a valid
@@ -136,6 +138,7 @@ export const SERVER_FAULTS: readonly ServerFault[] = [
     name: 'wrong-content-type', summary: 'answers with Content-Type text/xml', violates: ['MDM-TRN-005'],
     wire: (out) => void (out.headers['content-type'] = 'text/xml'),
   },
+  { name: 'answers-xml-in-wbxml', summary: 'answers XML requests in WBXML, which a Windows device reads, though it asked in XML', violates: ['MDM-TRN-008'], warningOnly: true, behaviour: { answerXmlInWbxml: true } },
   {
     name: 'answers-wbxml-in-xml', summary: 'answers WBXML requests in XML, which a device that accepts only WBXML cannot read (MDM-TRN-008 warns as well)',
     violates: ['MDM-TRN-007'], runsWith: { encoding: 'wbxml' }, behaviour: { answerInRequestEncoding: false },
@@ -283,6 +286,8 @@ export const SERVER_FAULTS: readonly ServerFault[] = [
     },
   },
   { name: 'authenticates-no-device', summary: 'takes a device that presents neither a verified certificate nor credentials', violates: ['MDM-AUTH-002', 'MDM-TRN-004'], behaviour: { verifyClientCertificate: false, challengeClients: false } },
+  { name: 'answers-401-for-missing-credentials', summary: 'answers 401 instead of 407 to a device message without credentials', violates: ['MDM-AUTH-005'], behaviour: { challenge407WhenMissing: false } },
+  { name: 'challenges-after-212', summary: 'challenges a device message without Cred although it accepted the device with 212', violates: ['MDM-AUTH-008'], behaviour: { trustAfter212: false } },
   { name: 'per-message-nonce-ignored', summary: 'accepts credentials with 200 and a new nonce, then checks the next ones against the old nonce', violates: ['MDM-AUTH-009'], behaviour: { authenticatePerMessage: true, perMessageNonce: false } },
   { name: 'forgets-issued-nonce', summary: 'does not keep the nonce it hands out with 212, so the next session\'s first credentials are refused', violates: ['MDM-AUTH-010'], behaviour: { rememberIssuedNonce: false } },
   { name: 'scheme-changes-after-authentication', summary: 'names syncml:auth-basic in the Chal that comes with its 212 to md5 credentials', violates: ['MDM-AUTH-011'], behaviour: { schemeAfterAuthentication: 'syncml:auth-basic' } },
@@ -303,6 +308,10 @@ export const SERVER_FAULTS: readonly ServerFault[] = [
   { name: 'one-server-secret', summary: 'presents the same secret to every device', violates: ['MDM-AUTH-024'], behaviour: { serverSecretPerDevice: false } },
   { name: 'keeps-nonce-of-unauthenticated-device', summary: 'keeps for its next Cred a nonce handed over by a device whose credentials it refused', violates: ['MDM-AUTH-023'], warningOnly: true, behaviour: { nextNonceOnlyFromAuthenticated: false } },
   { name: 'ignores-device-challenge', summary: 'does not present its credentials when the device challenges it', violates: ['MDM-AUTH-025'], behaviour: { answerDeviceChallenges: false } },
+  {
+    name: 'basic-credentials-without-user-id', summary: 'presents syncml:auth-basic credentials made from its password alone, B64(password)',
+    violates: ['MDM-AUTH-014', 'MDM-AUTH-031'], runsWith: { serverScheme: 'syncml:auth-basic' }, behaviour: { serverCredWithoutUserId: true },
+  },
   { name: 'presents-basic-credentials', summary: 'presents syncml:auth-basic credentials to devices', violates: ['MDM-AUTH-031'], behaviour: { presentScheme: 'syncml:auth-basic' } },
   {
     name: 'cred-in-command', summary: 'repeats its Cred inside the first command of the message', violates: ['MDM-HDR-015'],

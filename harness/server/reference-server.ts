@@ -41,6 +41,7 @@ export const CONFORMING_REFERENCE_SERVER: ReferenceServerBehaviour = {
   limitRequestBody: true,
   refuseOversizedWith413: true,
   answerInRequestEncoding: true,
+  answerXmlInWbxml: false,
   signatureCheck: 'full',
   toleratesStatusChildOrder: true,
   serverSecretPerDevice: true,
@@ -308,7 +309,8 @@ export class ReferenceServer {
     const reply = live.engine.receive(msg);
     const closing = live.engine.state !== 'open';
     // A request was read in the encoding its media type names (or its first bytes show): answer in the same.
-    const encoding: SyncMLEncoding = this.behaviour.answerInRequestEncoding ? sniffEncoding(req.body) : 'xml';
+    const asked = sniffEncoding(req.body);
+    const encoding: SyncMLEncoding = asked === 'xml' && this.behaviour.answerXmlInWbxml ? 'wbxml' : this.behaviour.answerInRequestEncoding ? asked : 'xml';
     const xml = render(reply, this.opts.faults ?? []);
     const out: WireOut = { headers: { 'content-type': mediaTypeOf(encoding) }, body: encodeBody(xml, encoding) };
     const spoil = this.opts.malformedReply;
