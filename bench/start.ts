@@ -20,7 +20,7 @@ function median(values: number[]): number {
 function timeOnce(args: string[], compiled: boolean): number {
   const entry = compiled
     ? [join(ROOT, 'dist/harness/cli.js')]
-    : ['-e', "require('tsx/cjs/api').register(); require('./harness/cli.ts')", '--'];
+    : ['--require', 'tsx/cjs', join(ROOT, 'harness/cli.ts')];
   const reports = mkdtempSync(join(tmpdir(), 'mdm-bench-start-'));
   const withReports = args.map((a) => (a === '{reports}' ? reports : a));
   const t0 = process.hrtime.bigint();
