@@ -37,6 +37,11 @@ export interface ReferenceDeviceBehaviour extends DeviceBehaviour, DeviceSession
   newSessionIdEverySession?: boolean;
   /** Wait the Retry-After of a throttling reply before sending again (MDM-TRN-021); false sends again at once. */
   honourRetryAfter?: boolean;
+  /**
+   * Present a user id or secret the server replaced in the DM account (DMAcc CLCRED AAuthName/AAuthSecret) from the
+   * next message on, within the same session (MDM-AUTH-030 forbids it); false takes it from the next session on.
+   */
+  appliesCredentialChangeAtOnce?: boolean;
 }
 
 export type DeviceFault = Fault<ReferenceDeviceBehaviour>;
@@ -183,6 +188,7 @@ export const DEVICE_FAULTS: readonly DeviceFault[] = [
   { name: 'answers-401-for-missing-credentials', summary: 'answers 401 instead of 407 to a server message without credentials', violates: ['MDM-AUTH-005'], behaviour: { challenge407WhenMissing: false } },
   { name: 'challenges-after-212', summary: 'challenges a server message without Cred although it accepted the server with 212', violates: ['MDM-AUTH-008'], behaviour: { trustServerAfter212: false } },
   { name: 'drops-credentials-after-200', summary: 'sends no credentials in the message after the server accepted them with 200', violates: ['MDM-AUTH-009'], behaviour: { credentialsAfter200: false } },
+  { name: 'applies-credential-change-at-once', summary: 'presents a secret the server replaced in its DMAcc account (AAuthSecret) from its next message on, in the same session', violates: ['MDM-AUTH-030'], behaviour: { appliesCredentialChangeAtOnce: true } },
   { name: 'keeps-challenge-nonce', summary: 'opens the next session with the nonce of the challenge, not the one the server gave with 212', violates: ['MDM-AUTH-010'], behaviour: { nextNonceFrom212: false } },
   { name: 'forgets-handed-nonce', summary: 'forgets the nonce it handed the server with 212 and refuses the Cred the next session opens with', violates: ['MDM-AUTH-010'], behaviour: { rememberHandedNonce: false } },
   { name: 'cred-scheme-changes', summary: 'switches to basic credentials once the server accepted its md5 ones with 200', violates: ['MDM-AUTH-011'], behaviour: { schemeAfterAcceptance: 'syncml:auth-basic' } },

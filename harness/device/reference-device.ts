@@ -19,6 +19,7 @@ import { behaviourOf, render, type WireOut } from '../protocol/fault';
 import { seeded, type Rng } from '../protocol/random';
 import { status, type Alert, type Command, type ParsedSyncML, type SyncML } from '../syncml';
 import { HttpsClient, Transcript, WINDOWS_DEVICE_HEADERS, type Exchange, type HeaderOverrides } from '../transport';
+import { accountCredentials, provisionAccount } from './dm-account';
 import { executeCommands, type SessionScope } from './execute';
 import type { DeviceFault, ReferenceDeviceBehaviour } from './faults';
 import { HWDEVID_URI, WINDOWS_PACKAGE_1, type Package1Shape } from './package1';
@@ -226,6 +227,7 @@ export class ReferenceDevice {
     this.nonceRng = rng.fork('server-nonces');
     this.serverNonce = opts.serverCredentials?.nonce;
     this.tree = opts.tree ?? loadDefaultTree(opts.deviceId);
+    if (opts.credentials) provisionAccount(this.tree, opts.credentials);
     this.package1Shape = opts.package1 ?? WINDOWS_PACKAGE_1;
     this.behaviour = behaviourOf(opts.faults ?? []);
     this.windows = { ...WINDOWS_SESSION_BEHAVIOUR, ...this.behaviour };
@@ -337,6 +339,8 @@ export class ReferenceDevice {
   private engine(url: string, sessionID: string, opts: SessionOptions): DeviceSession {
     const extras = sessionExtras(this.tree, this.opts.multiSession);
     const shape = this.package1Shape;
+    // The credentials of the session are read from the DM account as it starts (MDM-AUTH-030).
+    const credentials = this.opts.credentials && { ...this.opts.credentials, ...accountCredentials(this.tree), nonce: this.nonce };
     const session = new DeviceSession({
       deviceId: this.id,
       serverUrl: url,
@@ -347,7 +351,7 @@ export class ReferenceDevice {
       extraAlerts: extras.scope ? [syncTypeAlert(extras.scope), ...(opts.alerts ?? [])] : opts.alerts,
       laterAlerts: opts.laterAlerts,
       cmdIDs: { first: shape.firstCmdID, gap: shape.cmdIDGap },
-      executor: (commands, ctx) => this.execute(commands, ctx.msgRef, extras),
+      executor: (commands, ctx) => this.executeWithAccount(commands, ctx.msgRef, extras, credentials),
       abortWhenCommanded: this.opts.abortOnCommands,
       uploadSizeError: this.opts.uploadSizeError,
       keepAlives: this.opts.keepAlives,
@@ -355,7 +359,7 @@ export class ReferenceDevice {
       maxMsgSize: this.opts.maxMsgSize,
       maxObjSize: this.opts.maxObjSize,
       maxSendSize: this.opts.maxSendSize,
-      credentials: this.opts.credentials && { ...this.opts.credentials, nonce: this.nonce },
+      credentials,
       preemptiveAuth: this.opts.preemptiveAuth,
       serverAuth: this.serverAuth(),
       behaviour: this.behaviour,
@@ -422,6 +426,17 @@ export class ReferenceDevice {
 
   async close(): Promise<void> {
     await this.client.close();
+  }
+
+  /**
+   * Runs a server message's commands. A Replace of the account's AAuthName/AAuthSecret changes the tree, which the
+   * next session reads; the session under way keeps its credentials (MDM-AUTH-030), unless the fault
+   * `appliesCredentialChangeAtOnce` makes it take them at once.
+   */
+  private executeWithAccount(commands: Command[], msgRef: string, extras: SessionExtras, credentials: DeviceCredentials | undefined): ReturnType<typeof executeCommands> {
+    const out = this.execute(commands, msgRef, extras);
+    if (credentials && this.behaviour.appliesCredentialChangeAtOnce) Object.assign(credentials, accountCredentials(this.tree));
+    return out;
   }
 
   private execute(commands: Command[], msgRef: string, extras?: SessionExtras): ReturnType<typeof executeCommands> {

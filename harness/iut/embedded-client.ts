@@ -6,6 +6,7 @@
  * One device lives as long as the client: its DM tree keeps what earlier sessions did to it, as a real device's
  * does, and each session gets a fresh SessionID.
  */
+import { CLIENT_CREDENTIAL_SECRET } from '../device/dm-account';
 import type { DeviceFault } from '../device/faults';
 import { runOptionsOf, type RunOptions } from '../protocol/fault';
 import { ReferenceDevice, type ReferenceDeviceOptions } from '../device/reference-device';
@@ -82,7 +83,11 @@ export async function startEmbeddedClient(opts: EmbeddedClientOptions = {}): Pro
     signing,
     // Its capability profile maps the roles Windows has no default for: another enrollment's DMClient node, and
     // ./User provisioning on a device that is Entra-joined with nobody signed in (LoginStatus none; MDM-SES-020).
-    nodes: { deniedNode: EMBEDDED_CLIENT_DENIED_NODE, userNodeWithoutEntraUser: './User/Vendor/MSFT/NodeCache/MDMConformance/CacheVersion' },
+    // and the secret of its own DM account (MDM-AUTH-030).
+    nodes: {
+      deniedNode: EMBEDDED_CLIENT_DENIED_NODE, userNodeWithoutEntraUser: './User/Vendor/MSFT/NodeCache/MDMConformance/CacheVersion',
+      clientCredentialSecret: CLIENT_CREDENTIAL_SECRET,
+    },
   };
   return { target, device, stop: () => device.close() };
 }

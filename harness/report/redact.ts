@@ -3,7 +3,7 @@
  * transcripts all pass through here, so there is one definition of what a secret looks like.
  *
  * Removed: private keys (any PEM `... PRIVATE KEY` block), the Data of every `Cred` element (SyncHdr, and commands
- * that carry one), `Authorization` header values, the `mac=` value of `x-syncml-hmac`, and literal secrets the run
+ * that carry one), the Data of an Item that sets a DMAcc `AAuthSecret`, `Authorization` header values, the `mac=` value of `x-syncml-hmac`, and literal secrets the run
  * was given (passwords and what is derived from them without a nonce). Certificates, nonces and the rest of the
  * message stay: they are what a vendor needs to read a verdict.
  *
@@ -29,6 +29,11 @@ const PEM_PRIVATE_KEY = /-----BEGIN ((?:[A-Z0-9]+ )*)PRIVATE KEY-----[\s\S]*?---
 const PEM_PRIVATE_KEY_UNTERMINATED = /-----BEGIN ((?:[A-Z0-9]+ )*)PRIVATE KEY-----(?![\s\S]*-----END )[\s\S]*$/g;
 /** `<Cred ...> ... <Data ...>SECRET</Data>`, with or without a namespace prefix, CDATA included. */
 const CRED_DATA = /(<((?:[\w.-]+:)?)Cred\b(?:[^>]*[^>/])?>(?:(?!<\/\2Cred>)[\s\S])*?<\2Data\b(?:[^>]*[^>/])?>)([\s\S]*?)(<\/\2Data>)/g;
+/**
+ * The Data of an Item that sets a DMAcc secret (`…/AAuthSecret`, a credential change sent to a device, MDM-AUTH-030):
+ * `<Item> … <LocURI>…/AAuthSecret</LocURI> … <Data>SECRET</Data>`, with or without a namespace prefix.
+ */
+const SECRET_NODE_DATA = /(<((?:[\w.-]+:)?)Item\b(?:[^>]*[^>/])?>(?:(?!<\/\2Item>)[\s\S])*?<\2LocURI\b[^>]*>[^<]*\/AAuthSecret\s*<\/\2LocURI>(?:(?!<\/\2Item>)[\s\S])*?<\2Data\b(?:[^>]*[^>/])?>)([\s\S]*?)(<\/\2Data>)/g;
 /** `authorization: value` on a header line, or `"authorization": "value"` / `"Authorization", "value"` in JSON. */
 const AUTH_LINE = /^([ \t]*(?:proxy-)?authorization[ \t]*:[ \t]*)(.+)$/gim;
 const AUTH_JSON = /("(?:proxy-)?authorization"\s*[:,]\s*")((?:[^"\\]|\\.)*)(")/gi;
@@ -54,6 +59,7 @@ export class Redactor {
       .replace(PEM_PRIVATE_KEY, (_m, kind: string) => `-----BEGIN ${kind}PRIVATE KEY-----\n${REDACTED}\n-----END ${kind}PRIVATE KEY-----`)
       .replace(PEM_PRIVATE_KEY_UNTERMINATED, (_m, kind: string) => `-----BEGIN ${kind}PRIVATE KEY-----\n${REDACTED}`)
       .replace(CRED_DATA, (_m, open: string, _prefix: string, data: string, close: string) => `${open}${data.length ? REDACTED : ''}${close}`)
+      .replace(SECRET_NODE_DATA, (_m, open: string, _prefix: string, data: string, close: string) => `${open}${data.length ? REDACTED : ''}${close}`)
       .replace(AUTH_LINE, `$1${REDACTED}`)
       .replace(AUTH_JSON, `$1${REDACTED}$3`)
       .replace(HMAC_MAC, `$1${REDACTED}`);

@@ -63,6 +63,12 @@ export interface ReferenceServerBehaviour extends ServerBehaviour {
    * cannot validate. Applied by whoever starts the server with a CA that can mint it (the embedded server).
    */
   serverCertificate: 'valid' | 'expired' | 'wrong-host';
+  /**
+   * Verify the device's credentials against a new user id or secret as soon as the server sends the Replace of its
+   * DMAcc CLCRED AAuthName/AAuthSecret, within the same session (MDM-AUTH-030 forbids it); false keeps the session's
+   * credentials and verifies the new ones from the device's next session on, once the device took the change.
+   */
+  appliesCredentialChangeAtOnce: boolean;
 }
 
 export type ServerFault = Fault<ReferenceServerBehaviour>;
@@ -355,6 +361,10 @@ export const SERVER_FAULTS: readonly ServerFault[] = [
   {
     name: 'aborts-without-final', summary: 'aborts every session with Alert 1223 in its second message, without Final', violates: ['MDM-TERM-005'], warningOnly: true,
     behaviour: { abortInMessage: 2 }, message: (msg) => void (msg.body.commands.some((c) => c.kind === 'Alert' && c.data?.text.trim() === '1223') && delete msg.body.final),
+  },
+  {
+    name: 'applies-credential-change-at-once', summary: 'authenticates every message (200) and, once it has sent a Replace of the device\'s DMAcc AAuthSecret, refuses the rest of the session\'s credentials made with the old secret',
+    violates: ['MDM-AUTH-030'], behaviour: { authenticatePerMessage: true, appliesCredentialChangeAtOnce: true },
   },
   { name: 'rejects-cmd-in-results', summary: 'refuses a Results that carries <Cmd>, as Windows writes them, with Status 400', violates: ['MDM-ROB-005'], warningOnly: true, behaviour: { acceptCmdInResults: false } },
 ];

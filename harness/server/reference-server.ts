@@ -19,6 +19,7 @@ import { fetchLoopbackEntities } from '../protocol/external-entities';
 import { behaviourOf, render, type WireOut } from '../protocol/fault';
 import { seeded, type Rng } from '../protocol/random';
 import { ServerSession, CONFORMING_SERVER, type ServerCredentialCheck, type ServerEvent } from '../protocol/server-session';
+import { acceptedCredentialChanges, credentialChangesIn, withCredentialChanges } from '../protocol/credential-change';
 import type { CredScheme } from '../protocol/credentials';
 import { sniffEncoding, type Command, type SyncML, type SyncMLEncoding } from '../syncml';
 import { HttpsServer, Transcript, type Exchange, type HandlerResponse, type IncomingRequest } from '../transport';
@@ -50,6 +51,7 @@ export const CONFORMING_REFERENCE_SERVER: ReferenceServerBehaviour = {
   takeNewSessionWhileOneIsOpen: true,
   throttle: { requests: 0, seconds: 0 },
   serverCertificate: 'valid',
+  appliesCredentialChangeAtOnce: false,
 };
 
 /** Query parameters Windows appends to the management URL (MS-MDM 2.1 note 1). */
@@ -133,6 +135,10 @@ interface LiveSession {
   record: SessionRecord;
   engine: ServerSession;
   lastSeen: number;
+  /** The device credentials this session verifies (absent when the server requires none). */
+  clientAuth?: ServerCredentialCheck;
+  /** Events of the session already read for credential changes the device took. */
+  eventsRead: number;
 }
 
 /** Marks where one round of queued commands ends: what follows waits for the server's next package. */
@@ -174,6 +180,11 @@ export class ReferenceServer {
   private readonly serverNonces = new Map<string, string>();
   /** The first device the server presented credentials to (a server with one secret for all presents its secret). */
   private firstPresentedTo: string | undefined;
+  /**
+   * Per device, its credentials as changed by a Replace of its DMAcc CLCRED AAuthName/AAuthSecret that it took with
+   * 200: what the server verifies from the next session on (MDM-AUTH-030).
+   */
+  private readonly clientCredentials = new Map<string, { user: string; password: string }>();
   /** Each device's ./DevDetail/LrgObj as read in an earlier session (MDM-LO-019): it does not change. */
   private readonly largeObjects = new Map<string, boolean>();
   private malformedSent = false;
@@ -307,6 +318,7 @@ export class ReferenceServer {
     const live = this.sessionFor(deviceId, sessionID, isPackage1(msg));
     if (this.refusesSpoiltReply(live, msg)) this.malformedSent = false;
     const reply = live.engine.receive(msg);
+    this.followCredentialChanges(live, reply);
     const closing = live.engine.state !== 'open';
     // A request was read in the encoding its media type names (or its first bytes show): answer in the same.
     const asked = sniffEncoding(req.body);
@@ -399,6 +411,10 @@ export class ReferenceServer {
     if (!live) {
       const record: SessionRecord = { deviceId, sessionID, events: [], state: 'open' };
       const auth = this.opts.clientAuth;
+      const clientAuth: ServerCredentialCheck | undefined = auth && {
+        ...auth, ...this.clientCredentials.get(deviceId),
+        nonce: this.nonces.get(deviceId), onNextNonce: (n) => void (this.behaviour.rememberIssuedNonce && this.nonces.set(deviceId, n)),
+      };
       const presented = this.serverCredentialsFor(deviceId);
       const engine = new ServerSession({
         serverUrl: this.url,
@@ -407,18 +423,33 @@ export class ReferenceServer {
         queue: this.queueFor(deviceId),
         behaviour: this.behaviour,
         rng: this.rng.fork(`${deviceId}/${sessionID}/${this.sessions.length}`),
-        clientAuth: auth && {
-          ...auth, nonce: this.nonces.get(deviceId), onNextNonce: (n) => void (this.behaviour.rememberIssuedNonce && this.nonces.set(deviceId, n)),
-        },
+        clientAuth,
         serverAuth: presented && { ...presented, nonce: this.serverNonces.get(deviceId), onNextNonce: (n) => this.serverNonces.set(deviceId, n) },
         largeObjects: { known: () => this.largeObjects.get(deviceId), learned: (v) => void this.largeObjects.set(deviceId, v) },
       });
-      live = { key, record, engine, lastSeen: Date.now() };
+      live = { key, record, engine, lastSeen: Date.now(), clientAuth, eventsRead: 0 };
       record.events = engine.events;
       this.live.set(key, live);
       this.sessions.push(record);
     }
     return live;
+  }
+
+  /**
+   * MDM-AUTH-030: a change of the device's credentials the device took with 200 is what the server verifies from the
+   * device's next session on; this session goes on with the credentials it started with. The fault
+   * `appliesCredentialChangeAtOnce` switches the session over as soon as the Replace goes out.
+   */
+  private followCredentialChanges(live: LiveSession, reply: SyncML): void {
+    const fresh = live.record.events.slice(live.eventsRead);
+    live.eventsRead = live.record.events.length;
+    const taken = acceptedCredentialChanges(fresh);
+    const { deviceId } = live.record;
+    const base = this.clientCredentials.get(deviceId) ?? this.opts.clientAuth;
+    if (taken.length && base) this.clientCredentials.set(deviceId, withCredentialChanges({ user: base.user, password: base.password }, taken));
+    if (this.behaviour.appliesCredentialChangeAtOnce && live.clientAuth) {
+      Object.assign(live.clientAuth, withCredentialChanges({ user: live.clientAuth.user, password: live.clientAuth.password }, reply.body.commands.flatMap(credentialChangesIn)));
+    }
   }
 
   /** The credentials presented to one device: its own (MDM-AUTH-024), unless the server has one secret for all. */

@@ -18,7 +18,7 @@ const NOT_EXERCISED_BY_THIS_CLIENT = [
   'MDM-LO-001', 'MDM-LO-006', 'MDM-LO-009', 'MDM-LO-011', 'MDM-CMD-ATO-007', 'MDM-XML-006', 'MDM-XML-007', 'MDM-CMD-ALT-011',
 ];
 /** Node roles Windows has no default for, which this command line's (absent) capability profile leaves unmapped. */
-const NOT_MAPPED = ['MDM-STS-021', 'MDM-SES-020'];
+const NOT_MAPPED = ['MDM-STS-021', 'MDM-SES-020', 'MDM-AUTH-030'];
 /** Rows of scenarios that need credentials the command line below does not declare (--auth, --server-credentials). */
 const NEEDS_CREDENTIALS = ['MDM-AUTH-002', 'MDM-AUTH-003', 'MDM-AUTH-009', 'MDM-AUTH-010', 'MDM-AUTH-015', 'MDM-HDR-016'];
 

@@ -40,6 +40,14 @@ test.describe('redaction: what no report file or attachment may hold', () => {
     expect(r.text(JSON.stringify({ body: CRED_MSG('<Data>c2VjcmV0</Data>') }))).not.toContain('c2VjcmV0');
   });
 
+  test('the Data of an Item that sets a DMAcc AAuthSecret (MDM-AUTH-030); the Data of other nodes stays', () => {
+    const replace = (uri: string, data: string) => `<Replace><CmdID>4</CmdID><Item><Target><LocURI>${uri}</LocURI></Target><Meta><Format xmlns="syncml:metinf">chr</Format></Meta><Data>${data}</Data></Item></Replace>`;
+    const secret = './SyncML/DMAcc/MDMConformance/AppAuth/CLCRED/AAuthSecret';
+    expect(r.text(replace(secret, 'pw1'))).toBe(replace(secret, REDACTED));
+    expect(r.text(replace('./SyncML/DMAcc/MDMConformance/AppAuth/CLCRED/AAuthName', 'dev-user'))).toContain('dev-user');
+    expect(r.text(`${replace(secret, 'pw1')}${replace('./DevInfo/Lang', 'en-US')}`)).toBe(`${replace(secret, REDACTED)}${replace('./DevInfo/Lang', 'en-US')}`);
+  });
+
   test('Authorization headers and the x-syncml-hmac mac, as header lines, maps, raw lists and JSON', () => {
     expect(r.text('POST /x HTTP/1.1\nAuthorization: Basic dXNlcjpwYXNz\nContent-Type: a')).toBe(`POST /x HTTP/1.1\nAuthorization: ${REDACTED}\nContent-Type: a`);
     expect(r.headers({ authorization: 'Bearer t0k3n', 'x-syncml-hmac': 'algorithm=MD5, username="u", mac=bWFjbWFj', accept: 'a' })).toEqual({

@@ -100,6 +100,12 @@ export interface ClientNodes {
   syncApplicationVersion?: string;
   /** A writable chr leaf in the user scope (`./User/…`), for the SyncType of AVD multi-user sessions (MDM-CMD-ALT-011). */
   userScopedLeaf?: string;
+  /**
+   * The secret of the credentials the client presents to this server: its DMAcc account's CLCRED entry,
+   * `./SyncML/DMAcc/{AccountUID}/AppAuth/{ObjectName}/AAuthSecret` (MDM-AUTH-030). Unmapped by default: Windows names
+   * the account after a hash of the w7 PROVIDER-ID, and the entry as provisioned.
+   */
+  clientCredentialSecret?: string;
 }
 
 const NODE_CACHE = './Device/Vendor/MSFT/NodeCache/MDMConformance';
