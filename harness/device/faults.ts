@@ -127,7 +127,7 @@ export const DEVICE_FAULTS: readonly DeviceFault[] = [
   { name: 'no-alert-on-interrupted-object', summary: 'drops an interrupted large object silently', violates: ['MDM-LO-014'], behaviour: { alertInterruptedObject: false } },
   { name: 'ignores-challenge', summary: 'does not re-send package 1 with credentials when challenged', violates: ['MDM-AUTH-006'], behaviour: { answerChallenges: false } },
   { name: 'md5-over-nonce-text', summary: 'hashes the nonce text instead of its decoded bytes', violates: ['MDM-AUTH-016'], behaviour: { md5OverNonceText: true } },
-  { name: 'hmac-in-cred', summary: 'carries its HMAC in a SyncHdr Cred of Type syncml:auth-MAC instead of the x-syncml-hmac header', violates: ['MDM-AUTH-027'], behaviour: { hmacPlacement: 'cred' } },
+  { name: 'hmac-in-cred', summary: 'carries its HMAC in a SyncHdr Cred of Type syncml:auth-MAC instead of the x-syncml-hmac header', violates: ['MDM-AUTH-027'], warningOnly: true, behaviour: { hmacPlacement: 'cred' } },
   { name: 'hmac-without-username', summary: 'sends x-syncml-hmac without the username parameter', violates: ['MDM-AUTH-028'], behaviour: { hmacUsername: 'omitted' } },
   { name: 'hmac-username-is-device-id', summary: 'names its device id in x-syncml-hmac instead of the SyncHdr Source LocName', violates: ['MDM-AUTH-028'], behaviour: { hmacUsername: 'device-id' } },
   { name: 'hmac-first-message-only', summary: 'signs only its first message with x-syncml-hmac and drops the header after it', violates: ['MDM-AUTH-029'], behaviour: { hmacEveryMessage: false } },
