@@ -125,6 +125,18 @@ test('a device that opens with HMAC after an MD5 session; the server signs its r
   expect(passed(findings)).toEqual(expect.arrayContaining(HMAC_IDS));
 });
 
+test('a wrong secret: the server refuses the HMAC with 401 and a fresh syncml:auth-MAC nonce, which MDM-AUTH-005 takes as credentials refused', async () => {
+  const { runs } = await pair({ clientAuth: MAC }, { credentials: { ...MAC, password: 'wrong' } });
+  const x = runs[0].exchanges;
+  expect(runs[0].end).toMatchObject({ reason: 'auth-failed' });
+  const refusals = x.filter((e) => headerOf(e, 'request')).map((e) => hdrStatus(e.response?.parsed?.message)!);
+  expect(refusals.map((s) => codeOf(s))).toEqual(['401', '401']);
+  expect(new Set(refusals.map((s) => metaValue(s.chal!.meta, 'NextNonce'))).size).toBe(2);
+  const findings = runChecks(SERVER_CHECKS, runs[0].view);
+  expect(failed(findings)).toEqual([]);
+  expect(passed(findings)).toContain('MDM-AUTH-005');
+});
+
 for (const [name, id] of [['hmac-in-cred', 'MDM-AUTH-027'], ['hmac-without-username', 'MDM-AUTH-028'], ['hmac-username-is-device-id', 'MDM-AUTH-028'], ['hmac-first-message-only', 'MDM-AUTH-029']] as const) {
   test(`device fault ${name}: the client checks report ${id}`, async () => {
     const { runs } = await pair({ clientAuth: MAC }, { credentials: MD5, faults: [faultByName(DEVICE_FAULTS, name)] });
