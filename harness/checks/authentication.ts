@@ -170,8 +170,10 @@ export function judgeAuthentication(session: AnySessionView, judged: Party, judg
         }
         if (on('MDM-AUTH-005')) {
           judge.saw('MDM-AUTH-005');
-          if (code === '407' && theirs) judge.fail('MDM-AUTH-005', m, `${at}/Data`, `407 (credentials missing) for msg ${lastOther.n}, which carried a Cred: refused credentials are answered 401`);
-          if (code === '401' && !theirs) judge.fail('MDM-AUTH-005', m, `${at}/Data`, `401 (credentials refused) for msg ${lastOther.n}, which carried no Cred: missing credentials are answered 407`);
+          // An HMAC in x-syncml-hmac is credentials carried too (OMA-DMS 5.4: an invalid one is an authentication failure).
+          const carried = theirs ? 'a Cred' : headerValue(lastOther, HMAC_HEADER) !== undefined ? 'an x-syncml-hmac' : undefined;
+          if (code === '407' && carried) judge.fail('MDM-AUTH-005', m, `${at}/Data`, `407 (credentials missing) for msg ${lastOther.n}, which carried ${carried}: refused credentials are answered 401`);
+          if (code === '401' && !carried) judge.fail('MDM-AUTH-005', m, `${at}/Data`, `401 (credentials refused) for msg ${lastOther.n}, which carried no Cred: missing credentials are answered 407`);
         }
         if (gave212 && on('MDM-AUTH-008') && !theirs) {
           judge.fail('MDM-AUTH-008', m, `${at}/Data`, `${who} answered 212 earlier in the session, so ${peer} needs no further Cred; yet msg ${lastOther.n} without Cred is challenged ${code}`);

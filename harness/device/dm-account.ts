@@ -25,7 +25,7 @@ const WRITE_ONLY: readonly AccessType[] = ['Add', 'Replace'];
  * Puts the account with the device's credentials into the tree, unless it is there already (a tree shared by devices
  * that play one client keeps what a server changed).
  */
-export function provisionAccount(tree: DmTree, creds: { scheme: CredScheme; user: string; password: string }): void {
+export function provisionAccount(tree: DmTree, creds: { scheme: CredScheme | typeof AuthScheme.Mac; user: string; password: string }): void {
   if (tree.has(CLIENT_CREDENTIAL_ROOT)) return;
   const interior = (uri: string) => {
     if (!tree.has(uri)) tree.define(uri, { format: 'node', access: ['Get'] });
@@ -33,7 +33,7 @@ export function provisionAccount(tree: DmTree, creds: { scheme: CredScheme; user
   for (const uri of ['./SyncML', './SyncML/DMAcc', `./SyncML/DMAcc/${REFERENCE_DM_ACCOUNT}`, `./SyncML/DMAcc/${REFERENCE_DM_ACCOUNT}/AppAuth`, CLIENT_CREDENTIAL_ROOT]) interior(uri);
   const leaf = (name: string, value: string, access = READ_WRITE) => tree.define(`${CLIENT_CREDENTIAL_ROOT}/${name}`, { format: 'chr', access, value });
   leaf('AAuthLevel', CLIENT_CREDENTIAL_ENTRY);
-  leaf('AAuthType', creds.scheme === AuthScheme.Md5 ? 'DIGEST' : 'BASIC');
+  leaf('AAuthType', creds.scheme === AuthScheme.Md5 ? 'DIGEST' : creds.scheme === AuthScheme.Mac ? 'HMAC' : 'BASIC');
   leaf('AAuthName', creds.user);
   leaf('AAuthSecret', creds.password, WRITE_ONLY);
 }

@@ -42,6 +42,12 @@ export interface ReferenceDeviceBehaviour extends DeviceBehaviour, DeviceSession
    * next message on, within the same session (MDM-AUTH-030 forbids it); false takes it from the next session on.
    */
   appliesCredentialChangeAtOnce?: boolean;
+  /** Where the device's HMAC goes (OMA-DMS 5.4): the x-syncml-hmac header, or a SyncHdr Cred (the mistake MDM-AUTH-027 rules out). */
+  hmacPlacement?: 'header' | 'cred';
+  /** The username of the device's x-syncml-hmac: its Source LocName (MDM-AUTH-028), none, or its device id. */
+  hmacUsername?: 'locName' | 'omitted' | 'device-id';
+  /** HMAC on every message once in use (MDM-AUTH-029); false signs only the first. */
+  hmacEveryMessage?: boolean;
 }
 
 export type DeviceFault = Fault<ReferenceDeviceBehaviour>;
@@ -126,6 +132,10 @@ export const DEVICE_FAULTS: readonly DeviceFault[] = [
   { name: 'no-alert-on-interrupted-object', summary: 'drops an interrupted large object silently', violates: ['MDM-LO-014'], behaviour: { alertInterruptedObject: false } },
   { name: 'ignores-challenge', summary: 'does not re-send package 1 with credentials when challenged', violates: ['MDM-AUTH-006'], behaviour: { answerChallenges: false } },
   { name: 'md5-over-nonce-text', summary: 'hashes the nonce text instead of its decoded bytes', violates: ['MDM-AUTH-016'], behaviour: { md5OverNonceText: true } },
+  { name: 'hmac-in-cred', summary: 'carries its HMAC in a SyncHdr Cred of Type syncml:auth-MAC instead of the x-syncml-hmac header', violates: ['MDM-AUTH-027'], warningOnly: true, behaviour: { hmacPlacement: 'cred' } },
+  { name: 'hmac-without-username', summary: 'sends x-syncml-hmac without the username parameter', violates: ['MDM-AUTH-028'], behaviour: { hmacUsername: 'omitted' } },
+  { name: 'hmac-username-is-device-id', summary: 'names its device id in x-syncml-hmac instead of the SyncHdr Source LocName', violates: ['MDM-AUTH-028'], behaviour: { hmacUsername: 'device-id' } },
+  { name: 'hmac-first-message-only', summary: 'signs only its first message with x-syncml-hmac and drops the header after it', violates: ['MDM-AUTH-029'], behaviour: { hmacEveryMessage: false } },
   { name: 'accepts-any-server-certificate', summary: 'does not verify the server certificate', violates: ['MDM-AUTH-002'], behaviour: { verifyServerCertificate: false } },
   { name: 'no-client-certificate', summary: 'connects without presenting its identity certificate', violates: ['MDM-TRN-004'], behaviour: { presentClientCertificate: false } },
   {

@@ -10,14 +10,15 @@ import { sessionFromTranscript, throttledBy } from '../checks/from-transcript';
 import type { SessionView } from '../checks/session';
 import type { Identity } from '../pki';
 import { MS_SIGNATURE_HEADER, signMessage, type SigningIdentity } from '../pki/ms-signature';
-import { newNonce } from '../protocol/auth';
+import { AuthScheme, HMAC_HEADER, newNonce } from '../protocol/auth';
+import { hmacHeaderFor, withMacInCred, type HmacKey } from '../protocol/hmac-integrity';
 import type { CredScheme } from '../protocol/credentials';
 import { encodeBody, mediaTypeOf, type SyncMLEncoding } from '../protocol/encoding';
 import { DeviceSession, type DeviceCredentials, type DeviceSessionOptions, type SessionEnd } from '../protocol/device-session';
 import { fetchLoopbackEntities } from '../protocol/external-entities';
 import { behaviourOf, render, type WireOut } from '../protocol/fault';
 import { seeded, type Rng } from '../protocol/random';
-import { status, type Alert, type Command, type ParsedSyncML, type SyncML } from '../syncml';
+import { chal, status, type Alert, type Command, type ParsedSyncML, type SyncML } from '../syncml';
 import { HttpsClient, Transcript, WINDOWS_DEVICE_HEADERS, type Exchange, type HeaderOverrides } from '../transport';
 import { accountCredentials, provisionAccount } from './dm-account';
 import { executeCommands, type SessionScope } from './execute';
@@ -135,6 +136,11 @@ export interface ReferenceDeviceOptions {
    * reports this SyncType in package 1 and takes only the settings of its scope (MS-MDM 3.2.5.1.5).
    */
   multiSession?: SessionScope;
+  /**
+   * While the device uses HMAC, hand the server a fresh nonce for its own mac in each Status for its SyncHdr (a Chal
+   * of Type syncml:auth-MAC: OMA-DMS 5.4), so that the server's replies carry x-syncml-hmac too.
+   */
+  handServerHmacNonces?: boolean;
 }
 
 export interface SessionOptions {
@@ -217,6 +223,11 @@ export class ReferenceDevice {
   /** What each session is like (SyncApplicationVersion, SyncType), fixed when it starts. */
   private readonly extras = new WeakMap<DeviceSession, SessionExtras>();
   private lastSession: { id: string; completed: boolean } | undefined;
+  /** The HMAC key of each message about to go out (MDM-AUTH-027), and how many messages of a session carried one. */
+  private readonly hmacKeys = new WeakMap<SyncML, HmacKey>();
+  private readonly hmacSent = new WeakMap<DeviceSession, number>();
+  /** The nonces handed to the server for its own macs, latest last (scenarios verify the server's headers with them). */
+  readonly handedHmacNonces: string[] = [];
 
   constructor(private readonly opts: ReferenceDeviceOptions) {
     this.id = opts.deviceId;
@@ -380,7 +391,29 @@ export class ReferenceDevice {
   /** A message as this session sends it: with the `msft` extensions once SyncApplicationVersion is 3.0 or more. */
   private outgoing(session: DeviceSession, msg: SyncML): SyncML {
     const extras = this.extras.get(session);
-    return extras ? withMsftExtensions(msg, extras, this.windows) : msg;
+    const out = extras ? withMsftExtensions(msg, extras, this.windows) : msg;
+    return this.withIntegrity(session, out);
+  }
+
+  /**
+   * HMAC integrity of one message (OMA-DMS 5.4): the key it is signed with when `send` encodes it, and, for a device
+   * told to, a nonce for the server's own mac in the Status for its SyncHdr. The `hmacEveryMessage` fault stops after
+   * the first message (MDM-AUTH-029).
+   */
+  private withIntegrity(session: DeviceSession, msg: SyncML): SyncML {
+    const key = session.integrity();
+    const sent = this.hmacSent.get(session) ?? 0;
+    if (!key || (sent > 0 && this.behaviour.hmacEveryMessage === false)) return msg;
+    this.hmacSent.set(session, sent + 1);
+    let out = msg;
+    const hdr = msg.body.commands.find((c) => c.kind === 'Status' && c.cmdRef?.trim() === '0');
+    if (this.opts.handServerHmacNonces && hdr?.kind === 'Status' && !hdr.chal && ['200', '212'].includes(hdr.data?.text.trim() ?? '')) {
+      const nonce = newNonce(undefined, this.nonceRng);
+      this.handedHmacNonces.push(nonce);
+      out = { ...msg, body: { ...msg.body, commands: msg.body.commands.map((c) => (c === hdr ? { ...hdr, chal: chal(AuthScheme.Mac, nonce) } : c)) } };
+    }
+    this.hmacKeys.set(out, key);
+    return out;
   }
 
   /**
@@ -451,8 +484,11 @@ export class ReferenceDevice {
   }
 
   private async send(url: string, msg: SyncML, closing: boolean): Promise<Exchange> {
-    const xml = render(msg, this.opts.faults ?? []);
     const encoding = this.opts.rewrite ? 'xml' : (this.opts.encoding ?? 'xml');
+    const hmac = this.hmacKeys.get(msg);
+    // The MDM-AUTH-027 fault: the mac in a Cred, made over the message without it.
+    if (hmac && this.behaviour.hmacPlacement === 'cred') msg = withMacInCred(msg, hmac, (m) => encodeBody(render(m, this.opts.faults ?? []), encoding));
+    const xml = render(msg, this.opts.faults ?? []);
     const out: WireOut = {
       headers: { ...WINDOWS_DEVICE_HEADERS, 'content-type': mediaTypeOf(encoding) },
       body: this.opts.rewrite ? this.opts.rewrite(xml) : encodeBody(xml, encoding),
@@ -462,6 +498,7 @@ export class ReferenceDevice {
       else out.headers[name.toLowerCase()] = value;
     }
     for (const f of this.opts.faults ?? []) f.wire?.(out, { closing });
+    if (hmac && this.behaviour.hmacPlacement !== 'cred') out.headers[HMAC_HEADER] = hmacHeaderFor(out.body, hmac, this.hmacUsername()); // MDM-AUTH-027, -028
     // Signed last, over the very bytes that go out (MDM-TRN-014).
     const signature = this.signatureFor(out.body);
     if (signature !== undefined) out.headers[MS_SIGNATURE_HEADER] = signature;
@@ -486,6 +523,12 @@ export class ReferenceDevice {
     const bytes = typeof body === 'string' ? Buffer.from(body) : body;
     const signed = mode === 'wrong-digest' ? Buffer.concat([bytes, Buffer.from(' ')]) : bytes;
     return signMessage(signed, identity, { signingTime: signing.signingTime?.() ?? new Date() });
+  }
+
+  /** The username of the device's x-syncml-hmac: its LocName, or what an MDM-AUTH-028 fault puts there. */
+  private hmacUsername(): Parameters<typeof hmacHeaderFor>[2] {
+    const mode = this.behaviour.hmacUsername ?? 'locName';
+    return mode === 'device-id' ? { other: this.id } : mode;
   }
 
   private withQuery(url: string): string {

@@ -13,6 +13,7 @@ export const FEATURES: readonly { name: Feature; help: string }[] = [
   { name: 'atomic', help: 'Atomic command groups; on by default' },
   { name: 'wbxml', help: 'WBXML encoding (application/vnd.syncml.dm+wbxml, MDM-TRN-007); on with --encoding wbxml' },
   { name: 'message-signing', help: 'MS-Signature message signing (MDM-TRN-014, MDM-TRN-015); on with test-server --sign' },
+  { name: 'hmac', help: 'HMAC integrity (syncml:auth-MAC in the x-syncml-hmac header, MDM-AUTH-027..029); uses the --client-credentials secret' },
 ];
 
 export interface CapabilityProfile {

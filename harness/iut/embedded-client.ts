@@ -18,7 +18,7 @@ import type { Feature } from '../scenarios/scenario';
 export const EMBEDDED_CLIENT_CREDENTIALS = { scheme: 'syncml:auth-md5' as const, user: 'harness-dev', password: 's3cret!' };
 /** What the reference server presents to the embedded device, which requires and verifies it (DIGEST, MDM-AUTH-031). */
 export const EMBEDDED_CLIENT_SERVER_CREDENTIALS = { scheme: 'syncml:auth-md5' as const, user: 'harness-server', password: 'srv-s3cret!' };
-export const EMBEDDED_CLIENT_FEATURES: ReadonlySet<Feature> = new Set<Feature>(['md5-auth', 'basic-auth', 'large-objects', 'atomic']);
+export const EMBEDDED_CLIENT_FEATURES: ReadonlySet<Feature> = new Set<Feature>(['md5-auth', 'basic-auth', 'large-objects', 'atomic', 'hmac']);
 
 /**
  * The largest message the embedded device sends. Small enough that the large-object scenarios see its Results go

@@ -24,7 +24,7 @@ export const EMBEDDED_CREDENTIALS = { scheme: 'syncml:auth-md5' as const, user: 
 export function embeddedServerCredentials(deviceId: string, scheme: NonNullable<RunOptions['serverScheme']> = 'syncml:auth-md5') {
   return { scheme, user: 'harness-server', password: `srv-${deviceId}` };
 }
-export const EMBEDDED_FEATURES: ReadonlySet<Feature> = new Set<Feature>(['md5-auth', 'large-objects', 'atomic']);
+export const EMBEDDED_FEATURES: ReadonlySet<Feature> = new Set<Feature>(['md5-auth', 'large-objects', 'atomic', 'hmac']);
 /** The account of the embedded enrollment service: OnPremise user and password; the password is also the Federated token. */
 export const EMBEDDED_ENROLLMENT_ACCOUNT = { user: 'enrollee@mdm-conformance.test', password: 'enroll-s3cret!' };
 /** The oversized-body probe's size against the embedded server: just over its request bound. */

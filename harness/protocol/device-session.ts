@@ -11,15 +11,17 @@ import {
   type SyncML,
 } from '../syncml';
 import { MessageAssembler } from './assembler';
-import { AuthScheme, NONCE_BYTES, verifyCredential } from './auth';
+import { AuthScheme, NONCE_BYTES, verifyCredential, type AuthSchemeName } from './auth';
 import { credentialFor, nonceBytes, type CredScheme } from './credentials';
+import type { HmacKey } from './hmac-integrity';
 import { byteLength, ChunkAssembly, prefixWithin } from './large-object';
 import { DEVICE_VERSIONS, unsupportedVersion } from './version';
 
 export type CommandExecutor = (commands: Command[], ctx: { msgRef: string }) => { statuses: Status[]; results: Results[] };
 
 export interface DeviceCredentials {
-  scheme: CredScheme;
+  /** `syncml:auth-MAC`: HMAC integrity in the x-syncml-hmac header instead of a Cred (OMA-DMS 5.4). */
+  scheme: CredScheme | typeof AuthScheme.Mac;
   user: string;
   password: string;
   /** Base64 nonce received in an earlier session (md5), used for credentials sent before any challenge. */
@@ -287,7 +289,7 @@ export class DeviceSession {
   private sessionAlertRef: { msgID: string; cmdID: string } | undefined;
   private sendCred = false;
   private nonce: string | undefined;
-  private scheme: CredScheme | undefined;
+  private scheme: AuthSchemeName | undefined;
   private keepAlivesLeft: number;
   /** Whether the server's package was closed when the device answered it with a keep-alive instead of its reply. */
   private closedBeforeKeepAlive: boolean | undefined;
@@ -311,12 +313,22 @@ export class DeviceSession {
     this.keepAlivesLeft = opts.keepAlives ?? 0;
     this.nonce = opts.credentials?.nonce;
     this.scheme = opts.credentials?.scheme;
-    this.sendCred = !!opts.credentials && !!opts.preemptiveAuth && (opts.credentials.scheme !== 'syncml:auth-md5' || !!this.nonce);
+    this.sendCred = !!opts.credentials && !!opts.preemptiveAuth && (opts.credentials.scheme === 'syncml:auth-basic' || !!this.nonce);
     this.serverNonce = opts.serverAuth?.nonce;
   }
 
   get end(): SessionEnd | undefined {
     return this.ended;
+  }
+
+  /**
+   * What the message just built is to be signed with when HMAC is in use (MDM-AUTH-027..029): the device's user and
+   * secret and the nonce of the server's last Chal; undefined when the device authenticates otherwise or not at all.
+   */
+  integrity(): HmacKey | undefined {
+    const c = this.opts.credentials;
+    const scheme = this.behaviour.forceScheme || this.scheme;
+    return c && this.sendCred && scheme === AuthScheme.Mac && this.nonce !== undefined ? { user: c.user, password: c.password, nonce: this.nonce } : undefined;
   }
 
   /** Package 1 (OMA-DMP 8.3; Windows shape, catalogue 3.11): session alert, LoginStatus, DevInfo Replace, Final. */
@@ -739,7 +751,9 @@ export class DeviceSession {
     this.msgID++;
     const { sessionID, serverUrl, deviceId, maxMsgSize, maxObjSize, maxSendSize, credentials } = this.opts;
     const scheme = this.behaviour.forceScheme || this.scheme;
-    const cred = this.sendCred && credentials && scheme
+    // An HMAC travels in the HTTP header, never in Cred (MDM-AUTH-027); its user is the Source LocName (MDM-AUTH-028).
+    const mac = !!this.integrity();
+    const cred = this.sendCred && credentials && scheme && scheme !== AuthScheme.Mac
       ? credentialFor({ ...credentials, scheme, nonce: this.nonce }, { nonceAsText: this.behaviour.md5OverNonceText, passwordOnly: this.behaviour.credentialsWithoutUserId })
       : undefined;
     return new MessageAssembler(
@@ -748,7 +762,7 @@ export class DeviceSession {
         msgID: this.msgID,
         target: serverUrl,
         source: deviceId,
-        sourceName: cred ? credentials!.user : undefined, // MDM-AUTH-017
+        sourceName: cred || mac ? credentials!.user : undefined, // MDM-AUTH-017
         cred,
         meta: meta({ maxMsgSize, maxObjSize }),
       },

@@ -11,7 +11,7 @@ import type { Phase } from '../checks/registry';
 import { seeded, type Rng } from '../protocol/random';
 
 /** Optional features an implementation declares in its capability profile. */
-export type Feature = 'md5-auth' | 'basic-auth' | 'large-objects' | 'atomic' | 'wbxml' | 'message-signing';
+export type Feature = 'md5-auth' | 'basic-auth' | 'large-objects' | 'atomic' | 'wbxml' | 'message-signing' | 'hmac';
 
 export interface Scenario<Target> {
   /** Stable id, `phase/name`. */

@@ -6,9 +6,10 @@ import type { Fault } from '../protocol/fault';
 import { alert, item, metaValue, walkCommands, WBXML_MEDIA_TYPE, XML_MEDIA_TYPE, type Command, type Item, type Status, type SyncML } from '../syncml';
 import { mutations, textMutations } from '../protocol/mutations';
 import type { ServerBehaviour } from '../protocol/server-session';
+import type { ServerHmacBehaviour } from '../protocol/hmac-integrity';
 
 /** Knobs of the reference server around the session engine: TLS identity checks and HTTP framing. */
-export interface ReferenceServerBehaviour extends ServerBehaviour {
+export interface ReferenceServerBehaviour extends ServerBehaviour, ServerHmacBehaviour {
   /** Refuse a client certificate that does not chain to the CA, has expired or is not yet valid (MDM-TRN-004). */
   verifyClientCertificate: boolean;
   /** Refuse a client certificate whose CN is not the device id in the header Source. */
@@ -309,6 +310,9 @@ export const SERVER_FAULTS: readonly ServerFault[] = [
   { name: 'server-digest-without-user-id', summary: 'makes its own md5 digest from the password alone, without its user id', violates: ['MDM-AUTH-015'], behaviour: { serverCredWithoutUserId: true } },
   { name: 'server-md5-over-nonce-text', summary: 'makes its own md5 digest over the base64 text of the nonce', violates: ['MDM-AUTH-016'], behaviour: { serverMd5OverNonceText: true } },
   { name: 'drops-credentials-after-200', summary: 'presents no credentials after the device accepted them with 200 and a new nonce', violates: ['MDM-AUTH-009'], behaviour: { credentialsAfter200: false } },
+  { name: 'hmac-answered-212', summary: 'answers a message authenticated by HMAC with 212 and no new nonce, and checks no HMAC after it', violates: ['MDM-AUTH-029'], behaviour: { hmacAnswer: '212' } },
+  { name: 'hmac-own-header-without-username', summary: 'signs its replies with an x-syncml-hmac header that has no username', violates: ['MDM-AUTH-028'], behaviour: { hmacOwnUsername: 'omitted' } },
+  { name: 'hmac-own-mac-in-cred', summary: 'carries its own HMAC in a SyncHdr Cred of Type syncml:auth-MAC instead of the x-syncml-hmac header', violates: ['MDM-AUTH-027', 'MDM-AUTH-031'], warningOnly: true, behaviour: { hmacOwnPlacement: 'cred' } },
   { name: 'ignores-device-next-nonce', summary: 'opens the next session with a Cred made from the nonce of the device\'s challenge, not the one it gave with 212', violates: ['MDM-AUTH-010'], behaviour: { nextNonceFrom212: false } },
   { name: 'answers-challenge-with-stale-nonce', summary: 'answers the device\'s refusal with a Cred made from the old nonce instead of the challenge\'s fresh one', violates: ['MDM-AUTH-022'], behaviour: { useChallengeNonce: false } },
   { name: 'one-server-secret', summary: 'presents the same secret to every device', violates: ['MDM-AUTH-024'], behaviour: { serverSecretPerDevice: false } },

@@ -20,6 +20,8 @@ import { behaviourOf, render, type WireOut } from '../protocol/fault';
 import { seeded, type Rng } from '../protocol/random';
 import { ServerSession, CONFORMING_SERVER, type ServerCredentialCheck, type ServerEvent } from '../protocol/server-session';
 import { acceptedCredentialChanges, credentialChangesIn, withCredentialChanges } from '../protocol/credential-change';
+import { AuthScheme, HMAC_HEADER, newNonce } from '../protocol/auth';
+import { CONFORMING_SERVER_HMAC, ServerHmac, type IntegrityVerdict } from '../protocol/hmac-integrity';
 import type { CredScheme } from '../protocol/credentials';
 import { sniffEncoding, type Command, type SyncML, type SyncMLEncoding } from '../syncml';
 import { HttpsServer, Transcript, type Exchange, type HandlerResponse, type IncomingRequest } from '../transport';
@@ -31,6 +33,7 @@ const CLIENT_AUTH_OID = '1.3.6.1.5.5.7.3.2';
 
 export const CONFORMING_REFERENCE_SERVER: ReferenceServerBehaviour = {
   ...CONFORMING_SERVER,
+  ...CONFORMING_SERVER_HMAC,
   verifyClientCertificate: true,
   matchCertificateToDevice: true,
   requireClientAuthEku: true,
@@ -84,8 +87,12 @@ export interface ReferenceServerOptions {
   malformedReply?: MalformedReply;
   /** Where an `external-entities` reply points its entities (a scenario's loopback canary). */
   entityUrl?: string;
-  /** Application-level credentials the server requires of every device (MDM-AUTH-001). */
-  clientAuth?: { scheme: ServerCredentialCheck['scheme']; user: string; password: string };
+  /**
+   * Application-level credentials the server requires of every device (MDM-AUTH-001). With `syncml:auth-MAC` the
+   * server challenges for HMAC integrity (OMA-DMS 5.4); with md5 or basic it still takes HMAC from a device that uses
+   * it with the same secret and the nonce it was handed.
+   */
+  clientAuth?: { scheme: ServerCredentialCheck['scheme'] | typeof AuthScheme.Mac; user: string; password: string };
   /**
    * Credentials the server presents to devices (server-to-client authentication, OMA-DMS 5.3): the same for every
    * device, or each device's own (MDM-AUTH-024); undefined for a device presents nothing to it.
@@ -139,6 +146,9 @@ interface LiveSession {
   clientAuth?: ServerCredentialCheck;
   /** Events of the session already read for credential changes the device took. */
   eventsRead: number;
+  /** HMAC integrity of the session, and its verdict on the message being received (MDM-AUTH-027..029). */
+  hmac: ServerHmac;
+  verdict?: IntegrityVerdict;
 }
 
 /** Marks where one round of queued commands ends: what follows waits for the server's next package. */
@@ -317,7 +327,8 @@ export class ReferenceServer {
     }
     const live = this.sessionFor(deviceId, sessionID, isPackage1(msg));
     if (this.refusesSpoiltReply(live, msg)) this.malformedSent = false;
-    const reply = live.engine.receive(msg);
+    live.verdict = live.hmac.judge(msg, req.body, req.headers);
+    const reply = live.hmac.prepareReply(live.engine.receive(msg), (m) => encodeBody(render(m, this.opts.faults ?? []), this.behaviour.answerInRequestEncoding ? sniffEncoding(req.body) : 'xml'));
     this.followCredentialChanges(live, reply);
     const closing = live.engine.state !== 'open';
     // A request was read in the encoding its media type names (or its first bytes show): answer in the same.
@@ -332,6 +343,8 @@ export class ReferenceServer {
       Object.assign(out, spoilt(malformedBody(spoil, reply, xml, this.opts.entityUrl), encoding));
     }
     for (const f of this.opts.faults ?? []) f.wire?.(out, { closing });
+    const mac = live.hmac.headerForReply(out.body); // over the very bytes that go out (MDM-AUTH-027)
+    if (mac !== undefined) out.headers[HMAC_HEADER] = mac;
     live.lastSeen = Date.now();
     if (closing) this.close(live);
     return { status: out.status ?? 200, headers: out.declaredLength === undefined ? out.headers : { ...out.headers, 'content-length': String(out.declaredLength) }, body: out.body };
@@ -410,12 +423,20 @@ export class ReferenceServer {
     }
     if (!live) {
       const record: SessionRecord = { deviceId, sessionID, events: [], state: 'open' };
-      const auth = this.opts.clientAuth;
-      const clientAuth: ServerCredentialCheck | undefined = auth && {
-        ...auth, ...this.clientCredentials.get(deviceId),
+      // The device's credentials as they stand for this session: a change it took in an earlier one holds (MDM-AUTH-030).
+      const configured = this.opts.clientAuth && { ...this.opts.clientAuth, ...this.clientCredentials.get(deviceId) };
+      // HMAC integrity is judged by ServerHmac, not by the session's Cred check (MDM-AUTH-027..029).
+      const clientAuth: ServerCredentialCheck | undefined = configured && configured.scheme !== AuthScheme.Mac ? {
+        ...configured, scheme: configured.scheme,
         nonce: this.nonces.get(deviceId), onNextNonce: (n) => void (this.behaviour.rememberIssuedNonce && this.nonces.set(deviceId, n)),
-      };
+      } : undefined;
       const presented = this.serverCredentialsFor(deviceId);
+      const nonces = this.rng.fork(`hmac/${deviceId}/${sessionID}/${this.sessions.length}`);
+      const hmac = new ServerHmac({
+        client: configured, required: configured?.scheme === AuthScheme.Mac, nonce: this.nonces.get(deviceId),
+        onNextNonce: (n) => void (this.behaviour.rememberIssuedNonce && this.nonces.set(deviceId, n)),
+        newNonce: () => newNonce(this.behaviour.nonceBytes, nonces), own: presented, behaviour: this.behaviour,
+      });
       const engine = new ServerSession({
         serverUrl: this.url,
         deviceId,
@@ -426,8 +447,9 @@ export class ReferenceServer {
         clientAuth,
         serverAuth: presented && { ...presented, nonce: this.serverNonces.get(deviceId), onNextNonce: (n) => this.serverNonces.set(deviceId, n) },
         largeObjects: { known: () => this.largeObjects.get(deviceId), learned: (v) => void this.largeObjects.set(deviceId, v) },
+        integrity: () => live?.verdict,
       });
-      live = { key, record, engine, lastSeen: Date.now(), clientAuth, eventsRead: 0 };
+      live = { key, record, engine, lastSeen: Date.now(), clientAuth, eventsRead: 0, hmac };
       record.events = engine.events;
       this.live.set(key, live);
       this.sessions.push(record);

@@ -1,7 +1,7 @@
 /**
  * The passive authentication rules (checks/authentication.ts) on sessions built by hand: each rule passes on a
  * correct exchange and fails, with a precise message, on a broken one. The HMAC rows (MDM-AUTH-027..029) are shown
- * here only, since neither reference peer sends x-syncml-hmac.
+ * here on hand-built headers; hmac-integrity.spec.ts shows them between the reference peers.
  */
 import { expect, test } from '@playwright/test';
 import { deviceAuthenticates, deviceMessagesAreWellFormed } from '../../harness/checks/client-checks';

@@ -11,6 +11,7 @@ import { codeOf, get, metaValue, type Status, type SyncML } from '../../syncml';
 import type { Scenario, ScenarioLog } from '../scenario';
 import { challengesOf, digestNonce, type Challenge, type Creds } from './challenges';
 import { AUTH_FLOW_SCENARIOS } from './auth-flows';
+import { HMAC_SCENARIOS } from './hmac';
 import { serverCredentials } from './server-credentials';
 import { nodesOf, oneSession, type ClientRun, type ClientUnderTest } from './target';
 
@@ -209,4 +210,4 @@ export const messageSigning: ClientScenario = {
   },
 };
 
-export const AUTH_SCENARIOS: readonly ClientScenario[] = [mutualTls, messageSigning, md5Challenge, basicChallenge, serverCredentials, ...AUTH_FLOW_SCENARIOS];
+export const AUTH_SCENARIOS: readonly ClientScenario[] = [mutualTls, messageSigning, md5Challenge, basicChallenge, serverCredentials, ...AUTH_FLOW_SCENARIOS, ...HMAC_SCENARIOS];

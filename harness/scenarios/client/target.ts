@@ -207,8 +207,8 @@ export interface ServerSetup {
   behaviour?: Partial<ReferenceServerBehaviour>;
   /** Present a broken server certificate instead of the one issued for this host (auth scenarios). */
   identity?: BadServerIdentity;
-  /** Require application-level credentials of the device. */
-  clientAuth?: { scheme: CredScheme; user: string; password: string };
+  /** Require application-level credentials of the device (`syncml:auth-MAC`: HMAC integrity, OMA-DMS 5.4). */
+  clientAuth?: { scheme: CredScheme | 'syncml:auth-MAC'; user: string; password: string };
   /** Credentials the server presents instead of the run's (`null`: none at all). */
   serverCredentials?: SchemeCredentials | null;
   malformedReply?: MalformedReply;

@@ -6,6 +6,7 @@ import { DEVICE_FAULTS } from '../../device/faults';
 import { faultByName } from '../../protocol/fault';
 import { codeOf, get, metaValue, type Status, type SyncML } from '../../syncml';
 import type { Scenario, ScenarioLog } from '../scenario';
+import { HMAC_SCENARIOS } from './hmac';
 import { SERVER_CREDENTIAL_SCENARIOS } from './server-credentials';
 import { deviceFor, enrollSecondDevice, secondDeviceId, session, type ServerUnderTest } from './target';
 
@@ -324,4 +325,4 @@ export const messageSigning: ServerScenario = {
   },
 };
 
-export const AUTH_SCENARIOS: readonly ServerScenario[] = [mutualTls, messageSigning, md5Challenge, basicChallenge, ...SERVER_CREDENTIAL_SCENARIOS];
+export const AUTH_SCENARIOS: readonly ServerScenario[] = [mutualTls, messageSigning, md5Challenge, basicChallenge, ...SERVER_CREDENTIAL_SCENARIOS, ...HMAC_SCENARIOS];
