@@ -33,7 +33,8 @@ export function testVerdict(result: TestResult, strict: boolean): { mark: string
     return { mark: '!', word: 'could not judge', detail: why };
   }
   const graded = found.findings.map((f) => ({ f, g: grade(f, strict) }));
-  const ids = (v: string) => [...new Set(graded.filter((x) => x.g === v).map((x) => x.f.id))];
+  // A consequence is listed under its root in the failures, not named as a failure of the test.
+  const ids = (v: string) => [...new Set(graded.filter((x) => x.g === v && !x.f.consequenceOf).map((x) => x.f.id))];
   if (ids('fail').length) return { mark: '✗', word: 'fail', detail: ids('fail').join(', ') };
   if (result.status === 'skipped') {
     const reason = found.findings.find((f) => f.verdict === 'inconclusive' || f.verdict === 'not-applicable')?.evidence;
