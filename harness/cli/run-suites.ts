@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { runConfigEnv, type RunConfig } from '../iut/run-config';
 import { redactorFor } from '../report/redact';
 import { consoleSummary } from '../report/console-summary';
-import { outcomeOf, readReport, REPORT_FILE, reportSchemaErrors, writeReport } from '../report/report';
+import { resultOf } from '../report/result';
+import { readReport, REPORT_FILE, reportSchemaErrors, writeReport } from '../report/report';
 import { REPRO_DIR } from '../report/repro';
 import { SUMMARY_PAGE, writeSummaryPage } from '../report/summary-page';
 import { readTestsFile, TESTS_FILE } from '../report/tests-file';
@@ -73,23 +74,16 @@ function judgeRun(config: RunConfig, expectations: { file: string; content: Expe
   for (const line of consoleSummary(report)) out(line);
   if (expected) for (const line of describeOutcome(expected)) out(line);
   let code: number;
-  const outcome = outcomeOf(report);
   if (report.tests.executed === 0) {
     out('error: no test ran, so nothing was judged (check --suite)');
     code = 2;
   } else if (report.tests.harnessErrors.length) {
     for (const e of report.tests.harnessErrors) out(`error: a test could not judge: ${e}`);
     code = 2;
-  } else if (outcome === 'nothing-judged') {
-    out('result: NOTHING COULD BE JUDGED: every requirement is inconclusive or not applicable (see the reasons in the report)');
-    code = 2;
-  } else if (expected) {
-    code = expected.unexpected.length || expected.stale.length ? 1 : 0;
-    out(`result: ${code ? 'DOES NOT CONFORM (unexpected or stale against the expectations)' : expected.met.length ? 'CONFORMS, except the expected failures' : 'CONFORMS'}`);
   } else {
-    code = outcome === 'fails' ? 1 : 0;
-    const advisories = report.advisories?.length ?? 0;
-    out(`result: ${code ? 'DOES NOT CONFORM' : 'CONFORMS'}${!code && advisories ? `, with ${advisories} security advisor${advisories === 1 ? 'y' : 'ies'}` : ''}`);
+    const result = resultOf(report, expected);
+    out(result.line);
+    code = result.code;
   }
   out(`report: ${reportPath}`);
   try {

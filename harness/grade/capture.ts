@@ -128,12 +128,5 @@ export function headerRecord(pairs: Iterable<readonly [string, string]>): Record
   return out;
 }
 
-/** Content-Length as a number, or undefined when absent or not one number (RFC 9110 8.6). */
-export function contentLength(headers: Record<string, string>): number | undefined {
-  const field = headers['content-length'];
-  if (field === undefined) return undefined;
-  const values = new Set(field.split(',').map((v) => v.trim()));
-  if (values.size !== 1) return undefined;
-  const [value] = values;
-  return value !== undefined && /^\d+$/.test(value) ? Number(value) : undefined;
-}
+/** Content-Length as a number, or undefined when absent or not one number (RFC 9110 8.6): as a live run reads it. */
+export { declaredLength as contentLength } from '../transport/record';

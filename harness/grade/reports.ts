@@ -12,7 +12,8 @@ import { applyExpectations, describeOutcome, type ExpectationsFile } from '../cl
 import { consoleSummary } from '../report/console-summary';
 import { JUNIT_FILE, writeJunit } from '../report/junit';
 import { redact, type Redactor } from '../report/redact';
-import { assembleReport, outcomeOf, REPORT_FILE, reportSchemaErrors, writeReport, type ConformanceReport } from '../report/report';
+import { resultOf } from '../report/result';
+import { assembleReport, REPORT_FILE, reportSchemaErrors, writeReport, type ConformanceReport } from '../report/report';
 import { SUMMARY_PAGE, writeSummaryPage } from '../report/summary-page';
 import { TESTS_FILE, writeTestsFile, type TestRecord } from '../report/tests-file';
 import { marksOf, messageExport, type SessionExport } from '../report/transcript-export';
@@ -129,19 +130,13 @@ export function writeCaptureReports(judged: readonly JudgedCapture[], opts: Capt
   const schemaErrors = reportSchemaErrors(report);
   if (schemaErrors.length) out(`error: the report does not match its schema: ${schemaErrors.join('; ')}`);
   let code: number;
-  const outcome = outcomeOf(report);
   if (!judged.length) {
     out(`error: no DM session in the ${opts.where}, so nothing was judged`);
     code = 2;
-  } else if (outcome === 'nothing-judged') {
-    out('result: NOTHING COULD BE JUDGED: every requirement is inconclusive or not applicable (see the reasons in the report)');
-    code = 2;
-  } else if (expected) {
-    code = expected.unexpected.length || expected.stale.length ? 1 : 0;
-    out(`result: ${code ? 'DOES NOT CONFORM (unexpected or stale against the expectations)' : expected.met.length ? 'CONFORMS, except the expected failures' : 'CONFORMS'}`);
   } else {
-    code = outcome === 'fails' ? 1 : 0;
-    out(`result: ${code ? 'DOES NOT CONFORM' : 'CONFORMS'} (as far as the ${opts.where} shows)`);
+    const result = resultOf(report, expected, ` (as far as the ${opts.where} shows)`);
+    out(result.line);
+    code = result.code;
   }
   for (const e of opts.harnessErrors ?? []) out(`warning: ${e}`);
   out(`report: ${reportPath}`);
