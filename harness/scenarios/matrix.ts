@@ -60,8 +60,10 @@ export async function matrixRow<T extends SeededTarget, B>(
   const declared = fault?.violates ?? [];
   // Graded as a run grades them: a SHOULD-level deviation is a warning, not a failure.
   const graded = (findings: Finding[], verdict: GradedVerdict) => [...new Set(findings.filter((f) => grade(f) === verdict).map((f) => f.id))];
+  // A declared row whose failure the catalogue grades as a warning (SHOULD, MAY) is reported by its warning.
+  const weak = (id: string) => grade({ id, verdict: 'fail' }) === 'warn';
   const reportsAll = (findings: Finding[]) => {
-    const reported = new Set([...graded(findings, 'fail'), ...(fault?.warningOnly ? graded(findings, 'warn') : [])]);
+    const reported = new Set([...graded(findings, 'fail'), ...graded(findings, 'warn').filter((id) => fault?.warningOnly || weak(id))]);
     return declared.every((id) => reported.has(id));
   };
   const faults = fault ? [fault] : [];

@@ -298,7 +298,7 @@ export const SERVER_FAULTS: readonly ServerFault[] = [
   { name: 'per-message-nonce-ignored', summary: 'accepts credentials with 200 and a new nonce, then checks the next ones against the old nonce', violates: ['MDM-AUTH-009'], behaviour: { authenticatePerMessage: true, perMessageNonce: false } },
   { name: 'forgets-issued-nonce', summary: 'does not keep the nonce it hands out with 212, so the next session\'s first credentials are refused', violates: ['MDM-AUTH-010'], behaviour: { rememberIssuedNonce: false } },
   { name: 'scheme-changes-after-authentication', summary: 'names syncml:auth-basic in the Chal that comes with its 212 to md5 credentials', violates: ['MDM-AUTH-011'], behaviour: { schemeAfterAuthentication: 'syncml:auth-basic' } },
-  { name: 'accepts-any-scheme', summary: 'accepts valid basic credentials in answer to its md5 challenge', violates: ['MDM-AUTH-025'], behaviour: { requireChallengedScheme: false } },
+  { name: 'accepts-any-scheme', summary: 'accepts valid basic credentials in answer to its md5 challenge', violates: ['MDM-AUTH-025', 'MDM-AUTH-026'], behaviour: { requireChallengedScheme: false } },
   // The server presenting its own credentials (server-to-client authentication).
   {
     name: 'server-cred-without-format', summary: 'presents its md5 Cred without Meta Format', violates: ['MDM-AUTH-013'],
