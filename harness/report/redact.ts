@@ -1,5 +1,5 @@
 /**
- * Redaction of everything a run writes (issue 6, item 6): report files, attachments, repro bodies and printed
+ * Redaction of everything a run writes: report files, attachments, repro bodies and printed
  * transcripts all pass through here, so there is one definition of what a secret looks like.
  *
  * Removed: private keys (any PEM `... PRIVATE KEY` block), the Data of every `Cred` element (SyncHdr, and commands

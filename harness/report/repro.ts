@@ -1,5 +1,5 @@
 /**
- * Repro export (issue 6, item 7): a failed test against a server leaves a folder under `reports/repro/` with the
+ * Repro export: a failed test against a server leaves a folder under `reports/repro/` with the
  * exact request bodies the reference device posted and a shell script that replays them with curl over mutual TLS,
  * so a vendor can reproduce the failing response without the harness.
  *

@@ -1,5 +1,5 @@
 /**
- * The conformance summary page (issue 6, item 4): `reports/index.html`, one self-contained file that reads offline.
+ * The conformance summary page: `reports/index.html`, one self-contained file that reads offline.
  *
  * This module only assembles: the run's data (report, tests, catalogue coverage) goes in as JSON, and `page.js` and
  * `page.css` beside it, inlined, draw everything in the browser: verdicts per requirement grouped by phase with a
