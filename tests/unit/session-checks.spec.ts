@@ -82,6 +82,14 @@ test.describe('CmdID numbering (MDM-ID-004)', () => {
     expect(of(findings, 'MDM-ID-006')).toEqual(['fail']);
   });
 
+  test('Statuses that skip a Results and answer the rest in order name real commands: no assumed numbering', () => {
+    const event = (cmdID: number) => ({ ...eventAlert('1226', { type: 'Reversed-Domain-Name:com.microsoft.mdm.win32csp_install', format: 'int', data: '0' }), cmdID: String(cmdID) });
+    const r = results({ cmdID: 2, msgRef: '1', cmdRef: '5', cmd: 'Get', items: [item({ source: './DevDetail/SwV', data: '10' })] });
+    const pkg3 = dev(2, [ok(1, 1, 0, 'SyncHdr'), r, event(3), event(4)]);
+    const findings = server({ exchanges: sessionFromMessages([windowsPackage1, package2([{ ...get('./DevDetail/SwV'), cmdID: '5' }]), pkg3, srv(2, [ok(1, 2, 0, 'SyncHdr'), ok(2, 2, 3, 'Alert'), ok(3, 2, 4, 'Alert')])]).exchanges.slice(1) });
+    expect(of(findings, 'MDM-ID-004')).toEqual(['pass']);
+  });
+
   test('a device message of Statuses only gives the server nothing to number by', () => {
     const pkg3 = dev(2, [ok(1, 1, 0, 'SyncHdr')]);
     const findings = server({ exchanges: sessionFromMessages([windowsPackage1, package2(), pkg3, srv(2, [ok(1, 2, 0, 'SyncHdr')])]).exchanges.slice(1) });
@@ -101,6 +109,8 @@ test.describe('Windows habits, transport and scope (MDM-ROB-005, MDM-TRN-002, MD
     expect(of(withCmd(), 'MDM-ROB-005')).toEqual(['pass']);
     expect(of(withCmd(407), 'MDM-ROB-005')).toEqual(['pass']);
     expect(of(withCmd(400), 'MDM-ROB-005')).toEqual(['fail']);
+    // 404 says the Results names no Get the server knows, not that it could not read the Results.
+    expect(of(withCmd(404), 'MDM-ROB-005')).toEqual(['pass']);
   });
 
   test('a RespURI keeps the session on HTTPS', () => {
