@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestPki, ENROLLMENT_RECORD_FILE, PKI_FILES, readDevicePki, readPki, writePki, type DevicePki, type TestPki } from '../pki';
 import { removeAtExit } from '../iut/cleanup';
+import { seeded } from '../protocol/random';
 import { UsageError } from './args';
 
 export function loadPki(dir: string): TestPki {
@@ -34,9 +35,9 @@ export function readPem(path: string, flag: string): string {
   }
 }
 
-/** A fresh PKI written to a temporary directory, for runs that were given none. */
-export function throwawayPki(deviceId?: string): { pki: TestPki; dir: string } {
-  const pki = createTestPki({ keyType: 'ec', deviceId });
+/** A fresh PKI written to a temporary directory, for runs that were given none; its names follow the run's seed. */
+export function throwawayPki(seed: number, deviceId?: string): { pki: TestPki; dir: string } {
+  const pki = createTestPki({ keyType: 'ec', deviceId, rng: seeded(seed, 'throwaway-pki') });
   // Holds the CA and device keys: gone when the command exits, Ctrl-C included.
   const dir = removeAtExit(mkdtempSync(join(tmpdir(), 'mdm-conformance-pki-')));
   writePki(dir, pki, { force: true });

@@ -2,9 +2,11 @@
  * `mdm-conformance pki init --out DIR [--device-id ID] [--host NAME]... [--force]` (CLI contract, "Test PKI").
  * Exit codes: 0 written, 1 not written (an existing set without --force, or a file system error), 2 bad usage.
  */
+import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { createTestPki, DEFAULT_SERVER_HOSTS } from '../pki';
 import { existingPkiFiles, PKI_FILE_PURPOSES, writePki } from '../pki/files';
+import { Rng } from '../protocol/random';
 import { many, one, UsageError } from './args';
 import { HelpRequested, parseCommand, type CommandSpec } from './command';
 
@@ -61,7 +63,10 @@ function init(dir: string, deviceId: string | undefined, hosts: string[], force:
     out(`pki init: ${dir} already holds a test PKI (${existing.join(', ')}); left it unchanged, pass --force to replace it`);
     return 1;
   }
-  const pki = createTestPki({ deviceId, serverHosts: hosts.length ? [...hosts, ...DEFAULT_SERVER_HOSTS.filter((h) => !hosts.includes(h))] : undefined });
+  // A kept identity is made once, like its keys, and every run reads it from disk: its device id and CA name are as
+  // fresh as the keys, so two sets made for one server never share a device id.
+  const rng = new Rng(`pki-init/${randomBytes(16).toString('hex')}`);
+  const pki = createTestPki({ deviceId, rng, serverHosts: hosts.length ? [...hosts, ...DEFAULT_SERVER_HOSTS.filter((h) => !hosts.includes(h))] : undefined });
   writePki(dir, pki, { force });
   out(`${existing.length ? 'replaced the' : 'wrote a'} test PKI in ${dir} (device id ${pki.deviceId}${hosts.length ? `, server certificate for ${hosts.join(', ')} and loopback` : ''}):`);
   for (const [file, purpose] of PKI_FILE_PURPOSES) out(`  ${file.padEnd(16)}${purpose}`);

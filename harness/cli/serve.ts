@@ -36,7 +36,7 @@ export async function serveCommand(argv: string[], out: (line: string) => void):
   const { host, port, exposed } = listenAddress(one(args, 'listen') ?? '127.0.0.1:8443', '--listen');
   if (exposed) out(`warning: listening on ${host}, reachable from other hosts; use it only on a network you trust`);
   const pkiDir = one(args, 'pki');
-  const { pki, dir } = pkiDir ? { pki: loadPki(pkiDir), dir: pkiDir } : throwawayPki();
+  const { pki, dir } = pkiDir ? { pki: loadPki(pkiDir), dir: pkiDir } : throwawayPki(seedOf(args));
   const credentials = credentialsOf(args, 'client-credentials');
   const faults = faultsNamed(args, [...SERVER_FAULTS, ...SERVER_WEAKNESSES]);
   // A signature fault (accepts-bad-signature) is a way of requiring signatures: it implies requiring them.

@@ -66,9 +66,9 @@ export async function testClientCommand(argv: string[], out: (line: string) => v
   if (listen?.exposed) out(`warning: the reference server will listen on ${listen.host}, reachable from other hosts; use it only on a network you trust`);
   const clientAuth = one(args, 'client-auth') ?? 'tls';
   if (clientAuth !== 'tls' && clientAuth !== 'none') throw new UsageError('--client-auth takes tls or none');
-  const pkiDir = one(args, 'pki') ?? throwawayPki().dir;
-  const pki = loadPki(pkiDir); // a bad --pki directory is a usage error before anything runs
   const seed = seedOf(args);
+  const pkiDir = one(args, 'pki') ?? throwawayPki(seed).dir;
+  const pki = loadPki(pkiDir); // a bad --pki directory is a usage error before anything runs
   const encoding = encodingOf(args);
   const config: RunConfig = {
     canaryListen: canaryListenOf(args, out),

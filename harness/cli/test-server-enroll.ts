@@ -177,7 +177,7 @@ export async function testServerEnrolled(args: ParsedArgs, run: EnrolledRun, out
 /** The CLI hosts the embedded reference server with its enrollment service; the harness holds the account. */
 async function embeddedPlan(args: ParsedArgs, given: EnrollArgs, config: RunConfig, out: (line: string) => void): Promise<Plan> {
   const pkiDir = one(args, 'pki');
-  const { pki, dir } = pkiDir ? { pki: loadPki(pkiDir), dir: pkiDir } : throwawayPki();
+  const { pki, dir } = pkiDir ? { pki: loadPki(pkiDir), dir: pkiDir } : throwawayPki(config.seed);
   const server = await startEmbeddedServer({
     pki, seed: config.seed,
     enrollment: { onIssued: (i) => out(`embedded enrollment service: issued device ${i.deviceId} (${i.authPolicy}) a certificate, SHA-256 ${i.fingerprint256}`) },

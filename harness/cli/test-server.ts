@@ -174,7 +174,7 @@ export async function testServerCommand(argv: string[], out: (line: string) => v
   const encoding = encodingOf(args);
   const signingAsked = args.switches.has('sign');
   if (!url) {
-    const dir = one(args, 'pki') ?? throwawayPki().dir;
+    const dir = one(args, 'pki') ?? throwawayPki(seed).dir;
     const pki = loadDevicePki(dir);
     config.features = withRunFeatures(profile ? featuresOf(profile, 'md5') : EMBEDDED_FEATURES, encoding, signingAsked);
     config.server = {

@@ -49,7 +49,7 @@ export interface EmbeddedClientOptions extends RunOptions {
 }
 
 export async function startEmbeddedClient(opts: EmbeddedClientOptions = {}): Promise<EmbeddedClient> {
-  const pki = opts.pki ?? createTestPki();
+  const pki = opts.pki ?? createTestPki({ rng: seeded(opts.seed, 'embedded-pki') });
   const needs = runOptionsOf(opts.faults ?? []);
   const encoding = opts.encoding ?? needs.encoding;
   const signing = opts.signing ?? needs.signing;

@@ -55,7 +55,7 @@ export interface EmbeddedServerOptions extends RunOptions {
  * require MS-Signature and the devices sign. Both default to what the faults need (`runsWith`), else XML, unsigned.
  */
 export async function startEmbeddedServer(opts: EmbeddedServerOptions = {}): Promise<EmbeddedServer> {
-  const pki = opts.pki ?? createTestPki();
+  const pki = opts.pki ?? createTestPki({ rng: seeded(opts.seed, 'embedded-pki') });
   const run = { ...runOptionsOf(opts.faults ?? []), ...definedOnly({ encoding: opts.encoding, signing: opts.signing }) };
   const enrollment = opts.enrollment
     ? new EnrollmentService({ ca: pki.ca, credentials: EMBEDDED_ENROLLMENT_ACCOUNT, seed: opts.seed, onIssued: opts.enrollment.onIssued })

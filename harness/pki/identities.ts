@@ -3,14 +3,13 @@
  * device presents, and the deliberately broken identities that mutual-TLS tests (MDM-TRN-003, MDM-TRN-004)
  * offer to an implementation to see it refuse them.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
 import { isIP } from 'node:net';
 import {
   authorityFromIdentity, createAuthority, issueIdentity, type CertificateTemplate, type Identity, type KeyType,
   type SigningAuthority, type Validity,
 } from './certificates';
 import { certificateFacts } from './facts';
-import type { Rng } from '../protocol/random';
+import { seeded, type Rng } from '../protocol/random';
 
 export type { Identity, KeyType } from './certificates';
 
@@ -28,7 +27,10 @@ export interface PkiOptions {
   serverHosts?: string[];
   /** 'rsa' (2048 bits, the default) or 'ec' (P-256, much faster to generate for fleets of devices). */
   keyType?: KeyType;
-  /** Where the device id, names and serial numbers come from (the run's seed); keys stay random. */
+  /**
+   * Where the device id, names and serial numbers come from (the run's seed); keys stay random. Absent: the default
+   * seed, so that the same PKI options always give the same names.
+   */
   rng?: Rng;
 }
 
@@ -43,7 +45,7 @@ export const WRONG_SERVER_HOST = 'mdm.invalid.example';
 const DAY_MS = 86_400_000;
 
 export function createTestPki(opts: PkiOptions = {}): TestPki {
-  const { rng } = opts;
+  const rng = opts.rng ?? seeded(undefined, 'test-pki');
   const deviceId = opts.deviceId ?? newDeviceId(rng);
   checkDeviceId(deviceId);
   const serverHosts = opts.serverHosts ?? [...DEFAULT_SERVER_HOSTS];
@@ -52,8 +54,8 @@ export function createTestPki(opts: PkiOptions = {}): TestPki {
   return {
     deviceId,
     ca,
-    server: issueIdentity({ ...serverTemplate(serverHosts, currentValidity()), serial: rng?.bytes(16) }, authority),
-    device: issueIdentity({ ...deviceTemplate(deviceId, currentValidity()), serial: rng?.bytes(16) }, authority),
+    server: issueIdentity({ ...serverTemplate(serverHosts, currentValidity()), serial: rng.bytes(16) }, authority),
+    device: issueIdentity({ ...deviceTemplate(deviceId, currentValidity()), serial: rng.bytes(16) }, authority),
   };
 }
 
@@ -66,7 +68,8 @@ export function mintDeviceIdentity(pki: TestPki, kind: 'valid' | BadDeviceIdenti
   const deviceId = opts.deviceId ?? pki.deviceId;
   checkDeviceId(deviceId);
   const authority = authorityFromIdentity(pki.ca);
-  const serial = opts.rng?.bytes(16);
+  const rng = opts.rng ?? seeded(undefined, 'minted-device', deviceId, kind);
+  const serial = rng.bytes(16);
   const device = (id: string, validity: Validity): CertificateTemplate => ({ ...deviceTemplate(id, validity), serial });
   switch (kind) {
     case 'valid':
@@ -76,11 +79,11 @@ export function mintDeviceIdentity(pki: TestPki, kind: 'valid' | BadDeviceIdenti
     case 'not-yet-valid':
       return issueIdentity(device(deviceId, futureValidity()), authority);
     case 'untrusted-ca':
-      return issueIdentity(device(deviceId, currentValidity()), untrustedAuthority(authority, opts.rng));
+      return issueIdentity(device(deviceId, currentValidity()), untrustedAuthority(authority, rng));
     case 'wrong-eku':
       return issueIdentity({ ...device(deviceId, currentValidity()), extendedKeyUsage: ['serverAuth'] }, authority);
     case 'cn-mismatch':
-      return issueIdentity(device(otherDeviceId(deviceId, opts.rng), currentValidity()), authority);
+      return issueIdentity(device(otherDeviceId(deviceId, rng), currentValidity()), authority);
     default:
       throw unknownKind('device', kind);
   }
@@ -96,7 +99,7 @@ export function mintServerIdentity(pki: TestPki, kind: 'valid' | BadServerIdenti
     case 'expired':
       return issueIdentity(serverTemplate(hosts, expiredValidity()), authority);
     case 'untrusted-ca':
-      return issueIdentity(serverTemplate(hosts, currentValidity()), untrustedAuthority(authority));
+      return issueIdentity(serverTemplate(hosts, currentValidity()), untrustedAuthority(authority, seeded(undefined, 'minted-server', kind)));
     case 'wrong-host':
       return issueIdentity(serverTemplate([WRONG_SERVER_HOST], currentValidity()), authority);
     default:
@@ -113,7 +116,7 @@ function deviceTemplate(deviceId: string, validity: Validity): CertificateTempla
 }
 
 /** A root nobody was told to trust, with a key of the same type, so only the chain differs. */
-function untrustedAuthority(trusted: SigningAuthority, rng?: Rng): SigningAuthority {
+function untrustedAuthority(trusted: SigningAuthority, rng: Rng): SigningAuthority {
   return createAuthority(`mdm-conformance untrusted CA ${randomSuffix(rng)}`, authorityValidity(), trusted.keyType).authority;
 }
 
@@ -146,18 +149,18 @@ function daysFromNow(days: number): Date {
   return new Date(Date.now() + days * DAY_MS);
 }
 
-function newDeviceId(rng?: Rng): string {
-  return rng ? rng.uuid() : randomUUID().toUpperCase();
+function newDeviceId(rng: Rng): string {
+  return rng.uuid();
 }
 
-function otherDeviceId(deviceId: string, rng?: Rng): string {
+function otherDeviceId(deviceId: string, rng: Rng): string {
   let other = newDeviceId(rng);
   while (other === deviceId) other = newDeviceId(rng);
   return other;
 }
 
-function randomSuffix(rng?: Rng): string {
-  return rng ? rng.hex(4).toLowerCase() : randomBytes(4).toString('hex');
+function randomSuffix(rng: Rng): string {
+  return rng.hex(4).toLowerCase();
 }
 
 function checkDeviceId(deviceId: string): void {

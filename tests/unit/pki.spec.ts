@@ -11,6 +11,7 @@ import {
   type BadDeviceIdentity, type BadServerIdentity, type Identity, type KeyType, type TestPki,
 } from '../../harness/pki';
 import { runPkiCommand } from '../../harness/cli/pki';
+import { seeded } from '../../harness/protocol/random';
 
 const OPENSSL = '/usr/bin/openssl';
 const OPENSSL_MISSING = `${OPENSSL} not found: the openssl cross-checks of the test PKI need it`;
@@ -189,7 +190,7 @@ for (const keyType of ['rsa', 'ec'] as KeyType[]) {
       pki = createTestPki({ keyType });
     });
 
-    test('a root CA unique to this PKI: CA:true, keyCertSign, valid from a day ago for ten years', () => {
+    test('a root CA unique to this PKI\'s seed: CA:true, keyCertSign, valid from a day ago for ten years', () => {
       const ca = new X509Certificate(pki.ca.certPem);
       expect(ca.ca).toBe(true);
       expect(ca.checkIssued(ca)).toBe(true);
@@ -201,8 +202,14 @@ for (const keyType of ['rsa', 'ec'] as KeyType[]) {
       expect(Math.abs(Date.now() - day - facts.notBefore.getTime())).toBeLessThan(60_000);
       expect(facts.notAfter.getUTCFullYear() - new Date().getUTCFullYear()).toBe(10);
 
-      const other = createTestPki({ keyType });
+      const other = createTestPki({ keyType, rng: seeded(2, 'another-pki') });
       expect(certificateFacts(other.ca.certPem).subjectCN).not.toBe(facts.subjectCN);
+      expect(other.deviceId).not.toBe(pki.deviceId);
+      // The names follow the seed (the same seed, the same names: reproducible runs); the keys are fresh every time.
+      const again = createTestPki({ keyType });
+      expect(certificateFacts(again.ca.certPem).subjectCN).toBe(facts.subjectCN);
+      expect(again.deviceId).toBe(pki.deviceId);
+      expect(again.ca.keyPem).not.toBe(pki.ca.keyPem);
       expect(other.deviceId).not.toBe(pki.deviceId);
       expect(pki.deviceId).toMatch(WINDOWS_DEVICE_ID);
     });
