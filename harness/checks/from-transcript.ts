@@ -36,11 +36,14 @@ function readableReply(x: HttpExchange): boolean {
   return !x.error || x.error.kind === 'protocol';
 }
 
-/** The Retry-After of a throttling reply (HTTP 429 or 503 that says when to come back, MDM-TRN-022). */
+/** The Retry-After of a throttling reply (HTTP 429 or 503 that says when to come back, MDM-TRN-022), live or captured. */
+export function retryAfterOf(reply: { status?: number; headers: Record<string, string> } | undefined): string | undefined {
+  const retryAfter = reply?.headers['retry-after'];
+  return (reply?.status === 429 || reply?.status === 503) && retryAfter !== undefined ? retryAfter : undefined;
+}
+
 export function throttledBy(x: HttpExchange): string | undefined {
-  const status = x.response?.status;
-  const retryAfter = x.response?.headers['retry-after'];
-  return (status === 429 || status === 503) && retryAfter !== undefined ? retryAfter : undefined;
+  return retryAfterOf(x.response);
 }
 
 export function sessionFromTranscript(exchanges: readonly HttpExchange[], outcome?: string): SessionView {

@@ -11,6 +11,7 @@
  * What the capture lacks stays visible: a server message without its device message is a `ReplyOnlyExchange`, a
  * device message without a reply is marked `replyNotCaptured`. `hints` say how whole the session looks.
  */
+import { retryAfterOf } from '../checks/from-transcript';
 import type { AnyExchange, AnySessionView, Exchange, Party, ReplyOnlyExchange, WireMessage } from '../checks/session';
 import { headerOf, wireOf, type HeaderFacts } from './body';
 import type { CaptureSource, CapturedMessage } from './capture';
@@ -191,13 +192,6 @@ function lastDeviceMsgID(b: Building): number {
   return NaN;
 }
 
-/** The Retry-After of a captured throttling reply (HTTP 429 or 503, MDM-TRN-022), as a live run reads it. */
-function throttledBy(reply: CapturedMessage | undefined): string | undefined {
-  const status = reply?.http?.status;
-  const retryAfter = reply?.http?.headers['retry-after'];
-  return (status === 429 || status === 503) && retryAfter !== undefined ? retryAfter : undefined;
-}
-
 function finish(b: Building): CapturedSession {
   let n = 0;
   const sources: CapturedSession['sources'] = [];
@@ -213,7 +207,7 @@ function finish(b: Building): CapturedSession {
     if (slot.device) {
       const x: Exchange = { request: wire(slot.device, 'device') };
       if (slot.server) x.response = wire(slot.server, 'server');
-      const retryAfter = throttledBy(slot.server);
+      const retryAfter = retryAfterOf(slot.server?.http);
       if (retryAfter !== undefined) x.throttled = retryAfter;
       if (slot.device.failure !== undefined) x.failure = slot.device.failure;
       else if (!slot.server) {
