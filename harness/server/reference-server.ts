@@ -327,13 +327,13 @@ export class ReferenceServer {
     }
     const live = this.sessionFor(deviceId, sessionID, isPackage1(msg));
     if (this.refusesSpoiltReply(live, msg)) this.malformedSent = false;
-    live.verdict = live.hmac.judge(msg, req.body, req.headers);
-    const reply = live.hmac.prepareReply(live.engine.receive(msg), (m) => encodeBody(render(m, this.opts.faults ?? []), this.behaviour.answerInRequestEncoding ? sniffEncoding(req.body) : 'xml'));
-    this.followCredentialChanges(live, reply);
-    const closing = live.engine.state !== 'open';
     // A request was read in the encoding its media type names (or its first bytes show): answer in the same.
     const asked = sniffEncoding(req.body);
     const encoding: SyncMLEncoding = asked === 'xml' && this.behaviour.answerXmlInWbxml ? 'wbxml' : this.behaviour.answerInRequestEncoding ? asked : 'xml';
+    live.verdict = live.hmac.judge(msg, req.body, req.headers);
+    const reply = live.hmac.prepareReply(live.engine.receive(msg), (m) => encodeBody(render(m, this.opts.faults ?? []), encoding));
+    this.followCredentialChanges(live, reply);
+    const closing = live.engine.state !== 'open';
     const xml = render(reply, this.opts.faults ?? []);
     const out: WireOut = { headers: { 'content-type': mediaTypeOf(encoding) }, body: encodeBody(xml, encoding) };
     const spoil = this.opts.malformedReply;
