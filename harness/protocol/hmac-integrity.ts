@@ -9,7 +9,7 @@
  * SyncHdr Source LocName), MDM-AUTH-029 (every later message; 200 and a new NextNonce; missing or invalid is an
  * authentication failure).
  */
-import { AuthScheme, HMAC_HEADER, hmacMac, isBase64, parseHmacHeader } from './auth';
+import { AuthScheme, formatHmacHeader, HMAC_HEADER, hmacMac, isBase64, parseHmacHeader } from './auth';
 import { nonceBytes } from './credentials';
 import { chal, codeOf, cred, metaValue, type Chal, type Status, type SyncML } from '../syncml';
 
@@ -37,8 +37,7 @@ export function macOf(body: string | Uint8Array, key: HmacKey): string {
 export function hmacHeaderFor(body: string | Uint8Array, key: HmacKey, username: HmacUsername = 'locName'): string {
   const mac = macOf(body, key);
   if (username === 'omitted') return `algorithm=MD5, mac=${mac}`;
-  const user = username === 'locName' ? key.user : username.other;
-  return `algorithm=MD5, username="${user.replace(/["\\]/g, (c) => `\\${c}`)}", mac=${mac}`;
+  return formatHmacHeader({ algorithm: 'MD5', username: username === 'locName' ? key.user : username.other, mac });
 }
 
 /**
