@@ -1,5 +1,5 @@
 import { defineConfig, type Project, type ReporterDescription } from '@playwright/test';
-import { join } from 'node:path';
+import { extname, join } from 'node:path';
 
 /**
  * Projects:
@@ -9,6 +9,11 @@ import { join } from 'node:path';
  *   (`test-server` / `test-client`) has configured one, through MDM_CONFORMANCE_MODE and MDM_CONFORMANCE_CONFIG.
  */
 const mode = process.env.MDM_CONFORMANCE_MODE;
+/**
+ * `.ts` here, `.js` in the compiled copy (dist/playwright.config.js), whose suites and reporters are compiled too:
+ * the command runs compiled code, `npm test` the sources.
+ */
+const ext = extname(__filename);
 const reportsDir = process.env.MDM_REPORTS_DIR ?? join(__dirname, 'reports');
 
 const projects: Project[] = [
@@ -21,8 +26,8 @@ if (mode === 'client') projects.push({ name: 'client', testDir: './suites/client
 // Every report file of a conformance run lands in the reports directory; `npm test` writes none of them. JUnit is
 // written by the CLI once the run is judged (expectations applied), beside index.html.
 const conformanceReporters: ReporterDescription[] = [
-  ['./harness/report/console-reporter.ts'],
-  ['./harness/report/conformance-reporter.ts'],
+  [`./harness/report/console-reporter${ext}`],
+  [`./harness/report/conformance-reporter${ext}`],
   ['html', { outputFolder: join(reportsDir, 'playwright-report'), open: 'never' }],
   // `detail: false` keeps Playwright's own fixture and hook steps out of the Allure steps: the attachments are the story.
   ['allure-playwright', { resultsDir: join(reportsDir, 'allure-results'), detail: false }],

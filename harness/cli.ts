@@ -3,7 +3,7 @@
  * message and exit code 2, never a stack trace.
  */
 import { UsageError } from './cli/args';
-import { HelpRequested } from './cli/command';
+import { helpText, HelpRequested } from './cli/command';
 import { COMMANDS } from './cli/commands';
 import { exitOnSignals } from './iut/cleanup';
 import { harnessVersion } from './paths';
@@ -11,7 +11,7 @@ import { harnessVersion } from './paths';
 const USAGE = [
   'usage: mdm-conformance <command> [options]      (mdm-conformance <command> --help for its options)',
   '',
-  ...Object.values(COMMANDS).map(({ spec }) => `  ${spec.name.padEnd(13)}${spec.brief}`),
+  ...Object.entries(COMMANDS).map(([name, { label, brief }]) => `  ${(label ?? name).padEnd(13)}${brief}`),
   '',
   'exit codes: 0 conforms, 1 a requirement failed, 2 the run could not be judged (bad usage, unreachable, nothing judged)',
   '  --version     the harness version',
@@ -23,7 +23,7 @@ async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === '--help' || name === 'help') {
     const topic = rest[0] && COMMANDS[rest[0]];
-    out(topic ? (await import('./cli/command')).helpText(topic.spec) : USAGE);
+    out(topic ? helpText(topic.load().spec) : USAGE);
     return 0;
   }
   if (name === '--version') {
@@ -40,7 +40,7 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   try {
-    return await command.run(rest, out);
+    return await command.load().run(rest, out);
   } catch (e) {
     if (e instanceof HelpRequested) {
       out(e.text);

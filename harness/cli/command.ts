@@ -20,8 +20,7 @@ export interface FlagSpec {
 export interface CommandSpec {
   /** `test-server`, or `pki init` for a command with a verb. */
   name: string;
-  /** One line for the list of commands. */
-  brief: string;
+  /** What the command does, at the head of its --help (its one-line brief is in commands.ts). */
   summary: string;
   /** Positional arguments, when the command takes any: `REPORT...`. */
   positionals?: { name: string; help: string; min: number };

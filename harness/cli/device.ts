@@ -13,7 +13,6 @@ import { printExchanges } from './transcript-print';
 
 export const DEVICE: CommandSpec = {
   name: 'device',
-  brief: 'run one session of the reference device',
   summary: 'Runs one session of the reference device against a server and prints the transcript. '
     + 'Exit 0 completed, 1 the session went wrong, 2 the server was unreachable or bad usage.',
   flags: [

@@ -23,7 +23,6 @@ export const ENROLL_FLAGS: readonly FlagSpec[] = [
 
 export const ENROLL: CommandSpec = {
   name: 'enroll',
-  brief: 'enroll like Windows (MS-MDE2) and write the identity for --pki',
   summary: 'Enrolls like Windows (MS-MDE2 discovery, MS-XCEP policy, MS-WSTEP enrollment) and writes the issued identity as a folder '
     + 'that --pki of test-server and device take. One line per step; a failure says at which step and why. Exit 0 enrolled, 2 failed or bad usage.',
   flags: [

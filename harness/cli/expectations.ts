@@ -2,7 +2,7 @@
  * `--expect FILE` (CLI contract, "Expected failures"): requirements a vendor knowingly fails. A listed failure does
  * not fail the run; an unlisted one does; a listed requirement that no longer fails is stale and fails the run too.
  */
-import Ajv from 'ajv';
+import Ajv, { type ValidateFunction } from 'ajv';
 import { readFileSync } from 'node:fs';
 import { isRequirementId } from '../checks/registry';
 import type { ConformanceReport, ExpectationsOutcome } from '../report/report';
@@ -29,7 +29,8 @@ const schema = {
     },
   },
 };
-const validate = new Ajv({ allErrors: true }).compile<ExpectationsFile>(schema);
+/** Compiled on first use, by a run given --expect. */
+let validate: ValidateFunction<ExpectationsFile> | undefined;
 
 export function readExpectations(path: string): ExpectationsFile {
   let json: unknown;
@@ -38,6 +39,7 @@ export function readExpectations(path: string): ExpectationsFile {
   } catch (e) {
     throw new UsageError(`--expect ${path}: ${e instanceof SyntaxError ? `not valid JSON (${e.message})` : (e as Error).message}`);
   }
+  validate ??= new Ajv({ allErrors: true }).compile<ExpectationsFile>(schema);
   if (!validate(json)) {
     const e = validate.errors![0];
     throw new UsageError(`--expect ${path}: ${e.instancePath || '/'} ${e.message}`);

@@ -13,7 +13,6 @@ import { readExpectations } from './expectations';
 
 export const GRADE: CommandSpec = {
   name: 'grade',
-  brief: 'judge captured traffic (HAR, folders of XML messages, transcripts) offline',
   summary: 'Judges captured MS-MDM traffic with the passive checks of both suites: the server checks on what the server sent, the client '
     + 'checks on what the device sent. Messages are grouped into DM sessions per device (header Source) and SessionID. A capture that '
     + 'starts mid-session leaves the rules about the start of a session inconclusive; HTTP-level rules are judged only where the capture '

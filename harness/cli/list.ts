@@ -16,7 +16,6 @@ const TOPICS = ['requirements', 'suites', 'faults', 'features'] as const;
 
 export const LIST: CommandSpec = {
   name: 'list',
-  brief: 'list requirements, suites, faults or features',
   summary: 'Lists requirements (id, level, role, phase and text), suites (per mode, with their tests), faults of the reference peers '
     + '(with the requirements each violates) or the features a capability profile declares.',
   positionals: { name: TOPICS.join('|'), help: 'what to list', min: 1 },

@@ -26,7 +26,6 @@ function positive(value: string | undefined, flag: string, fallback?: number): n
 
 export const LOAD: CommandSpec = {
   name: 'load',
-  brief: 'a fleet of simulated devices checking in concurrently',
   summary: 'A fleet of simulated reference devices checking in concurrently, each with its own identity minted from the CA, every session '
     + 'judged by the passive checks: sessions per second, latency percentiles, errors by kind, the failures seen under load. Without --url, '
     + 'the embedded reference server. Exit 0 no failure, 1 a requirement failed under load, 2 unreachable or bad usage.',

@@ -13,7 +13,6 @@ import { parseCommand, type CommandSpec } from './command';
 
 export const MERGE: CommandSpec = {
   name: 'merge',
-  brief: 'one report from shard reports or several load machines',
   summary: 'One conformance report from the reports of shards of a suite run (--shard I/N), or from load runs of several machines: '
     + 'conformance-report.json, junit.xml and index.html, as a run writes them. Reads report versions 1 and 2. '
     + 'Exit 0 no failure, 1 a requirement failed, 2 bad usage (including the same report twice, or load and suite reports mixed).',

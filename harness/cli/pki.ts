@@ -14,7 +14,6 @@ const USAGE = 'usage: mdm-conformance pki init --out DIR [--device-id ID] [--hos
 
 export const PKI_INIT: CommandSpec = {
   name: 'pki init',
-  brief: 'write a test PKI (CA, server and device identities)',
   summary: 'Writes a test PKI: a CA, a server identity and a device identity. Give your server DIR/server.pem and make it trust '
     + 'DIR/ca.pem for device certificates; give your client DIR/device.pem and make it trust DIR/ca.pem for the server. '
     + 'Exit 0 written, 1 not written, 2 bad usage.',

@@ -20,7 +20,6 @@ import { readPem } from './identity';
 
 export const PROXY: CommandSpec = {
   name: 'proxy',
-  brief: 'a judging reverse proxy between a real device and a real server',
   summary: 'Sits between a device and its MS-MDM server: serves the device with a server certificate it trusts, forwards every request '
     + 'unchanged to --upstream presenting a client certificate the server trusts (and verifying the server certificate), relays every reply '
     + 'unchanged, and judges each DM session of both sides with the passive checks as it ends, one line per session. Writes '

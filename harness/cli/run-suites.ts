@@ -23,14 +23,21 @@ export const SUITE_NAMES = ['setup', 'get-results', 'management-rounds', 'termin
 /** Keeps the last lines of the runner's error output: shown only when the run produced no report. */
 const STDERR_LINES = 20;
 
+/**
+ * The compiled command (dist/) runs the compiled suites beside it, with the compiled Playwright configuration; the
+ * command run from its TypeScript sources runs the TypeScript suites.
+ */
+const SUITES_ROOT = __filename.endsWith('.js') ? join(ROOT, 'dist') : ROOT;
+const SUITE_EXT = __filename.endsWith('.js') ? '.js' : '.ts';
+
 function playwright(config: RunConfig, out: (line: string) => void): Promise<{ code: number | null; stderr: string[] }> {
   const cli = require.resolve('@playwright/test/cli');
-  const files = config.suites.map((s) => join('suites', config.mode, `${s}.spec.ts`));
-  const args = [cli, 'test', '--config', join(ROOT, 'playwright.config.ts'), `--project=${config.mode}`, ...files];
+  const files = config.suites.map((s) => join('suites', config.mode, `${s}.spec${SUITE_EXT}`));
+  const args = [cli, 'test', '--config', join(SUITES_ROOT, `playwright.config${SUITE_EXT}`), `--project=${config.mode}`, ...files];
   if (config.shard) args.push(`--shard=${config.shard}`);
   return new Promise((done) => {
     const child = spawn(process.execPath, args, {
-      cwd: ROOT,
+      cwd: SUITES_ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, MDM_CONFORMANCE_MODE: config.mode, ...runConfigEnv(config), MDM_REPORTS_DIR: config.reportsDir, MDM_SHARD: config.shard ?? '', MDM_STRICT: config.strict ? '1' : '', FORCE_COLOR: '0' },
     });

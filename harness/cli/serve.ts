@@ -12,7 +12,6 @@ import { printExchanges } from './transcript-print';
 
 export const SERVE: CommandSpec = {
   name: 'serve',
-  brief: 'run the reference server until Ctrl-C',
   summary: 'Runs the reference server until interrupted (Ctrl-C), printing each session\'s transcript: point a client at it while you develop. '
     + 'Exit 0 when stopped, 2 when it cannot listen or on bad usage.',
   flags: [

@@ -21,7 +21,6 @@ const PROBE_TIMEOUT_MS = 30_000;
 
 export const TEST_CLIENT: CommandSpec = {
   name: 'test-client',
-  brief: 'test a client (the harness plays the server); without --trigger or --wait, the embedded reference device',
   summary: 'Tests an MS-MDM (OMA-DM) client: the harness plays the reference server, makes the client run a session per scenario, '
     + 'and judges every message it sends. Without --trigger or --wait it tests the embedded reference device. '
     + 'Exit 0 conforms, 1 a requirement failed, 2 the run could not be judged (the client never connected, bad usage).',

@@ -44,7 +44,6 @@ export function canaryListenOf(args: ParsedArgs, out: (line: string) => void): R
 
 export const TEST_SERVER: CommandSpec = {
   name: 'test-server',
-  brief: 'test a server (the harness plays the device); without --url, the embedded reference server',
   summary: 'Tests an MS-MDM server: the harness plays a Windows-like reference device and drives the suites against it. '
     + 'Without --url it tests the embedded reference server. Exit 0 conforms, 1 a requirement failed, 2 the run could not be judged.',
   flags: [

@@ -1,5 +1,5 @@
 /** The `--profile FILE` capability profile: which optional features the implementation under test declares. */
-import Ajv from 'ajv';
+import Ajv, { type ValidateFunction } from 'ajv';
 import { readFileSync } from 'node:fs';
 import type { ClientUnderTest } from '../scenarios/client/target';
 import type { Feature } from '../scenarios/scenario';
@@ -23,7 +23,8 @@ export interface CapabilityProfile {
   nodes?: ClientUnderTest['nodes'];
 }
 
-const validate = new Ajv({ allErrors: true }).compile<CapabilityProfile>(schema);
+/** Compiled on first use, by the commands that read a profile. */
+let validate: ValidateFunction<CapabilityProfile> | undefined;
 
 export class ProfileFileError extends Error {}
 
@@ -34,6 +35,7 @@ export function readCapabilityProfile(path: string): CapabilityProfile {
   } catch (e) {
     throw new ProfileFileError(`profile ${path}: ${e instanceof SyntaxError ? `not valid JSON (${e.message})` : (e as Error).message}`);
   }
+  validate ??= new Ajv({ allErrors: true }).compile<CapabilityProfile>(schema);
   if (!validate(json)) {
     const err = validate.errors![0];
     const where = err.instancePath || '/';

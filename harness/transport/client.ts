@@ -13,7 +13,7 @@
  * content-length is recorded with its true length. An `http://` URL is spoken over plain TCP, HTTP/1.1.
  */
 import { connect as netConnect, isIP, type Socket } from 'node:net';
-import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import { connect as tlsConnect, createSecureContext, type SecureContext, type TLSSocket } from 'node:tls';
 import { Client, type buildConnector, type Dispatcher } from 'undici';
 import { ResponseFramer } from './framing';
 import { rememberIdentity } from './identities';
@@ -150,6 +150,25 @@ interface Origin {
 }
 
 const taps = new WeakMap<object, SocketTap>();
+
+/**
+ * TLS contexts by trust anchors and identity: building one parses the key and certificates again, a cost every
+ * connection of a session would otherwise pay. A client context holds no TLS sessions (a client resumes only when
+ * handed a session), so sharing one changes nothing on the wire. Bounded: a run mints a few identities per test.
+ */
+const secureContexts = new Map<string, SecureContext>();
+const MAX_SECURE_CONTEXTS = 64;
+
+function secureContextFor(ca: string | string[] | undefined, identity: { certPem: string; keyPem: string } | undefined): SecureContext {
+  const key = `${[ca ?? []].flat().join('\n')}\0${identity?.certPem ?? ''}\0${identity?.keyPem ?? ''}`;
+  let context = secureContexts.get(key);
+  if (!context) {
+    context = createSecureContext({ ...(ca !== undefined ? { ca } : {}), ...(identity ? { cert: identity.certPem, key: identity.keyPem } : {}) });
+    if (secureContexts.size >= MAX_SECURE_CONTEXTS) secureContexts.delete(secureContexts.keys().next().value!);
+    secureContexts.set(key, context);
+  }
+  return context;
+}
 const HEAD_CAPTURE_BYTES = 64 * 1024;
 
 export class HttpsClient {
@@ -271,8 +290,7 @@ export class HttpsClient {
           host: options.hostname,
           port,
           ...(sni !== undefined ? { servername: sni } : {}),
-          ...(ca !== undefined ? { ca } : {}),
-          ...(identity ? { cert: identity.certPem, key: identity.keyPem } : {}),
+          secureContext: secureContextFor(ca, identity),
           // Judged below, so that a refused certificate is still described in the transcript.
           rejectUnauthorized: false,
           ALPNProtocols: alpn,

@@ -11,10 +11,17 @@ export interface ClientIdentity {
 }
 
 const presented = new Map<string, ClientIdentity>();
+/** Fingerprints by PEM: a session asks for its certificate's fingerprint on every connection. */
+const fingerprints = new Map<string, string>();
 
 /** SHA-256 fingerprint of a PEM certificate, as Node prints it (colon-separated upper-case hex). */
 export function fingerprintOf(certPem: string): string {
-  return new X509Certificate(certPem).fingerprint256;
+  let fingerprint = fingerprints.get(certPem);
+  if (fingerprint === undefined) {
+    fingerprint = new X509Certificate(certPem).fingerprint256;
+    fingerprints.set(certPem, fingerprint);
+  }
+  return fingerprint;
 }
 
 /** Records an identity this process presents and returns its fingerprint. */

@@ -8,7 +8,7 @@ import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
-import { COMMAND_SPECS } from '../../harness/cli/commands';
+import { commandSpecs } from '../../harness/cli/commands';
 import { createTestPki, writePki, type TestPki } from '../../harness/pki';
 import { ReferenceServer } from '../../harness/server/reference-server';
 import { runCli, scaled } from './run-cli';
@@ -57,7 +57,7 @@ test('positional arguments and single-dash options are usage errors on every com
 
 test('--help on every command lists every option with its default, and --version answers', async () => {
   test.setTimeout(scaled(120_000));
-  for (const spec of COMMAND_SPECS) {
+  for (const spec of commandSpecs()) {
     const run = await runCli([...spec.name.split(' '), '--help'], scaled(30_000));
     expect(run.code, run.out).toBe(0);
     const text = run.out.replace(/\s+/g, ' '); // help wraps long lines
