@@ -30,7 +30,8 @@ const conformanceReporters: ReporterDescription[] = [
   [`./harness/report/conformance-reporter${ext}`],
   ['html', { outputFolder: join(reportsDir, 'playwright-report'), open: 'never' }],
   // `detail: false` keeps Playwright's own fixture and hook steps out of the Allure steps: the attachments are the story.
-  ['allure-playwright', { resultsDir: join(reportsDir, 'allure-results'), detail: false }],
+  // allure-playwright, writing its files without an fsync each (harness/report/allure-reporter.ts).
+  [`./harness/report/allure-reporter${ext}`, { resultsDir: join(reportsDir, 'allure-results'), detail: false }],
   // A shard also leaves a blob report, so `npx playwright merge-reports` can join the shards' HTML reports.
   ...(process.env.MDM_SHARD ? [['blob', { outputDir: join(reportsDir, 'blob-report'), fileName: `shard-${process.env.MDM_SHARD.replace('/', '-of-')}.zip` }] as ReporterDescription] : []),
 ];
