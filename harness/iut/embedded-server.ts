@@ -6,7 +6,8 @@
  * With `enrollment`, it also runs its MS-MDE2 enrollment service and takes DM sessions only from certificates that
  * service issued (`test-server --enroll`): the device must enroll before it is managed, as with a real server.
  */
-import { EnrollmentService } from '../enrollment';
+// The service alone: the enrollment client (and what it loads) is not needed to serve.
+import { EnrollmentService } from '../enrollment/service';
 import { createTestPki, mintServerIdentity, type TestPki } from '../pki';
 import { behaviourOf } from '../protocol/fault';
 import { seeded } from '../protocol/random';

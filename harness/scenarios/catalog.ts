@@ -7,12 +7,10 @@
  * Reports read this to say why a row was not judged: no scenario of the harness provokes it, the suite that would
  * was not part of this run, or the situation a passive check needs did not arise.
  */
-import { CLIENT_CHECKS } from '../checks/client-checks';
 import type { Check } from '../checks/finding';
-import { SERVER_CHECKS } from '../checks/server-checks';
-import { CLIENT_SCENARIOS, type ClientUnderTest } from './client';
+import type { ClientUnderTest } from './client';
 import type { Scenario } from './scenario';
-import { SERVER_SCENARIOS, type ServerUnderTest } from './server';
+import type { ServerUnderTest } from './server';
 
 export type Mode = 'server' | 'client';
 
@@ -37,19 +35,41 @@ function bySuite<T>(scenarios: readonly Scenario<T>[]): ReadonlyMap<SuiteName, r
   return out;
 }
 
-const SUITES = { server: bySuite(SERVER_SCENARIOS), client: bySuite(CLIENT_SCENARIOS) };
+/**
+ * The scenarios and checks of a mode, loaded when first asked for: a run of one mode (its test runner and its
+ * worker) never loads the other mode's scenarios and peers.
+ */
+interface ModeContent {
+  suites: ReadonlyMap<SuiteName, readonly Scenario<never>[]>;
+  judgeability: ReadonlyMap<string, Judgeability>;
+}
+const loaded: Partial<Record<Mode, ModeContent>> = {};
+
+function content(mode: Mode): ModeContent {
+  let c = loaded[mode];
+  if (!c) {
+    const scenarios = (mode === 'server'
+      ? (require('./server') as typeof import('./server')).SERVER_SCENARIOS
+      : (require('./client') as typeof import('./client')).CLIENT_SCENARIOS) as readonly Scenario<unknown>[];
+    const checks = (mode === 'server'
+      ? (require('../checks/server-checks') as typeof import('../checks/server-checks')).SERVER_CHECKS
+      : (require('../checks/client-checks') as typeof import('../checks/client-checks')).CLIENT_CHECKS) as readonly Check<never>[];
+    c = loaded[mode] = { suites: bySuite(scenarios) as ReadonlyMap<SuiteName, readonly Scenario<never>[]>, judgeability: index(checks, scenarios) };
+  }
+  return c;
+}
 
 /** The scenarios of one suite of a mode, in run order (empty when the mode has no such suite). */
 export function scenariosOf(mode: 'server', suite: SuiteName): readonly Scenario<ServerUnderTest>[];
 export function scenariosOf(mode: 'client', suite: SuiteName): readonly Scenario<ClientUnderTest>[];
 export function scenariosOf(mode: Mode, suite: SuiteName): readonly Scenario<never>[];
 export function scenariosOf(mode: Mode, suite: SuiteName): readonly Scenario<never>[] {
-  return (SUITES[mode].get(suite) ?? []) as readonly Scenario<never>[];
+  return content(mode).suites.get(suite) ?? [];
 }
 
 /** The suites a mode has. */
 export function suitesOf(mode: Mode): SuiteName[] {
-  return SUITE_NAMES.filter((s) => SUITES[mode].has(s));
+  return SUITE_NAMES.filter((s) => content(mode).suites.has(s));
 }
 
 export interface Judgeability {
@@ -73,12 +93,7 @@ function index(checks: readonly Check<never>[], scenarios: readonly Scenario<unk
   return out;
 }
 
-const JUDGEABILITY = {
-  server: index(SERVER_CHECKS as readonly Check<never>[], SERVER_SCENARIOS as readonly Scenario<unknown>[]),
-  client: index(CLIENT_CHECKS as readonly Check<never>[], CLIENT_SCENARIOS as readonly Scenario<unknown>[]),
-};
-
 /** What, in this harness, can judge each row in the given mode. */
 export function judgeability(mode: Mode): ReadonlyMap<string, Judgeability> {
-  return JUDGEABILITY[mode];
+  return content(mode).judgeability;
 }
