@@ -29,6 +29,11 @@ const STDERR_LINES = 20;
  */
 const SUITES_ROOT = __filename.endsWith('.js') ? join(ROOT, 'dist') : ROOT;
 const SUITE_EXT = __filename.endsWith('.js') ? '.js' : '.ts';
+/**
+ * Compiled suites are CommonJS throughout: Playwright's loader for ES modules and TypeScript (a loader thread every
+ * module resolution goes through) has nothing to do, and is left out.
+ */
+const RUNNER_ENV: Record<string, string> = SUITE_EXT === '.js' ? { PW_DISABLE_TS_ESM: '1' } : {};
 
 function playwright(config: RunConfig, out: (line: string) => void): Promise<{ code: number | null; stderr: string[] }> {
   const cli = require.resolve('@playwright/test/cli');
@@ -39,7 +44,7 @@ function playwright(config: RunConfig, out: (line: string) => void): Promise<{ c
     const child = spawn(process.execPath, args, {
       cwd: SUITES_ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, MDM_CONFORMANCE_MODE: config.mode, ...runConfigEnv(config), MDM_REPORTS_DIR: config.reportsDir, MDM_SHARD: config.shard ?? '', MDM_STRICT: config.strict ? '1' : '', FORCE_COLOR: '0' },
+      env: { ...process.env, ...RUNNER_ENV, MDM_CONFORMANCE_MODE: config.mode, ...runConfigEnv(config), MDM_REPORTS_DIR: config.reportsDir, MDM_SHARD: config.shard ?? '', MDM_STRICT: config.strict ? '1' : '', FORCE_COLOR: '0' },
     });
     // stdout carries the conformance log (console-reporter.ts); the runner's own errors are kept for the case where
     // no report came out of the run, and otherwise left to the Playwright HTML report.
