@@ -207,6 +207,11 @@ export class ReferenceServer {
   readonly transcript = new Transcript();
   url = '';
 
+  /** No connection open and no request unrecorded (HttpsServer.idle). */
+  get idle(): boolean {
+    return this.http.idle;
+  }
+
   constructor(private readonly opts: ReferenceServerOptions) {
     this.behaviour = { ...CONFORMING_REFERENCE_SERVER, ...behaviourOf(opts.faults ?? []), ...opts.behaviour };
     this.rng = opts.rng ?? seeded(undefined, 'reference-server');

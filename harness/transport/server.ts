@@ -146,6 +146,10 @@ export class HttpsServer {
   private readonly connections = new Set<Socket>();
   /** Connections with a request in progress: their failures are recorded by the request, not as client errors. */
   private readonly busy = new WeakSet<Socket>();
+  /** Requests (HTTP/1.1 or HTTP/2) received and not yet recorded. */
+  private requestsOpen = 0;
+  /** Connections whose TLS handshake is under way, by peer address: a refused handshake is recorded when it ends. */
+  private readonly handshaking = new Map<string, Socket>();
   private listening = false;
 
   constructor(private readonly options: HttpsServerOptions) {
@@ -176,7 +180,12 @@ export class HttpsServer {
     });
     this.server.on('connection', (socket: Socket) => {
       this.connections.add(socket);
-      socket.on('close', () => this.connections.delete(socket));
+      const peer = `${socket.remoteAddress}:${socket.remotePort}`;
+      this.handshaking.set(peer, socket);
+      socket.on('close', () => {
+        this.connections.delete(socket);
+        if (this.handshaking.get(peer) === socket) this.handshaking.delete(peer);
+      });
     });
     this.server.on('request', (req: IncomingMessage, res: ServerResponse) => this.onRequest(req, res));
     this.server.on('clientError', (err: Error, socket: Socket) => this.onClientError(err, socket));
@@ -186,6 +195,7 @@ export class HttpsServer {
     const http1 = this.server.listeners('secureConnection') as Array<(socket: TLSSocket) => void>;
     this.server.removeAllListeners('secureConnection');
     this.server.on('secureConnection', (socket: TLSSocket) => {
+      this.handshaking.delete(`${socket.remoteAddress}:${socket.remotePort}`);
       if (socket.alpnProtocol === 'h2') this.acceptHttp2(socket);
       else for (const listener of http1) listener.call(this.server, socket);
     });
@@ -214,6 +224,18 @@ export class HttpsServer {
     });
   }
 
+  /**
+   * Everything the clients sent has been recorded: no TLS handshake and no request under way, and every open
+   * connection a kept-alive one from this machine. A client that has gone quiet can be judged on the transcript.
+   */
+  get idle(): boolean {
+    if (this.requestsOpen !== 0 || this.handshaking.size !== 0) return false;
+    // A kept-alive connection from this machine carries nothing unseen: loopback delivers at once, and a request
+    // that has arrived is counted above. Bytes from another machine may still be on the way.
+    for (const socket of this.connections) if (!isLoopback(socket.remoteAddress ?? '')) return false;
+    return true;
+  }
+
   /** Stops listening and drops every connection, idle keep-alive ones included. */
   close(): Promise<void> {
     if (!this.listening) return Promise.resolve();
@@ -227,6 +249,7 @@ export class HttpsServer {
 
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
     const startedAt = Date.now();
+    this.requestsOpen++;
     const socket = req.socket as TLSSocket;
     this.busy.add(socket);
     const request: HttpMessage = {
@@ -463,6 +486,8 @@ export class HttpsServer {
   }
 
   private append(exchange: Omit<Exchange, 'index'>, request?: IncomingRequest): void {
+    // Every request received is recorded exactly once; what is recorded without a method never was a request.
+    if (exchange.request.method !== undefined) this.requestsOpen--;
     const recorded = this.transcript.append(exchange);
     this.options.onExchange?.(recorded, request);
   }
@@ -544,6 +569,7 @@ export class HttpsServer {
     }
     connection.open++;
     connection.seen++;
+    this.requestsOpen++;
     clearTimeout(connection.timer);
     stream.once('close', () => {
       connection.open--;
@@ -652,12 +678,15 @@ function responseRecord(status: number, statusText: string, body: Buffer, raw: s
 }
 
 /** The reference server serves test identities and answers anything: it stays on the loopback interface. */
-export function assertLoopback(host: string): void {
+function isLoopback(host: string): boolean {
   const family = isIP(host);
-  const loopback = host === 'localhost'
+  return host === 'localhost'
     || (family === 4 && host.startsWith('127.'))
     || (family === 6 && (host === '::1' || /^::ffff:127\./i.test(host)));
-  if (!loopback) {
+}
+
+export function assertLoopback(host: string): void {
+  if (!isLoopback(host)) {
     throw new Error(
       `refusing to listen on ${host}: the reference server only binds a loopback address (127.0.0.1, ::1 or localhost); ` +
       'to reach it from another machine, forward a port to it',

@@ -4,7 +4,7 @@ import {
   connect as http2Connect, constants as h2constants, createSecureServer,
   type ClientHttp2Session, type ClientHttp2Stream, type Http2Session, type ServerHttp2Stream,
 } from 'node:http2';
-import { createServer as createTcpServer, type Socket } from 'node:net';
+import { connect as netConnect, createServer as createTcpServer, type Socket } from 'node:net';
 import * as tls from 'node:tls';
 import { createTestPki, mintDeviceIdentity, mintServerIdentity, type Identity, type TestPki } from '../../harness/pki';
 import { alert, message, serializeSyncML } from '../../harness/syncml';
@@ -598,6 +598,40 @@ test.describe('HttpsServer faults and limits', () => {
     await expect.poll(() => server.transcript.length).toBe(1);
     expect(server.transcript.exchanges[0]!.error?.kind).toBe('tls');
     expect(server.transcript.exchanges[0]!.request.method).toBeUndefined();
+  });
+
+  test('idle: not while a handshake or a request is under way, and again once each is recorded; a kept-alive loopback connection does not hold it (MDM-TRN-001)', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const { server, url } = await startServer({ handler: async () => { await held; return { status: 200, headers: { 'Content-Type': SYNCML_XML }, body: reply() }; } });
+    expect(server.idle).toBe(true);
+
+    // A request being answered: not idle until it is recorded.
+    const client = newClient();
+    const pending = client.post(`${url}${MANAGEMENT_PATH}`, package1());
+    await expect.poll(() => server.idle === false && server.transcript.length === 0).toBe(true);
+    release();
+    const exchange = await pending;
+    expect(exchange.response?.status).toBe(200);
+    await expect.poll(() => server.transcript.length).toBe(1);
+    // The client keeps its connection alive; from loopback it holds nothing unseen.
+    expect(server.idle).toBe(true);
+
+    // A connection that has not finished its handshake: not idle until it ends.
+    const { port } = new URL(url);
+    const silent = netConnect({ host: '127.0.0.1', port: Number(port) });
+    silent.on('error', () => undefined);
+    await expect.poll(() => server.idle).toBe(false);
+    silent.destroy();
+    await expect.poll(() => server.idle).toBe(true);
+
+    // A handshake the client refuses is recorded, and the server is idle again.
+    const refusing = tls.connect({ host: '127.0.0.1', port: Number(port), ca: createTestPki({ keyType: 'ec' }).ca.certPem });
+    refusing.on('error', () => undefined);
+    await new Promise((resolve) => refusing.once('close', resolve));
+    await expect.poll(() => server.transcript.length).toBe(2);
+    expect(server.transcript.exchanges[1]!.error?.kind).toBe('tls');
+    await expect.poll(() => server.idle).toBe(true);
   });
 
   test('the server listens only on loopback addresses (MDM-TRN-002)', () => {

@@ -472,13 +472,20 @@ function outcomeOf(r: TriggerResult): string {
   return r.exitCode === 0 ? 'completed' : `client ended with ${r.exitCode !== null ? `exit ${r.exitCode}` : `signal ${r.signal}`}`;
 }
 
-/** Waits until the server has recorded every request in flight: a client may exit before its last exchange is logged. */
+/**
+ * Waits until the server has recorded every request in flight: a client may exit before its last exchange is
+ * logged. Done as soon as the server is idle (every connection closed, every request recorded: nothing more can
+ * come); a client that leaves a connection open is given until the exchanges stay unchanged for 10 ms.
+ */
 async function settle(server: ReferenceServer): Promise<void> {
   let last = -1;
   for (let i = 0; i < 20; i++) {
     const n = server.transcript.exchanges.length;
     if (n === last) return;
     last = n;
-    await new Promise((r) => setTimeout(r, 10));
+    for (const quietUntil = Date.now() + 10; Date.now() < quietUntil;) {
+      await new Promise((r) => setTimeout(r, 1));
+      if (server.idle) return;
+    }
   }
 }
