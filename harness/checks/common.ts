@@ -256,25 +256,24 @@ export function commandIndex(messages: WireMessage[]): Map<string, CommandIndexE
   return index;
 }
 
-const INDEXES = Symbol('sessionCommandIndex');
-
-interface SessionIndexes {
-  length: number;
-  byParty: Partial<Record<Party, Map<string, CommandIndexEntry>>>;
+/**
+ * A value worked out from a whole session, made once however many checks ask for it, and made anew when the view
+ * has grown since (a live view gains exchanges as it runs). The value is shared: callers only read it.
+ */
+export function perSession<T>(session: AnySessionView, key: symbol, make: () => T): T {
+  const kept = memo(session.exchanges, key, (): { length: number; value?: T } => ({ length: -1 }));
+  if (kept.length !== session.exchanges.length) {
+    kept.value = make();
+    kept.length = session.exchanges.length;
+  }
+  return kept.value as T;
 }
 
-/**
- * `commandIndex` of what one party sent in the session, made once per session however many checks ask (a view that
- * grew since is indexed anew). The index is shared: callers only read it.
- */
+const COMMAND_INDEX: Record<Party, symbol> = { device: Symbol('deviceCommandIndex'), server: Symbol('serverCommandIndex') };
+
+/** `commandIndex` of what one party sent in the session, made once per session (see perSession). */
 export function sessionCommandIndex(session: AnySessionView, party: Party): ReadonlyMap<string, CommandIndexEntry> {
-  const holder = session.exchanges as unknown as Record<symbol, SessionIndexes | undefined>;
-  let cached = holder[INDEXES];
-  if (!cached || cached.length !== session.exchanges.length) {
-    cached = { length: session.exchanges.length, byParty: {} };
-    Object.defineProperty(holder, INDEXES, { value: cached, enumerable: false, configurable: true, writable: true });
-  }
-  return (cached.byParty[party] ??= commandIndex(sentBy(session, party)));
+  return perSession(session, COMMAND_INDEX[party], () => commandIndex(sentBy(session, party)));
 }
 
 const THREE_DIGITS = /^\d{3}$/;

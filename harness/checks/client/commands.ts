@@ -4,10 +4,10 @@
  * (MDM-CMD-ATO-007), containers kept whole (MDM-CMD-ATO-008), the node addresses in its Items (MDM-XML-019) and
  * markup in its Data (MDM-XML-009). As everywhere, a rule counts as exercised only when its situation occurred.
  */
-import { codeOf, SYNCML_NS, type Command, type Item, type Status } from '../../syncml';
+import { SYNCML_NS, type Command, type Item, type Status } from '../../syncml';
 import type { XmlElement } from '../../syncml/xml';
 import type { AnyClientSessionView } from '../client-checks';
-import { commandIndex, refKey, sentBy, statusesOf } from '../common';
+import { perSession, refKey, sentBy, sessionCommandIndex, statusesOf } from '../common';
 import { defineCheck, type Judge } from '../finding';
 import { commandsWithPaths, label, trimmed, type WireMessage } from '../session';
 
@@ -24,19 +24,27 @@ interface DeviceStatus {
   path: string;
 }
 
-/** Every Status the device sent for a server command, keyed `MsgRef:CmdRef`; 213s answer chunks, not commands (A-23). */
-function deviceStatuses(session: AnyClientSessionView): Map<string, DeviceStatus[]> {
-  const out = new Map<string, DeviceStatus[]>();
-  for (const m of sentBy(session, 'device')) {
-    if (!m.syncml) continue;
-    for (const { status, path } of statusesOf(m.syncml)) {
-      const code = codeOf(status) ?? '';
-      if (trimmed(status.cmdRef) === '0' || code === '213') continue;
-      const key = refKey(status.msgRef, status.cmdRef);
-      out.set(key, [...(out.get(key) ?? []), { status, code, m, path }]);
+const DEVICE_STATUSES = Symbol('deviceStatuses');
+
+/**
+ * Every Status the device sent for a server command, keyed `MsgRef:CmdRef`; 213s answer chunks, not commands (A-23).
+ * Made once per session (perSession): callers only read it.
+ */
+function deviceStatuses(session: AnyClientSessionView): ReadonlyMap<string, readonly DeviceStatus[]> {
+  return perSession(session, DEVICE_STATUSES, () => {
+    const out = new Map<string, DeviceStatus[]>();
+    for (const m of sentBy(session, 'device')) {
+      if (!m.syncml) continue;
+      for (const { status, path, key, code } of statusesOf(m.syncml)) {
+        if (trimmed(status.cmdRef) === '0' || code === '213') continue;
+        const answer = { status, code, m, path };
+        const list = out.get(key);
+        if (list) list.push(answer);
+        else out.set(key, [answer]);
+      }
     }
-  }
-  return out;
+    return out;
+  });
 }
 
 /** Source LocURIs the device reported in Results for each Get, keyed `MsgRef:CmdRef` (a Results without MsgRef: msg 1). */
@@ -67,7 +75,7 @@ export const deviceStatusesMatchCommandsAndItems = defineCheck<AnyClientSessionV
     'MDM-STS-010': 'the device to answer a command with several Items with one Status',
   },
   run(session, judge) {
-    const index = commandIndex(sentBy(session, 'server'));
+    const index = sessionCommandIndex(session, 'server');
     const statuses = deviceStatuses(session);
     const results = resultSources(session);
     for (const [key, entry] of index) {
@@ -130,7 +138,7 @@ export const deviceStatusesMatchCommandsAndItems = defineCheck<AnyClientSessionV
 });
 
 /** The member of a container (at any depth) that the device answered with `code`, described, if any. */
-function memberWithCode(members: Command[], msgRef: string, code: string, statuses: Map<string, DeviceStatus[]>): string | undefined {
+function memberWithCode(members: Command[], msgRef: string, code: string, statuses: ReadonlyMap<string, readonly DeviceStatus[]>): string | undefined {
   for (const { command } of commandsWithPaths(members)) {
     if (command.kind === 'Status' || isContainer(command)) continue;
     if ((statuses.get(refKey(msgRef, command.cmdID)) ?? []).some((s) => s.code === code)) {
@@ -157,7 +165,7 @@ export const deviceAtomicStatusesAcrossMessages = defineCheck<AnyClientSessionVi
   ids: ['MDM-CMD-ATO-007'],
   when: 'the device to answer an Atomic whose Statuses do not fit one message (spread over messages, or 517)',
   run(session, judge) {
-    const index = commandIndex(sentBy(session, 'server'));
+    const index = sessionCommandIndex(session, 'server');
     const statuses = deviceStatuses(session);
     for (const [key, entry] of index) {
       if (entry.command.kind !== 'Atomic') continue;

@@ -7,8 +7,9 @@
  */
 import { codeOf, metaValue, type Command, type Item, type Meta, type Status, type SyncML } from '../../syncml';
 import type { XmlElement } from '../../syncml/xml';
-import { commandIndex, refKey, sentBy, statusesOf } from '../common';
+import { sentBy, sessionCommandIndex, statusesOf } from '../common';
 import { defineCheck, type Judge } from '../finding';
+import { memo } from '../memo';
 import { trimmed, type AnySessionView, type WireMessage } from '../session';
 
 /** A command where it stands: its element path and the containers around it, outermost first. */
@@ -32,6 +33,13 @@ function* placed(commands: Command[], parent = '/SyncBody', containers: Command[
     yield { command: c, path, containers };
     if (c.kind === 'Atomic' || c.kind === 'Sequence') yield* placed(c.commands, path, [...containers, c]);
   }
+}
+
+const PLACED = Symbol('placedIn');
+
+/** `placed` over a message's body, walked once per message: several checks read every command of every message. */
+function placedIn(msg: SyncML): readonly Placed[] {
+  return memo(msg.body.commands, PLACED, () => [...placed(msg.body.commands)]);
 }
 
 const itemsOf = (c: Command): Item[] => ('items' in c ? c.items : []);
@@ -84,7 +92,7 @@ export const serverCommandShapes = defineCheck<AnySessionView>({
     for (const m of serverMessages(session)) {
       let continuation = objectOpen;
       const containers = new Map<string, string>();
-      for (const p of placed(m.syncml.body.commands)) {
+      for (const p of placedIn(m.syncml)) {
         const { command: c, path } = p;
         if (c.kind === 'Status' || c.kind === 'Results' || c.kind === 'Unknown') continue;
         // The first command after an unfinished large object continues it: its Item may leave the addressing out
@@ -165,6 +173,7 @@ const ESCAPED_SEGMENT = /^(?:[A-Za-z0-9\-._~]|%[0-9A-Fa-f]{2})*$/;
  * OMA DM addresses node properties with `?prop=` (OMA-TS-DM_TND 7.3), which is no part of the node's name.
  */
 export function addressProblems(uri: string): { id: string; why: string }[] {
+  if (isPlainAddress(uri)) return [];
   if (HAS_SCHEME.test(uri)) return [{ id: 'MDM-XML-019', why: `"${uri}" is an absolute URI, not a device-tree address: a node is addressed from the tree root (./Vendor/..., ./Device/..., ./User/...)` }];
   if (uri.startsWith('/')) return [{ id: 'MDM-XML-015', why: `"${uri}" starts with "/"; a node address starts at the root "./"` }];
   const path = uri.split('?')[0];
@@ -183,13 +192,47 @@ export function addressProblems(uri: string): { id: string; why: string }[] {
   return [...out].map(([id, why]) => ({ id, why }));
 }
 
+/**
+ * Whether `uri` breaks none of the rules addressProblems applies: relative, every segment non-empty, neither `.`,
+ * `..` nor `*`, made of unreserved characters and percent-escapes (a leading `./` aside), up to a `?`. Nearly every
+ * address is such: one pass over its characters answers for them, without splitting it or testing each segment.
+ */
+function isPlainAddress(uri: string): boolean {
+  let i = uri.charCodeAt(0) === 0x2e && uri.charCodeAt(1) === 0x2f ? 2 : 0; // the leading "./"
+  let segmentStart = i;
+  let dots = 0;
+  for (;; i++) {
+    const c = uri.charCodeAt(i);
+    if (i === uri.length || c === 0x3f /* ? */ || c === 0x2f /* / */) {
+      const length = i - segmentStart;
+      if (length === 0 || (dots === length && length <= 2)) return false; // empty, "." or ".."
+      if (c !== 0x2f) return true;
+      segmentStart = i + 1;
+      dots = 0;
+    } else if (c === 0x25 /* % */) {
+      if (!isHexDigit(uri.charCodeAt(i + 1)) || !isHexDigit(uri.charCodeAt(i + 2))) return false;
+      i += 2;
+    } else if (c === 0x2e) dots++;
+    else if (!isUnreserved(c)) return false;
+  }
+}
+
+function isHexDigit(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
+}
+
+/** RFC 3986 unreserved characters other than `.`: letters, digits, `-`, `_`, `~`. */
+function isUnreserved(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x2d || c === 0x5f || c === 0x7e;
+}
+
 export const serverNodeAddresses = defineCheck<AnySessionView>({
   name: 'serverNodeAddresses',
   ids: ['MDM-XML-015', 'MDM-XML-016', 'MDM-XML-017', 'MDM-XML-018', 'MDM-XML-019'],
   when: 'the server to send a command that addresses a node',
   run(session, judge) {
     for (const m of serverMessages(session)) {
-      for (const { command: c, path } of placed(m.syncml.body.commands)) {
+      for (const { command: c, path } of placedIn(m.syncml)) {
         if (!ITEM_COMMAND_IDS[c.kind]) continue;
         itemsOf(c).forEach((it, n) => {
           const uri = trimmed(it.target?.locURI);
@@ -218,7 +261,7 @@ export const serverDataMarkup = defineCheck<AnySessionView>({
   when: 'the server to send markup (an XML payload) in Data',
   run(session, judge) {
     for (const m of serverMessages(session)) {
-      for (const { command: c, path } of placed(m.syncml.body.commands)) {
+      for (const { command: c, path } of placedIn(m.syncml)) {
         itemsOf(c).forEach((it, n) => {
           const d = it.data;
           const elements = (d?.markup ?? []).filter((x): x is XmlElement => x.type === 'element');
@@ -249,15 +292,17 @@ export const serverStatusGranularity = defineCheck<AnySessionView>({
     'MDM-STS-010': 'the device to send a command with several Items (its DevInfo Replace)',
   },
   run(session, judge) {
-    const index = commandIndex(sentBy(session, 'device'));
+    const index = sessionCommandIndex(session, 'device');
     const answers = new Map<string, { status: Status; path: string; m: WireMessage }[]>();
     for (const m of serverMessages(session)) {
-      for (const { status, path } of statusesOf(m.syncml)) {
+      for (const { status, path, key, code } of statusesOf(m.syncml)) {
         if (trimmed(status.cmdRef) === '0') continue; // the SyncHdr's Status: MDM-STS-003's business
         // A chunk's 213 may name the object's first chunk, which then gets more than one Status (A-23).
-        if (codeOf(status) === '213') continue;
-        const key = refKey(status.msgRef, status.cmdRef);
-        answers.set(key, [...(answers.get(key) ?? []), { status, path, m }]);
+        if (code === '213') continue;
+        const answer = { status, path, m };
+        const group = answers.get(key);
+        if (group) group.push(answer);
+        else answers.set(key, [answer]);
       }
     }
     for (const [key, group] of answers) {
