@@ -254,6 +254,9 @@ function namespaceOf(name: string, scope: Scope): string {
   return '';
 }
 
+/** The children of an element still open; never seen outside a read (a read that fails returns no tree). */
+const NOT_YET_CLOSED: XmlNode[] = Object.freeze([]) as unknown as XmlNode[];
+
 /** The attributes of every element that has none: one shared, frozen object rather than one per element. */
 const NO_ATTRS: Attrs = Object.freeze({}) as Attrs;
 
@@ -438,7 +441,9 @@ function startTag(r: DocumentReader, lt: number, limits: XmlLimits): number {
   }
   r.checkAmpersandsBefore(gt);
   if (r.depth === 0 && r.root) throw notWellFormed(text, lt, 'a document has exactly one root element, found a second');
-  const el: XmlElement = { type: 'element', name, ns: namespaceOf(name, inner), attrs: attrs ?? NO_ATTRS, children: [] };
+  // An open element gets its children when it closes (DocumentReader.childrenFrom): no array is made for it before.
+  const children = empty ? [] : NOT_YET_CLOSED;
+  const el: XmlElement = { type: 'element', name, ns: namespaceOf(name, inner), attrs: attrs ?? NO_ATTRS, children };
   if (r.depth) {
     r.flush();
     r.nodes[r.top++] = el;
