@@ -162,9 +162,17 @@ function interned(text: string, from: number, to: number): string {
   const known = NAMES[slot];
   if (known !== undefined && known.length === length && sameChars(text, from, known)) return known;
   // A longer slice would point into the whole document and keep it alive from this table: keep a copy instead.
-  const name = length < 13 ? text.slice(from, to) : (` ${text.slice(from, to)}`).slice(1);
+  const name = internalized(length < 13 ? text.slice(from, to) : (` ${text.slice(from, to)}`).slice(1));
   NAMES[slot] = name;
   return name;
+}
+
+/**
+ * The engine's own copy of a string, the one it keeps for property names: a name compared with the codec's constants
+ * ('Status', 'CmdID') is then the same string or a different one at a glance, without reading its characters.
+ */
+function internalized(s: string): string {
+  return Object.keys({ [s]: true })[0];
 }
 
 /**
