@@ -234,37 +234,47 @@ export const deviceItemAddressesAndData = defineCheck<AnyClientSessionView>({
     const echoed = new Set<string>();
     for (const m of sentBy(session, 'server')) {
       for (const { command } of commandsWithPaths(m.syncml?.body.commands ?? [])) {
-        for (const it of itemsOf(command)) for (const uri of [it.target?.locURI, it.source?.locURI]) if (uri !== undefined) echoed.add(trimmed(uri));
+        for (const it of itemsOf(command)) {
+          if (it.target?.locURI !== undefined) echoed.add(trimmed(it.target.locURI));
+          if (it.source?.locURI !== undefined) echoed.add(trimmed(it.source.locURI));
+        }
       }
     }
     for (const m of sentBy(session, 'device')) {
       for (const { command, path } of commandsWithPaths(m.syncml?.body.commands ?? [])) {
         const items = command.kind === 'Status' ? command.items : itemsOf(command);
         items.forEach((it, n) => {
-          const at = `${path}/Item${items.length > 1 ? `[${n + 1}]` : ''}`;
-          for (const [part, address] of [['Target', it.target], ['Source', it.source]] as const) {
-            if (address?.locURI === undefined) continue;
-            judge.saw('MDM-XML-019');
-            const uri = trimmed(address.locURI);
-            if (echoed.has(uri)) continue;
-            if (!uri.startsWith('./')) judge.fail('MDM-XML-019', m, `${at}/${part}/LocURI`, `"${uri}" is not a device-tree URI rooted at "./"`);
-            else if (!URI_CHARS.test(uri)) judge.fail('MDM-XML-019', m, `${at}/${part}/LocURI`, `"${uri}" is not a URI: characters outside the URI set must be percent-escaped`);
-          }
-          if (command.kind !== 'Status') judgeMarkup(it, m, `${at}/Data`, judge);
+          // The Item's path is written only into a finding: most Items have none.
+          const at = () => `${path}/Item${items.length > 1 ? `[${n + 1}]` : ''}`;
+          judgeAddress('Target', it.target, at, m, echoed, judge);
+          judgeAddress('Source', it.source, at, m, echoed, judge);
+          if (command.kind !== 'Status') judgeMarkup(it, m, at, judge);
         });
       }
     }
   },
 });
 
+/** MDM-XML-019 on the Target or Source of a device Item (`at` writes the Item's path). */
+function judgeAddress(part: 'Target' | 'Source', address: Item['target'], at: () => string, m: WireMessage, echoed: ReadonlySet<string>, judge: Judge): void {
+  if (address?.locURI === undefined) return;
+  judge.saw('MDM-XML-019');
+  const uri = trimmed(address.locURI);
+  if (echoed.has(uri)) return;
+  if (!uri.startsWith('./')) judge.fail('MDM-XML-019', m, `${at()}/${part}/LocURI`, `"${uri}" is not a device-tree URI rooted at "./"`);
+  else if (!URI_CHARS.test(uri)) judge.fail('MDM-XML-019', m, `${at()}/${part}/LocURI`, `"${uri}" is not a URI: characters outside the URI set must be percent-escaped`);
+}
+
 const LOOKS_LIKE_MARKUP = /<[A-Za-z!?/]/;
 
-function judgeMarkup(it: Item, m: WireMessage, at: string, judge: Judge): void {
+function judgeMarkup(it: Item, m: WireMessage, itemAt: () => string, judge: Judge): void {
   const d = it.data;
   if (!d) return;
   const elements = (d.markup ?? []).filter((n): n is XmlElement => n.type === 'element');
-  if (!elements.length && !LOOKS_LIKE_MARKUP.test(d.text)) return;
+  // Most values hold no "<" at all: looking for one is cheaper than running the pattern over every value.
+  if (!elements.length && !(d.text.includes('<') && LOOKS_LIKE_MARKUP.test(d.text))) return;
   judge.saw('MDM-XML-009');
+  const at = `${itemAt()}/Data`;
   for (const el of elements) {
     const prefix = el.name.includes(':') ? el.name.split(':')[0] : undefined;
     const declares = Object.keys(el.attrs).some((k) => (prefix ? k === `xmlns:${prefix}` : k === 'xmlns'));

@@ -5,7 +5,7 @@
  * members (MDM-CMD-ATO-005, -008), Correlator (MDM-CMD-EXE-004), and how many Statuses answer one command
  * (MDM-STS-008..010).
  */
-import { codeOf, metaValue, type Command, type Item, type Meta, type Status, type SyncML } from '../../syncml';
+import { codeOf, metaValue, type Command, type Item, type Status, type SyncML } from '../../syncml';
 import type { XmlElement } from '../../syncml/xml';
 import { sentBy, sessionCommandIndex, statusesOf } from '../common';
 import { defineCheck, type Judge } from '../finding';
@@ -47,9 +47,11 @@ const itemPath = (path: string, items: readonly Item[], n: number) => `${path}/I
 
 /** A Meta field looked up on the Item, then its command, then the containers from the innermost out (MDM-CMD-ATO-009). */
 function effectiveMeta(it: Item, p: Placed, name: string): string | undefined {
-  const chain: (Meta | undefined)[] = [it.meta, 'meta' in p.command ? p.command.meta : undefined, ...p.containers.map((c) => ('meta' in c ? c.meta : undefined)).reverse()];
-  for (const m of chain) {
-    const v = metaValue(m, name);
+  const own = metaValue(it.meta, name) ?? ('meta' in p.command ? metaValue(p.command.meta, name) : undefined);
+  if (own !== undefined) return own;
+  for (let i = p.containers.length - 1; i >= 0; i--) {
+    const c = p.containers[i];
+    const v = 'meta' in c ? metaValue(c.meta, name) : undefined;
     if (v !== undefined) return v;
   }
   return undefined;
@@ -120,13 +122,13 @@ export const serverCommandShapes = defineCheck<AnySessionView>({
         const id = ITEM_COMMAND_IDS[c.kind];
         judge.saw(id);
         c.items.forEach((it, n) => {
-          const at = itemPath(path, c.items, n);
-          if (!continues && !trimmed(it.target?.locURI)) judge.fail(id, m, `${at}/Target/LocURI`, `${c.kind} Item without Target/LocURI: each Item names the node the ${c.kind} acts on`);
+          // The Item's path is written only into a finding: most Items have none.
+          if (!continues && !trimmed(it.target?.locURI)) judge.fail(id, m, `${itemPath(path, c.items, n)}/Target/LocURI`, `${c.kind} Item without Target/LocURI: each Item names the node the ${c.kind} acts on`);
           if (c.kind !== 'Add' && c.kind !== 'Replace') return;
           const format = effectiveMeta(it, p, 'Format');
           if (format === undefined || VALUELESS_FORMATS.has(format)) return;
           judge.saw('MDM-XML-020');
-          if (!it.data && !it.moreData) judge.fail('MDM-XML-020', m, at, `${c.kind} of ${trimmed(it.target?.locURI) || 'a node'} with Format ${format} but no Data: an Item that sets a value carries it`);
+          if (!it.data && !it.moreData) judge.fail('MDM-XML-020', m, itemPath(path, c.items, n), `${c.kind} of ${trimmed(it.target?.locURI) || 'a node'} with Format ${format} but no Data: an Item that sets a value carries it`);
         });
         if (c.kind === 'Exec') {
           judge.saw('MDM-CMD-EXE-004');
@@ -238,8 +240,10 @@ export const serverNodeAddresses = defineCheck<AnySessionView>({
           const uri = trimmed(it.target?.locURI);
           if (!uri) return;
           judge.saw('MDM-XML-015', 'MDM-XML-016', 'MDM-XML-017', 'MDM-XML-018', 'MDM-XML-019');
+          const problems = addressProblems(uri);
+          if (!problems.length) return; // the usual case: no evidence to write
           const at = `${itemPath(path, itemsOf(c), n)}/Target/LocURI`;
-          for (const { id, why } of addressProblems(uri)) judge.fail(id, m, at, why);
+          for (const { id, why } of problems) judge.fail(id, m, at, why);
         });
       }
     }
