@@ -177,17 +177,19 @@ export function commandsWithPaths(commands: readonly Command[]): readonly Comman
 }
 
 function flatten(commands: readonly Command[], parent: string, depth: number, out: CommandAt[]): void {
-  const totals = new Map<string, number>();
+  // Per element name, how many there are and how many were named so far: one entry per name, updated in place.
+  const counts = new Map<string, { total: number; seen: number }>();
   for (const c of commands) {
     const name = c.kind === 'Unknown' ? c.name : c.kind;
-    totals.set(name, (totals.get(name) ?? 0) + 1);
+    const count = counts.get(name);
+    if (count) count.total++;
+    else counts.set(name, { total: 1, seen: 0 });
   }
-  const seen = new Map<string, number>();
   for (const c of commands) {
     const name = c.kind === 'Unknown' ? c.name : c.kind;
-    const nth = (seen.get(name) ?? 0) + 1;
-    seen.set(name, nth);
-    const path = `${parent}/${name}${totals.get(name)! > 1 ? `[${nth}]` : ''}`;
+    const count = counts.get(name)!;
+    const nth = ++count.seen;
+    const path = `${parent}/${name}${count.total > 1 ? `[${nth}]` : ''}`;
     out.push({ command: c, path, depth });
     if (c.kind === 'Atomic' || c.kind === 'Sequence') flatten(c.commands, path, depth + 1, out);
   }

@@ -10,7 +10,7 @@ import type { XmlElement } from '../../syncml/xml';
 import { sentBy, sessionCommandIndex, statusesOf } from '../common';
 import { defineCheck, type Judge } from '../finding';
 import { memo } from '../memo';
-import { trimmed, type AnySessionView, type WireMessage } from '../session';
+import { commandsWithPaths, trimmed, type AnySessionView, type WireMessage } from '../session';
 
 /** A command where it stands: its element path and the containers around it, outermost first. */
 interface Placed {
@@ -37,9 +37,22 @@ function* placed(commands: Command[], parent = '/SyncBody', containers: Command[
 
 const PLACED = Symbol('placedIn');
 
-/** `placed` over a message's body, walked once per message: several checks read every command of every message. */
+/**
+ * `placed` over a message's body, made once per message from its command walk (commandsWithPaths, which names the
+ * commands the same way): several checks read every command of every message.
+ */
 function placedIn(msg: SyncML): readonly Placed[] {
-  return memo(msg.body.commands, PLACED, () => [...placed(msg.body.commands)]);
+  return memo(msg.body.commands, PLACED, () => {
+    const out: Placed[] = [];
+    // The containers around the commands at each depth: a walk is depth first, so a container precedes its members.
+    const around: Command[][] = [[]];
+    for (const { command, path, depth } of commandsWithPaths(msg.body.commands)) {
+      const containers = around[depth];
+      out.push({ command, path, containers });
+      if (command.kind === 'Atomic' || command.kind === 'Sequence') around[depth + 1] = [...containers, command];
+    }
+    return out;
+  });
 }
 
 const itemsOf = (c: Command): Item[] => ('items' in c ? c.items : []);
@@ -200,12 +213,14 @@ export function addressProblems(uri: string): { id: string; why: string }[] {
  * address is such: one pass over its characters answers for them, without splitting it or testing each segment.
  */
 function isPlainAddress(uri: string): boolean {
+  const end = uri.length;
   let i = uri.charCodeAt(0) === 0x2e && uri.charCodeAt(1) === 0x2f ? 2 : 0; // the leading "./"
   let segmentStart = i;
   let dots = 0;
-  for (;; i++) {
-    const c = uri.charCodeAt(i);
-    if (i === uri.length || c === 0x3f /* ? */ || c === 0x2f /* / */) {
+  for (; i <= end; i++) {
+    // The end of the text ends the path as a "?" would.
+    const c = i < end ? uri.charCodeAt(i) : 0x3f;
+    if (c === 0x3f /* ? */ || c === 0x2f /* / */) {
       const length = i - segmentStart;
       if (length === 0 || (dots === length && length <= 2)) return false; // empty, "." or ".."
       if (c !== 0x2f) return true;
@@ -217,6 +232,7 @@ function isPlainAddress(uri: string): boolean {
     } else if (c === 0x2e) dots++;
     else if (!isUnreserved(c)) return false;
   }
+  return true; // not reached: the loop ends on the "?" that stands for the end
 }
 
 function isHexDigit(c: number): boolean {
