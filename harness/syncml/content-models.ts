@@ -157,6 +157,9 @@ interface CompiledModel extends ContentModel {
   rules: ReadonlyMap<string, ChildRule>;
   /** The element holds text only. */
   leaf: boolean;
+  /** Per particle: it must occur (`1`, `+`); it may occur at most once (`1`, `?`). */
+  required: readonly boolean[];
+  single: readonly boolean[];
 }
 
 interface ChildRule {
@@ -212,12 +215,13 @@ function checkElement(el: XmlElement, model: CompiledModel, trail: Trail, out: D
     trail.pop();
   }
   for (let i = 0; i < n; i++) {
-    const pt = model.particles[i];
     const count = counts[i];
-    if ((pt.occurs === '1' || pt.occurs === '+') && count === 0) {
+    if (count === 1 || (count === 0 && !model.required[i]) || (count > 1 && !model.single[i])) continue; // the usual case
+    const pt = model.particles[i];
+    if (model.required[i] && count === 0) {
       out.push({ id: pt.missing ?? model.requirement, path: `${pathOf(root, trail)}/${pt.names[0]}`, message: `${el.name} lacks ${particleName(pt)}` });
     }
-    if ((pt.occurs === '1' || pt.occurs === '?') && count > 1) {
+    if (model.single[i] && count > 1) {
       out.push({ id: model.requirement, path: `${pathOf(root, trail)}/${pt.names[0]}[2]`, message: `${el.name} has ${count} ${pt.names[0]} elements, at most one is allowed` });
     }
   }
@@ -230,7 +234,13 @@ const MODELS: ReadonlyMap<string, CompiledModel> = (() => {
   for (const [name, model] of Object.entries(CONTENT_MODELS)) {
     const own = new Map<string, ChildRule>();
     rules.set(name, own);
-    compiled.set(name, { ...model, rules: own, leaf: !model.opaque && model.particles.length === 0 });
+    compiled.set(name, {
+      ...model,
+      rules: own,
+      leaf: !model.opaque && model.particles.length === 0,
+      required: model.particles.map((pt) => pt.occurs === '1' || pt.occurs === '+'),
+      single: model.particles.map((pt) => pt.occurs === '1' || pt.occurs === '?'),
+    });
   }
   for (const [name, model] of Object.entries(CONTENT_MODELS)) {
     const own = rules.get(name)!;

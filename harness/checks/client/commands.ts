@@ -77,31 +77,33 @@ export const deviceStatusesMatchCommandsAndItems = defineCheck<AnyClientSessionV
   run(session, judge) {
     const index = sessionCommandIndex(session, 'server');
     const statuses = deviceStatuses(session);
-    const results = resultSources(session);
+    // Needed only for a Get of several Items answered with one Status: gathered for the first such.
+    let results: Map<string, Set<string>> | undefined;
     for (const [key, entry] of index) {
       const answers = statuses.get(key);
       const command = entry.command;
       // Commands without CmdID share a blank reference (A-34): which Status answers which cannot be told.
       if (!answers?.length || command.kind === 'Status' || command.kind === 'Results' || !trimmed(command.cmdID)) continue;
-      const what = `${entry.name} ${trimmed(command.cmdID)} of ${label(entry.msg)}`;
+      // Written only into a finding: most commands have none.
+      const what = () => `${entry.name} ${trimmed(command.cmdID)} of ${label(entry.msg)}`;
       judge.saw('MDM-STS-008');
       const items = itemsOf(command);
       if (isContainer(command)) {
         const [own] = answers;
-        if (answers.length > 1) judge.fail('MDM-STS-008', answers[1].m, answers[1].path, `a second Status for the ${what}; a container gets one Status, its members their own`);
+        if (answers.length > 1) judge.fail('MDM-STS-008', answers[1].m, answers[1].path, `a second Status for the ${what()}; a container gets one Status, its members their own`);
         if (refsOf(own.status).length || own.status.items.length) {
-          judge.fail('MDM-STS-008', own.m, own.path, `the Status of the ${what} names Items (${[...refsOf(own.status), ...own.status.items.map((i) => trimmed(i.target?.locURI))].join(', ')}); a container's Status says nothing about its members`);
+          judge.fail('MDM-STS-008', own.m, own.path, `the Status of the ${what()} names Items (${[...refsOf(own.status), ...own.status.items.map((i) => trimmed(i.target?.locURI))].join(', ')}); a container's Status says nothing about its members`);
         }
         if (command.kind === 'Sequence' && MEMBER_CODES.has(own.code)) {
           const member = memberWithCode(command.commands, trimmed(entry.msg.syncml?.hdr.msgID), own.code, statuses);
           if (member) {
-            judge.fail('MDM-STS-008', own.m, `${own.path}/Data`, `the ${what} is answered ${own.code}, the code its member ${member} got; the Sequence's Status says whether the Sequence was processed, its members answer for themselves`);
+            judge.fail('MDM-STS-008', own.m, `${own.path}/Data`, `the ${what()} is answered ${own.code}, the code its member ${member} got; the Sequence's Status says whether the Sequence was processed, its members answer for themselves`);
           }
         }
         continue;
       }
       if (items.length <= 1) {
-        if (answers.length > 1) judge.fail('MDM-STS-008', answers[1].m, answers[1].path, `${answers.length} Statuses for the one-Item ${what}; a Status answers one command or one Item of it`);
+        if (answers.length > 1) judge.fail('MDM-STS-008', answers[1].m, answers[1].path, `${answers.length} Statuses for the one-Item ${what()}; a Status answers one command or one Item of it`);
         continue;
       }
       judge.saw('MDM-STS-009');
@@ -111,27 +113,27 @@ export const deviceStatusesMatchCommandsAndItems = defineCheck<AnyClientSessionV
         const refs = refsOf(one.status);
         if (refs.length && targets.every((t) => refs.includes(t))) {
           judge.saw('MDM-STS-010');
-          judge.fail('MDM-STS-010', one.m, one.path, `the one Status for all ${items.length} Items of the ${what} carries TargetRef/SourceRef (${refs.join(', ')}); a Status that covers every Item names none`);
+          judge.fail('MDM-STS-010', one.m, one.path, `the one Status for all ${items.length} Items of the ${what()} carries TargetRef/SourceRef (${refs.join(', ')}); a Status that covers every Item names none`);
           continue;
         }
         if (refs.length) {
           const unanswered = targets.filter((t) => !refs.includes(t));
-          judge.fail('MDM-STS-009', one.m, one.path, `the ${what} has ${items.length} Items, but its only Status names ${refs.join(', ')}: no Status for ${unanswered.join(', ')}`);
+          judge.fail('MDM-STS-009', one.m, one.path, `the ${what()} has ${items.length} Items, but its only Status names ${refs.join(', ')}: no Status for ${unanswered.join(', ')}`);
           continue;
         }
         judge.saw('MDM-STS-010');
-        const differ = command.kind === 'Get' ? differingGetOutcome(one.code, targets, results.get(key)) : undefined;
-        if (differ) judge.fail('MDM-STS-009', one.m, `${one.path}/Data`, `one Status ${one.code} for all Items of the ${what}, yet ${differ}: Items that fared differently get one Status each, with TargetRef`);
+        const differ = command.kind === 'Get' ? differingGetOutcome(one.code, targets, (results ??= resultSources(session)).get(key)) : undefined;
+        if (differ) judge.fail('MDM-STS-009', one.m, `${one.path}/Data`, `one Status ${one.code} for all Items of the ${what()}, yet ${differ}: Items that fared differently get one Status each, with TargetRef`);
         continue;
       }
       for (const a of answers) {
         const refs = refsOf(a.status);
-        if (!refs.length) judge.fail('MDM-STS-009', a.m, a.path, `one of ${answers.length} Statuses for the ${items.length}-Item ${what} names no Item (TargetRef/SourceRef); per-Item Statuses say which Item they answer`);
+        if (!refs.length) judge.fail('MDM-STS-009', a.m, a.path, `one of ${answers.length} Statuses for the ${items.length}-Item ${what()} names no Item (TargetRef/SourceRef); per-Item Statuses say which Item they answer`);
       }
       const named = new Set(answers.flatMap((a) => refsOf(a.status)));
       const missing = targets.filter((t) => !named.has(t));
       if (missing.length && answers.every((a) => refsOf(a.status).length)) {
-        judge.fail('MDM-STS-009', answers[0].m, answers[0].path, `per-Item Statuses for the ${what} name no Status for ${missing.join(', ')}`);
+        judge.fail('MDM-STS-009', answers[0].m, answers[0].path, `per-Item Statuses for the ${what()} name no Status for ${missing.join(', ')}`);
       }
     }
   },
@@ -231,15 +233,9 @@ export const deviceItemAddressesAndData = defineCheck<AnyClientSessionView>({
   ids: ['MDM-XML-019', 'MDM-XML-009'],
   when: { 'MDM-XML-009': 'the device to return a value holding markup (a Get of a node whose value is XML)' },
   run(session, judge) {
-    const echoed = new Set<string>();
-    for (const m of sentBy(session, 'server')) {
-      for (const { command } of commandsWithPaths(m.syncml?.body.commands ?? [])) {
-        for (const it of itemsOf(command)) {
-          if (it.target?.locURI !== undefined) echoed.add(trimmed(it.target.locURI));
-          if (it.source?.locURI !== undefined) echoed.add(trimmed(it.source.locURI));
-        }
-      }
-    }
+    // The server's LocURIs matter only for an address that is not a device-tree URI: gathered for the first such.
+    let echoedSet: Set<string> | undefined;
+    const echoed = (): ReadonlySet<string> => (echoedSet ??= serverLocURIs(session));
     for (const m of sentBy(session, 'device')) {
       for (const { command, path } of commandsWithPaths(m.syncml?.body.commands ?? [])) {
         const items = command.kind === 'Status' ? command.items : itemsOf(command);
@@ -256,13 +252,28 @@ export const deviceItemAddressesAndData = defineCheck<AnyClientSessionView>({
 });
 
 /** MDM-XML-019 on the Target or Source of a device Item (`at` writes the Item's path). */
-function judgeAddress(part: 'Target' | 'Source', address: Item['target'], at: () => string, m: WireMessage, echoed: ReadonlySet<string>, judge: Judge): void {
+function judgeAddress(part: 'Target' | 'Source', address: Item['target'], at: () => string, m: WireMessage, echoed: () => ReadonlySet<string>, judge: Judge): void {
   if (address?.locURI === undefined) return;
   judge.saw('MDM-XML-019');
   const uri = trimmed(address.locURI);
-  if (echoed.has(uri)) return;
-  if (!uri.startsWith('./')) judge.fail('MDM-XML-019', m, `${at()}/${part}/LocURI`, `"${uri}" is not a device-tree URI rooted at "./"`);
-  else if (!URI_CHARS.test(uri)) judge.fail('MDM-XML-019', m, `${at()}/${part}/LocURI`, `"${uri}" is not a URI: characters outside the URI set must be percent-escaped`);
+  const rooted = uri.startsWith('./');
+  if ((rooted && URI_CHARS.test(uri)) || echoed().has(uri)) return;
+  if (!rooted) judge.fail('MDM-XML-019', m, `${at()}/${part}/LocURI`, `"${uri}" is not a device-tree URI rooted at "./"`);
+  else judge.fail('MDM-XML-019', m, `${at()}/${part}/LocURI`, `"${uri}" is not a URI: characters outside the URI set must be percent-escaped`);
+}
+
+/** Every Target and Source LocURI the server sent, trimmed: a device echoes these as sent (MDM-RES-002). */
+function serverLocURIs(session: AnyClientSessionView): Set<string> {
+  const echoed = new Set<string>();
+  for (const m of sentBy(session, 'server')) {
+    for (const { command } of commandsWithPaths(m.syncml?.body.commands ?? [])) {
+      for (const it of itemsOf(command)) {
+        if (it.target?.locURI !== undefined) echoed.add(trimmed(it.target.locURI));
+        if (it.source?.locURI !== undefined) echoed.add(trimmed(it.source.locURI));
+      }
+    }
+  }
+  return echoed;
 }
 
 const LOOKS_LIKE_MARKUP = /<[A-Za-z!?/]/;
