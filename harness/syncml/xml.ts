@@ -457,6 +457,8 @@ function startTag(r: DocumentReader, lt: number, limits: XmlLimits): number {
     r.nodes[r.top++] = el;
   } else r.root = el;
   if (!empty) {
+    const leafEnd = r.depth < limits.maxDepth ? textOnlyContent(r, el, gt) : -1;
+    if (leafEnd >= 0) return leafEnd;
     const d = r.depth++;
     r.open[d] = el;
     r.scopes[d] = inner;
@@ -465,6 +467,25 @@ function startTag(r: DocumentReader, lt: number, limits: XmlLimits): number {
     r.scope = inner;
   }
   return gt;
+}
+
+/**
+ * Most elements hold text only (`<CmdID>4</CmdID>`): when the markup after the start tag that ends at `gt` is
+ * plain text (no reference, comment or CDATA) and then the element's own end tag, the element gets that text
+ * as its only child here, without opening it on the stack; returns the end tag's `>`. Returns -1 for anything
+ * else, with nothing changed, and the general path reads the element (and reports what is wrong with it).
+ */
+function textOnlyContent(r: DocumentReader, el: XmlElement, gt: number): number {
+  const text = r.text;
+  const lt = text.indexOf('<', gt + 1);
+  if (lt < 0 || text.charCodeAt(lt + 1) !== 0x2f /* / */ || (r.amp >= 0 && r.amp < lt)) return -1;
+  const name = el.name;
+  const nameEnd = lt + 2 + name.length;
+  if (!sameChars(text, lt + 2, name) || isNameChar(text.charCodeAt(nameEnd))) return -1;
+  const end = skipSpace(text, nameEnd);
+  if (text.charCodeAt(end) !== 0x3e /* > */) return -1;
+  el.children = lt > gt + 1 ? [{ type: 'text', text: text.slice(gt + 1, lt), cdata: false }] : [];
+  return end;
 }
 
 /** The end tag opened at `lt`, which must close `open`; returns the index of its `>`. */
