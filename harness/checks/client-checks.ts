@@ -421,7 +421,8 @@ export const deviceAnswersEveryCommand = defineCheck<AnyClientSessionView>({
         let logical = 0;
         let continuing = false;
         let second: { at: (typeof res)[number]; cause?: string } | undefined;
-        for (const [i, part] of res.entries()) {
+        for (let i = 0; i < res.length; i++) {
+          const part = res[i];
           if (!continuing && ++logical === 2) {
             // A later message continuing the Results is a split command or chunks without MoreData: that is the cause.
             const before = res[i - 1];
