@@ -145,7 +145,17 @@ export function messagesOf(session: AnySessionView): WireMessage[] {
 }
 
 export function trimmed(s: string | undefined): string {
-  return (s ?? '').trim();
+  if (s === undefined) return '';
+  // Values are nearly always written without white space around them: a printable ASCII character at either end
+  // says so in two tests, and checks trim every value they compare.
+  const last = s.length - 1;
+  if (last >= 0 && isPrintableAscii(s.charCodeAt(0)) && isPrintableAscii(s.charCodeAt(last))) return s;
+  return s.trim();
+}
+
+/** Printable ASCII, never white space to `trim`. */
+function isPrintableAscii(c: number): boolean {
+  return c > 0x20 && c < 0x7f;
 }
 
 /** Commands a Status must answer: everything but Status, and Results only when it is not a plain 200 (MDM-STS-014). */
