@@ -7,7 +7,7 @@ import { MS_SIGNATURE_HEADER, verifyMessageSignature } from '../pki/ms-signature
 import { codeOf, metaValue, type Command, type Results, type SyncML, type SyncMLEncoding } from '../syncml';
 import {
   sessionCommandIndex, judgeCmdIDs, judgeDocument, judgeHeaderStatus, judgeHttp, judgeStatusOrder, judgeStatusReferences, peerMsgIDs,
-  headerStatusOf, keyedCommands, refKey, sentBy, statusesByKey, statusesOf,
+  headerStatusOf, keyedCommands, refKey, sentBy, statusesByKey, statusesOf, type StatusAt,
 } from './common';
 import { headerStatus, judgeAuthentication, judgeCredentials } from './authentication';
 import { numberOf, sameUrl } from './compare';
@@ -336,19 +336,22 @@ function resultsByKey(msg: SyncML, m: WireMessage): ReadonlyMap<string, readonly
   });
 }
 
+/** The Statuses of each turn by the command they answer (statusesByKey), in turn order. */
+type TurnStatuses = readonly ReadonlyMap<string, readonly StatusAt[]>[];
+
 /**
  * What the device sent under `key` from turn `from` on: a reply may span messages, so the answer to a server command
  * can come in any later turn. Found by looking the key up in each turn's own index (no per-session copy).
  */
-function answeredFrom(turns: readonly { msg: SyncML }[], key: string, from: number): boolean {
-  for (let j = from; j < turns.length; j++) if (statusesByKey(turns[j].msg).has(key)) return true;
+function answeredFrom(statuses: TurnStatuses, key: string, from: number): boolean {
+  for (let j = from; j < statuses.length; j++) if (statuses[j].has(key)) return true;
   return false;
 }
 
 /** Whether a Status 200 came for `key` from turn `from` on. */
-function succeededFrom(turns: readonly { msg: SyncML }[], key: string, from: number): boolean {
-  for (let j = from; j < turns.length; j++) {
-    const list = statusesByKey(turns[j].msg).get(key);
+function succeededFrom(statuses: TurnStatuses, key: string, from: number): boolean {
+  for (let j = from; j < statuses.length; j++) {
+    const list = statuses[j].get(key);
     if (list) for (const s of list) if (s.code === '200') return true;
   }
   return false;
@@ -387,6 +390,7 @@ export const deviceAnswersEveryCommand = defineCheck<AnyClientSessionView>({
   run(session, judge) {
     const turns = [...deviceTurns(session)];
     const results = sessionResults(turns);
+    const statuses: TurnStatuses = turns.map((t) => statusesByKey(t.msg));
     // Whether the device closed a package (Final) at or after each turn: until it does, its answers may still come,
     // and a capture that ends before that does not show them.
     const closedFrom = new Array<boolean>(turns.length + 1).fill(false);
@@ -401,12 +405,12 @@ export const deviceAnswersEveryCommand = defineCheck<AnyClientSessionView>({
         const inSequence = command.kind === 'Sequence' || path.includes('/Sequence');
         const id = isAlert(command, '1222') ? 'MDM-LO-006' : inSequence ? 'MDM-CMD-SEQ-004' : 'MDM-STS-004';
         judge.saw(id, 'MDM-SES-010');
-        if (!answeredFrom(turns, key, i)) {
+        if (!answeredFrom(statuses, key, i)) {
           judge.fail(id, prevWire, path, `the device never answered this ${command.kind} (CmdID ${trimmed(command.cmdID)}) with a Status`);
           judge.consequence('MDM-SES-010', id, prevWire, path, 'the response package lacks the Status for this command');
           continue;
         }
-        if (command.kind !== 'Get' || !succeededFrom(turns, key, i)) continue;
+        if (command.kind !== 'Get' || !succeededFrom(statuses, key, i)) continue;
         judge.saw('MDM-CMD-GET-002', 'MDM-RES-002', 'MDM-RES-004');
         const res = resultsFrom(results, key, i);
         if (!res.length) {
@@ -417,7 +421,8 @@ export const deviceAnswersEveryCommand = defineCheck<AnyClientSessionView>({
         let logical = 0;
         let continuing = false;
         let second: { at: (typeof res)[number]; cause?: string } | undefined;
-        for (const [i, part] of res.entries()) {
+        for (let i = 0; i < res.length; i++) {
+          const part = res[i];
           if (!continuing && ++logical === 2) {
             // A later message continuing the Results is a split command or chunks without MoreData: that is the cause.
             const before = res[i - 1];
@@ -435,7 +440,11 @@ export const deviceAnswersEveryCommand = defineCheck<AnyClientSessionView>({
           for (let n = 0; n < r.items.length; n++) {
             const named = trimmed(r.items[n].source?.locURI);
             let found = false;
-            for (const it of asked) if (trimmed(it.target?.locURI) === named) found = true;
+            for (const it of asked) {
+              if (trimmed(it.target?.locURI) !== named) continue;
+              found = true;
+              break;
+            }
             if (!found) judge.fail('MDM-RES-002', msg, `${at}/Item${r.items.length > 1 ? `[${n + 1}]` : ''}/Source/LocURI`, `Results item names "${named}", which the Get ${trimmed(command.cmdID)} of ${label(prevWire)} did not ask for`);
           }
         }

@@ -63,6 +63,12 @@ function resolution(d: Deviation, msg: SyncML, ctx: DocumentContext): { warn?: s
   return {};
 }
 
+/** The content-model requirement of each command element. */
+const MODEL_OF_KIND: Readonly<Record<string, string>> = {
+  Status: 'MDM-STS-001', Get: 'MDM-CMD-GET-001', Add: 'MDM-CMD-ADD-001', Replace: 'MDM-CMD-REP-001', Delete: 'MDM-CMD-DEL-001',
+  Exec: 'MDM-CMD-EXE-001', Alert: 'MDM-CMD-ALT-002', Atomic: 'MDM-CMD-ATO-001', Results: 'MDM-RES-001',
+};
+
 /** Deviations of the content models that bind this side (a `client` row says nothing of a server's output). */
 export function judgeDocument(m: WireMessage, party: Party, judge: Judge, ids: readonly string[], ctx: DocumentContext = {}): void {
   judge.saw('MDM-XML-001', 'MDM-XML-002');
@@ -99,12 +105,8 @@ export function judgeDocument(m: WireMessage, party: Party, judge: Judge, ids: r
   if (msg.hdr.meta?.fields.length) metinf = true;
   if (items && ids.includes('MDM-XML-011')) judge.saw('MDM-XML-011');
   if (metinf && ids.includes('MDM-XML-012')) judge.saw('MDM-XML-012');
-  const byKind: Record<string, string> = {
-    Status: 'MDM-STS-001', Get: 'MDM-CMD-GET-001', Add: 'MDM-CMD-ADD-001', Replace: 'MDM-CMD-REP-001', Delete: 'MDM-CMD-DEL-001',
-    Exec: 'MDM-CMD-EXE-001', Alert: 'MDM-CMD-ALT-002', Atomic: 'MDM-CMD-ATO-001', Results: 'MDM-RES-001',
-  };
   for (const k of kinds) {
-    const id = byKind[k];
+    const id = MODEL_OF_KIND[k];
     if (id && ids.includes(id) && (requirement(id).role === role || requirement(id).role === 'both')) judge.saw(id);
   }
 }
@@ -256,28 +258,35 @@ export function commandIndex(messages: WireMessage[]): Map<string, CommandIndexE
   return index;
 }
 
-const INDEXES = Symbol('sessionCommandIndex');
-
-interface SessionIndexes {
-  length: number;
-  byParty: Partial<Record<Party, Map<string, CommandIndexEntry>>>;
-}
-
 /**
- * `commandIndex` of what one party sent in the session, made once per session however many checks ask (a view that
- * grew since is indexed anew). The index is shared: callers only read it.
+ * A value worked out from a whole session, made once however many checks ask for it, and made anew when the view
+ * has grown since (a live view gains exchanges as it runs). The value is shared: callers only read it.
  */
-export function sessionCommandIndex(session: AnySessionView, party: Party): ReadonlyMap<string, CommandIndexEntry> {
-  const holder = session.exchanges as unknown as Record<symbol, SessionIndexes | undefined>;
-  let cached = holder[INDEXES];
-  if (!cached || cached.length !== session.exchanges.length) {
-    cached = { length: session.exchanges.length, byParty: {} };
-    Object.defineProperty(holder, INDEXES, { value: cached, enumerable: false, configurable: true, writable: true });
+export function perSession<T>(session: AnySessionView, key: symbol, make: () => T): T {
+  const kept = memo(session.exchanges, key, (): { length: number; value?: T } => ({ length: -1 }));
+  if (kept.length !== session.exchanges.length) {
+    kept.value = make();
+    kept.length = session.exchanges.length;
   }
-  return (cached.byParty[party] ??= commandIndex(sentBy(session, party)));
+  return kept.value as T;
 }
 
-const THREE_DIGITS = /^\d{3}$/;
+const COMMAND_INDEX: Record<Party, symbol> = { device: Symbol('deviceCommandIndex'), server: Symbol('serverCommandIndex') };
+
+/** `commandIndex` of what one party sent in the session, made once per session (see perSession). */
+export function sessionCommandIndex(session: AnySessionView, party: Party): ReadonlyMap<string, CommandIndexEntry> {
+  return perSession(session, COMMAND_INDEX[party], () => commandIndex(sentBy(session, party)));
+}
+
+/** A status code as SyncML writes them (`^\d{3}$`), tested without a pattern: it runs for every Status. */
+function isThreeDigits(code: string): boolean {
+  if (code.length !== 3) return false;
+  for (let i = 0; i < 3; i++) {
+    const c = code.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return false;
+  }
+  return true;
+}
 
 /** Each Status answers a command the peer sent, under the right MsgRef/CmdRef and Cmd, with a numeric code. */
 export function judgeStatusReferences(sender: WireMessage, peerIndex: ReadonlyMap<string, CommandIndexEntry>, peerMsgIDs: Set<string>, judge: Judge): void {
@@ -288,7 +297,7 @@ export function judgeStatusReferences(sender: WireMessage, peerIndex: ReadonlyMa
   for (const { status: s, path, key, cmdRef: cmdRefKey, code } of statuses) {
     const msgRef = trimmed(s.msgRef);
     const cmdRef = trimmed(s.cmdRef);
-    if (!THREE_DIGITS.test(code)) judge.fail('MDM-STS-016', sender, `${path}/Data`, `status code "${code}" is not a three-digit SyncML code`);
+    if (!isThreeDigits(code)) judge.fail('MDM-STS-016', sender, `${path}/Data`, `status code "${code}" is not a three-digit SyncML code`);
     if (!peerMsgIDs.has(numberKey(msgRef))) {
       judge.fail('MDM-ID-005', sender, `${path}/MsgRef`, `MsgRef ${msgRef || '(empty)'} is not the MsgID of any message received`);
       continue;

@@ -9,7 +9,7 @@ const DIGITS = /^\d+$/;
 
 /** A reference number (MsgID, MsgRef, CmdID, CmdRef) in one canonical spelling: `007` -> `7`; other text trimmed. */
 export function numberKey(value: string | undefined): string {
-  const t = value === undefined ? '' : value.trim();
+  const t = trimmed(value);
   // The common spelling is already canonical: digits without a leading zero.
   if (t.charCodeAt(0) !== 0x30 || t.length === 1) return t;
   return DIGITS.test(t) ? String(Number(t)) : t;

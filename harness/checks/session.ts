@@ -145,7 +145,17 @@ export function messagesOf(session: AnySessionView): WireMessage[] {
 }
 
 export function trimmed(s: string | undefined): string {
-  return (s ?? '').trim();
+  if (s === undefined) return '';
+  // Values are nearly always written without white space around them: a printable ASCII character at either end
+  // says so in two tests, and checks trim every value they compare.
+  const last = s.length - 1;
+  if (last >= 0 && isPrintableAscii(s.charCodeAt(0)) && isPrintableAscii(s.charCodeAt(last))) return s;
+  return s.trim();
+}
+
+/** Printable ASCII, never white space to `trim`. */
+function isPrintableAscii(c: number): boolean {
+  return c > 0x20 && c < 0x7f;
 }
 
 /** Commands a Status must answer: everything but Status, and Results only when it is not a plain 200 (MDM-STS-014). */
@@ -177,17 +187,19 @@ export function commandsWithPaths(commands: readonly Command[]): readonly Comman
 }
 
 function flatten(commands: readonly Command[], parent: string, depth: number, out: CommandAt[]): void {
-  const totals = new Map<string, number>();
+  // Per element name, how many there are and how many were named so far: one entry per name, updated in place.
+  const counts = new Map<string, { total: number; seen: number }>();
   for (const c of commands) {
     const name = c.kind === 'Unknown' ? c.name : c.kind;
-    totals.set(name, (totals.get(name) ?? 0) + 1);
+    const count = counts.get(name);
+    if (count) count.total++;
+    else counts.set(name, { total: 1, seen: 0 });
   }
-  const seen = new Map<string, number>();
   for (const c of commands) {
     const name = c.kind === 'Unknown' ? c.name : c.kind;
-    const nth = (seen.get(name) ?? 0) + 1;
-    seen.set(name, nth);
-    const path = `${parent}/${name}${totals.get(name)! > 1 ? `[${nth}]` : ''}`;
+    const count = counts.get(name)!;
+    const nth = ++count.seen;
+    const path = `${parent}/${name}${count.total > 1 ? `[${nth}]` : ''}`;
     out.push({ command: c, path, depth });
     if (c.kind === 'Atomic' || c.kind === 'Sequence') flatten(c.commands, path, depth + 1, out);
   }

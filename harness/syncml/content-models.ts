@@ -116,7 +116,7 @@ export function checkContentModels(root: XmlElement): Deviation[] {
       message: root.ns ? `default namespace is "${root.ns}", expected "${SYNCML_NS}"` : `no default namespace, expected "${SYNCML_NS}"`,
     });
   }
-  checkElement(root, [], out);
+  checkElement(root, MODELS.get('SyncML')!, [], out, root);
   return out;
 }
 
@@ -148,10 +148,27 @@ function pathOf(root: XmlElement, trail: Trail, depth = trail.length): string {
 /** Particle counts, one array per nesting level, reused from message to message. */
 const COUNTS: Int32Array[] = [];
 
+/**
+ * A content model made ready for the walk: each child name it allows leads to the child's particle and to the child's
+ * own model, so that the walk looks up one map entry per element (the check runs for every element of every message).
+ */
+interface CompiledModel extends ContentModel {
+  /** Child name -> its particle's position and the child's own model (undefined for a child without a model). */
+  rules: ReadonlyMap<string, ChildRule>;
+  /** The element holds text only. */
+  leaf: boolean;
+  /** Per particle: it must occur (`1`, `+`); it may occur at most once (`1`, `?`). */
+  required: readonly boolean[];
+  single: readonly boolean[];
+}
+
+interface ChildRule {
+  position: number;
+  model: CompiledModel | undefined;
+}
+
 /** Checks `el` (the last of `trail`, or the root when it is empty) and its descendants. */
-function checkElement(el: XmlElement, trail: Trail, out: Deviation[], root: XmlElement = el): void {
-  const model = MODELS.get(el.name);
-  if (!model) return; // unknown elements were reported by their parent
+function checkElement(el: XmlElement, model: CompiledModel, trail: Trail, out: Deviation[], root: XmlElement): void {
   if (model.opaque) {
     if (el.name === 'Meta') checkMetinf(el, root, trail, out);
     return;
@@ -162,7 +179,7 @@ function checkElement(el: XmlElement, trail: Trail, out: Deviation[], root: XmlE
     if (first) out.push({ id: model.requirement, path: pathOf(root, trail) || '/', message: `${el.name} holds text only, found element ${(first as XmlElement).name}` });
     return;
   }
-  const index = model.index;
+  const rules = model.rules;
   const depth = trail.length;
   const counts = (COUNTS[depth] ??= new Int32Array(32));
   for (let i = 0; i < n; i++) counts[i] = 0;
@@ -170,12 +187,13 @@ function checkElement(el: XmlElement, trail: Trail, out: Deviation[], root: XmlE
   for (const child of el.children) {
     if (child.type !== 'element') continue;
     trail.push(child);
-    const q = index.get(child.name) ?? -1;
-    if (q < 0) {
+    const rule = rules.get(child.name);
+    if (rule === undefined) {
       out.push({ id: model.unknownChild ?? model.requirement, path: pathOf(root, trail), message: `${child.name} is not allowed in ${el.name}` });
       trail.pop();
       continue;
     }
+    const q = rule.position;
     if (q < furthest) {
       const order = model.particles.map(particleName).join(', ');
       out.push({
@@ -185,43 +203,51 @@ function checkElement(el: XmlElement, trail: Trail, out: Deviation[], root: XmlE
       });
     } else furthest = q;
     counts[q]++;
+    const childModel = rule.model;
     // Most children are text-only leaves (CmdID, MsgRef, LocURI): judged here, without a call.
-    const leaf = LEAF_MODELS.get(child.name);
-    if (leaf) {
+    if (childModel?.leaf) {
       for (const c of child.children) {
         if (c.type !== 'element') continue;
-        out.push({ id: leaf.requirement, path: pathOf(root, trail), message: `${child.name} holds text only, found element ${c.name}` });
+        out.push({ id: childModel.requirement, path: pathOf(root, trail), message: `${child.name} holds text only, found element ${c.name}` });
         break;
       }
-    } else checkElement(child, trail, out, root);
+    } else if (childModel) checkElement(child, childModel, trail, out, root);
     trail.pop();
   }
   for (let i = 0; i < n; i++) {
-    const pt = model.particles[i];
     const count = counts[i];
-    if ((pt.occurs === '1' || pt.occurs === '+') && count === 0) {
+    if (count === 1 || (count === 0 && !model.required[i]) || (count > 1 && !model.single[i])) continue; // the usual case
+    const pt = model.particles[i];
+    if (model.required[i] && count === 0) {
       out.push({ id: pt.missing ?? model.requirement, path: `${pathOf(root, trail)}/${pt.names[0]}`, message: `${el.name} lacks ${particleName(pt)}` });
     }
-    if ((pt.occurs === '1' || pt.occurs === '?') && count > 1) {
+    if (model.single[i] && count > 1) {
       out.push({ id: model.requirement, path: `${pathOf(root, trail)}/${pt.names[0]}[2]`, message: `${el.name} has ${count} ${pt.names[0]} elements, at most one is allowed` });
     }
   }
 }
 
-/** The models of elements that hold text only. */
-const LEAF_MODELS: ReadonlyMap<string, ContentModel> = new Map(Object.entries(CONTENT_MODELS).filter(([, m]) => !m.opaque && m.particles.length === 0));
-
-/**
- * The models by element name, each with its child name -> particle position map, made once: the check runs for every
- * element of every message.
- */
-const MODELS: ReadonlyMap<string, ContentModel & { index: ReadonlyMap<string, number> }> = new Map(
-  Object.entries(CONTENT_MODELS).map(([name, model]) => {
-    const index = new Map<string, number>();
-    model.particles.forEach((pt, i) => pt.names.forEach((n) => index.set(n, i)));
-    return [name, { ...model, index }];
-  }),
-);
+/** The models by element name, compiled once (see CompiledModel). */
+const MODELS: ReadonlyMap<string, CompiledModel> = (() => {
+  const compiled = new Map<string, CompiledModel>();
+  const rules = new Map<string, Map<string, ChildRule>>();
+  for (const [name, model] of Object.entries(CONTENT_MODELS)) {
+    const own = new Map<string, ChildRule>();
+    rules.set(name, own);
+    compiled.set(name, {
+      ...model,
+      rules: own,
+      leaf: !model.opaque && model.particles.length === 0,
+      required: model.particles.map((pt) => pt.occurs === '1' || pt.occurs === '+'),
+      single: model.particles.map((pt) => pt.occurs === '1' || pt.occurs === '?'),
+    });
+  }
+  for (const [name, model] of Object.entries(CONTENT_MODELS)) {
+    const own = rules.get(name)!;
+    model.particles.forEach((pt, position) => pt.names.forEach((child) => own.set(child, { position, model: compiled.get(child) })));
+  }
+  return compiled;
+})();
 
 function particleName(pt: Particle): string {
   return pt.names.length > 1 ? 'a command' : pt.names[0];

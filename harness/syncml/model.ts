@@ -186,7 +186,10 @@ export const DM_COMMANDS = ['Alert', 'Add', 'Atomic', 'Delete', 'Exec', 'Get', '
  * bound to syncml:metinf (`<m:Size>`), and its value with white space around it: both mean the same field and value.
  */
 export function metaValue(meta: Meta | undefined, name: string): string | undefined {
-  return meta?.fields.find((f) => f.name === name || f.name.endsWith(`:${name}`))?.value.trim();
+  if (!meta) return undefined;
+  const prefixed = `:${name}`;
+  for (const f of meta.fields) if (f.name === name || f.name.endsWith(prefixed)) return f.value.trim();
+  return undefined;
 }
 
 /** A field looked up at item level first, then at command level (catalogue MDM-RES-006). */

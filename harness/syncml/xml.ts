@@ -122,12 +122,30 @@ function isSpace(c: number): boolean {
  * starting with a digit, `.` or `-`), strict on the delimiters around them.
  */
 function isNameChar(c: number): boolean {
-  return !isSpace(c) && c !== 0x3c && c !== 0x3e && c !== 0x22 && c !== 0x27 && c !== 0x3d && c !== 0x2f && c !== 0x21 && c !== 0x3f && !Number.isNaN(c);
+  if (c < 0x80) return (ASCII_NAME[c] & NAME_CHAR) !== 0;
+  return !isSpace(c) && !Number.isNaN(c);
 }
 
 function isNameStart(c: number): boolean {
-  return isNameChar(c) && !(c >= 0x30 && c <= 0x39) && c !== 0x2e && c !== 0x2d;
+  if (c < 0x80) return (ASCII_NAME[c] & NAME_START) !== 0;
+  return !isSpace(c) && !Number.isNaN(c);
 }
+
+const NAME_CHAR = 1;
+const NAME_START = 2;
+
+/**
+ * What each ASCII character may be in a name, looked up rather than worked out: names are read a character at a
+ * time, and they make up most of the markup of a message.
+ */
+const ASCII_NAME: Uint8Array = (() => {
+  const table = new Uint8Array(0x80);
+  for (let c = 0; c < 0x80; c++) {
+    if (isSpace(c) || '<>"\'=/!?'.includes(String.fromCharCode(c))) continue;
+    table[c] = NAME_CHAR | ((c >= 0x30 && c <= 0x39) || c === 0x2e || c === 0x2d ? 0 : NAME_START);
+  }
+  return table;
+})();
 
 /**
  * Names seen before, by a small hash of their length and first and last characters. A document repeats a few dozen
@@ -142,11 +160,28 @@ function interned(text: string, from: number, to: number): string {
   if (length > LONGEST_INTERNED) return text.slice(from, to);
   const slot = (length * 31 + text.charCodeAt(from) * 7 + text.charCodeAt(to - 1)) & 511;
   const known = NAMES[slot];
-  if (known !== undefined && known.length === length && text.startsWith(known, from)) return known;
+  if (known !== undefined && known.length === length && sameChars(text, from, known)) return known;
   // A longer slice would point into the whole document and keep it alive from this table: keep a copy instead.
-  const name = length < 13 ? text.slice(from, to) : (` ${text.slice(from, to)}`).slice(1);
+  const name = internalized(length < 13 ? text.slice(from, to) : (` ${text.slice(from, to)}`).slice(1));
   NAMES[slot] = name;
   return name;
+}
+
+/**
+ * The engine's own copy of a string, the one it keeps for property names: a name compared with the codec's constants
+ * ('Status', 'CmdID') is then the same string or a different one at a glance, without reading its characters.
+ */
+function internalized(s: string): string {
+  return Object.keys({ [s]: true })[0];
+}
+
+/**
+ * Whether `text` holds `name` at `from`. Compared a character at a time: names are short, and the loop costs less
+ * than a call to startsWith.
+ */
+function sameChars(text: string, from: number, name: string): boolean {
+  for (let i = 0; i < name.length; i++) if (text.charCodeAt(from + i) !== name.charCodeAt(i)) return false;
+  return true;
 }
 
 /** End of the name starting at `from`, or `from` itself when no name starts there. */
@@ -200,6 +235,36 @@ function ampersandIn(doc: string, from: number, to: number): number {
   return -1;
 }
 
+/**
+ * The namespace declarations in scope, innermost first: an element that declares one adds a link in front of its
+ * parent's chain instead of copying a map. Chains are a few links long (the document's default namespace, the
+ * metinf namespace of a Meta field).
+ */
+interface Scope {
+  /** '' for the default namespace. */
+  prefix: string;
+  uri: string;
+  outer: Scope | undefined;
+}
+
+const NO_NAMESPACE: Scope = { prefix: '', uri: '', outer: undefined };
+
+/** The namespace URI of an element named `name` in `scope` ('' when its prefix is not declared). */
+function namespaceOf(name: string, scope: Scope): string {
+  let prefix = '';
+  for (let i = 0; i < name.length; i++) {
+    if (name.charCodeAt(i) === 0x3a /* : */) {
+      prefix = name.slice(0, i);
+      break;
+    }
+  }
+  for (let s: Scope | undefined = scope; s !== undefined; s = s.outer) if (s.prefix === prefix) return s.uri;
+  return '';
+}
+
+/** The children of an element still open; never seen outside a read (a read that fails returns no tree). */
+const NOT_YET_CLOSED: XmlNode[] = Object.freeze([]) as unknown as XmlNode[];
+
 /** The attributes of every element that has none: one shared, frozen object rather than one per element. */
 const NO_ATTRS: Attrs = Object.freeze({}) as Attrs;
 
@@ -211,11 +276,11 @@ const NO_ATTRS: Attrs = Object.freeze({}) as Attrs;
 class DocumentReader {
   /** The open elements, outermost first, up to `depth`; beside each, its namespace scope and where its children start. */
   readonly open: XmlElement[] = [];
-  readonly scopes: Map<string, string>[] = [];
+  readonly scopes: Scope[] = [];
   readonly marks: number[] = [];
   depth = 0;
   root: XmlElement | undefined;
-  scope = new Map([['', '']]);
+  scope: Scope = NO_NAMESPACE;
   /** The children of the open elements, innermost last, up to `top` (entries past it are stale). */
   readonly nodes: XmlNode[] = [];
   top = 0;
@@ -233,6 +298,17 @@ class DocumentReader {
       this.nodes[this.top++] = { type: 'text', text: this.pending, cdata: false };
       this.pending = '';
     }
+  }
+
+  /**
+   * The nodes from `mark` to the top, as a new array. Most elements hold one text node or none: those arrays are
+   * made directly, which costs a fraction of a call to slice.
+   */
+  childrenFrom(mark: number): XmlNode[] {
+    const count = this.top - mark;
+    if (count === 0) return [];
+    if (count === 1) return [this.nodes[mark]];
+    return this.nodes.slice(mark, this.top);
   }
 
   /** Ampersands are checked as the scan passes them, except inside comments and CDATA where they are plain text. */
@@ -303,7 +379,7 @@ function readDocument(input: string, limits: XmlLimits): XmlElement {
       r.checkAmpersandsBefore(gt);
       r.flush();
       const d = --r.depth;
-      r.open[d].children = r.nodes.slice(r.marks[d], r.top);
+      r.open[d].children = r.childrenFrom(r.marks[d]);
       r.top = r.marks[d];
       if (d) r.scope = r.scopes[d - 1];
       pos = gt + 1;
@@ -367,20 +443,22 @@ function startTag(r: DocumentReader, lt: number, limits: XmlLimits): number {
     if (attr === '__proto__') Object.defineProperty(attrs, attr, { value, enumerable: true, writable: true, configurable: true });
     else attrs[attr] = value;
     if (attr.charCodeAt(0) === 0x78 /* x */ && (attr === 'xmlns' || attr.startsWith('xmlns:'))) {
-      if (inner === r.scope) inner = new Map(r.scope);
-      inner.set(attr === 'xmlns' ? '' : attr.slice(6), value);
+      inner = { prefix: attr === 'xmlns' ? '' : attr.slice(6), uri: value, outer: inner };
     }
     i = close + 1;
   }
   r.checkAmpersandsBefore(gt);
   if (r.depth === 0 && r.root) throw notWellFormed(text, lt, 'a document has exactly one root element, found a second');
-  const colon = name.indexOf(':');
-  const el: XmlElement = { type: 'element', name, ns: inner.get(colon < 0 ? '' : name.slice(0, colon)) ?? '', attrs: attrs ?? NO_ATTRS, children: [] };
+  // An open element gets its children when it closes (DocumentReader.childrenFrom): no array is made for it before.
+  const children = empty ? [] : NOT_YET_CLOSED;
+  const el: XmlElement = { type: 'element', name, ns: namespaceOf(name, inner), attrs: attrs ?? NO_ATTRS, children };
   if (r.depth) {
     r.flush();
     r.nodes[r.top++] = el;
   } else r.root = el;
   if (!empty) {
+    const leafEnd = r.depth < limits.maxDepth ? textOnlyContent(r, el, gt) : -1;
+    if (leafEnd >= 0) return leafEnd;
     const d = r.depth++;
     r.open[d] = el;
     r.scopes[d] = inner;
@@ -391,8 +469,32 @@ function startTag(r: DocumentReader, lt: number, limits: XmlLimits): number {
   return gt;
 }
 
+/**
+ * Most elements hold text only (`<CmdID>4</CmdID>`): when the markup after the start tag that ends at `gt` is
+ * plain text (no reference, comment or CDATA) and then the element's own end tag, the element gets that text
+ * as its only child here, without opening it on the stack; returns the end tag's `>`. Returns -1 for anything
+ * else, with nothing changed, and the general path reads the element (and reports what is wrong with it).
+ */
+function textOnlyContent(r: DocumentReader, el: XmlElement, gt: number): number {
+  const text = r.text;
+  const lt = text.indexOf('<', gt + 1);
+  if (lt < 0 || text.charCodeAt(lt + 1) !== 0x2f /* / */ || (r.amp >= 0 && r.amp < lt)) return -1;
+  const name = el.name;
+  const nameEnd = lt + 2 + name.length;
+  if (!sameChars(text, lt + 2, name) || isNameChar(text.charCodeAt(nameEnd))) return -1;
+  const end = skipSpace(text, nameEnd);
+  if (text.charCodeAt(end) !== 0x3e /* > */) return -1;
+  el.children = lt > gt + 1 ? [{ type: 'text', text: text.slice(gt + 1, lt), cdata: false }] : [];
+  return end;
+}
+
 /** The end tag opened at `lt`, which must close `open`; returns the index of its `>`. */
 function endTag(text: string, lt: number, open: string | undefined): number {
+  // The usual case first: the open element's name, then no more name characters.
+  if (open !== undefined && sameChars(text, lt + 2, open) && !isNameChar(text.charCodeAt(lt + 2 + open.length))) {
+    const gt = skipSpace(text, lt + 2 + open.length);
+    if (text.charCodeAt(gt) === 0x3e) return gt;
+  }
   const end = nameEnd(text, lt + 2);
   const gt = skipSpace(text, end);
   if (end === lt + 2 || text.charCodeAt(gt) !== 0x3e) {

@@ -4,10 +4,10 @@
  * (MDM-CMD-ATO-007), containers kept whole (MDM-CMD-ATO-008), the node addresses in its Items (MDM-XML-019) and
  * markup in its Data (MDM-XML-009). As everywhere, a rule counts as exercised only when its situation occurred.
  */
-import { codeOf, SYNCML_NS, type Command, type Item, type Status } from '../../syncml';
+import { SYNCML_NS, type Command, type Item, type Status } from '../../syncml';
 import type { XmlElement } from '../../syncml/xml';
 import type { AnyClientSessionView } from '../client-checks';
-import { commandIndex, refKey, sentBy, statusesOf } from '../common';
+import { perSession, refKey, sentBy, sessionCommandIndex, statusesOf } from '../common';
 import { defineCheck, type Judge } from '../finding';
 import { commandsWithPaths, label, trimmed, type WireMessage } from '../session';
 
@@ -24,19 +24,27 @@ interface DeviceStatus {
   path: string;
 }
 
-/** Every Status the device sent for a server command, keyed `MsgRef:CmdRef`; 213s answer chunks, not commands (A-23). */
-function deviceStatuses(session: AnyClientSessionView): Map<string, DeviceStatus[]> {
-  const out = new Map<string, DeviceStatus[]>();
-  for (const m of sentBy(session, 'device')) {
-    if (!m.syncml) continue;
-    for (const { status, path } of statusesOf(m.syncml)) {
-      const code = codeOf(status) ?? '';
-      if (trimmed(status.cmdRef) === '0' || code === '213') continue;
-      const key = refKey(status.msgRef, status.cmdRef);
-      out.set(key, [...(out.get(key) ?? []), { status, code, m, path }]);
+const DEVICE_STATUSES = Symbol('deviceStatuses');
+
+/**
+ * Every Status the device sent for a server command, keyed `MsgRef:CmdRef`; 213s answer chunks, not commands (A-23).
+ * Made once per session (perSession): callers only read it.
+ */
+function deviceStatuses(session: AnyClientSessionView): ReadonlyMap<string, readonly DeviceStatus[]> {
+  return perSession(session, DEVICE_STATUSES, () => {
+    const out = new Map<string, DeviceStatus[]>();
+    for (const m of sentBy(session, 'device')) {
+      if (!m.syncml) continue;
+      for (const { status, path, key, code } of statusesOf(m.syncml)) {
+        if (trimmed(status.cmdRef) === '0' || code === '213') continue;
+        const answer = { status, code, m, path };
+        const list = out.get(key);
+        if (list) list.push(answer);
+        else out.set(key, [answer]);
+      }
     }
-  }
-  return out;
+    return out;
+  });
 }
 
 /** Source LocURIs the device reported in Results for each Get, keyed `MsgRef:CmdRef` (a Results without MsgRef: msg 1). */
@@ -67,33 +75,35 @@ export const deviceStatusesMatchCommandsAndItems = defineCheck<AnyClientSessionV
     'MDM-STS-010': 'the device to answer a command with several Items with one Status',
   },
   run(session, judge) {
-    const index = commandIndex(sentBy(session, 'server'));
+    const index = sessionCommandIndex(session, 'server');
     const statuses = deviceStatuses(session);
-    const results = resultSources(session);
+    // Needed only for a Get of several Items answered with one Status: gathered for the first such.
+    let results: Map<string, Set<string>> | undefined;
     for (const [key, entry] of index) {
       const answers = statuses.get(key);
       const command = entry.command;
       // Commands without CmdID share a blank reference (A-34): which Status answers which cannot be told.
       if (!answers?.length || command.kind === 'Status' || command.kind === 'Results' || !trimmed(command.cmdID)) continue;
-      const what = `${entry.name} ${trimmed(command.cmdID)} of ${label(entry.msg)}`;
+      // Written only into a finding: most commands have none.
+      const what = () => `${entry.name} ${trimmed(command.cmdID)} of ${label(entry.msg)}`;
       judge.saw('MDM-STS-008');
       const items = itemsOf(command);
       if (isContainer(command)) {
         const [own] = answers;
-        if (answers.length > 1) judge.fail('MDM-STS-008', answers[1].m, answers[1].path, `a second Status for the ${what}; a container gets one Status, its members their own`);
+        if (answers.length > 1) judge.fail('MDM-STS-008', answers[1].m, answers[1].path, `a second Status for the ${what()}; a container gets one Status, its members their own`);
         if (refsOf(own.status).length || own.status.items.length) {
-          judge.fail('MDM-STS-008', own.m, own.path, `the Status of the ${what} names Items (${[...refsOf(own.status), ...own.status.items.map((i) => trimmed(i.target?.locURI))].join(', ')}); a container's Status says nothing about its members`);
+          judge.fail('MDM-STS-008', own.m, own.path, `the Status of the ${what()} names Items (${[...refsOf(own.status), ...own.status.items.map((i) => trimmed(i.target?.locURI))].join(', ')}); a container's Status says nothing about its members`);
         }
         if (command.kind === 'Sequence' && MEMBER_CODES.has(own.code)) {
           const member = memberWithCode(command.commands, trimmed(entry.msg.syncml?.hdr.msgID), own.code, statuses);
           if (member) {
-            judge.fail('MDM-STS-008', own.m, `${own.path}/Data`, `the ${what} is answered ${own.code}, the code its member ${member} got; the Sequence's Status says whether the Sequence was processed, its members answer for themselves`);
+            judge.fail('MDM-STS-008', own.m, `${own.path}/Data`, `the ${what()} is answered ${own.code}, the code its member ${member} got; the Sequence's Status says whether the Sequence was processed, its members answer for themselves`);
           }
         }
         continue;
       }
       if (items.length <= 1) {
-        if (answers.length > 1) judge.fail('MDM-STS-008', answers[1].m, answers[1].path, `${answers.length} Statuses for the one-Item ${what}; a Status answers one command or one Item of it`);
+        if (answers.length > 1) judge.fail('MDM-STS-008', answers[1].m, answers[1].path, `${answers.length} Statuses for the one-Item ${what()}; a Status answers one command or one Item of it`);
         continue;
       }
       judge.saw('MDM-STS-009');
@@ -103,34 +113,34 @@ export const deviceStatusesMatchCommandsAndItems = defineCheck<AnyClientSessionV
         const refs = refsOf(one.status);
         if (refs.length && targets.every((t) => refs.includes(t))) {
           judge.saw('MDM-STS-010');
-          judge.fail('MDM-STS-010', one.m, one.path, `the one Status for all ${items.length} Items of the ${what} carries TargetRef/SourceRef (${refs.join(', ')}); a Status that covers every Item names none`);
+          judge.fail('MDM-STS-010', one.m, one.path, `the one Status for all ${items.length} Items of the ${what()} carries TargetRef/SourceRef (${refs.join(', ')}); a Status that covers every Item names none`);
           continue;
         }
         if (refs.length) {
           const unanswered = targets.filter((t) => !refs.includes(t));
-          judge.fail('MDM-STS-009', one.m, one.path, `the ${what} has ${items.length} Items, but its only Status names ${refs.join(', ')}: no Status for ${unanswered.join(', ')}`);
+          judge.fail('MDM-STS-009', one.m, one.path, `the ${what()} has ${items.length} Items, but its only Status names ${refs.join(', ')}: no Status for ${unanswered.join(', ')}`);
           continue;
         }
         judge.saw('MDM-STS-010');
-        const differ = command.kind === 'Get' ? differingGetOutcome(one.code, targets, results.get(key)) : undefined;
-        if (differ) judge.fail('MDM-STS-009', one.m, `${one.path}/Data`, `one Status ${one.code} for all Items of the ${what}, yet ${differ}: Items that fared differently get one Status each, with TargetRef`);
+        const differ = command.kind === 'Get' ? differingGetOutcome(one.code, targets, (results ??= resultSources(session)).get(key)) : undefined;
+        if (differ) judge.fail('MDM-STS-009', one.m, `${one.path}/Data`, `one Status ${one.code} for all Items of the ${what()}, yet ${differ}: Items that fared differently get one Status each, with TargetRef`);
         continue;
       }
       for (const a of answers) {
         const refs = refsOf(a.status);
-        if (!refs.length) judge.fail('MDM-STS-009', a.m, a.path, `one of ${answers.length} Statuses for the ${items.length}-Item ${what} names no Item (TargetRef/SourceRef); per-Item Statuses say which Item they answer`);
+        if (!refs.length) judge.fail('MDM-STS-009', a.m, a.path, `one of ${answers.length} Statuses for the ${items.length}-Item ${what()} names no Item (TargetRef/SourceRef); per-Item Statuses say which Item they answer`);
       }
       const named = new Set(answers.flatMap((a) => refsOf(a.status)));
       const missing = targets.filter((t) => !named.has(t));
       if (missing.length && answers.every((a) => refsOf(a.status).length)) {
-        judge.fail('MDM-STS-009', answers[0].m, answers[0].path, `per-Item Statuses for the ${what} name no Status for ${missing.join(', ')}`);
+        judge.fail('MDM-STS-009', answers[0].m, answers[0].path, `per-Item Statuses for the ${what()} name no Status for ${missing.join(', ')}`);
       }
     }
   },
 });
 
 /** The member of a container (at any depth) that the device answered with `code`, described, if any. */
-function memberWithCode(members: Command[], msgRef: string, code: string, statuses: Map<string, DeviceStatus[]>): string | undefined {
+function memberWithCode(members: Command[], msgRef: string, code: string, statuses: ReadonlyMap<string, readonly DeviceStatus[]>): string | undefined {
   for (const { command } of commandsWithPaths(members)) {
     if (command.kind === 'Status' || isContainer(command)) continue;
     if ((statuses.get(refKey(msgRef, command.cmdID)) ?? []).some((s) => s.code === code)) {
@@ -157,7 +167,7 @@ export const deviceAtomicStatusesAcrossMessages = defineCheck<AnyClientSessionVi
   ids: ['MDM-CMD-ATO-007'],
   when: 'the device to answer an Atomic whose Statuses do not fit one message (spread over messages, or 517)',
   run(session, judge) {
-    const index = commandIndex(sentBy(session, 'server'));
+    const index = sessionCommandIndex(session, 'server');
     const statuses = deviceStatuses(session);
     for (const [key, entry] of index) {
       if (entry.command.kind !== 'Atomic') continue;
@@ -223,40 +233,59 @@ export const deviceItemAddressesAndData = defineCheck<AnyClientSessionView>({
   ids: ['MDM-XML-019', 'MDM-XML-009'],
   when: { 'MDM-XML-009': 'the device to return a value holding markup (a Get of a node whose value is XML)' },
   run(session, judge) {
-    const echoed = new Set<string>();
-    for (const m of sentBy(session, 'server')) {
-      for (const { command } of commandsWithPaths(m.syncml?.body.commands ?? [])) {
-        for (const it of itemsOf(command)) for (const uri of [it.target?.locURI, it.source?.locURI]) if (uri !== undefined) echoed.add(trimmed(uri));
-      }
-    }
+    // The server's LocURIs matter only for an address that is not a device-tree URI: gathered for the first such.
+    let echoedSet: Set<string> | undefined;
+    const echoed = (): ReadonlySet<string> => (echoedSet ??= serverLocURIs(session));
     for (const m of sentBy(session, 'device')) {
       for (const { command, path } of commandsWithPaths(m.syncml?.body.commands ?? [])) {
         const items = command.kind === 'Status' ? command.items : itemsOf(command);
         items.forEach((it, n) => {
-          const at = `${path}/Item${items.length > 1 ? `[${n + 1}]` : ''}`;
-          for (const [part, address] of [['Target', it.target], ['Source', it.source]] as const) {
-            if (address?.locURI === undefined) continue;
-            judge.saw('MDM-XML-019');
-            const uri = trimmed(address.locURI);
-            if (echoed.has(uri)) continue;
-            if (!uri.startsWith('./')) judge.fail('MDM-XML-019', m, `${at}/${part}/LocURI`, `"${uri}" is not a device-tree URI rooted at "./"`);
-            else if (!URI_CHARS.test(uri)) judge.fail('MDM-XML-019', m, `${at}/${part}/LocURI`, `"${uri}" is not a URI: characters outside the URI set must be percent-escaped`);
-          }
-          if (command.kind !== 'Status') judgeMarkup(it, m, `${at}/Data`, judge);
+          // The Item's path is written only into a finding: most Items have none.
+          const at = () => `${path}/Item${items.length > 1 ? `[${n + 1}]` : ''}`;
+          judgeAddress('Target', it.target, at, m, echoed, judge);
+          judgeAddress('Source', it.source, at, m, echoed, judge);
+          if (command.kind !== 'Status') judgeMarkup(it, m, at, judge);
         });
       }
     }
   },
 });
 
+/** MDM-XML-019 on the Target or Source of a device Item (`at` writes the Item's path). */
+function judgeAddress(part: 'Target' | 'Source', address: Item['target'], at: () => string, m: WireMessage, echoed: () => ReadonlySet<string>, judge: Judge): void {
+  if (address?.locURI === undefined) return;
+  judge.saw('MDM-XML-019');
+  const uri = trimmed(address.locURI);
+  const rooted = uri.startsWith('./');
+  if ((rooted && URI_CHARS.test(uri)) || echoed().has(uri)) return;
+  if (!rooted) judge.fail('MDM-XML-019', m, `${at()}/${part}/LocURI`, `"${uri}" is not a device-tree URI rooted at "./"`);
+  else judge.fail('MDM-XML-019', m, `${at()}/${part}/LocURI`, `"${uri}" is not a URI: characters outside the URI set must be percent-escaped`);
+}
+
+/** Every Target and Source LocURI the server sent, trimmed: a device echoes these as sent (MDM-RES-002). */
+function serverLocURIs(session: AnyClientSessionView): Set<string> {
+  const echoed = new Set<string>();
+  for (const m of sentBy(session, 'server')) {
+    for (const { command } of commandsWithPaths(m.syncml?.body.commands ?? [])) {
+      for (const it of itemsOf(command)) {
+        if (it.target?.locURI !== undefined) echoed.add(trimmed(it.target.locURI));
+        if (it.source?.locURI !== undefined) echoed.add(trimmed(it.source.locURI));
+      }
+    }
+  }
+  return echoed;
+}
+
 const LOOKS_LIKE_MARKUP = /<[A-Za-z!?/]/;
 
-function judgeMarkup(it: Item, m: WireMessage, at: string, judge: Judge): void {
+function judgeMarkup(it: Item, m: WireMessage, itemAt: () => string, judge: Judge): void {
   const d = it.data;
   if (!d) return;
   const elements = (d.markup ?? []).filter((n): n is XmlElement => n.type === 'element');
-  if (!elements.length && !LOOKS_LIKE_MARKUP.test(d.text)) return;
+  // Most values hold no "<" at all: looking for one is cheaper than running the pattern over every value.
+  if (!elements.length && !(d.text.includes('<') && LOOKS_LIKE_MARKUP.test(d.text))) return;
   judge.saw('MDM-XML-009');
+  const at = `${itemAt()}/Data`;
   for (const el of elements) {
     const prefix = el.name.includes(':') ? el.name.split(':')[0] : undefined;
     const declares = Object.keys(el.attrs).some((k) => (prefix ? k === `xmlns:${prefix}` : k === 'xmlns'));

@@ -104,7 +104,7 @@ export const deviceKeepsCommandsWhole = defineCheck<AnySessionView>({
             judge.fail('MDM-LO-022', m, path, `more Results of other nodes for ${get}, whose Results ${label(before.m)} already carried: one Results split across messages; a command fits in one message, and only one Item's Data may span messages, in chunks`);
           }
         }
-        parts.set(key, { m, uris: new Set([...(before?.uris ?? []), ...uris]), endsInChunk: !!c.items.at(-1)?.moreData });
+        parts.set(key, { m, uris: before ? new Set([...before.uris, ...uris]) : new Set(uris), endsInChunk: !!c.items.at(-1)?.moreData });
       }
     }
   },

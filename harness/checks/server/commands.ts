@@ -5,11 +5,12 @@
  * members (MDM-CMD-ATO-005, -008), Correlator (MDM-CMD-EXE-004), and how many Statuses answer one command
  * (MDM-STS-008..010).
  */
-import { codeOf, metaValue, type Command, type Item, type Meta, type Status, type SyncML } from '../../syncml';
+import { codeOf, metaValue, type Command, type Item, type Status, type SyncML } from '../../syncml';
 import type { XmlElement } from '../../syncml/xml';
-import { commandIndex, refKey, sentBy, statusesOf } from '../common';
+import { sentBy, sessionCommandIndex, statusesOf } from '../common';
 import { defineCheck, type Judge } from '../finding';
-import { trimmed, type AnySessionView, type WireMessage } from '../session';
+import { memo } from '../memo';
+import { commandsWithPaths, trimmed, type AnySessionView, type WireMessage } from '../session';
 
 /** A command where it stands: its element path and the containers around it, outermost first. */
 interface Placed {
@@ -34,14 +35,36 @@ function* placed(commands: Command[], parent = '/SyncBody', containers: Command[
   }
 }
 
+const PLACED = Symbol('placedIn');
+
+/**
+ * `placed` over a message's body, made once per message from its command walk (commandsWithPaths, which names the
+ * commands the same way): several checks read every command of every message.
+ */
+function placedIn(msg: SyncML): readonly Placed[] {
+  return memo(msg.body.commands, PLACED, () => {
+    const out: Placed[] = [];
+    // The containers around the commands at each depth: a walk is depth first, so a container precedes its members.
+    const around: Command[][] = [[]];
+    for (const { command, path, depth } of commandsWithPaths(msg.body.commands)) {
+      const containers = around[depth];
+      out.push({ command, path, containers });
+      if (command.kind === 'Atomic' || command.kind === 'Sequence') around[depth + 1] = [...containers, command];
+    }
+    return out;
+  });
+}
+
 const itemsOf = (c: Command): Item[] => ('items' in c ? c.items : []);
 const itemPath = (path: string, items: readonly Item[], n: number) => `${path}/Item${items.length > 1 ? `[${n + 1}]` : ''}`;
 
 /** A Meta field looked up on the Item, then its command, then the containers from the innermost out (MDM-CMD-ATO-009). */
 function effectiveMeta(it: Item, p: Placed, name: string): string | undefined {
-  const chain: (Meta | undefined)[] = [it.meta, 'meta' in p.command ? p.command.meta : undefined, ...p.containers.map((c) => ('meta' in c ? c.meta : undefined)).reverse()];
-  for (const m of chain) {
-    const v = metaValue(m, name);
+  const own = metaValue(it.meta, name) ?? ('meta' in p.command ? metaValue(p.command.meta, name) : undefined);
+  if (own !== undefined) return own;
+  for (let i = p.containers.length - 1; i >= 0; i--) {
+    const c = p.containers[i];
+    const v = 'meta' in c ? metaValue(c.meta, name) : undefined;
     if (v !== undefined) return v;
   }
   return undefined;
@@ -84,7 +107,7 @@ export const serverCommandShapes = defineCheck<AnySessionView>({
     for (const m of serverMessages(session)) {
       let continuation = objectOpen;
       const containers = new Map<string, string>();
-      for (const p of placed(m.syncml.body.commands)) {
+      for (const p of placedIn(m.syncml)) {
         const { command: c, path } = p;
         if (c.kind === 'Status' || c.kind === 'Results' || c.kind === 'Unknown') continue;
         // The first command after an unfinished large object continues it: its Item may leave the addressing out
@@ -112,13 +135,13 @@ export const serverCommandShapes = defineCheck<AnySessionView>({
         const id = ITEM_COMMAND_IDS[c.kind];
         judge.saw(id);
         c.items.forEach((it, n) => {
-          const at = itemPath(path, c.items, n);
-          if (!continues && !trimmed(it.target?.locURI)) judge.fail(id, m, `${at}/Target/LocURI`, `${c.kind} Item without Target/LocURI: each Item names the node the ${c.kind} acts on`);
+          // The Item's path is written only into a finding: most Items have none.
+          if (!continues && !trimmed(it.target?.locURI)) judge.fail(id, m, `${itemPath(path, c.items, n)}/Target/LocURI`, `${c.kind} Item without Target/LocURI: each Item names the node the ${c.kind} acts on`);
           if (c.kind !== 'Add' && c.kind !== 'Replace') return;
           const format = effectiveMeta(it, p, 'Format');
           if (format === undefined || VALUELESS_FORMATS.has(format)) return;
           judge.saw('MDM-XML-020');
-          if (!it.data && !it.moreData) judge.fail('MDM-XML-020', m, at, `${c.kind} of ${trimmed(it.target?.locURI) || 'a node'} with Format ${format} but no Data: an Item that sets a value carries it`);
+          if (!it.data && !it.moreData) judge.fail('MDM-XML-020', m, itemPath(path, c.items, n), `${c.kind} of ${trimmed(it.target?.locURI) || 'a node'} with Format ${format} but no Data: an Item that sets a value carries it`);
         });
         if (c.kind === 'Exec') {
           judge.saw('MDM-CMD-EXE-004');
@@ -165,6 +188,7 @@ const ESCAPED_SEGMENT = /^(?:[A-Za-z0-9\-._~]|%[0-9A-Fa-f]{2})*$/;
  * OMA DM addresses node properties with `?prop=` (OMA-TS-DM_TND 7.3), which is no part of the node's name.
  */
 export function addressProblems(uri: string): { id: string; why: string }[] {
+  if (isPlainAddress(uri)) return [];
   if (HAS_SCHEME.test(uri)) return [{ id: 'MDM-XML-019', why: `"${uri}" is an absolute URI, not a device-tree address: a node is addressed from the tree root (./Vendor/..., ./Device/..., ./User/...)` }];
   if (uri.startsWith('/')) return [{ id: 'MDM-XML-015', why: `"${uri}" starts with "/"; a node address starts at the root "./"` }];
   const path = uri.split('?')[0];
@@ -183,20 +207,59 @@ export function addressProblems(uri: string): { id: string; why: string }[] {
   return [...out].map(([id, why]) => ({ id, why }));
 }
 
+/**
+ * Whether `uri` breaks none of the rules addressProblems applies: relative, every segment non-empty, neither `.`,
+ * `..` nor `*`, made of unreserved characters and percent-escapes (a leading `./` aside), up to a `?`. Nearly every
+ * address is such: one pass over its characters answers for them, without splitting it or testing each segment.
+ */
+function isPlainAddress(uri: string): boolean {
+  const end = uri.length;
+  let i = uri.charCodeAt(0) === 0x2e && uri.charCodeAt(1) === 0x2f ? 2 : 0; // the leading "./"
+  let segmentStart = i;
+  let dots = 0;
+  for (; i <= end; i++) {
+    // The end of the text ends the path as a "?" would.
+    const c = i < end ? uri.charCodeAt(i) : 0x3f;
+    if (c === 0x3f /* ? */ || c === 0x2f /* / */) {
+      const length = i - segmentStart;
+      if (length === 0 || (dots === length && length <= 2)) return false; // empty, "." or ".."
+      if (c !== 0x2f) return true;
+      segmentStart = i + 1;
+      dots = 0;
+    } else if (c === 0x25 /* % */) {
+      if (!isHexDigit(uri.charCodeAt(i + 1)) || !isHexDigit(uri.charCodeAt(i + 2))) return false;
+      i += 2;
+    } else if (c === 0x2e) dots++;
+    else if (!isUnreserved(c)) return false;
+  }
+  return true; // not reached: the loop ends on the "?" that stands for the end
+}
+
+function isHexDigit(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
+}
+
+/** RFC 3986 unreserved characters other than `.`: letters, digits, `-`, `_`, `~`. */
+function isUnreserved(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x2d || c === 0x5f || c === 0x7e;
+}
+
 export const serverNodeAddresses = defineCheck<AnySessionView>({
   name: 'serverNodeAddresses',
   ids: ['MDM-XML-015', 'MDM-XML-016', 'MDM-XML-017', 'MDM-XML-018', 'MDM-XML-019'],
   when: 'the server to send a command that addresses a node',
   run(session, judge) {
     for (const m of serverMessages(session)) {
-      for (const { command: c, path } of placed(m.syncml.body.commands)) {
+      for (const { command: c, path } of placedIn(m.syncml)) {
         if (!ITEM_COMMAND_IDS[c.kind]) continue;
         itemsOf(c).forEach((it, n) => {
           const uri = trimmed(it.target?.locURI);
           if (!uri) return;
           judge.saw('MDM-XML-015', 'MDM-XML-016', 'MDM-XML-017', 'MDM-XML-018', 'MDM-XML-019');
+          const problems = addressProblems(uri);
+          if (!problems.length) return; // the usual case: no evidence to write
           const at = `${itemPath(path, itemsOf(c), n)}/Target/LocURI`;
-          for (const { id, why } of addressProblems(uri)) judge.fail(id, m, at, why);
+          for (const { id, why } of problems) judge.fail(id, m, at, why);
         });
       }
     }
@@ -218,7 +281,7 @@ export const serverDataMarkup = defineCheck<AnySessionView>({
   when: 'the server to send markup (an XML payload) in Data',
   run(session, judge) {
     for (const m of serverMessages(session)) {
-      for (const { command: c, path } of placed(m.syncml.body.commands)) {
+      for (const { command: c, path } of placedIn(m.syncml)) {
         itemsOf(c).forEach((it, n) => {
           const d = it.data;
           const elements = (d?.markup ?? []).filter((x): x is XmlElement => x.type === 'element');
@@ -249,15 +312,17 @@ export const serverStatusGranularity = defineCheck<AnySessionView>({
     'MDM-STS-010': 'the device to send a command with several Items (its DevInfo Replace)',
   },
   run(session, judge) {
-    const index = commandIndex(sentBy(session, 'device'));
+    const index = sessionCommandIndex(session, 'device');
     const answers = new Map<string, { status: Status; path: string; m: WireMessage }[]>();
     for (const m of serverMessages(session)) {
-      for (const { status, path } of statusesOf(m.syncml)) {
+      for (const { status, path, key, code } of statusesOf(m.syncml)) {
         if (trimmed(status.cmdRef) === '0') continue; // the SyncHdr's Status: MDM-STS-003's business
         // A chunk's 213 may name the object's first chunk, which then gets more than one Status (A-23).
-        if (codeOf(status) === '213') continue;
-        const key = refKey(status.msgRef, status.cmdRef);
-        answers.set(key, [...(answers.get(key) ?? []), { status, path, m }]);
+        if (code === '213') continue;
+        const answer = { status, path, m };
+        const group = answers.get(key);
+        if (group) group.push(answer);
+        else answers.set(key, [answer]);
       }
     }
     for (const [key, group] of answers) {
