@@ -3,13 +3,14 @@
  * CLI contract: 0 conforming, 1 a requirement failed (after expectations), 2 the run could not be judged.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runConfigEnv, type RunConfig } from '../iut/run-config';
 import { redactorFor } from '../report/redact';
 import { consoleSummary } from '../report/console-summary';
 import { resultOf } from '../report/result';
-import { readReport, REPORT_FILE, reportSchemaErrors, writeReport } from '../report/report';
+import { readReport, REPORT_FILE, reportSchemaErrors, reportValidator, writeReport } from '../report/report';
 import { REPRO_DIR } from '../report/repro';
 import { SUMMARY_PAGE, writeSummaryPage } from '../report/summary-page';
 import { readTestsFile, TESTS_FILE } from '../report/tests-file';
@@ -63,10 +64,37 @@ function playwright(config: RunConfig, out: (line: string) => void): Promise<{ c
 /** What an earlier run left that this run writes anew: none of it may be read as this run's. */
 const RUN_OUTPUTS = [REPORT_FILE, TESTS_FILE, SUMMARY_PAGE, JUNIT_FILE, REPRO_DIR, 'allure-results', 'allure-report'];
 
+/** Where an earlier run's outputs wait to be deleted, inside the reports directory (same file system: a rename). */
+const EARLIER_RUN_PREFIX = '.earlier-run-';
+
+/**
+ * Moves what an earlier run left out of the way at once, and deletes it (and what an interrupted run left set
+ * aside) in the background: an earlier report of hundreds of attachments takes a while to delete, and this run
+ * need not wait for that.
+ */
+function setAsideEarlierRun(reportsDir: string): Promise<unknown> {
+  const aside = join(reportsDir, `${EARLIER_RUN_PREFIX}${process.pid}`);
+  mkdirSync(aside, { recursive: true });
+  for (const name of RUN_OUTPUTS) {
+    try {
+      renameSync(join(reportsDir, name), join(aside, name));
+    } catch (e) {
+      // Absent is the usual case; anything else is deleted in place, as before.
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') rmSync(join(reportsDir, name), { recursive: true, force: true });
+    }
+  }
+  const leftovers = readdirSync(reportsDir).filter((name) => name.startsWith(EARLIER_RUN_PREFIX));
+  return Promise.all(leftovers.map((name) => rm(join(reportsDir, name), { recursive: true, force: true }).catch(() => undefined)));
+}
+
 export async function runSuites(config: RunConfig, expectations: { file: string; content: ExpectationsFile } | undefined, out: (line: string) => void): Promise<number> {
   mkdirSync(config.reportsDir, { recursive: true });
-  for (const name of RUN_OUTPUTS) rmSync(join(config.reportsDir, name), { recursive: true, force: true });
-  const { stderr } = await playwright(config, out);
+  const deleted = setAsideEarlierRun(config.reportsDir);
+  const running = playwright(config, out);
+  // This process only waits while the suites run: the report's validator is compiled meanwhile.
+  setImmediate(reportValidator);
+  const { stderr } = await running;
+  await deleted;
   return judgeRun(config, expectations, out, stderr);
 }
 
