@@ -37,7 +37,7 @@ function bySuite<T>(scenarios: readonly Scenario<T>[]): ReadonlyMap<SuiteName, r
 
 /**
  * The scenarios and checks of a mode, loaded when first asked for: a run of one mode (its test runner and its
- * worker) never loads the other mode's scenarios and peers.
+ * worker) never loads the other mode's scenarios and checks.
  */
 interface ModeContent {
   suites: ReadonlyMap<SuiteName, readonly Scenario<never>[]>;
