@@ -5,21 +5,9 @@
  */
 import { enroll, EnrollmentError, isAuthPolicy, writeEnrollment, type AuthPolicy } from '../enrollment';
 import { one, UsageError, type ParsedArgs } from './args';
-import { parseCommand, refuseIgnored, type CommandSpec, type FlagSpec } from './command';
+import { parseCommand, refuseIgnored, type CommandSpec } from './command';
+import { ENROLL_FLAGS } from './enroll-flags';
 import { readPem } from './identity';
-
-/** The options of an enrollment, shared by `enroll` and `test-server --enroll`. */
-export const ENROLL_FLAGS: readonly FlagSpec[] = [
-  { name: 'discovery', value: 'URL', help: 'the discovery endpoint, e.g. https://enterpriseenrollment.example.com/EnrollmentServer/Discovery.svc' },
-  { name: 'email', value: 'ADDRESS', help: 'the user who enrolls' },
-  { name: 'auth-policy', value: 'OnPremise|Federated|Certificate', default: 'OnPremise', help: 'how the enrollment authenticates' },
-  { name: 'user', value: 'U', help: 'OnPremise user' },
-  { name: 'password', value: 'P', help: 'OnPremise password (never written to disk)' },
-  { name: 'token', value: 'T', help: 'Federated token' },
-  { name: 'cert', value: 'FILE', help: 'Certificate policy: the client certificate to present' },
-  { name: 'key', value: 'FILE', help: 'its private key' },
-  { name: 'ca', value: 'FILE', help: 'CA of the discovery and enrollment servers\' TLS certificates' },
-];
 
 export const ENROLL: CommandSpec = {
   name: 'enroll',

@@ -2,7 +2,8 @@
  * `--expect FILE` (CLI contract, "Expected failures"): requirements a vendor knowingly fails. A listed failure does
  * not fail the run; an unlisted one does; a listed requirement that no longer fails is stale and fails the run too.
  */
-import Ajv, { type ValidateFunction } from 'ajv';
+import type { ValidateFunction } from 'ajv';
+import { newAjv } from '../json-schema';
 import { readFileSync } from 'node:fs';
 import { isRequirementId } from '../checks/registry';
 import type { ConformanceReport, ExpectationsOutcome } from '../report/report';
@@ -39,7 +40,7 @@ export function readExpectations(path: string): ExpectationsFile {
   } catch (e) {
     throw new UsageError(`--expect ${path}: ${e instanceof SyntaxError ? `not valid JSON (${e.message})` : (e as Error).message}`);
   }
-  validate ??= new Ajv({ allErrors: true }).compile<ExpectationsFile>(schema);
+  validate ??= newAjv().compile<ExpectationsFile>(schema);
   if (!validate(json)) {
     const e = validate.errors![0];
     throw new UsageError(`--expect ${path}: ${e.instancePath || '/'} ${e.message}`);

@@ -1,12 +1,12 @@
 /** `mdm-conformance test-client` (CLI contract, "Testing a client"). */
 import { join, resolve } from 'node:path';
-import { EMBEDDED_CLIENT_CREDENTIALS, EMBEDDED_CLIENT_FEATURES } from '../iut/embedded-client';
+import { EMBEDDED_CLIENT_CREDENTIALS, EMBEDDED_CLIENT_FEATURES } from '../iut/embedded-settings';
 import { featuresOf } from '../iut/capability-profile';
 import { execTrigger } from '../iut/trigger';
 import type { Credentials, RunConfig } from '../iut/run-config';
 import { get } from '../syncml';
 import { suitesOf as modeSuites } from '../scenarios/catalog';
-import { ReferenceServer } from '../server/reference-server';
+import type { ReferenceServer, ReferenceServerOptions } from '../server/reference-server';
 import { listenAddress, one, seedOf, UsageError } from './args';
 import { parseCommand, refuseIgnored, type CommandSpec } from './command';
 import { readExpectations } from './expectations';
@@ -119,7 +119,7 @@ export async function testClientCommand(argv: string[], out: (line: string) => v
 
 /** Whether the reference server can listen where asked; a port in use is one error before anything runs. */
 async function portProblem(listen: { host: string; port: number; exposed: boolean }, pki: ReturnType<typeof loadPki>): Promise<string | undefined> {
-  const server = new ReferenceServer({ identity: pki.server, ca: pki.ca.certPem, host: listen.host, port: listen.port, exposed: listen.exposed });
+  const server = probeServer({ identity: pki.server, ca: pki.ca.certPem, host: listen.host, port: listen.port, exposed: listen.exposed });
   try {
     await server.start();
     return undefined;
@@ -138,7 +138,7 @@ async function awaitFirstSession(pkiDir: string, listen: { host: string; port: n
   const pki = loadPki(pkiDir);
   let came: () => void = () => undefined;
   const ended = new Promise<void>((resolve) => (came = resolve));
-  const server = new ReferenceServer({ identity: pki.server, ca: pki.ca.certPem, host: listen?.host, port: listen?.port, exposed: listen?.exposed, onSessionEnd: () => came() });
+  const server = probeServer({ identity: pki.server, ca: pki.ca.certPem, host: listen?.host, port: listen?.port, exposed: listen?.exposed, onSessionEnd: () => came() });
   const url = await server.start();
   out(`waiting up to ${Math.round(waitMs / 1000)} s for a first session at ${url}`);
   let timer: NodeJS.Timeout | undefined;
@@ -164,7 +164,7 @@ async function probeClient(
   trigger: string, pkiDir: string, listen: { host: string; port: number; exposed: boolean } | undefined, serverCredentials: Credentials | undefined,
 ): Promise<string | undefined> {
   const pki = loadPki(pkiDir);
-  const server = new ReferenceServer({ identity: pki.server, ca: pki.ca.certPem, host: listen?.host, port: listen?.port, exposed: listen?.exposed, serverCredentials });
+  const server = probeServer({ identity: pki.server, ca: pki.ca.certPem, host: listen?.host, port: listen?.port, exposed: listen?.exposed, serverCredentials });
   const url = await server.start();
   // A command gives a client that authenticates its server something to refuse (it may not challenge an empty message).
   server.queue(pki.deviceId, get('./DevInfo/DmV'));
@@ -191,4 +191,10 @@ function refusedServer(server: ReferenceServer, serverCredentials: Credentials |
     return `the client refused the reference server's SyncHdr (Status ${challenged.code}, ${scheme}): it authenticates its server; pass --server-auth ${scheme === 'syncml:auth-basic' ? 'basic' : 'md5'} --server-credentials USER:SECRET with the credentials it expects`;
   }
   return `the client refused the server credentials of --server-credentials (Status ${challenged.code}, ${scheme}); check USER:SECRET and --server-auth`;
+}
+
+/** The reference server of a probe session, loaded only by the runs that probe a client (--trigger, --wait). */
+function probeServer(opts: ReferenceServerOptions): ReferenceServer {
+  const { ReferenceServer: Server } = require('../server/reference-server') as typeof import('../server/reference-server');
+  return new Server(opts);
 }

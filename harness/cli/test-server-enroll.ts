@@ -23,37 +23,12 @@ import { openRunChannel, type OpenRunChannel } from '../iut/run-channel';
 import type { Credentials, RunConfig } from '../iut/run-config';
 import { PKI_FILES } from '../pki';
 import { one, UsageError, type ParsedArgs } from './args';
-import { refuseIgnored, type FlagSpec } from './command';
-import { ENROLL_FLAGS, enrollArgsOf, requirePolicyCredentials, type EnrollArgs } from './enroll';
+import { refuseIgnored } from './command';
+import { enrollArgsOf, requirePolicyCredentials, type EnrollArgs } from './enroll';
 import type { ExpectationsFile } from './expectations';
 import { credentialsOf } from './options';
 import { loadPki, readPem, throwawayPki } from './identity';
 import { runSuites } from './run-suites';
-
-/** ENROLL_FLAGS under the names test-server gives them: `--ca` would read as the DM server's CA beside --server-ca. */
-const RENAMED: Readonly<Record<string, string>> = { ca: 'enroll-ca' };
-/** What differs in test-server's help: the embedded reference server stands in where enroll needs a value. */
-const DEFAULTS: Readonly<Record<string, string>> = {
-  discovery: "the embedded reference server's enrollment service",
-  email: `${EMBEDDED_ENROLLMENT_ACCOUNT.user} (the embedded enrollment service's user)`,
-};
-
-export const TEST_SERVER_ENROLL_FLAGS: readonly FlagSpec[] = [
-  {
-    name: 'enroll',
-    help: 'enroll the device first (MS-MDE2), then test with the DM URL and identity the enrollment gave; a second device is enrolled the same way where a '
-      + 'scenario needs one. Without --discovery: the embedded reference server, which then accepts only the identities its enrollment service issued',
-  },
-  ...ENROLL_FLAGS.map((f): FlagSpec => {
-    const name = RENAMED[f.name] ?? f.name;
-    const help = f.name === 'ca' ? "CA of the discovery and enrollment servers' TLS certificates (enroll's --ca)" : f.help;
-    const extra = DEFAULTS[f.name] ? { default: DEFAULTS[f.name] } : {};
-    return { ...f, name, help: `${help} (with --enroll)`, ...extra };
-  }),
-];
-
-/** The flags of an enrollment: without --enroll they would be ignored. */
-export const ENROLL_ONLY_FLAGS: readonly string[] = TEST_SERVER_ENROLL_FLAGS.map((f) => f.name).filter((n) => n !== 'enroll');
 
 /** Enrollment requests get this long when --timeout is not given: an enrollment service is slower than a DM session. */
 const ENROLL_TIMEOUT_MS = 10_000;

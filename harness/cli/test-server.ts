@@ -3,8 +3,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { certificateFacts } from '../pki';
 import { featuresOf, ProfileFileError, readCapabilityProfile } from '../iut/capability-profile';
-import { EMBEDDED_CREDENTIALS, EMBEDDED_FEATURES, embeddedServerCredentials } from '../iut/embedded-server';
-import { preflight } from '../iut/preflight';
+import { EMBEDDED_CREDENTIALS, EMBEDDED_FEATURES, embeddedServerCredentials } from '../iut/embedded-settings';
 import type { RunConfig } from '../iut/run-config';
 import type { SyncMLEncoding } from '../protocol/encoding';
 import type { Feature } from '../scenarios/scenario';
@@ -15,7 +14,7 @@ import { credentialsOf, encodingOf, SERVER_AUTH_FLAG, serverCredentialsOf } from
 import { readExpectations } from './expectations';
 import { loadDevicePki, readPem, throwawayPki } from './identity';
 import { runSuites } from './run-suites';
-import { ENROLL_ONLY_FLAGS, TEST_SERVER_ENROLL_FLAGS, testServerEnrolled } from './test-server-enroll';
+import { ENROLL_ONLY_FLAGS, TEST_SERVER_ENROLL_FLAGS } from './enroll-flags';
 
 /** Flags both test commands take, in the contract's words. */
 export const RUN_FLAGS: readonly FlagSpec[] = [
@@ -144,6 +143,8 @@ function expectationsOf(args: ParsedArgs) {
 async function enrolledRun(args: ParsedArgs, out: (line: string) => void): Promise<number> {
   const expectations = expectationsOf(args);
   const profile = profileOf(args);
+  // Loaded here: the enrollment client and the embedded server are not needed by any other kind of run.
+  const { testServerEnrolled } = require('./test-server-enroll') as typeof import('./test-server-enroll');
   return testServerEnrolled(args, { config: runConfigOf(args, out), expectations, profile, timeoutMs: timeoutOf(args) }, out);
 }
 
@@ -204,6 +205,8 @@ export async function testServerCommand(argv: string[], out: (line: string) => v
   config.features = withRunFeatures(featuresOf(profile, credentials ? (credentials.scheme === 'syncml:auth-md5' ? 'md5' : 'basic') : undefined), encoding, signingAsked);
   const signing = config.features.includes('message-signing');
   const serverCredentials = serverCredentialsOf(args);
+  // Loaded here: the device a preflight runs is not needed by an embedded run.
+  const { preflight } = require('../iut/preflight') as typeof import('../iut/preflight');
   const problem = await preflight({
     url, deviceId, identity: { certPem, keyPem }, serverCa, credentials, timeoutMs, http2: args.switches.has('http2'), clientCertHeader: certHeader,
     caHint: pkiDir ? join(pkiDir, 'ca.pem') : undefined, encoding, signing,

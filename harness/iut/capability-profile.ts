@@ -1,5 +1,6 @@
 /** The `--profile FILE` capability profile: which optional features the implementation under test declares. */
-import Ajv, { type ValidateFunction } from 'ajv';
+import type { ValidateFunction } from 'ajv';
+import { newAjv } from '../json-schema';
 import { readFileSync } from 'node:fs';
 import type { ClientUnderTest } from '../scenarios/client/target';
 import type { Feature } from '../scenarios/scenario';
@@ -35,7 +36,7 @@ export function readCapabilityProfile(path: string): CapabilityProfile {
   } catch (e) {
     throw new ProfileFileError(`profile ${path}: ${e instanceof SyntaxError ? `not valid JSON (${e.message})` : (e as Error).message}`);
   }
-  validate ??= new Ajv({ allErrors: true }).compile<CapabilityProfile>(schema);
+  validate ??= newAjv().compile<CapabilityProfile>(schema);
   if (!validate(json)) {
     const err = validate.errors![0];
     const where = err.instancePath || '/';

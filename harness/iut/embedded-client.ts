@@ -13,12 +13,9 @@ import { ReferenceDevice, type ReferenceDeviceOptions } from '../device/referenc
 import { createTestPki, type TestPki } from '../pki';
 import { seeded } from '../protocol/random';
 import type { ClientUnderTest, Trigger, TriggerResult } from '../scenarios/client/target';
-import type { Feature } from '../scenarios/scenario';
+import { EMBEDDED_CLIENT_CREDENTIALS, EMBEDDED_CLIENT_FEATURES, EMBEDDED_CLIENT_SERVER_CREDENTIALS } from './embedded-settings';
 
-export const EMBEDDED_CLIENT_CREDENTIALS = { scheme: 'syncml:auth-md5' as const, user: 'harness-dev', password: 's3cret!' };
-/** What the reference server presents to the embedded device, which requires and verifies it (DIGEST, MDM-AUTH-031). */
-export const EMBEDDED_CLIENT_SERVER_CREDENTIALS = { scheme: 'syncml:auth-md5' as const, user: 'harness-server', password: 'srv-s3cret!' };
-export const EMBEDDED_CLIENT_FEATURES: ReadonlySet<Feature> = new Set<Feature>(['md5-auth', 'basic-auth', 'large-objects', 'atomic', 'hmac']);
+export { EMBEDDED_CLIENT_CREDENTIALS, EMBEDDED_CLIENT_FEATURES, EMBEDDED_CLIENT_SERVER_CREDENTIALS };
 
 /**
  * The largest message the embedded device sends. Small enough that the large-object scenarios see its Results go

@@ -11,23 +11,15 @@ import { EnrollmentService } from '../enrollment/service';
 import { createTestPki, mintServerIdentity, type TestPki } from '../pki';
 import { behaviourOf } from '../protocol/fault';
 import { seeded } from '../protocol/random';
-import type { Feature } from '../scenarios/scenario';
 import type { ServerUnderTest } from '../scenarios/server';
 import { runOptionsOf, type RunOptions } from '../protocol/fault';
 import type { ServerFault } from '../server/faults';
 import { ReferenceServer } from '../server/reference-server';
+import { EMBEDDED_CREDENTIALS, EMBEDDED_ENROLLMENT_ACCOUNT, EMBEDDED_FEATURES, embeddedServerCredentials } from './embedded-settings';
 
 const MAX_REQUEST_BYTES = 1024 * 1024;
 
-export const EMBEDDED_CREDENTIALS = { scheme: 'syncml:auth-md5' as const, user: 'harness-dev', password: 's3cret!' };
-
-/** What the embedded server presents to each device: DIGEST (MDM-AUTH-031), a secret of each device's own (MDM-AUTH-024). */
-export function embeddedServerCredentials(deviceId: string, scheme: NonNullable<RunOptions['serverScheme']> = 'syncml:auth-md5') {
-  return { scheme, user: 'harness-server', password: `srv-${deviceId}` };
-}
-export const EMBEDDED_FEATURES: ReadonlySet<Feature> = new Set<Feature>(['md5-auth', 'large-objects', 'atomic', 'hmac']);
-/** The account of the embedded enrollment service: OnPremise user and password; the password is also the Federated token. */
-export const EMBEDDED_ENROLLMENT_ACCOUNT = { user: 'enrollee@mdm-conformance.test', password: 'enroll-s3cret!' };
+export { EMBEDDED_CREDENTIALS, EMBEDDED_ENROLLMENT_ACCOUNT, EMBEDDED_FEATURES, embeddedServerCredentials };
 /** The oversized-body probe's size against the embedded server: just over its request bound. */
 export const EMBEDDED_OVERSIZED_BODY_BYTES = MAX_REQUEST_BYTES + 64 * 1024;
 

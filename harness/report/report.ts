@@ -1,7 +1,8 @@
 /**
  * The conformance report (CLI contract, "The conformance report"), its JSON Schema and the exit code it implies.
  */
-import Ajv, { type ValidateFunction } from 'ajv';
+import type { ValidateFunction } from 'ajv';
+import { newAjv } from '../json-schema';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunConfig } from '../iut/run-config';
@@ -140,7 +141,7 @@ let validator: ValidateFunction | undefined;
 
 /** The report's validator, compiled once. Called ahead of time by a command that has time to spare (run-suites). */
 export function reportValidator(): ValidateFunction {
-  validator ??= new Ajv({ allErrors: true }).compile(schema);
+  validator ??= newAjv().compile(schema);
   return validator;
 }
 
