@@ -23,6 +23,7 @@ import { SERVER_FAULTS, type ServerFault } from '../../harness/server/faults';
 import { ReferenceServer, type ReferenceServerOptions } from '../../harness/server/reference-server';
 import { get, metaValue, type SyncML } from '../../harness/syncml';
 import type { Exchange } from '../../harness/transport';
+import { withReferencePair } from './reference-peers';
 import { BIN, runCli, scaled } from './run-cli';
 
 const MD5 = 'syncml:auth-md5' as const;
@@ -50,19 +51,12 @@ function lines(exchanges: Exchange[]): string[] {
   return out;
 }
 
-async function pair(
+/** The reference pair of this file's PKI (reference-peers.ts). */
+function pair(
   serverOpts: Partial<ReferenceServerOptions>, deviceOpts: Partial<ReferenceDeviceOptions>,
   body: (server: ReferenceServer, device: ReferenceDevice, url: string) => Promise<void>,
 ): Promise<void> {
-  const server = new ReferenceServer({ identity: pki.server, ca: pki.ca.certPem, ...serverOpts });
-  const url = await server.start();
-  const device = new ReferenceDevice({ deviceId: pki.deviceId, identity: pki.device, serverCa: pki.ca.certPem, ...deviceOpts });
-  try {
-    await body(server, device, url);
-  } finally {
-    await device.close();
-    await server.stop();
-  }
+  return withReferencePair(pki, serverOpts, deviceOpts, body);
 }
 
 const chalNonce = (x: Exchange, from: 'request' | 'response') => {

@@ -8,6 +8,7 @@ import { createTestPki, type TestPki } from '../../harness/pki';
 import { ReferenceServer, type ReferenceServerOptions } from '../../harness/server/reference-server';
 import { add, atomic, del, eventAlert, exec, get, replace, sequence, type Command, type SyncML } from '../../harness/syncml';
 import type { Exchange } from '../../harness/transport';
+import { withReferencePair } from './reference-peers';
 import { NODES } from '../../harness/scenarios/server/nodes';
 
 let pki: TestPki;
@@ -40,20 +41,12 @@ function lines(exchanges: Exchange[]): string[] {
   return out;
 }
 
-async function pair(
-  serverOpts: Partial<ReferenceServerOptions>,
-  deviceOpts: Partial<ReferenceDeviceOptions>,
+/** The reference pair of this file's PKI (reference-peers.ts). */
+function pair(
+  serverOpts: Partial<ReferenceServerOptions>, deviceOpts: Partial<ReferenceDeviceOptions>,
   body: (server: ReferenceServer, device: ReferenceDevice, url: string) => Promise<void>,
 ): Promise<void> {
-  const server = new ReferenceServer({ identity: pki.server, ca: pki.ca.certPem, ...serverOpts });
-  const url = await server.start();
-  const device = new ReferenceDevice({ deviceId: pki.deviceId, identity: pki.device, serverCa: pki.ca.certPem, ...deviceOpts });
-  try {
-    await body(server, device, url);
-  } finally {
-    await device.close();
-    await server.stop();
-  }
+  return withReferencePair(pki, serverOpts, deviceOpts, body);
 }
 
 test('minimal session: package 1, a Status-only close, and nothing more from the device (S1; MDM-TERM-001, MDM-TERM-002)', async () => {
