@@ -7,9 +7,17 @@ import { resolve } from 'node:path';
 import { GradeInputError, groupDevices, groupSessions, readInput, type CaptureLog, type CapturedMessage } from '../grade';
 import { GRADE_ROLES, type GradeRole } from '../grade/judge';
 import { judgeCaptures, sessionLine, writeCaptureReports } from '../grade/reports';
-import { one, UsageError } from './args';
-import { parseCommand, type CommandSpec } from './command';
-import { readExpectations } from './expectations';
+import { one, UsageError, type ParsedArgs } from './args';
+import { parseCommand, type CommandSpec, type FlagSpec } from './command';
+import { readExpectations, type ExpectationsFile } from './expectations';
+
+/** How observed traffic is judged and reported, by `grade` and by `proxy`. */
+export const JUDGING_FLAGS: readonly FlagSpec[] = [
+  { name: 'role', value: 'device|server|both', default: 'both', help: "whose messages to judge: the device's (client rules), the server's (server rules), or both" },
+  { name: 'reports', value: 'DIR', default: './reports', help: 'where the reports are written' },
+  { name: 'strict', help: 'SHOULD-level deviations (warnings) fail the run' },
+  { name: 'expect', value: 'FILE', help: 'expected failures: listed requirements that fail do not fail the run, stale entries do' },
+];
 
 export const GRADE: CommandSpec = {
   name: 'grade',
@@ -24,10 +32,7 @@ export const GRADE: CommandSpec = {
     min: 1,
   },
   flags: [
-    { name: 'role', value: 'device|server|both', default: 'both', help: "whose messages to judge: the device's (client rules), the server's (server rules), or both" },
-    { name: 'reports', value: 'DIR', default: './reports', help: 'where the reports are written' },
-    { name: 'strict', help: 'SHOULD-level deviations (warnings) fail the run' },
-    { name: 'expect', value: 'FILE', help: 'expected failures: listed requirements that fail do not fail the run, stale entries do' },
+    ...JUDGING_FLAGS,
   ],
   examples: [
     'mdm-conformance grade capture.har',
@@ -36,18 +41,22 @@ export const GRADE: CommandSpec = {
   ],
 };
 
-function roleOf(value: string | undefined): GradeRole {
-  if (value === undefined) return 'both';
-  if (!GRADE_ROLES.includes(value as GradeRole)) throw new UsageError(`--role takes device, server or both, got "${value}"`);
-  return value as GradeRole;
+/** The JUDGING_FLAGS of a command line. */
+export function judgingOf(args: ParsedArgs): { role: GradeRole; reportsDir: string; strict: boolean; expectations: { file: string; content: ExpectationsFile } | undefined } {
+  const role = one(args, 'role') ?? 'both';
+  if (!GRADE_ROLES.includes(role as GradeRole)) throw new UsageError(`--role takes device, server or both, got "${role}"`);
+  const expectFile = one(args, 'expect');
+  return {
+    role: role as GradeRole,
+    reportsDir: resolve(one(args, 'reports') ?? 'reports'),
+    strict: args.switches.has('strict'),
+    expectations: expectFile ? { file: expectFile, content: readExpectations(expectFile) } : undefined,
+  };
 }
 
 export function gradeCommand(argv: string[], out: (line: string) => void): number {
   const args = parseCommand(argv, GRADE);
-  const role = roleOf(one(args, 'role'));
-  const expectFile = one(args, 'expect');
-  const expectations = expectFile ? { file: expectFile, content: readExpectations(expectFile) } : undefined;
-  const reportsDir = resolve(one(args, 'reports') ?? 'reports');
+  const { role, reportsDir, strict, expectations } = judgingOf(args);
   const startedAt = new Date().toISOString();
   const log: CaptureLog = { skipped: [] };
   const messages: CapturedMessage[] = [];
@@ -67,7 +76,6 @@ export function gradeCommand(argv: string[], out: (line: string) => void): numbe
   const devices = groupDevices(sessions);
   out(`${sessions.length} DM session(s) of ${devices.length} device(s); judging ${role === 'both' ? "both sides' messages" : `the ${role}'s messages`}`);
   const judged = judgeCaptures(sessions, role);
-  const strict = args.switches.has('strict');
   for (const j of judged) out(sessionLine(j, strict));
   return writeCaptureReports(judged, {
     mode: 'grade', reportsDir, startedAt, strict, role, expectations, where: 'captured traffic',

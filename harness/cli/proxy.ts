@@ -6,16 +6,15 @@
  * (mode `proxy`) when stopped (Ctrl-C, SIGTERM) or after --max-sessions.
  */
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { PKI_FILES } from '../pki';
-import { GRADE_ROLES, type GradeRole } from '../grade/judge';
 import { sessionLine, writeCaptureReports } from '../grade/reports';
 import { ProxySessions, ReverseProxy } from '../proxy';
 import { MANAGEMENT_PATH } from '../server/reference-server';
 import { listenAddress, one, UsageError } from './args';
 import { parseCommand, refuseIgnored, type CommandSpec } from './command';
 import { durationOf } from './duration';
-import { readExpectations } from './expectations';
+import { JUDGING_FLAGS, judgingOf } from './grade';
 import { readPem } from './identity';
 
 export const PROXY: CommandSpec = {
@@ -36,12 +35,9 @@ export const PROXY: CommandSpec = {
     { name: 'client-key', value: 'FILE', default: 'DIR/device-key.pem', help: 'its private key' },
     { name: 'device-ca', value: 'FILE', default: 'DIR/ca.pem', help: 'CA device certificates are checked against: recorded in the transcript, never a reason to refuse a device' },
     { name: 'http2', help: 'offer HTTP/2 to the upstream on every connection (by default the proxy speaks to the upstream in the HTTP version the device chose)' },
-    { name: 'role', value: 'device|server|both', default: 'both', help: "whose messages to judge: the device's, the server's, or both" },
     { name: 'max-sessions', value: 'N', help: 'stop after N judged sessions and write the reports' },
     { name: 'idle', value: 'DURATION', default: '2m', help: 'a session with no exchange for this long is judged as far as it went' },
-    { name: 'reports', value: 'DIR', default: './reports', help: 'where the reports are written' },
-    { name: 'strict', help: 'SHOULD-level deviations (warnings) fail the run' },
-    { name: 'expect', value: 'FILE', help: 'expected failures: listed requirements that fail do not fail the run, stale entries do' },
+    ...JUDGING_FLAGS,
   ],
   examples: [
     'mdm-conformance proxy --listen 0.0.0.0:8443 --upstream https://mdm.example.com --pki proxy-pki --ca vendor-ca.pem',
@@ -74,8 +70,7 @@ export async function proxyCommand(argv: string[], out: (line: string) => void):
     throw new UsageError(`--upstream ${upstream} is not a URL; give the server's address, e.g. https://mdm.example.com`);
   }
   if (upstreamUrl.protocol !== 'https:' && upstreamUrl.protocol !== 'http:') throw new UsageError(`--upstream must be an https:// URL, got ${upstreamUrl.protocol}//`);
-  const role = one(args, 'role') ?? 'both';
-  if (!GRADE_ROLES.includes(role as GradeRole)) throw new UsageError(`--role takes device, server or both, got "${role}"`);
+  const { role, reportsDir, strict, expectations } = judgingOf(args);
   const maxSessions = positiveOf(one(args, 'max-sessions'), '--max-sessions');
   const idleMs = durationOf(one(args, 'idle'), '--idle') ?? 120_000;
   const { host, port, exposed } = listenAddress(one(args, 'listen') ?? '127.0.0.1:8443', '--listen');
@@ -90,10 +85,6 @@ export async function proxyCommand(argv: string[], out: (line: string) => void):
   if (!!clientCert !== !!clientKey) throw new UsageError('--client-cert and --client-key go together: the identity presented to the upstream needs both');
   const caFile = fileOf(args, 'ca', pkiDir, PKI_FILES.caCert);
   const deviceCaFile = fileOf(args, 'device-ca', pkiDir, PKI_FILES.caCert);
-  const expectFile = one(args, 'expect');
-  const expectations = expectFile ? { file: expectFile, content: readExpectations(expectFile) } : undefined;
-  const reportsDir = resolve(one(args, 'reports') ?? 'reports');
-  const strict = args.switches.has('strict');
 
   const identity = { certPem: readPem(certFile, '--cert'), keyPem: readPem(keyFile, '--key') };
   const upstreamIdentity = clientCert && clientKey ? { certPem: readPem(clientCert, '--client-cert'), keyPem: readPem(clientKey, '--client-key') } : undefined;
@@ -105,7 +96,7 @@ export async function proxyCommand(argv: string[], out: (line: string) => void):
   const startedAt = new Date().toISOString();
   const originAliases: Record<string, string> = {};
   const sessions = new ProxySessions({
-    role: role as GradeRole,
+    role,
     idleMs,
     originAliases,
     onSession: (judged) => {
@@ -152,7 +143,7 @@ export async function proxyCommand(argv: string[], out: (line: string) => void):
   sessions.finishAll();
   sessions.close();
   return writeCaptureReports(sessions.judged, {
-    mode: 'proxy', reportsDir, startedAt, strict, role: role as GradeRole, expectations, where: 'traffic through the proxy',
+    mode: 'proxy', reportsDir, startedAt, strict, role, expectations, where: 'traffic through the proxy',
     iut: { upstream: upstreamUrl.origin, listen: url, role, sessions: sessions.judged.length, devices: [...new Set(sessions.judged.map((j) => j.session.deviceId ?? '(unknown)'))] },
   }, out);
 }
