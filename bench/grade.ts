@@ -10,30 +10,14 @@ import { groupSessions, type CapturedMessage } from '../harness/grade';
 import {
   alert, get, item, message, parseSyncML, replace, results, serializeSyncML, status, type Command,
 } from '../harness/syncml';
-import { fmt, type Rate } from './measure';
+import { fmt, measure as measureRate, type Rate } from './measure';
 
 /**
- * Operations per second of this process's CPU time (user + system) rather than wall time: the target is per core,
- * and on a shared machine wall time counts the waits for a core too.
+ * Operations per second of this process's CPU time rather than wall time: the target is per core, and on a shared
+ * machine wall time counts the waits for a core too.
  */
 function measure(fn: () => void, opts: { seconds?: number; bytesPerOp?: number } = {}): Rate {
-  const budget = (opts.seconds ?? 1) * 1e6;
-  for (let i = 0; i < 3; i++) fn();
-  const cpu = () => {
-    const u = process.cpuUsage();
-    return u.user + u.system;
-  };
-  const start = cpu();
-  let ops = 0;
-  let used = 0;
-  // The clock is read every few operations: reading it is a system call, which would weigh on short operations.
-  while (used < budget) {
-    for (let i = 0; i < 8; i++) fn();
-    ops += 8;
-    used = cpu() - start;
-  }
-  const opsPerSec = ops / (used / 1e6);
-  return { opsPerSec, mbPerSec: opts.bytesPerOp ? (opsPerSec * opts.bytesPerOp) / 1e6 : undefined };
+  return measureRate(fn, { ...opts, clock: 'cpu' });
 }
 
 const DEVICE = 'BENCH-DEV-0001';
@@ -100,6 +84,10 @@ function benchSession(rounds: number): { bodies: Buffer[]; device: Buffer; serve
 }
 
 /** The bodies of the benchmark session, for profiling. */
+export function benchSessionBodies(rounds: number): Buffer[] {
+  return benchSession(rounds).bodies;
+}
+
 export function benchBodies(): Buffer[] {
   return benchSession(8).bodies;
 }

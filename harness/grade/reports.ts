@@ -15,7 +15,7 @@ import { redact, type Redactor } from '../report/redact';
 import { resultOf } from '../report/result';
 import { assembleReport, REPORT_FILE, reportSchemaErrors, writeReport, type ConformanceReport } from '../report/report';
 import { SUMMARY_PAGE, writeSummaryPage } from '../report/summary-page';
-import { TESTS_FILE, writeTestsFile, type TestRecord } from '../report/tests-file';
+import { TESTS_FILE, testsJson, writeTestsFile, type TestRecord } from '../report/tests-file';
 import { marksOf, messageExport, type SessionExport } from '../report/transcript-export';
 import { aggregate, grade, rowsOf, type RequirementVerdict } from '../report/verdicts';
 import { captureFacts, captureNotes, judgeCaptured, notJudgedInCapture, sessionTitles, type GradeRole } from './judge';
@@ -121,7 +121,8 @@ export function writeCaptureReports(judged: readonly JudgedCapture[], opts: Capt
   const expected = opts.expectations ? applyExpectations(report, opts.expectations.file, opts.expectations.content) : undefined;
   const reportPath = writeReport(opts.reportsDir, report, r);
   const records = judged.map((j) => testRecord(j, opts.strict, r));
-  writeTestsFile(opts.reportsDir, { schemaVersion: 1, mode: opts.mode, tests: records }, r);
+  const recordsJson = testsJson(records, r);
+  writeTestsFile(opts.reportsDir, { schemaVersion: 1, mode: opts.mode, tests: records }, r, recordsJson);
   const devices = new Map(judged.map((j) => [j.title, `device ${j.session.deviceId ?? '(unknown)'}`]));
   writeJunit(opts.reportsDir, report, records, (t) => devices.get(t.title) ?? 'capture', r);
 
@@ -141,7 +142,7 @@ export function writeCaptureReports(judged: readonly JudgedCapture[], opts: Capt
   for (const e of opts.harnessErrors ?? []) out(`warning: ${e}`);
   out(`report: ${reportPath}`);
   try {
-    out(`summary page: ${writeSummaryPage(opts.reportsDir, r)}`);
+    out(`summary page: ${writeSummaryPage(opts.reportsDir, r, { report, testsJson: recordsJson })}`);
   } catch (e) {
     out(`warning: could not write the summary page: ${(e as Error).message}`);
   }

@@ -39,10 +39,17 @@ export interface TestsFile {
   tests: TestRecord[];
 }
 
-export function writeTestsFile(dir: string, file: TestsFile, r: Redactor): string {
+/** The records of a run as the tests file holds them: JSON, redacted. The summary page embeds the same text. */
+export function testsJson(tests: readonly TestRecord[], r: Redactor): string {
+  return r.text(JSON.stringify(r.json(tests)));
+}
+
+/** Writes the tests file; `json` is `testsJson(file.tests)` when the caller has made it already. */
+export function writeTestsFile(dir: string, file: TestsFile, r: Redactor, json = testsJson(file.tests, r)): string {
   mkdirSync(dir, { recursive: true });
   const path = join(dir, TESTS_FILE);
-  writeFileSync(path, `${r.text(JSON.stringify(r.json(file)))}\n`);
+  // Written as JSON.stringify would write the whole file, with the records' text spliced in as it is.
+  writeFileSync(path, `{"schemaVersion":${JSON.stringify(file.schemaVersion)},"mode":${JSON.stringify(file.mode)},"tests":${json}}\n`);
   return path;
 }
 

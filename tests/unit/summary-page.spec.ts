@@ -7,7 +7,7 @@ import { assembleReport, type ConformanceReport } from '../../harness/report/rep
 import { aggregate, rowsOf } from '../../harness/report/verdicts';
 import { reproFolderName, shellQuote, writeRepro } from '../../harness/report/repro';
 import { pageData, renderSummaryPage } from '../../harness/report/summary-page';
-import type { TestRecord } from '../../harness/report/tests-file';
+import { testsJson, type TestRecord } from '../../harness/report/tests-file';
 import type { Exchange } from '../../harness/transport';
 
 const HOSTILE = '</script><script>alert(1)</script><!--';
@@ -32,6 +32,28 @@ test.describe('summary page assembly', () => {
     expect(data.tests[0].notes).toEqual([HOSTILE]);
     // Coverage cells cover the whole catalogue once.
     expect(data.coverage.cells.reduce((n: number, c: { total: number }) => n + c.total, 0)).toBe(244);
+  });
+
+  test('a page given the tests file\'s JSON (grade, proxy) holds the same data as one given the records, redacted and with line separators intact', () => {
+    const redactor = new Redactor(['hunter2!']);
+    const secret = '<Cred><Data>c2VjcmV0</Data></Cred> hunter2!';
+    const tests: TestRecord[] = [{ title: `a\u2028b\u2029c ${HOSTILE}`, status: 'failed', durationMs: 1, requirements: [], findings: [], notes: [secret], sessions: [], marks: [] }];
+    const dataOf = (html: string) => {
+      const data = JSON.parse(/<script type="application\/json" id="page-data">([\s\S]*?)<\/script>/.exec(html)![1]);
+      delete data.generatedAt;
+      return data;
+    };
+    const run = report('e');
+    const fromRecords = renderSummaryPage(pageData(run, tests), redactor);
+    const fromJson = renderSummaryPage(pageData(run, []), redactor, testsJson(tests, redactor));
+    expect(dataOf(fromJson)).toEqual(dataOf(fromRecords));
+    expect(dataOf(fromJson).tests[0].title).toBe(tests[0].title);
+    for (const html of [fromRecords, fromJson]) {
+      expect(html.match(/<\/script>/g)).toHaveLength(2);
+      expect(html).not.toContain('c2VjcmV0');
+      expect(html).not.toContain('hunter2!');
+      expect(html).not.toMatch(/[\u2028\u2029]/);
+    }
   });
 
   test('the page data is redacted, with the run\'s literal secrets too', () => {

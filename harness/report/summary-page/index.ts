@@ -14,7 +14,7 @@ import { coverageOf } from '../../scenarios/coverage';
 import { redact, type Redactor } from '../redact';
 import { readReport, type ConformanceReport } from '../report';
 import { PROJECT_ROOT } from '../../paths';
-import { readTestsFile, type TestRecord } from '../tests-file';
+import { readTestsFile, testsJson, type TestRecord } from '../tests-file';
 
 export const SUMMARY_PAGE = 'index.html';
 
@@ -70,16 +70,34 @@ function asset(name: string): string {
   return readFileSync(join(PROJECT_ROOT, 'harness/report/summary-page', name), 'utf8');
 }
 
-/** JSON text that can sit inside a <script> element: nothing in it can close the element or start a comment. */
+/**
+ * JSON text that can sit inside a <script> element: nothing in it can close the element or start a comment. Only `<`
+ * can begin either (`</script`, `<!--`), so it is the one character escaped, with the two line separators that older
+ * JavaScript parsers read as line ends. Native replaces without a callback: the text holds every message body of the
+ * run, tens of megabytes for a large capture.
+ */
 function scriptSafe(json: string): string {
-  return json.replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  let safe = json.replace(/</g, '\\u003c');
+  if (safe.includes('\u2028')) safe = safe.replace(/\u2028/g, '\\u2028');
+  if (safe.includes('\u2029')) safe = safe.replace(/\u2029/g, '\\u2029');
+  return safe;
 }
 
 function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
-export function renderSummaryPage(data: PageData, r: Redactor = redact): string {
+/**
+ * The page's data as JSON, redacted. The tests are most of it (every message of the run): `testsJson`, when given, is
+ * their redacted JSON already made for the tests file, and takes their place as it is.
+ */
+function pageJson(data: PageData, r: Redactor, json = testsJson(data.tests, r)): string {
+  const { tests: _tests, ...rest } = data;
+  const head = r.text(JSON.stringify(r.json(rest)));
+  return `${head.slice(0, -1)},"tests":${json}}`;
+}
+
+export function renderSummaryPage(data: PageData, r: Redactor = redact, testsJson?: string): string {
   const js = asset('page.js');
   const css = asset('page.css');
   if (/<\/script/i.test(js) || /<\/style/i.test(css)) throw new Error('summary page assets must not contain a closing script or style tag');
@@ -98,7 +116,7 @@ export function renderSummaryPage(data: PageData, r: Redactor = redact): string 
     '<noscript><p>This page draws the conformance report with JavaScript; the same data is in conformance-report.json and conformance-tests.json beside it.</p></noscript>',
     '<main id="app"></main>',
     // Redacted before escaping: the patterns look for markup, which escaping hides.
-    `<script type="application/json" id="page-data">${scriptSafe(r.text(JSON.stringify(r.json(data))))}</script>`,
+    `<script type="application/json" id="page-data">${scriptSafe(pageJson(data, r, testsJson))}</script>`,
     `<script>\n${js}\n</script>`,
     '</body>',
     '</html>',
@@ -106,11 +124,14 @@ export function renderSummaryPage(data: PageData, r: Redactor = redact): string 
   ].join('\n');
 }
 
-/** Writes `index.html` from the report and tests files of a reports directory; returns its path. */
-export function writeSummaryPage(reportsDir: string, r: Redactor = redact): string {
-  const report = readReport(reportsDir);
-  const tests = readTestsFile(reportsDir)?.tests ?? [];
+/**
+ * Writes `index.html` from the report and tests files of a reports directory; returns its path. A caller that has
+ * just written both passes what it wrote (`written`: the report, and the tests as the tests file holds them):
+ * reading and redacting tens of megabytes again would only cost time and memory.
+ */
+export function writeSummaryPage(reportsDir: string, r: Redactor = redact, written?: { report: ConformanceReport; testsJson: string }): string {
   const path = join(reportsDir, SUMMARY_PAGE);
-  writeFileSync(path, renderSummaryPage(pageData(report, tests), r));
+  if (written) writeFileSync(path, renderSummaryPage(pageData(written.report, []), r, written.testsJson));
+  else writeFileSync(path, renderSummaryPage(pageData(readReport(reportsDir), readTestsFile(reportsDir)?.tests ?? []), r));
   return path;
 }
