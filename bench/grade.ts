@@ -3,9 +3,13 @@
  * captured sessions of such messages grouped (codec included) and judged by every passive check of both sides,
  * in messages per CPU-second (one core) and as a ratio to the codec alone on the same mix.
  */
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CLIENT_CHECKS } from '../harness/checks/client-checks';
 import { runChecks } from '../harness/checks/finding';
 import { SERVER_CHECKS } from '../harness/checks/server-checks';
+import { gradeCommand } from '../harness/cli/grade';
 import { groupSessions, type CapturedMessage } from '../harness/grade';
 import {
   alert, get, item, message, parseSyncML, replace, results, serializeSyncML, status, type Command,
@@ -121,6 +125,7 @@ export function benchGrade(seconds: number): string[] {
     runChecks(SERVER_CHECKS, s.view);
     runChecks(CLIENT_CHECKS, s.view);
   }, { seconds });
+  const endToEnd = gradeEndToEnd(bodies, 50);
   const perSession = bodies.length;
   const mixRate = codecMix.opsPerSec * perSession;
   const groupRate = grouped.opsPerSec * perSession;
@@ -133,7 +138,35 @@ export function benchGrade(seconds: number): string[] {
     `  codec + grouping into sessions        ${fmt(groupRate)} msg/s  ratio ${(groupRate / mixRate).toFixed(2)}`,
     `  codec + grouping + all passive checks ${fmt(judgeRate)} msg/s  ratio ${(judgeRate / mixRate).toFixed(2)}  (target 5,000 msg/s)`,
     `  ${`the same, ${rounds * 4}-exchange sessions`.padEnd(37)} ${fmt(judgedLong.opsPerSec * long.length)} msg/s  ratio ${((judgedLong.opsPerSec * long.length) / mixRate).toFixed(2)}`,
+    `  the grade command, end to end         ${fmt(endToEnd.messages / endToEnd.seconds)} msg/s  (${endToEnd.messages} messages, ${(endToEnd.bytes / 1e6).toFixed(1)} MB: read, judged, every report written, in ${endToEnd.seconds.toFixed(2)} s)`,
   ];
+}
+
+/**
+ * What a vendor waits for: `grade` on a text file of `sessions` such sessions, from reading the file to the last report
+ * (the summary page embeds every message). Wall time of the second of two runs, so that the code is compiled.
+ */
+function gradeEndToEnd(bodies: Buffer[], sessions: number): { messages: number; bytes: number; seconds: number } {
+  const dir = mkdtempSync(join(tmpdir(), 'mdm-bench-grade-'));
+  try {
+    const parts: Buffer[] = [];
+    for (let s = 0; s < sessions; s++) {
+      // Each session its own SessionID, so that grouping reads them apart.
+      for (const b of bodies) parts.push(Buffer.from(`${b.toString().replace('<SessionID>1A</SessionID>', `<SessionID>${s.toString(16).toUpperCase()}</SessionID>`)}\n`));
+    }
+    const input = join(dir, 'capture.txt');
+    writeFileSync(input, Buffer.concat(parts));
+    let seconds = 0;
+    for (let run = 0; run < 2; run++) {
+      const start = performance.now();
+      const code = gradeCommand([input, '--reports', join(dir, 'reports')], () => {});
+      seconds = (performance.now() - start) / 1000;
+      if (code !== 0) throw new Error(`grade of the benchmark capture exited ${code}`);
+    }
+    return { messages: parts.length, bytes: statSync(input).size, seconds };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** Runs only the judged loop: `node --cpu-prof --import tsx bench/grade.ts profile 5 [ROUNDS]`. */

@@ -14,8 +14,8 @@ import { JUNIT_FILE, writeJunit } from '../report/junit';
 import { redact, type Redactor } from '../report/redact';
 import { resultOf } from '../report/result';
 import { assembleReport, REPORT_FILE, reportSchemaErrors, writeReport, type ConformanceReport } from '../report/report';
-import { SUMMARY_PAGE, writeSummaryPage } from '../report/summary-page';
-import { TESTS_FILE, testsJson, writeTestsFile, type TestRecord } from '../report/tests-file';
+import { SUMMARY_PAGE, SummaryPageWriter } from '../report/summary-page';
+import { recordJson, TESTS_FILE, TestsFileWriter, type TestRecord } from '../report/tests-file';
 import { marksOf, messageExport, type SessionExport } from '../report/transcript-export';
 import { aggregate, grade, rowsOf, type RequirementVerdict } from '../report/verdicts';
 import { captureFacts, captureNotes, judgeCaptured, notJudgedInCapture, sessionTitles, type GradeRole } from './judge';
@@ -120,9 +120,25 @@ export function writeCaptureReports(judged: readonly JudgedCapture[], opts: Capt
   });
   const expected = opts.expectations ? applyExpectations(report, opts.expectations.file, opts.expectations.content) : undefined;
   const reportPath = writeReport(opts.reportsDir, report, r);
-  const records = judged.map((j) => testRecord(j, opts.strict, r));
-  const recordsJson = testsJson(records, r);
-  writeTestsFile(opts.reportsDir, { schemaVersion: 1, mode: opts.mode, tests: records }, r, recordsJson);
+  // A session's record holds all its messages: each goes to the tests file and the summary page as soon as it is
+  // made, so that a large capture is never held in memory as a whole report.
+  const testsFile = new TestsFileWriter(opts.reportsDir, opts.mode);
+  let page: SummaryPageWriter | undefined;
+  let pageProblem: string | undefined;
+  try {
+    page = new SummaryPageWriter(opts.reportsDir, report, r);
+  } catch (e) {
+    pageProblem = (e as Error).message;
+  }
+  const records: TestRecord[] = [];
+  for (const j of judged) {
+    const record = testRecord(j, opts.strict, r);
+    const json = recordJson(record, r);
+    testsFile.add(json);
+    page?.add(json);
+    records.push({ ...record, sessions: [] }); // JUnit reads no message
+  }
+  testsFile.close();
   const devices = new Map(judged.map((j) => [j.title, `device ${j.session.deviceId ?? '(unknown)'}`]));
   writeJunit(opts.reportsDir, report, records, (t) => devices.get(t.title) ?? 'capture', r);
 
@@ -141,10 +157,7 @@ export function writeCaptureReports(judged: readonly JudgedCapture[], opts: Capt
   }
   for (const e of opts.harnessErrors ?? []) out(`warning: ${e}`);
   out(`report: ${reportPath}`);
-  try {
-    out(`summary page: ${writeSummaryPage(opts.reportsDir, r, { report, testsJson: recordsJson })}`);
-  } catch (e) {
-    out(`warning: could not write the summary page: ${(e as Error).message}`);
-  }
+  if (page) out(`summary page: ${page.close()}`);
+  else out(`warning: could not write the summary page: ${pageProblem}`);
   return schemaErrors.length ? 2 : code;
 }

@@ -3,10 +3,11 @@
  * the per-requirement verdicts of `conformance-report.json`: the test's outcome, its graded findings, its notes,
  * its redacted sessions (messages, commands, references) and the elements its failures point at.
  */
-import { readFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FindingVerdict } from '../checks/finding';
 import type { Redactor } from './redact';
+import { TextFile } from './text-file';
 import type { Mark, SessionExport } from './transcript-export';
 import type { GradedVerdict } from './verdicts';
 
@@ -39,18 +40,42 @@ export interface TestsFile {
   tests: TestRecord[];
 }
 
-/** The records of a run as the tests file holds them: JSON, redacted. The summary page embeds the same text. */
-export function testsJson(tests: readonly TestRecord[], r: Redactor): string {
-  return r.text(JSON.stringify(r.json(tests)));
+/** One record as the tests file holds it: JSON, redacted. The summary page embeds the same text. */
+export function recordJson(record: TestRecord, r: Redactor): string {
+  return r.text(JSON.stringify(r.json(record)));
 }
 
-/** Writes the tests file; `json` is `testsJson(file.tests)` when the caller has made it already. */
-export function writeTestsFile(dir: string, file: TestsFile, r: Redactor, json = testsJson(file.tests, r)): string {
-  mkdirSync(dir, { recursive: true });
-  const path = join(dir, TESTS_FILE);
-  // Written as JSON.stringify would write the whole file, with the records' text spliced in as it is.
-  writeFileSync(path, `{"schemaVersion":${JSON.stringify(file.schemaVersion)},"mode":${JSON.stringify(file.mode)},"tests":${json}}\n`);
-  return path;
+/**
+ * The tests file written a record at a time: the records of a large capture hold every message, and building the
+ * whole file as one string first would hold them all, several times over. The text is what JSON.stringify would
+ * make of the whole file.
+ */
+export class TestsFileWriter {
+  private readonly file: TextFile;
+  private count = 0;
+
+  constructor(dir: string, mode: TestsFile['mode']) {
+    mkdirSync(dir, { recursive: true });
+    this.file = new TextFile(join(dir, TESTS_FILE));
+    this.file.write(`{"schemaVersion":1,"mode":${JSON.stringify(mode)},"tests":[`);
+  }
+
+  /** Adds a record given as `recordJson` made it. */
+  add(json: string): void {
+    this.file.write(this.count++ ? `,${json}` : json);
+  }
+
+  close(): string {
+    this.file.write(']}\n');
+    this.file.close();
+    return this.file.path;
+  }
+}
+
+export function writeTestsFile(dir: string, file: TestsFile, r: Redactor): string {
+  const writer = new TestsFileWriter(dir, file.mode);
+  for (const t of file.tests) writer.add(recordJson(t, r));
+  return writer.close();
 }
 
 export function readTestsFile(dir: string): TestsFile | undefined {

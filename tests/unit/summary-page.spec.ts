@@ -6,8 +6,8 @@ import { Redactor } from '../../harness/report/redact';
 import { assembleReport, type ConformanceReport } from '../../harness/report/report';
 import { aggregate, rowsOf } from '../../harness/report/verdicts';
 import { reproFolderName, shellQuote, writeRepro } from '../../harness/report/repro';
-import { pageData, renderSummaryPage } from '../../harness/report/summary-page';
-import { testsJson, type TestRecord } from '../../harness/report/tests-file';
+import { pageData, renderSummaryPage, SummaryPageWriter } from '../../harness/report/summary-page';
+import { recordJson, type TestRecord } from '../../harness/report/tests-file';
 import type { Exchange } from '../../harness/transport';
 
 const HOSTILE = '</script><script>alert(1)</script><!--';
@@ -34,21 +34,24 @@ test.describe('summary page assembly', () => {
     expect(data.coverage.cells.reduce((n: number, c: { total: number }) => n + c.total, 0)).toBe(244);
   });
 
-  test('a page given the tests file\'s JSON (grade, proxy) holds the same data as one given the records, redacted and with line separators intact', () => {
+  test('a page written a test at a time (grade, proxy) holds the same data as one rendered whole, redacted and with line separators intact', () => {
     const redactor = new Redactor(['hunter2!']);
     const secret = '<Cred><Data>c2VjcmV0</Data></Cred> hunter2!';
-    const tests: TestRecord[] = [{ title: `a\u2028b\u2029c ${HOSTILE}`, status: 'failed', durationMs: 1, requirements: [], findings: [], notes: [secret], sessions: [], marks: [] }];
+    const tests: TestRecord[] = ['a\u2028b\u2029c', HOSTILE, secret].map((title) => ({ title, status: 'failed', durationMs: 1, requirements: [], findings: [], notes: [secret], sessions: [], marks: [] }));
     const dataOf = (html: string) => {
       const data = JSON.parse(/<script type="application\/json" id="page-data">([\s\S]*?)<\/script>/.exec(html)![1]);
       delete data.generatedAt;
       return data;
     };
     const run = report('e');
-    const fromRecords = renderSummaryPage(pageData(run, tests), redactor);
-    const fromJson = renderSummaryPage(pageData(run, []), redactor, testsJson(tests, redactor));
-    expect(dataOf(fromJson)).toEqual(dataOf(fromRecords));
-    expect(dataOf(fromJson).tests[0].title).toBe(tests[0].title);
-    for (const html of [fromRecords, fromJson]) {
+    const whole = renderSummaryPage(pageData(run, tests), redactor);
+    const dir = mkdtempSync(join(tmpdir(), 'mdm-page-'));
+    const writer = new SummaryPageWriter(dir, run, redactor);
+    for (const t of tests) writer.add(recordJson(t, redactor));
+    const streamed = readFileSync(writer.close(), 'utf8');
+    expect(dataOf(streamed)).toEqual(dataOf(whole));
+    expect(dataOf(streamed).tests.map((t: TestRecord) => t.title)).toEqual(['a\u2028b\u2029c', HOSTILE, '<Cred><Data>[redacted]</Data></Cred> [redacted]']);
+    for (const html of [whole, streamed]) {
       expect(html.match(/<\/script>/g)).toHaveLength(2);
       expect(html).not.toContain('c2VjcmV0');
       expect(html).not.toContain('hunter2!');

@@ -14,7 +14,8 @@ import { coverageOf } from '../../scenarios/coverage';
 import { redact, type Redactor } from '../redact';
 import { readReport, type ConformanceReport } from '../report';
 import { PROJECT_ROOT } from '../../paths';
-import { readTestsFile, testsJson, type TestRecord } from '../tests-file';
+import { readTestsFile, recordJson, type TestRecord } from '../tests-file';
+import { TextFile } from '../text-file';
 
 export const SUMMARY_PAGE = 'index.html';
 
@@ -88,21 +89,17 @@ function escapeHtml(s: string): string {
 }
 
 /**
- * The page's data as JSON, redacted. The tests are most of it (every message of the run): `testsJson`, when given, is
- * their redacted JSON already made for the tests file, and takes their place as it is.
+ * The page around its tests: everything before the first test's JSON and everything after the last. The data is
+ * one JSON object in a script element, its tests last, so that they can be written one at a time between the two
+ * (SummaryPageWriter) and the page never needs them all in one string.
  */
-function pageJson(data: PageData, r: Redactor, json = testsJson(data.tests, r)): string {
-  const { tests: _tests, ...rest } = data;
-  const head = r.text(JSON.stringify(r.json(rest)));
-  return `${head.slice(0, -1)},"tests":${json}}`;
-}
-
-export function renderSummaryPage(data: PageData, r: Redactor = redact, testsJson?: string): string {
+function pageParts(data: Omit<PageData, 'tests'>, r: Redactor): { before: string; after: string } {
   const js = asset('page.js');
   const css = asset('page.css');
   if (/<\/script/i.test(js) || /<\/style/i.test(css)) throw new Error('summary page assets must not contain a closing script or style tag');
   const title = `MS-MDM ${data.report.mode} conformance: ${data.report.summary.failed ? `${data.report.summary.failed} failed` : 'no failure'}`;
-  return [
+  const head = r.text(JSON.stringify(r.json(data)));
+  const before = [
     '<!DOCTYPE html>',
     '<html lang="en">',
     '<head>',
@@ -116,22 +113,59 @@ export function renderSummaryPage(data: PageData, r: Redactor = redact, testsJso
     '<noscript><p>This page draws the conformance report with JavaScript; the same data is in conformance-report.json and conformance-tests.json beside it.</p></noscript>',
     '<main id="app"></main>',
     // Redacted before escaping: the patterns look for markup, which escaping hides.
-    `<script type="application/json" id="page-data">${scriptSafe(pageJson(data, r, testsJson))}</script>`,
+    `<script type="application/json" id="page-data">${scriptSafe(`${head.slice(0, -1)},"tests":[`)}`,
+  ].join('\n');
+  const after = [
+    ']}</script>',
     `<script>\n${js}\n</script>`,
     '</body>',
     '</html>',
     '',
   ].join('\n');
+  return { before, after };
+}
+
+export function renderSummaryPage(data: PageData, r: Redactor = redact): string {
+  const { tests, ...rest } = data;
+  const { before, after } = pageParts(rest, r);
+  return `${before}${tests.map((t) => scriptSafe(recordJson(t, r))).join(',')}${after}`;
 }
 
 /**
- * Writes `index.html` from the report and tests files of a reports directory; returns its path. A caller that has
- * just written both passes what it wrote (`written`: the report, and the tests as the tests file holds them):
- * reading and redacting tens of megabytes again would only cost time and memory.
+ * `index.html` written a test at a time, for runs whose tests hold more than is wise to keep in one string (a large
+ * capture): `add` takes each test's redacted JSON as the tests file holds it (recordJson).
  */
-export function writeSummaryPage(reportsDir: string, r: Redactor = redact, written?: { report: ConformanceReport; testsJson: string }): string {
+export class SummaryPageWriter {
+  private readonly file: TextFile;
+  private readonly after: string;
+  private count = 0;
+
+  constructor(reportsDir: string, report: ConformanceReport, r: Redactor = redact) {
+    const { tests: _none, ...data } = pageData(report, []);
+    const { before, after } = pageParts(data, r);
+    this.after = after;
+    this.file = new TextFile(join(reportsDir, SUMMARY_PAGE));
+    this.file.write(before);
+  }
+
+  add(json: string): void {
+    const safe = scriptSafe(json);
+    this.file.write(this.count++ ? `,${safe}` : safe);
+  }
+
+  /** Ends the page; returns its path. */
+  close(): string {
+    this.file.write(this.after);
+    this.file.close();
+    return this.file.path;
+  }
+}
+
+/** Writes `index.html` from the report and tests files of a reports directory; returns its path. */
+export function writeSummaryPage(reportsDir: string, r: Redactor = redact): string {
+  const report = readReport(reportsDir);
+  const tests = readTestsFile(reportsDir)?.tests ?? [];
   const path = join(reportsDir, SUMMARY_PAGE);
-  if (written) writeFileSync(path, renderSummaryPage(pageData(written.report, []), r, written.testsJson));
-  else writeFileSync(path, renderSummaryPage(pageData(readReport(reportsDir), readTestsFile(reportsDir)?.tests ?? []), r));
+  writeFileSync(path, renderSummaryPage(pageData(report, tests), r));
   return path;
 }
