@@ -138,7 +138,7 @@ export function benchGrade(seconds: number): string[] {
     `  codec + grouping into sessions        ${fmt(groupRate)} msg/s  ratio ${(groupRate / mixRate).toFixed(2)}`,
     `  codec + grouping + all passive checks ${fmt(judgeRate)} msg/s  ratio ${(judgeRate / mixRate).toFixed(2)}  (target 5,000 msg/s)`,
     `  ${`the same, ${rounds * 4}-exchange sessions`.padEnd(37)} ${fmt(judgedLong.opsPerSec * long.length)} msg/s  ratio ${((judgedLong.opsPerSec * long.length) / mixRate).toFixed(2)}`,
-    `  the grade command, end to end         ${fmt(endToEnd.messages / endToEnd.seconds)} msg/s  (${endToEnd.messages} messages, ${(endToEnd.bytes / 1e6).toFixed(1)} MB: read, judged, every report written, in ${endToEnd.seconds.toFixed(2)} s)`,
+    `  the grade command, end to end         ${fmt(endToEnd.messages / endToEnd.seconds)} msg/s  ratio ${(endToEnd.messages / endToEnd.seconds / mixRate).toFixed(2)}  (${endToEnd.messages} messages, ${(endToEnd.bytes / 1e6).toFixed(1)} MB: read, judged, every report written, in ${endToEnd.seconds.toFixed(2)} s)`,
   ];
 }
 
