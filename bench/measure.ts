@@ -1,4 +1,7 @@
-/** Small timing helpers for benchmarks: warm up until the rate settles, then run for a fixed time and report operations per second. */
+/**
+ * Small timing helpers for benchmarks: warm up until the rate settles, then run for a fixed time and report operations
+ * per second (the median of a few windows).
+ */
 export interface Rate {
   opsPerSec: number;
   /** Megabytes per second when a size per operation is known. */
@@ -54,11 +57,18 @@ function warmUp(fn: () => void, clock: () => number): void {
   }
 }
 
+/** Windows a measurement is split into: their median rate is reported, so that one disturbed window moves nothing. */
+const WINDOWS = 5;
+
 export function measure(fn: () => void, opts: MeasureOptions = {}): Rate {
   const clock = clockOf(opts.clock ?? 'wall');
   warmUp(fn, clock);
-  const { ops, used } = run(fn, clock, (opts.seconds ?? 1) * 1e6);
-  const opsPerSec = ops / (used / 1e6);
+  const rates: number[] = [];
+  for (let w = 0; w < WINDOWS; w++) {
+    const { ops, used } = run(fn, clock, ((opts.seconds ?? 1) * 1e6) / WINDOWS);
+    rates.push(ops / (used / 1e6));
+  }
+  const opsPerSec = rates.sort((a, b) => a - b)[Math.floor(WINDOWS / 2)];
   return { opsPerSec, mbPerSec: opts.bytesPerOp ? (opsPerSec * opts.bytesPerOp) / 1e6 : undefined };
 }
 

@@ -17,12 +17,17 @@ const USAGE = [
   '  --version     the harness version',
 ].join('\n');
 
+/** The command called `name`; a name the object inherits (`constructor`, `toString`) is no command. */
+function commandNamed(name: string): (typeof COMMANDS)[string] | undefined {
+  return Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+}
+
 async function main(argv: string[]): Promise<number> {
   exitOnSignals();
   const out = (line: string) => process.stdout.write(`${line}\n`);
   const [name, ...rest] = argv;
   if (name === '--help' || name === 'help') {
-    const topic = rest[0] && COMMANDS[rest[0]];
+    const topic = rest[0] ? commandNamed(rest[0]) : undefined;
     out(topic ? helpText(topic.load().spec) : USAGE);
     return 0;
   }
@@ -34,7 +39,7 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`${USAGE}\n`);
     return 2;
   }
-  const command = COMMANDS[name];
+  const command = commandNamed(name);
   if (!command) {
     process.stderr.write(`mdm-conformance: unknown command "${name}"; commands: ${Object.keys(COMMANDS).join(', ')} (see mdm-conformance --help)\n`);
     return 2;

@@ -11,6 +11,7 @@
 import { basename } from 'node:path';
 import { CLIENT_CHECKS } from '../checks/client-checks';
 import { runChecks, type Finding } from '../checks/finding';
+import { releasedAfter } from '../checks/memo';
 import { requirement } from '../checks/registry';
 import { SERVER_CHECKS } from '../checks/server-checks';
 import { startsAtPackage1 } from '../checks/session';
@@ -39,8 +40,10 @@ function sided(findings: readonly Finding[], side: 'server' | 'device'): Finding
 /** The passive checks of the chosen sides on one captured session. */
 export function judgeCaptured(session: CapturedSession, role: GradeRole): Finding[] {
   const findings: Finding[] = [];
-  if (role !== 'device') findings.push(...sided(runChecks(SERVER_CHECKS, session.view), 'server'));
-  if (role !== 'server') findings.push(...sided(runChecks(CLIENT_CHECKS, session.view), 'device'));
+  releasedAfter(() => {
+    if (role !== 'device') findings.push(...sided(runChecks(SERVER_CHECKS, session.view), 'server'));
+    if (role !== 'server') findings.push(...sided(runChecks(CLIENT_CHECKS, session.view), 'device'));
+  });
   if (!startsAtPackage1(session.view)) {
     const judged = new Set(findings.map((f) => f.id));
     const why = `the capture of this session starts mid-session (its first device message is ${firstMsgID(session)}), so package 1 is not in it`;

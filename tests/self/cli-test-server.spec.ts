@@ -88,6 +88,8 @@ test.describe('test-server command line (CLI contract)', () => {
       [['test-server', '--url', 'https://127.0.0.1:1/x'], /needs an identity the server trusts: pass --pki DIR/],
       [['test-server', '--expect', '/nonexistent/expect.json'], /--expect \/nonexistent\/expect.json: ENOENT|no such file/],
       [['frobnicate'], /unknown command "frobnicate"/],
+      // A name every object inherits is no command either.
+      [['constructor'], /unknown command "constructor"/],
     ];
     const dir = scratch();
     const profile = join(dir, 'profile.json');
@@ -99,5 +101,8 @@ test.describe('test-server command line (CLI contract)', () => {
       expect(run.out).toMatch(message);
       expect(run.out).not.toMatch(/\n\s+at .+:\d+:\d+/);
     }
+    const help = await runCli(['--help', 'toString']);
+    expect(help.code).toBe(0);
+    expect(help.out).toMatch(/^usage: mdm-conformance <command>/);
   });
 });

@@ -15,6 +15,7 @@ import {
   readBody, readXmlFolder, REPLY_NOT_CAPTURED, type CaptureLog, type CapturedMessage,
 } from '../../harness/grade';
 import { syntaxErrorOffset } from '../../harness/grade/json-input';
+import { judgeCaptured } from '../../harness/grade/judge';
 import { parseSyncML, serializeSyncMLWbxml } from '../../harness/syncml';
 
 const FIXTURE_DEVICE = 'HARNESS-DEV-0001';
@@ -389,5 +390,29 @@ test.describe('readInput and transcript JSON', () => {
     expect(syntaxErrorOffset('[1, 2')).toBe(5);
     expect(syntaxErrorOffset('{"a": "x\u0001"}')).toBe(8);
     expect(syntaxErrorOffset('{"a": [1, 2]} x')).toBe(14);
+  });
+});
+
+test.describe('judging a capture', () => {
+  /** Objects of the session that carry a cache of the checks (see harness/checks/memo.ts). */
+  function cached(view: AnySessionView): number {
+    const holders: object[] = [view.exchanges];
+    for (const x of view.exchanges) {
+      for (const m of [x.request, x.response]) if (m?.syncml) holders.push(m.syncml.body, m.syncml.body.commands);
+    }
+    return holders.filter((h) => Object.getOwnPropertySymbols(h).length > 0).length;
+  }
+
+  test('the checks\' caches are dropped once a session is judged, and judging it again finds the same', () => {
+    const messages = session().map((body, i): CapturedMessage => ({ source: { file: 'capture.txt', position: `message ${i + 1}` }, body: Buffer.from(body) }));
+    const [s] = groupSessions(messages);
+    // The checks alone leave their indexes on the session: a capture keeps every session until its reports are written.
+    runChecks(SERVER_CHECKS, s.view);
+    expect(cached(s.view)).toBeGreaterThan(0);
+    const [t] = groupSessions(messages.map((m) => ({ source: m.source, body: m.body })));
+    const first = judgeCaptured(t, 'both');
+    expect(cached(t.view)).toBe(0);
+    expect(first.some((f) => f.verdict === 'pass')).toBe(true);
+    expect(judgeCaptured(t, 'both')).toEqual(first);
   });
 });
