@@ -113,13 +113,9 @@ function benchSession(rounds: number): { bodies: Buffer[]; device: Buffer; serve
   return { bodies, device: bodies[3], server: bodies[2] };
 }
 
-/** The bodies of the benchmark session, for profiling. */
-export function benchSessionBodies(rounds: number): Buffer[] {
+/** The bodies of a benchmark session of `rounds` exchanges, for profiling and for captures made from them. */
+export function benchSessionBodies(rounds = 8): Buffer[] {
   return benchSession(rounds).bodies;
-}
-
-export function benchBodies(): Buffer[] {
-  return benchSession(8).bodies;
 }
 
 /** A capture of `sessions` copies of the benchmark session, each under its own SessionID so that grouping reads them apart. */
