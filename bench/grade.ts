@@ -4,7 +4,7 @@
  * in messages per CPU-second (one core) and as a ratio to the codec alone on the same mix.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type * as GradeModule from '../harness/grade';
@@ -17,27 +17,15 @@ import { fmt, measure as measureRate, type Rate } from './measure';
 
 const ROOT = join(__dirname, '..');
 
-/** The newest modification time of the TypeScript and JSON sources under `path` (as bin/mdm-conformance.js sees it). */
-function newest(path: string): number {
-  const stat = statSync(path);
-  if (!stat.isDirectory()) return /\.(ts|json)$/.test(path) ? stat.mtimeMs : 0;
-  return Math.max(0, ...readdirSync(path).map((e) => newest(join(path, e))));
-}
+/** Whether dist/ is as new as the sources (bin/build.js, the command's own answer). */
+const { buildIsFresh } = require('../bin/build') as { buildIsFresh(): boolean };
 
 /**
  * What is measured: the compiled harness (dist/, built by `npm ci`), which is what `npx mdm-conformance` runs; the
  * TypeScript sources through tsx when the build is missing or older than them (tsx keeps function names with
  * wrappers that cost some 10 to 15 % here).
  */
-const HARNESS = ((): { dir: string; compiled: boolean } => {
-  const built = join(ROOT, 'dist', 'harness');
-  try {
-    if (statSync(join(built, 'cli.js')).mtimeMs >= newest(join(ROOT, 'harness'))) return { dir: built, compiled: true };
-  } catch {
-    // no build
-  }
-  return { dir: join(ROOT, 'harness'), compiled: false };
-})();
+const HARNESS = buildIsFresh() ? { dir: join(ROOT, 'dist', 'harness'), compiled: true } : { dir: join(ROOT, 'harness'), compiled: false };
 const { groupSessions } = require(join(HARNESS.dir, 'grade')) as typeof GradeModule;
 const { judgeCaptured } = require(join(HARNESS.dir, 'grade', 'judge')) as typeof JudgeModule;
 const { parseSyncML } = require(join(HARNESS.dir, 'syncml')) as typeof SyncMLModule;

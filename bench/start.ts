@@ -4,12 +4,14 @@
  * tsx, its suites by the test runner (the baseline, measured in the same run). Medians of `runs` starts each.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fmt } from './measure';
 
 const ROOT = join(__dirname, '..');
+/** Whether dist/ is as new as the sources (bin/build.js, the command's own answer). */
+const { buildIsFresh } = require('../bin/build') as { buildIsFresh(): boolean };
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -32,7 +34,7 @@ function timeOnce(args: string[], compiled: boolean): number {
 }
 
 export function benchStart(runs = 3): string[] {
-  if (!existsSync(join(ROOT, 'dist/harness/cli.js'))) return ['start: no compiled harness in dist/ (npm run build)'];
+  if (!buildIsFresh()) return ['start: no compiled harness in dist/ as new as the sources (npm run build)'];
   const cases: [string, string[]][] = [
     ['--help', ['--help']],
     ['test-server (embedded)', ['test-server', '--reports', '{reports}']],

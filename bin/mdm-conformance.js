@@ -3,31 +3,7 @@
 // the TypeScript by `npm ci` through the `prepare` script), which starts several times faster than transpiling at
 // every start. When a source file is newer than the build (a working copy being edited), it runs the TypeScript
 // through tsx instead, and the suites as TypeScript, so the command never runs stale code.
-const { readdirSync, statSync } = require('node:fs');
-const { join } = require('node:path');
-
-const root = join(__dirname, '..');
-const compiled = join(root, 'dist', 'harness', 'cli.js');
-
-/** The newest modification time of the TypeScript and JSON sources under `path` (a folder or one file). */
-function newestSource(path) {
-  const stat = statSync(path);
-  if (!stat.isDirectory()) return /\.(ts|json)$/.test(path) ? stat.mtimeMs : 0;
-  let newest = 0;
-  for (const entry of readdirSync(path)) newest = Math.max(newest, newestSource(join(path, entry)));
-  return newest;
-}
-
-/** What the build compiles (tsconfig.build.json). */
-const SOURCES = ['harness', 'suites', 'fixtures', 'playwright.config.ts'];
-
-function builtAt() {
-  try {
-    return statSync(compiled).mtimeMs;
-  } catch {
-    return 0;
-  }
-}
+const { buildIsFresh, COMPILED_CLI } = require('./build');
 
 /**
  * `grade` holds a whole capture in memory while it judges it. With V8's default young generation (16 MB semi-spaces)
@@ -49,9 +25,8 @@ if (engineOptions && !engineOptions.every((o) => process.execArgv.includes(o))) 
   }
 }
 
-const built = builtAt();
-if (built && Math.max(...SOURCES.map((s) => newestSource(join(root, s)))) <= built) {
-  require(compiled);
+if (buildIsFresh()) {
+  require(COMPILED_CLI);
 } else {
   require('tsx/cjs/api').register();
   require('../harness/cli.ts');
