@@ -19,27 +19,12 @@ interface Placed {
   containers: Command[];
 }
 
-const nameOf = (c: Command) => (c.kind === 'Unknown' ? c.name : c.kind);
-
-/** Every command of a body or container, depth first, named as the content-model deviations name them. */
-function* placed(commands: Command[], parent = '/SyncBody', containers: Command[] = []): Generator<Placed> {
-  const totals = new Map<string, number>();
-  for (const c of commands) totals.set(nameOf(c), (totals.get(nameOf(c)) ?? 0) + 1);
-  const seen = new Map<string, number>();
-  for (const c of commands) {
-    const nth = (seen.get(nameOf(c)) ?? 0) + 1;
-    seen.set(nameOf(c), nth);
-    const path = `${parent}/${nameOf(c)}${totals.get(nameOf(c))! > 1 ? `[${nth}]` : ''}`;
-    yield { command: c, path, containers };
-    if (c.kind === 'Atomic' || c.kind === 'Sequence') yield* placed(c.commands, path, [...containers, c]);
-  }
-}
-
 const PLACED = Symbol('placedIn');
 
 /**
- * `placed` over a message's body, made once per message from its command walk (commandsWithPaths, which names the
- * commands the same way): several checks read every command of every message.
+ * Every command of a message, depth first, with its path (as the content-model deviations name it) and its
+ * containers: made once per message from its command walk (commandsWithPaths), since several checks read every
+ * command of every message.
  */
 function placedIn(msg: SyncML): readonly Placed[] {
   return memo(msg.body.commands, PLACED, () => {
@@ -124,7 +109,7 @@ export const serverCommandShapes = defineCheck<AnySessionView>({
           continue;
         }
         if (c.kind === 'Atomic' || c.kind === 'Sequence') {
-          judgeContainer(c, p, m, judge);
+          judgeContainer(c, m, judge);
           if (p.containers.length === 0 && c.cmdID !== undefined) {
             const earlier = before && !before.final ? before.containers.get(`${c.kind}:${trimmed(c.cmdID)}`) : undefined;
             if (earlier) judge.fail('MDM-CMD-ATO-008', m, path, `${c.kind} ${trimmed(c.cmdID)} continues the one at ${earlier} of the previous message; an ${c.kind} with all its members travels in one message`);
@@ -155,9 +140,10 @@ export const serverCommandShapes = defineCheck<AnySessionView>({
 });
 
 /** MDM-CMD-ATO-005 and MDM-CMD-ATO-008 on one container: no Add then Replace of a node, no chunk inside. */
-function judgeContainer(c: Command & { commands: Command[] }, p: Placed, m: WireMessage, judge: Judge): void {
+function judgeContainer(c: Command & { commands: Command[] }, m: WireMessage & { syncml: SyncML }, judge: Judge): void {
   judge.saw('MDM-CMD-ATO-008');
-  const members = [...placed(c.commands, p.path, [...p.containers, c])];
+  // Its members at any depth: the commands of the message that have it among their containers.
+  const members = placedIn(m.syncml).filter((x) => x.containers.includes(c));
   const chunk = members.find((x) => itemsOf(x.command).some((i) => i.moreData));
   if (chunk) judge.fail('MDM-CMD-ATO-008', m, chunk.path, `a chunk of a large object (MoreData) inside ${c.kind} ${trimmed(c.cmdID)}: the ${c.kind} and all its members must travel in one message`);
   if (c.kind !== 'Atomic') return;
