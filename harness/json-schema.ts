@@ -3,8 +3,10 @@
  * schema is first compiled: a command that reads none of those files does not pay for loading it.
  */
 import type AjvType from 'ajv';
+import type { Options } from 'ajv';
 
-export function newAjv(): AjvType {
+/** A validator with `options`; by default it reports every error of a document. */
+export function newAjv(options: Options = { allErrors: true }): AjvType {
   const { default: Ajv } = require('ajv') as typeof import('ajv');
-  return new Ajv({ allErrors: true });
+  return new Ajv(options);
 }

@@ -3,7 +3,8 @@
  * `profile.schema.json`) so a vendor can describe another device without code. A profile holds only facts that do
  * not depend on the device's identity; the device id (`./DevInfo/DevId`) is supplied when the profile is loaded.
  */
-import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import { newAjv } from '../json-schema';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import schema from './profile.schema.json';
@@ -52,7 +53,7 @@ let validate: ValidateFunction<DeviceProfile> | undefined;
 
 /** Check a parsed profile against the schema and the rules a schema cannot state; throws ProfileError. */
 export function validateProfile(json: unknown): DeviceProfile {
-  validate ??= new Ajv({ allErrors: false, strictSchema: true, strictTypes: true, strictTuples: true }).compile<DeviceProfile>(schema);
+  validate ??= newAjv({ allErrors: false, strictSchema: true, strictTypes: true, strictTuples: true }).compile<DeviceProfile>(schema);
   if (!validate(json)) {
     const error = validate.errors?.[0];
     throw error ? profileError(error) : new ProfileError('', 'invalid');
